@@ -1,0 +1,71 @@
+# registry-sql developer tasks. `make` alone lists them.
+#
+# Everything runs from the project's virtualenv (.venv/bin/...), created on first use from
+# python3.11, so a fresh clone needs nothing but python3.11 (with venv) and make.
+
+.DEFAULT_GOAL := help
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+
+PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3 2>/dev/null)
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.registry-sql-installed
+# Migrations squawk lints: the forward files (rollbacks drop things on purpose).
+MIGRATIONS := $(filter-out %.rollback.sql,$(wildcard migrations/*.sql))
+PYTEST_ARGS ?=
+
+.PHONY: help venv install demo test lint typecheck squawk check pytest unit generate clean distclean
+
+help: ## List the targets (this message)
+	@echo "registry-sql: make <target>"
+	@awk 'BEGIN {FS = ":[^#]*## "} /^[a-zA-Z_-]+:[^#]*## / {printf "  %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@echo "Variables: PYTHON=$(PYTHON)  PYTEST_ARGS='...'  REGISTRY_SQL_TEST_PG=18,15 (see docs/testing.md)"
+
+# Re-installs only when pyproject.toml changed (or the venv is gone).
+$(STAMP): pyproject.toml
+	@test -n "$(PYTHON)" || { echo "python3.11 not found: install it, or run make PYTHON=/path/to/python3.11" >&2; exit 1; }
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@touch $@
+
+venv: $(STAMP) ## Create .venv and install the project with its dev dependencies (idempotent)
+
+install: $(STAMP) ## Same as venv
+
+demo: $(STAMP) ## Run the demo (starts the embedded PostgreSQL 18 unless DATABASE_URL is set)
+	$(BIN)/registry-sql demo
+
+test: lint typecheck squawk check pytest ## Everything CI runs: lint, typecheck, squawk, check, pytest
+
+lint: $(STAMP) ## ruff check
+	$(BIN)/ruff check .
+
+typecheck: $(STAMP) ## mypy --strict (configured in pyproject.toml)
+	$(BIN)/mypy --strict
+
+squawk: $(STAMP) ## Lint the forward migrations with squawk (config: .squawk.toml)
+ifneq ($(MIGRATIONS),)
+	$(BIN)/squawk $(MIGRATIONS)
+else
+	@echo "squawk: no migrations yet"
+endif
+
+check: $(STAMP) ## registry-sql check: generated code, queries and migration checksums up to date
+	$(BIN)/registry-sql check
+
+pytest: $(STAMP) ## The test suite on PostgreSQL 18 and 15 (PYTEST_ARGS='-k foo' to narrow)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+unit: $(STAMP) ## Unit tests only (no database server)
+	$(BIN)/python -m pytest tests/unit $(PYTEST_ARGS)
+
+generate: $(STAMP) ## Regenerate the typed Python layer from migrations and sql/
+	$(BIN)/registry-sql generate
+
+clean: ## Remove caches and build output (keeps .venv)
+	rm -rf build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -print0 | xargs -0 rm -rf
+
+distclean: clean ## clean, and remove .venv too
+	rm -rf $(VENV)

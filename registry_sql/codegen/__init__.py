@@ -1,0 +1,209 @@
+"""`registry-sql generate` and `registry-sql check`: typed Python derived from the SQL.
+
+The generator migrates a scratch database, describes every named query against it, and writes per
+schema ``registry_sql/<schema>/{__init__,models,queries,aio,_sql}.py``. ``check`` does the same into
+memory and reports every difference and every query that no longer prepares.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import psycopg
+from psycopg import sql as pgsql
+
+from registry_sql import migrate
+from registry_sql.codegen.introspect import DescribedQuery, Introspector, PgType, PrepareError
+from registry_sql.codegen.render import (
+    RenderError,
+    TypeMapper,
+    collect_models,
+    render_init,
+    render_models,
+    render_queries,
+    render_sql_module,
+)
+from registry_sql.codegen.source import QuerySource, QuerySourceError, load_schema, schemas_in
+from registry_sql.paths import package_dir, sql_dir
+
+__all__ = ["CheckReport", "GenerationError", "check", "generate", "scratch_database"]
+
+
+class GenerationError(Exception):
+    """One or more queries failed; ``problems`` holds one message per query."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+def _with_dbname(url: str, dbname: str) -> str:
+    parts = urlsplit(url)
+    query = dict(parse_qsl(parts.query))
+    query.pop("dbname", None)
+    return urlunsplit(parts._replace(path=f"/{dbname}", query=urlencode(query)))
+
+
+@contextmanager
+def scratch_database(server_url: str) -> Iterator[str]:
+    """A temporary empty database on the server of ``server_url``; dropped afterwards."""
+    name = f"registry_sql_scratch_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(server_url, autocommit=True) as admin:
+        admin.execute(pgsql.SQL("CREATE DATABASE {}").format(pgsql.Identifier(name)))
+    try:
+        yield _with_dbname(server_url, name)
+    finally:
+        with psycopg.connect(server_url, autocommit=True) as admin:
+            admin.execute(
+                pgsql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(pgsql.Identifier(name))
+            )
+
+
+def _enums(conn: psycopg.Connection[Any], schema: str, intro: Introspector) -> list[PgType]:
+    oids = [
+        row[0]
+        for row in conn.execute(
+            "SELECT t.oid::int FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace"
+            " WHERE n.nspname = %s AND t.typtype = 'e' ORDER BY t.typname",
+            (schema,),
+        )
+    ]
+    return [intro.pg_type(oid) for oid in oids]
+
+
+def render_all(migrated_url: str, sql_root: Path, out_root: Path) -> dict[Path, str]:
+    """Describe every query against ``migrated_url`` and render the files (path → text)."""
+    problems: list[str] = []
+    files: dict[Path, str] = {}
+    with psycopg.connect(migrated_url, autocommit=True) as conn:
+        intro = Introspector(conn)
+        for schema in schemas_in(sql_root):
+            try:
+                sources: list[QuerySource] = load_schema(sql_root, schema)
+            except QuerySourceError as exc:
+                problems.append(str(exc))
+                continue
+            described: list[DescribedQuery] = []
+            for source in sources:
+                try:
+                    described.append(intro.describe(source))
+                except PrepareError as exc:
+                    problems.append(str(exc))
+            if len(described) != len(sources):
+                continue
+            mapper = TypeMapper(intro, schema)
+            try:
+                for q in described:
+                    if q.source.op == "*!":
+                        raise RenderError(
+                            f"{q.source.location}: {q.source.qualified_name}: `*!` "
+                            "(executemany) is not generated; pass arrays and use unnest(), "
+                            "or COPY"
+                        )
+                models = collect_models(described)
+                enums = _enums(conn, schema, intro)
+                folder = out_root / schema
+                files[folder / "_sql.py"] = render_sql_module(schema, described)
+                files[folder / "models.py"] = render_models(schema, enums, models, mapper)
+                files[folder / "queries.py"] = render_queries(
+                    schema, described, mapper, asynchronous=False
+                )
+                files[folder / "aio.py"] = render_queries(
+                    schema, described, mapper, asynchronous=True
+                )
+                files[folder / "__init__.py"] = render_init(schema, described, enums, models)
+            except RenderError as exc:
+                problems.append(str(exc))
+    if problems:
+        raise GenerationError(problems)
+    return files
+
+
+def generate(
+    server_url: str,
+    *,
+    sql_root: Path | None = None,
+    out_root: Path | None = None,
+) -> dict[Path, str]:
+    """Migrate a scratch database on ``server_url``'s server and render every schema module."""
+    sql_root = sql_root or sql_dir()
+    out_root = out_root or package_dir()
+    with scratch_database(server_url) as url:
+        migrate.apply(url)
+        return render_all(url, sql_root, out_root)
+
+
+def write(files: dict[Path, str]) -> list[Path]:
+    changed = []
+    for path, text in sorted(files.items()):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if not path.exists() or path.read_text(encoding="utf-8") != text:
+            path.write_text(text, encoding="utf-8")
+            changed.append(path)
+    return changed
+
+
+@dataclass
+class CheckReport:
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def stale_files(files: dict[Path, str], out_root: Path) -> list[str]:
+    """Differences between freshly rendered files and the committed ones, as short diffs."""
+    problems = []
+    schemas = {path.parent for path in files}
+    for path, text in sorted(files.items()):
+        rel = os.path.relpath(path, Path.cwd())
+        if not path.exists():
+            problems.append(f"{rel}: missing; run `registry-sql generate`")
+            continue
+        current = path.read_text(encoding="utf-8")
+        if current != text:
+            diff = list(
+                difflib.unified_diff(
+                    current.splitlines(), text.splitlines(), f"{rel} (committed)",
+                    f"{rel} (from the SQL)", n=1, lineterm="",
+                )
+            )
+            shown = "\n".join("    " + line for line in diff[:20])
+            more = f"\n    ... {len(diff) - 20} more diff lines" if len(diff) > 20 else ""
+            problems.append(
+                f"{rel}: stale or edited by hand; run `registry-sql generate`\n{shown}{more}"
+            )
+    for folder in schemas:
+        for extra in sorted(folder.glob("*.py")):
+            if extra not in files:
+                problems.append(
+                    f"{os.path.relpath(extra, Path.cwd())}: not produced by the generator; "
+                    "generated schema folders hold only generated files"
+                )
+    return problems
+
+
+def check(
+    server_url: str,
+    *,
+    sql_root: Path | None = None,
+    out_root: Path | None = None,
+) -> CheckReport:
+    """Regenerate into memory and compare with the files on disk."""
+    report = CheckReport()
+    try:
+        files = generate(server_url, sql_root=sql_root, out_root=out_root)
+    except GenerationError as exc:
+        report.problems.extend(exc.problems)
+        return report
+    report.problems.extend(stale_files(files, out_root or package_dir()))
+    return report

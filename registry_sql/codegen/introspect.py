@@ -1,0 +1,331 @@
+"""Asking PostgreSQL what a query takes and returns.
+
+Each query is prepared and described through libpq (``PQprepare`` + ``PQdescribePrepared`` via
+``conn.pgconn``): parameter type OIDs, result column names and type OIDs, and the table/column each
+result column comes from. NOT NULL comes from ``pg_attribute.attnotnull``; the query is parsed with
+pglast (PostgreSQL's own parser) to find the tables on the nullable side of outer joins and the
+parameters that may be NULL.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import psycopg
+from psycopg.pq import DiagnosticField, ExecStatus
+
+from registry_sql.codegen.source import QuerySource
+from registry_sql.errors import RegistrySqlError
+
+
+class PrepareError(RegistrySqlError):
+    """A query that PostgreSQL refuses to prepare against the migrated schema."""
+
+
+@dataclass(frozen=True)
+class PgType:
+    oid: int
+    schema: str
+    name: str
+    kind: str  # pg_type.typtype: b base, e enum, d domain, c composite, p pseudo, r range
+    category: str  # pg_type.typcategory: A array, ...
+    elem: int  # element type for arrays
+    base: int  # base type for domains
+    labels: tuple[str, ...]  # enum labels, in sort order
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type_oid: int
+    nullable: bool
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str
+    type_oid: int
+    optional: bool
+
+
+@dataclass(frozen=True)
+class DescribedQuery:
+    source: QuerySource
+    params: tuple[Param, ...]
+    columns: tuple[Column, ...]
+
+
+def _field(res: Any, code: DiagnosticField) -> str | None:
+    value = res.error_field(code)
+    return value.decode("utf-8", "replace") if value else None
+
+
+def _prepare_error(source: QuerySource, sql: str, res: Any) -> PrepareError:
+    sqlstate = _field(res, DiagnosticField.SQLSTATE)
+    message = _field(res, DiagnosticField.MESSAGE_PRIMARY) or "prepare failed"
+    detail = _field(res, DiagnosticField.MESSAGE_DETAIL)
+    hint = _field(res, DiagnosticField.MESSAGE_HINT)
+    position = _field(res, DiagnosticField.STATEMENT_POSITION)
+    line = source.body_line
+    if position and position.isdigit():
+        # $n replacements keep line breaks where they were, so the line maps back to the file.
+        line += sql[: int(position) - 1].count("\n")
+    text = f"{source.relpath}:{line}: {source.qualified_name}: SQLSTATE {sqlstate}: {message}"
+    if detail:
+        text += f"\n    DETAIL: {detail}"
+    if hint:
+        text += f"\n    HINT: {hint}"
+    err = PrepareError(text)
+    err.sqlstate = sqlstate
+    return err
+
+
+def _walk(node: Any) -> Iterator[dict[str, Any]]:
+    if isinstance(node, dict):
+        yield node
+        for value in node.values():
+            yield from _walk(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _walk(item)
+
+
+def _param_number(node: Any) -> int | None:
+    """The $n of a ParamRef, possibly wrapped in a cast."""
+    if not isinstance(node, dict):
+        return None
+    if "ParamRef" in node:
+        number = node["ParamRef"].get("number")
+        return int(number) if number is not None else None
+    if "TypeCast" in node:
+        return _param_number(node["TypeCast"].get("arg"))
+    return None
+
+
+def _rangevars(node: Any, ctes: dict[str, Any]) -> Iterator[tuple[str | None, str]]:
+    """Base relations (schema, name) inside ``node``, expanding references to CTEs."""
+    for item in _walk(node):
+        rv = item.get("RangeVar")
+        if rv is None:
+            continue
+        schema, name = rv.get("schemaname"), rv["relname"]
+        if schema is None and name in ctes:
+            yield from _rangevars(ctes.pop(name), ctes)
+        else:
+            yield schema, name
+
+
+@dataclass
+class _Analysis:
+    outer_relations: set[tuple[str | None, str]]
+    optional_params: set[int]
+    insert_targets: list[tuple[tuple[str | None, str], list[tuple[str, int]]]]
+    update_targets: list[tuple[tuple[str | None, str], list[tuple[str, int]]]]
+
+
+def _analyse(sql: str) -> _Analysis:
+    from pglast import parser  # optional dependency: only code generation needs it
+
+    tree = json.loads(parser.parse_sql_json(sql))
+    ctes: dict[str, Any] = {}
+    for item in _walk(tree):
+        cte = item.get("CommonTableExpr")
+        if cte is not None:
+            ctes[cte["ctename"]] = cte.get("ctequery")
+
+    outer: set[tuple[str | None, str]] = set()
+    optional: set[int] = set()
+    row_groups: list[set[int]] = []
+    inserts: list[tuple[tuple[str | None, str], list[tuple[str, int]]]] = []
+    updates: list[tuple[tuple[str | None, str], list[tuple[str, int]]]] = []
+    for item in _walk(tree):
+        join = item.get("JoinExpr")
+        if join is not None:
+            kind = join.get("jointype")
+            sides = {
+                "JOIN_LEFT": ["rarg"],
+                "JOIN_RIGHT": ["larg"],
+                "JOIN_FULL": ["larg", "rarg"],
+            }.get(kind, [])
+            for side in sides:
+                outer.update(_rangevars(join.get(side), dict(ctes)))
+        row = item.get("RowExpr")
+        if row is not None:
+            # A keyset cursor `(created_at, id) < (:after_ts, :after_id)`: the parameters of one
+            # row constructor are given together, so one optional makes them all optional.
+            group = {n for n in map(_param_number, row.get("args", [])) if n is not None}
+            if len(group) > 1:
+                row_groups.append(group)
+        null_test = item.get("NullTest")
+        if null_test is not None:
+            number = _param_number(null_test.get("arg"))
+            if number is not None:
+                optional.add(number)
+        coalesce = item.get("CoalesceExpr")
+        if coalesce is not None:
+            args = coalesce.get("args") or []
+            number = _param_number(args[0]) if args else None
+            if number is not None:
+                optional.add(number)
+        func = item.get("FuncCall")
+        if func is not None:
+            fname = [n["String"]["sval"] for n in func.get("funcname", []) if "String" in n]
+            if fname and fname[-1] in ("nullif",) and func.get("args"):
+                number = _param_number(func["args"][0])
+                if number is not None:
+                    optional.add(number)
+        insert = item.get("InsertStmt")
+        if insert is not None:
+            rel = insert["relation"]
+            target = (rel.get("schemaname"), rel["relname"])
+            cols = [c["ResTarget"]["name"] for c in insert.get("cols", [])]
+            select = (insert.get("selectStmt") or {}).get("SelectStmt") or {}
+            pairs: list[tuple[str, int]] = []
+            for values in select.get("valuesLists", []):
+                items = values.get("List", {}).get("items", [])
+                for col, value in zip(cols, items, strict=False):
+                    number = _param_number(value)
+                    if number is not None:
+                        pairs.append((col, number))
+            inserts.append((target, pairs))
+        update = item.get("UpdateStmt")
+        if update is not None:
+            rel = update["relation"]
+            target = (rel.get("schemaname"), rel["relname"])
+            pairs = []
+            for res in update.get("targetList", []):
+                rt = res.get("ResTarget", {})
+                number = _param_number(rt.get("val"))
+                if number is not None and rt.get("name"):
+                    pairs.append((rt["name"], number))
+            updates.append((target, pairs))
+    for group in row_groups:
+        if group & optional:
+            optional |= group
+    return _Analysis(outer, optional, inserts, updates)
+
+
+class Introspector:
+    """Describes queries against one migrated database."""
+
+    def __init__(self, conn: psycopg.Connection[Any]) -> None:
+        self.conn = conn
+        self.types: dict[int, PgType] = {}
+        self._notnull: dict[tuple[int, int], bool] = {}
+        self._relations: dict[tuple[str | None, str], int | None] = {}
+        self._columns_by_rel: dict[int, dict[str, bool]] = {}
+
+    # -- catalogue look-ups -------------------------------------------------------------------
+
+    def pg_type(self, oid: int) -> PgType:
+        if oid not in self.types:
+            row = self.conn.execute(
+                "SELECT t.oid::int, n.nspname, t.typname, t.typtype, t.typcategory,"
+                " t.typelem::int, t.typbasetype::int,"
+                " coalesce(array(SELECT e.enumlabel::text FROM pg_enum e"
+                "   WHERE e.enumtypid = t.oid ORDER BY e.enumsortorder), '{}')"
+                " FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace WHERE t.oid = %s",
+                (oid,),
+            ).fetchone()
+            if row is None:
+                raise RegistrySqlError(f"unknown type oid {oid}")
+            self.types[oid] = PgType(
+                oid=row[0],
+                schema=row[1],
+                name=row[2],
+                kind=row[3],
+                category=row[4],
+                elem=row[5],
+                base=row[6],
+                labels=tuple(row[7]),
+            )
+            t = self.types[oid]
+            for dep in (t.elem, t.base):
+                if dep:
+                    self.pg_type(dep)
+        return self.types[oid]
+
+    def _attnotnull(self, table: int, column: int) -> bool:
+        key = (table, column)
+        if key not in self._notnull:
+            row = self.conn.execute(
+                "SELECT a.attnotnull OR (t.typtype = 'd' AND t.typnotnull)"
+                " FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid"
+                " WHERE a.attrelid = %s AND a.attnum = %s",
+                (table, column),
+            ).fetchone()
+            self._notnull[key] = bool(row and row[0])
+        return self._notnull[key]
+
+    def _relation_oid(self, rel: tuple[str | None, str]) -> int | None:
+        if rel not in self._relations:
+            schema, name = rel
+            qualified = f"{schema}.{name}" if schema else name
+            row = self.conn.execute(
+                "SELECT to_regclass(%s)::oid::int", (qualified,)
+            ).fetchone()
+            self._relations[rel] = row[0] if row else None
+        return self._relations[rel]
+
+    def _column_nullable(self, rel: tuple[str | None, str], column: str) -> bool | None:
+        oid = self._relation_oid(rel)
+        if oid is None:
+            return None
+        if oid not in self._columns_by_rel:
+            self._columns_by_rel[oid] = {
+                name: not notnull
+                for name, notnull in self.conn.execute(
+                    "SELECT attname::text, attnotnull FROM pg_attribute"
+                    " WHERE attrelid = %s AND attnum > 0 AND NOT attisdropped",
+                    (oid,),
+                )
+            }
+        return self._columns_by_rel[oid].get(column)
+
+    # -- describing ---------------------------------------------------------------------------
+
+    def describe(self, source: QuerySource) -> DescribedQuery:
+        sql = source.sql_for_describe()
+        pgconn = self.conn.pgconn
+        res = pgconn.prepare(b"", sql.encode("utf-8"))
+        if res.status != ExecStatus.COMMAND_OK:
+            raise _prepare_error(source, sql, res)
+        desc = pgconn.describe_prepared(b"")
+        if desc.status != ExecStatus.COMMAND_OK:  # pragma: no cover - prepare succeeded
+            raise _prepare_error(source, sql, desc)
+        analysis = _analyse(sql)
+        outer_oids = {self._relation_oid(rel) for rel in analysis.outer_relations}
+        outer_oids.discard(None)
+
+        nullable_params: set[int] = set(analysis.optional_params)
+        for targets in (analysis.insert_targets, analysis.update_targets):
+            for rel, pairs in targets:
+                for column, number in pairs:
+                    if self._column_nullable(rel, column):
+                        nullable_params.add(number)
+
+        params = []
+        for i in range(desc.nparams):
+            oid = desc.param_type(i)
+            self.pg_type(oid)
+            params.append(
+                Param(name=source.params[i], type_oid=oid, optional=(i + 1) in nullable_params)
+            )
+
+        columns = []
+        for i in range(desc.nfields):
+            name = (desc.fname(i) or b"").decode("utf-8")
+            oid = desc.ftype(i)
+            self.pg_type(oid)
+            table, attnum = desc.ftable(i), desc.ftablecol(i)
+            if name in source.nullability_overrides:
+                nullable = not source.nullability_overrides[name]
+            elif table and attnum > 0:
+                nullable = table in outer_oids or not self._attnotnull(table, attnum)
+            else:
+                nullable = True
+            columns.append(Column(name=name, type_oid=oid, nullable=nullable))
+        return DescribedQuery(source=source, params=tuple(params), columns=tuple(columns))

@@ -1,0 +1,221 @@
+"""Reading named queries from ``sql/<schema>/*.sql`` with aiosql's own loader.
+
+aiosql parses the files (names, operation suffixes, declared parameters, doc comments); this module
+turns each query into a :class:`QuerySource` and rewrites its ``:name`` parameters two ways:
+``$1, $2, ...`` for PostgreSQL to describe, and ``%(name)s`` (with literal ``%`` doubled) for
+psycopg to execute.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from aiosql.adapters.generic import GenericAdapter
+from aiosql.query_loader import QueryLoader
+from aiosql.types import SQLOperationType
+from aiosql.utils import VAR_REF, SQLLoadException, SQLParseException
+
+from registry_sql.errors import RegistrySqlError
+
+OPS: dict[SQLOperationType, str] = {
+    SQLOperationType.SELECT: "",
+    SQLOperationType.SELECT_ONE: "^",
+    SQLOperationType.SELECT_VALUE: "$",
+    SQLOperationType.INSERT_UPDATE_DELETE: "!",
+    SQLOperationType.INSERT_RETURNING: "<!",
+    SQLOperationType.INSERT_UPDATE_DELETE_MANY: "*!",
+    SQLOperationType.SCRIPT: "#",
+}
+
+_ROW_DIRECTIVE = re.compile(r"^\s*row\s*:\s*(?P<name>[A-Z][A-Za-z0-9_]*)\s*$")
+_NAME_LINE = re.compile(r"^\s*--\s*name\s*:\s*(?P<name>\w+)")
+_NULL_OVERRIDE = re.compile(r'"(?P<col>[A-Za-z_][A-Za-z0-9_]*)(?P<mark>[!?])"')
+
+
+class QuerySourceError(RegistrySqlError):
+    """A query file that aiosql or our conventions reject."""
+
+
+@dataclass(frozen=True)
+class QuerySource:
+    schema: str
+    name: str
+    op: str
+    doc: str
+    row_model: str | None
+    params: tuple[str, ...]
+    sql: str
+    path: Path
+    line: int
+    """Line of the ``-- name:`` header in ``path``."""
+    body_line: int
+    """Line where the SQL text starts."""
+    relpath: str
+    nullability_overrides: dict[str, bool] = field(default_factory=dict)
+    """Result column name → True (``"col!"``, not null) / False (``"col?"``, nullable)."""
+
+    @property
+    def qualified_name(self) -> str:
+        return f"{self.schema}.{self.name}"
+
+    @property
+    def location(self) -> str:
+        return f"{self.relpath}:{self.line}"
+
+    def sql_for_describe(self) -> str:
+        """The SQL with ``:name`` → ``$n`` (n in order of first use) and overrides stripped."""
+        index = {name: i + 1 for i, name in enumerate(self.params)}
+
+        def repl(match: re.Match[str]) -> str:
+            groups = match.groupdict()
+            if groups["dquote"] is not None:
+                return _strip_override(groups["dquote"])
+            if groups["squote"] is not None:
+                return groups["squote"]
+            return f"{groups['lead']}${index[groups['var_name']]}"
+
+        return VAR_REF.sub(repl, self.sql)
+
+    def sql_for_psycopg(self) -> str:
+        """The SQL with ``:name`` → ``%(name)s``, literal ``%`` doubled, overrides stripped."""
+
+        def repl(match: re.Match[str]) -> str:
+            groups = match.groupdict()
+            if groups["dquote"] is not None:
+                return _strip_override(groups["dquote"]).replace("%", "%%")
+            if groups["squote"] is not None:
+                return groups["squote"].replace("%", "%%")
+            return f"{groups['lead']}%({groups['var_name']})s"
+
+        # Escape % outside quotes and parameters, then substitute: VAR_REF matches quoted text
+        # and parameters; everything between matches is plain SQL.
+        out: list[str] = []
+        pos = 0
+        for match in VAR_REF.finditer(self.sql):
+            out.append(self.sql[pos : match.start()].replace("%", "%%"))
+            out.append(repl(match))
+            pos = match.end()
+        out.append(self.sql[pos:].replace("%", "%%"))
+        return "".join(out)
+
+
+def _strip_override(dquoted: str) -> str:
+    match = _NULL_OVERRIDE.fullmatch(dquoted)
+    return f'"{match.group("col")}"' if match else dquoted
+
+
+def _param_order(sql: str) -> tuple[str, ...]:
+    names: list[str] = []
+    for match in VAR_REF.finditer(sql):
+        groups = match.groupdict()
+        if groups["dquote"] is not None or groups["squote"] is not None:
+            continue
+        name = groups["var_name"]
+        if not name.isdigit() and name not in names:
+            names.append(name)
+    return tuple(names)
+
+
+def _overrides(sql: str) -> dict[str, bool]:
+    found: dict[str, bool] = {}
+    for match in VAR_REF.finditer(sql):
+        dq = match.groupdict()["dquote"]
+        if dq is None:
+            continue
+        ov = _NULL_OVERRIDE.fullmatch(dq)
+        if ov:
+            found[ov.group("col")] = ov.group("mark") == "!"
+    return found
+
+
+def _header_lines(path: Path) -> dict[str, int]:
+    lines: dict[str, int] = {}
+    for number, text in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        match = _NAME_LINE.match(text)
+        if match:
+            name = match.group("name").replace("-", "_")
+            if name in lines:
+                raise QuerySourceError(
+                    f"{path}:{number}: query name {name!r} is defined twice in this file "
+                    f"(first at line {lines[name]})"
+                )
+            lines[name] = number
+    return lines
+
+
+def _body_line(path: Path, header: int) -> int:
+    text = path.read_text(encoding="utf-8").splitlines()
+    line = header + 1
+    while line <= len(text) and text[line - 1].strip().startswith("--"):
+        line += 1
+    while line <= len(text) and not text[line - 1].strip():
+        line += 1
+    return line
+
+
+def load_schema(sql_root: Path, schema: str) -> list[QuerySource]:
+    """Every query of ``sql_root/<schema>/*.sql``, sorted by file then position."""
+    folder = sql_root / schema
+    loader = QueryLoader(GenericAdapter(), None)  # type: ignore[no-untyped-call]
+    queries: list[QuerySource] = []
+    seen: dict[str, str] = {}
+    for path in sorted(folder.glob("*.sql")):
+        relpath = f"{sql_root.name}/{schema}/{path.name}"
+        try:
+            data = loader.load_query_data_from_file(path, [])
+        except (SQLParseException, SQLLoadException) as exc:
+            raise QuerySourceError(f"{relpath}: {exc}") from exc
+        headers = _header_lines(path)
+        for datum in data:
+            name = datum.query_name
+            line = headers.get(name, 1)
+            if name in seen:
+                raise QuerySourceError(
+                    f"{relpath}:{line}: query {schema}.{name} is also defined in {seen[name]}"
+                )
+            seen[name] = f"{relpath}:{line}"
+            op = OPS[datum.operation_type]
+            doc_lines: list[str] = []
+            row_model: str | None = None
+            for doc_line in (datum.doc_comments or "").splitlines():
+                directive = _ROW_DIRECTIVE.match(doc_line)
+                if directive:
+                    row_model = directive.group("name")
+                else:
+                    doc_lines.append(doc_line.strip())
+            doc = "\n".join(doc_lines).strip()
+            if not doc:
+                raise QuerySourceError(
+                    f"{relpath}:{line}: query {schema}.{name} has no description; add a comment "
+                    "line under the `-- name:` header saying what it does"
+                )
+            sql = datum.sql.strip().rstrip(";").strip()
+            queries.append(
+                QuerySource(
+                    schema=schema,
+                    name=name,
+                    op=op,
+                    doc=doc,
+                    row_model=row_model,
+                    params=_param_order(sql),
+                    sql=sql,
+                    path=path,
+                    line=line,
+                    body_line=_body_line(path, line),
+                    relpath=relpath,
+                    nullability_overrides=_overrides(sql),
+                )
+            )
+    return queries
+
+
+def schemas_in(sql_root: Path) -> list[str]:
+    """Schemas with a query folder, in a stable order (``core`` first)."""
+    names = sorted(
+        p.name
+        for p in sql_root.iterdir()
+        if p.is_dir() and p.name != "seed" and any(p.glob("*.sql"))
+    )
+    return sorted(names, key=lambda n: (n != "core", n))

@@ -1,0 +1,706 @@
+"""One error hierarchy, and the one place where driver errors become ours.
+
+Every psycopg error that reaches user code goes through :func:`translate_error`, which reads the
+SQLSTATE and the diagnostic fields PostgreSQL sends (constraint, table, column, detail, hint) and
+returns a :class:`RegistrySqlError` subclass whose message names the field or constraint and says
+what to do. Callers keep the driver error as the cause::
+
+    try:
+        cur.execute(...)
+    except psycopg.Error as e:
+        raise translate_error(e, query="create_user") from e
+
+Error mapping depends on the naming conventions of the migrations (catalog §0.3):
+``uq_<table>__<cols>``, ``fk_<table>__<col>``, ``ck_<table>__<rule>``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from typing import ClassVar, TypedDict
+
+import psycopg
+import psycopg_pool
+
+__all__ = [
+    "CHECK_MESSAGES",
+    "ConfigError",
+    "Conflict",
+    "CredentialRejected",
+    "ForeignKeyMissing",
+    "Forbidden",
+    "ImmutableRecord",
+    "InvalidInput",
+    "LockTimeout",
+    "MigrationError",
+    "NotFound",
+    "PoolTimeout",
+    "QueryTimeout",
+    "RegistrySqlError",
+    "SerializationFailure",
+    "TransactionRequired",
+    "Unavailable",
+    "not_found",
+    "parse_constraint_name",
+    "register_enum_labels",
+    "translate_error",
+]
+
+#: SQLSTATE raised by our own triggers (``core.forbid_modification()``) on append-only tables.
+IMMUTABLE_SQLSTATE = "RS001"
+
+
+class RegistrySqlError(Exception):
+    """Base class of every error registry-sql raises.
+
+    Attributes:
+        sqlstate: the PostgreSQL SQLSTATE, when the error came from the server.
+        constraint: the constraint that was violated, if any.
+        field: the column (or parameter) the error is about, if known.
+        table: ``schema.table`` the error is about, if known.
+        query: the named query that was running, if known.
+        retryable: True when running the same transaction again may succeed.
+    """
+
+    retryable: ClassVar[bool] = False
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        sqlstate: str | None = None,
+        constraint: str | None = None,
+        field: str | None = None,
+        table: str | None = None,
+        query: str | None = None,
+        detail: str | None = None,
+        hint: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.sqlstate = sqlstate
+        self.constraint = constraint
+        self.field = field
+        self.table = table
+        self.query = query
+        self.detail = detail
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class NotFound(RegistrySqlError):
+    """A ``get_*`` query (or a ``<!`` DML) found no row."""
+
+
+class Conflict(RegistrySqlError):
+    """A unique or exclusion constraint was violated (23505, 23P01)."""
+
+
+class ForeignKeyMissing(RegistrySqlError):
+    """A foreign key points at a missing row, or a delete would orphan rows (23503, 23001)."""
+
+
+class InvalidInput(RegistrySqlError):
+    """A value was rejected: NOT NULL, CHECK, bad enum label, bad format, out of range."""
+
+
+class Forbidden(RegistrySqlError):
+    """The role lacks a privilege, or row-level security rejected the row (42501)."""
+
+
+class CredentialRejected(Forbidden):
+    """An API key or token exists but is revoked or expired."""
+
+
+class ImmutableRecord(RegistrySqlError):
+    """An append-only record (e.g. ``core.audit_log``) cannot be changed (RS001)."""
+
+
+class MigrationError(RegistrySqlError):
+    """The schema is missing or out of date, or a migration failed."""
+
+
+class ConfigError(RegistrySqlError):
+    """The configuration (environment variables, URL, credentials) is invalid or missing."""
+
+
+class TransactionRequired(RegistrySqlError):
+    """A helper that must run inside a transaction (``tenant()``) was called outside one."""
+
+
+class Unavailable(RegistrySqlError):
+    """The server cannot be reached or is shutting down (class 08, 57P01-57P03)."""
+
+    retryable: ClassVar[bool] = True
+
+
+class QueryTimeout(RegistrySqlError):
+    """A statement ran longer than ``statement_timeout`` or was cancelled (57014)."""
+
+
+class LockTimeout(RegistrySqlError):
+    """A lock could not be taken within ``lock_timeout`` (55P03). Retrying later may succeed."""
+
+    retryable: ClassVar[bool] = True
+
+
+class SerializationFailure(RegistrySqlError):
+    """Serialization failure or deadlock (40001, 40P01): run the whole transaction again."""
+
+    retryable: ClassVar[bool] = True
+
+
+class PoolTimeout(RegistrySqlError):
+    """No connection became free in the pool within its timeout."""
+
+    retryable: ClassVar[bool] = True
+
+
+# --------------------------------------------------------------------------------------------
+# Constraint names and friendly sentences
+
+#: Human sentences for CHECK constraints, by constraint name. The sentence says what a valid
+#: value looks like; the translated message adds the table and the constraint name.
+_SHA256_KEY = (
+    "key_hash",
+    "key_hash must be 64 lowercase hex characters (a SHA-256 digest), never the key itself",
+)
+_SHA256_TOKEN = (
+    "token_hash",
+    "token_hash must be 64 lowercase hex characters (a SHA-256 digest), never the token itself",
+)
+
+CHECK_MESSAGES: dict[str, tuple[str | None, str]] = {
+    # name: (field, sentence). Names as in migrations/ (core); add one line per new rule that
+    # deserves better than the generic sentence derived from the name.
+    "ck_api_keys__key_hash_sha256_hex": _SHA256_KEY,
+    "ck_api_keys__key_hash_sha256": _SHA256_KEY,
+    "ck_api_keys__key_prefix_length": (
+        "key_prefix",
+        "key_prefix must be 4 to 16 characters (the start of the key shown in UIs)",
+    ),
+    "ck_api_keys__name_length": ("name", "name must be 1 to 200 characters long"),
+    "ck_api_keys__expires_after_created": (
+        "expires_at",
+        "expires_at must be later than created_at",
+    ),
+    "ck_auth_tokens__token_hash_sha256_hex": _SHA256_TOKEN,
+    "ck_auth_tokens__token_hash_sha256": _SHA256_TOKEN,
+    "ck_auth_tokens__jti_length": ("jti", "jti must be 1 to 255 characters long"),
+    "ck_auth_tokens__expires_after_issued": (
+        "expires_at",
+        "expires_at must be later than issued_at",
+    ),
+    "ck_users__username_length": ("username", "username must be 1 to 150 characters long"),
+    "ck_users__email_format": ("email", "email must contain an '@' after at least one character"),
+    "ck_users__local_requires_password": (
+        "hashed_password",
+        "a user with auth_provider 'local' needs a hashed_password",
+    ),
+    "ck_users__hashed_password_is_hash": (
+        "hashed_password",
+        "hashed_password must be a password hash (bcrypt, argon2, scrypt or pbkdf2 format), "
+        "never the plaintext password",
+    ),
+    "ck_organizations__name_length": ("name", "name must be 1 to 200 characters long"),
+    "ck_organizations__slug_format": (
+        "slug",
+        "slug must be lowercase letters and digits in groups joined by single hyphens, "
+        "at most 63 characters (e.g. 'acme-labs')",
+    ),
+    "ck_user_identities__provider_not_local": (
+        "provider",
+        "provider must be an external identity provider (saml, oauth, oidc), not 'local'",
+    ),
+    "ck_roles__name_format": (
+        "name",
+        "name must be lower snake_case (a letter, then letters, digits or underscores), "
+        "at most 63 characters",
+    ),
+    "ck_permissions__code_format": (
+        "code",
+        "code must look like '<application>:<resource>:<action>' in lowercase",
+    ),
+    "ck_permissions__code_matches_application": (
+        "code",
+        "the first segment of code must be the permission's application",
+    ),
+}
+
+# Suffixes of the <rule> part of ck_<table>__<rule>, and the sentence they imply for the field
+# before them. Used for CHECK constraints not listed in CHECK_MESSAGES.
+_RULE_SUFFIXES: tuple[tuple[str, str], ...] = (
+    ("_nonneg", "{field} must be zero or more"),
+    ("_non_negative", "{field} must be zero or more"),
+    ("_positive", "{field} must be greater than zero"),
+    ("_nonempty", "{field} must not be empty"),
+    ("_not_empty", "{field} must not be empty"),
+    ("_length", "{field} has a length outside the allowed range"),
+    ("_range", "{field} is outside the allowed range"),
+    ("_format", "{field} is not in the expected format"),
+    ("_sha256", "{field} must be 64 lowercase hex characters (a SHA-256 digest)"),
+    ("_sha256_hex", "{field} must be 64 lowercase hex characters (a SHA-256 digest)"),
+    ("_object", "{field} must be a JSON object"),
+    ("_array", "{field} must be a JSON array"),
+)
+
+_CONSTRAINT_RE = re.compile(r"^(?P<kind>uq|fk|ck|ix|ex|pk)_(?P<table>[a-z0-9_]+?)__(?P<rest>.+)$")
+
+
+def parse_constraint_name(name: str) -> tuple[str, str, str] | None:
+    """Split a conventional constraint name into ``(kind, table, rest)``.
+
+    >>> parse_constraint_name("uq_users__username_lower")
+    ('uq', 'users', 'username_lower')
+    >>> parse_constraint_name("users_pkey") is None
+    True
+    """
+    m = _CONSTRAINT_RE.match(name)
+    if m is None:
+        return None
+    return m["kind"], m["table"], m["rest"]
+
+
+# Enum labels known to the process, by type name ("core.org_role"); the generated models register
+# their StrEnums here so that an invalid label error can list the allowed ones.
+_ENUM_LABELS: dict[str, tuple[str, ...]] = {}
+
+
+def register_enum_labels(type_name: str, labels: Iterable[str]) -> None:
+    """Record the labels of a PostgreSQL enum type (``schema.name``) for error messages."""
+    _ENUM_LABELS[type_name] = tuple(str(label) for label in labels)
+
+
+# --------------------------------------------------------------------------------------------
+# Parsing PostgreSQL's detail messages
+
+_KEY_EXISTS_RE = re.compile(r"^Key \((?P<cols>.*)\)=\((?P<vals>.*)\) already exists\.?$", re.S)
+_KEY_CONFLICTS_RE = re.compile(r"^Key \((?P<cols>.*)\)=\((?P<vals>.*)\) conflicts with", re.S)
+_KEY_MISSING_RE = re.compile(
+    r'^Key \((?P<cols>.*)\)=\((?P<vals>.*)\) is not present in table "(?P<ref>[^"]+)"\.?$', re.S
+)
+_KEY_REFERENCED_RE = re.compile(
+    r'^Key \((?P<cols>.*)\)=\((?P<vals>.*)\) is still referenced from table "(?P<src>[^"]+)"\.?$',
+    re.S,
+)
+_ON_TABLE_RE = re.compile(r'^(?:update or delete|delete) on table "(?P<table>[^"]+)"')
+_ENUM_RE = re.compile(r'^invalid input value for enum (?P<type>[^:]+): "(?P<value>.*)"$', re.S)
+_SYNTAX_RE = re.compile(r'^invalid input syntax for type (?P<type>[^:]+): "(?P<value>.*)"$', re.S)
+_RLS_RE = re.compile(r'row-level security policy(?: "[^"]*")? for table "(?P<table>[^"]+)"')
+_FUNC_CALL_RE = re.compile(r"^[A-Za-z_][\w.]*\((?P<inner>.*)\)$", re.S)
+_CAST_RE = re.compile(r"::[\w\s.\[\]\"]+$")
+
+
+def _column_of(expr: str) -> str:
+    """The column an index expression is about: ``lower(username::text)`` -> ``username``."""
+    expr = expr.strip()
+    while True:
+        if expr.startswith("(") and expr.endswith(")"):
+            expr = expr[1:-1].strip()
+            continue
+        m = _FUNC_CALL_RE.match(expr)
+        if m is not None and "," not in m["inner"]:
+            expr = m["inner"].strip()
+            continue
+        stripped = _CAST_RE.sub("", expr)
+        if stripped != expr:
+            expr = stripped.strip()
+            continue
+        break
+    return expr.strip('"')
+
+
+def _split_key(cols: str, vals: str) -> list[tuple[str, str]] | None:
+    """Pair the columns and values of a ``Key (a, b)=(1, 2)`` detail, if it is unambiguous."""
+    col_list = [_column_of(c) for c in _split_top_level(cols)]
+    if len(col_list) == 1:
+        return [(col_list[0], vals)]
+    val_list = vals.split(", ")
+    if len(val_list) != len(col_list):
+        return None
+    return list(zip(col_list, val_list, strict=True))
+
+
+def _split_top_level(text: str) -> list[str]:
+    """Split on commas that are not inside parentheses or quotes."""
+    parts: list[str] = []
+    depth = 0
+    quoted = False
+    start = 0
+    for i, ch in enumerate(text):
+        if ch == '"':
+            quoted = not quoted
+        elif not quoted and ch == "(":
+            depth += 1
+        elif not quoted and ch == ")":
+            depth -= 1
+        elif not quoted and depth == 0 and ch == ",":
+            parts.append(text[start:i].strip())
+            start = i + 1
+    parts.append(text[start:].strip())
+    return parts
+
+
+def _describe_key(pairs: list[tuple[str, str]] | None, cols: str, vals: str) -> str:
+    if pairs is None:
+        return f"({cols}) = ({vals})"
+    if len(pairs) == 1:
+        col, val = pairs[0]
+        return f"{col} {val!r}"
+    return ", ".join(f"{c}={v!r}" for c, v in pairs)
+
+
+def _qualified(schema: str | None, table: str | None) -> str | None:
+    if table is None:
+        return None
+    return f"{schema}.{table}" if schema else table
+
+
+def _prefix(query: str | None) -> str:
+    return f"{query}: " if query else ""
+
+
+def _sentence_for_check(constraint: str) -> tuple[str | None, str]:
+    known = CHECK_MESSAGES.get(constraint)
+    if known is not None:
+        return known
+    parsed = parse_constraint_name(constraint)
+    if parsed is None or parsed[0] != "ck":
+        return None, f"the value breaks the rule {constraint}"
+    rule = parsed[2]
+    for suffix, template in _RULE_SUFFIXES:
+        if rule.endswith(suffix) and len(rule) > len(suffix):
+            field = rule[: -len(suffix)]
+            return field, template.format(field=field)
+    return None, f"the row breaks the rule '{rule.replace('_', ' ')}'"
+
+
+# --------------------------------------------------------------------------------------------
+# The translation
+
+
+class _Common(TypedDict):
+    sqlstate: str | None
+    query: str | None
+    detail: str | None
+    hint: str | None
+    table: str | None
+
+
+_INVALID_INPUT_HELP: Mapping[str, str] = {
+    "22001": "shorten the value",
+    "22003": "use a value within the type's range",
+    "22007": "use ISO 8601, e.g. 2024-05-01T12:00:00+00:00",
+    "22008": "use a valid date/time, e.g. 2024-05-01T12:00:00+00:00",
+    "22021": "remove the invalid bytes (text must be valid UTF-8 without NUL characters)",
+    "22P05": "remove characters the database encoding cannot store",
+    "2201X": "OFFSET must be zero or more",
+    "2201W": "LIMIT must be zero or more",
+    "22004": "pass a value, not NULL",
+    "22012": "avoid dividing by zero",
+}
+
+_CONFIG_FAILURE_RE = re.compile(
+    r'(role|database) "[^"]*" does not exist|authentication failed|no password supplied'
+    r"|password authentication|no pg_hba.conf entry"
+)
+_MIGRATION_STATES = frozenset({"42P01", "42883", "3F000", "42703", "42704"})
+_UNAVAILABLE_STATES = frozenset({"57P01", "57P02", "57P03", "53300", "25P03"})
+
+
+def translate_error(exc: psycopg.Error, *, query: str | None = None) -> RegistrySqlError:
+    """Map a psycopg error to the registry-sql hierarchy.
+
+    The caller raises the result ``from exc`` so the driver error stays as ``__cause__``.
+    """
+    p = _prefix(query)
+
+    if isinstance(exc, psycopg_pool.PoolTimeout):
+        return PoolTimeout(
+            f"{p}no database connection became free in time ({exc}); return connections "
+            "sooner (keep transactions short) or raise DB_POOL_MAX_SIZE / DB_POOL_TIMEOUT",
+            query=query,
+        )
+
+    state = exc.diag.sqlstate or exc.sqlstate
+    diag = exc.diag
+    server_msg = diag.message_primary or str(exc).strip()
+    detail = diag.message_detail
+    hint = diag.message_hint
+    constraint = diag.constraint_name
+    table = _qualified(diag.schema_name, diag.table_name)
+    common: _Common = {
+        "sqlstate": state,
+        "query": query,
+        "detail": detail,
+        "hint": hint,
+        "table": table,
+    }
+
+    if state is None:
+        if isinstance(exc, psycopg.DataError):
+            return InvalidInput(
+                f"{p}invalid parameter value: {server_msg}; fix the value and try again",
+                **common,
+            )
+        if isinstance(exc, psycopg.OperationalError) and _CONFIG_FAILURE_RE.search(server_msg):
+            return ConfigError(
+                f"{p}cannot connect: {server_msg.strip()}; fix the user, password or database "
+                "name in DATABASE_URL (or POSTGRES_*), or create the role/database",
+                **common,
+            )
+        if isinstance(exc, psycopg.OperationalError):
+            return Unavailable(
+                f"{p}the database is unavailable: {server_msg}; check that the server is "
+                "running and DATABASE_URL is right, then retry",
+                **common,
+            )
+        return RegistrySqlError(f"{p}{server_msg}", **common)
+
+    # --- integrity violations (class 23) ---
+    if state == "23505" or state == "23P01":
+        return _unique(p, state, constraint, table, detail, server_msg, query, hint)
+    if state in ("23503", "23001"):
+        return _foreign_key(p, state, constraint, table, detail, server_msg, query, hint)
+    if state == "23502":
+        column = diag.column_name
+        where = f"{table}.{column}" if table and column else (column or table or "a column")
+        return InvalidInput(
+            f"{p}{where} is required (NOT NULL); pass a value",
+            field=column,
+            **common,
+        )
+    if state == "23514":
+        name = constraint or "a check constraint"
+        field, sentence = _sentence_for_check(name)
+        owner = table or (f"type {diag.datatype_name}" if diag.datatype_name else "the row")
+        return InvalidInput(
+            f"{p}{owner}: {sentence} ({name})",
+            constraint=constraint,
+            field=field,
+            **common,
+        )
+
+    # --- our own trigger ---
+    if state == IMMUTABLE_SQLSTATE:
+        return ImmutableRecord(
+            f"{p}{server_msg}; records in {table or 'this table'} are immutable: write a new "
+            "record (e.g. a correcting entry) instead of changing or deleting one",
+            constraint=constraint,
+            **common,
+        )
+
+    # --- data exceptions (class 22) ---
+    if state.startswith("22"):
+        return _data_exception(p, state, server_msg, common)
+
+    if state == "42501":
+        m = _RLS_RE.search(server_msg)
+        if m is not None:
+            rls_table = table or m["table"]
+            common["table"] = rls_table
+            return Forbidden(
+                f"{p}row-level security rejected the row for {rls_table}: the row's "
+                "organization is not the current tenant; call tenant(conn, org_id) with the "
+                "row's organization inside the transaction",
+                **common,
+            )
+        return Forbidden(
+            f"{p}{server_msg}; connect as a role that has the privilege (services use a "
+            "member of registry_app; DDL needs registry_owner)",
+            **common,
+        )
+
+    if state in ("40001", "40P01"):
+        what = "deadlock detected" if state == "40P01" else "serialization failure"
+        return SerializationFailure(
+            f"{p}{what}: {server_msg}; run the whole transaction again",
+            **common,
+        )
+    if state == "55P03":
+        return LockTimeout(
+            f"{p}could not take a lock in time: {server_msg}; another transaction holds it, "
+            "retry later or raise lock_timeout",
+            **common,
+        )
+    if state == "57014" or state == "25P04":
+        return QueryTimeout(
+            f"{p}{server_msg}; the statement ran too long (statement_timeout / "
+            "DB_STATEMENT_TIMEOUT): narrow the query or raise the timeout",
+            **common,
+        )
+    if state.startswith("08") or state in _UNAVAILABLE_STATES:
+        return Unavailable(
+            f"{p}the database is unavailable: {server_msg}; retry, and check that the server "
+            "is running and reachable",
+            **common,
+        )
+    if state in _MIGRATION_STATES:
+        return MigrationError(
+            f"{p}{server_msg}: the database schema is not migrated or is out of date; "
+            "run `registry-sql migrate`",
+            **common,
+        )
+
+    message = f"{p}{server_msg} (SQLSTATE {state})"
+    if hint:
+        message += f"; hint: {hint}"
+    return RegistrySqlError(message, constraint=constraint, **common)
+
+
+def _unique(
+    p: str,
+    state: str,
+    constraint: str | None,
+    table: str | None,
+    detail: str | None,
+    server_msg: str,
+    query: str | None,
+    hint: str | None,
+) -> Conflict:
+    name = constraint or "a unique constraint"
+    where = table or "the table"
+    field: str | None = None
+    what: str
+    m = _KEY_EXISTS_RE.match(detail or "") or _KEY_CONFLICTS_RE.match(detail or "")
+    if m is not None:
+        pairs = _split_key(m["cols"], m["vals"])
+        field = ", ".join(_column_of(c) for c in _split_top_level(m["cols"]))
+        what = _describe_key(pairs, m["cols"], m["vals"])
+    else:
+        parsed = parse_constraint_name(constraint or "")
+        if parsed is not None:
+            field = parsed[2]
+        elif constraint and constraint.endswith("_pkey"):
+            field = "id"
+        what = f"this {field}" if field else "this value"
+    if state == "23P01":
+        return Conflict(
+            f"{p}{where}: {what} overlaps an existing row ({name}); choose values that do not "
+            "conflict",
+            sqlstate=state,
+            constraint=constraint,
+            field=field,
+            table=table,
+            query=query,
+            detail=detail,
+            hint=hint,
+        )
+    if field and "," not in field:
+        todo = f"choose another {field}"
+    else:
+        todo = "choose different values, or update the existing row"
+    return Conflict(
+        f"{p}{where}: {what} is already taken ({name}); {todo}",
+        sqlstate=state,
+        constraint=constraint,
+        field=field,
+        table=table,
+        query=query,
+        detail=detail,
+        hint=hint,
+    )
+
+
+def _foreign_key(
+    p: str,
+    state: str,
+    constraint: str | None,
+    table: str | None,
+    detail: str | None,
+    server_msg: str,
+    query: str | None,
+    hint: str | None,
+) -> ForeignKeyMissing:
+    name = constraint or "a foreign key"
+    d = detail or ""
+    schema = table.split(".", 1)[0] + "." if table and "." in table else ""
+    missing = _KEY_MISSING_RE.match(d)
+    if missing is not None:
+        pairs = _split_key(missing["cols"], missing["vals"])
+        field = ", ".join(_column_of(c) for c in _split_top_level(missing["cols"]))
+        key = _describe_key(pairs, missing["cols"], missing["vals"])
+        return ForeignKeyMissing(
+            f"{p}{table or 'the row'}: {key} refers to a {schema}{missing['ref']} row that does "
+            f"not exist ({name}); create that row first or pass an existing id",
+            sqlstate=state,
+            constraint=constraint,
+            field=field,
+            table=table,
+            query=query,
+            detail=detail,
+            hint=hint,
+        )
+    referenced = _KEY_REFERENCED_RE.match(d)
+    if referenced is not None:
+        on = _ON_TABLE_RE.match(server_msg)
+        parent = f"{schema}{on['table']}" if on else "the row"
+        pairs = _split_key(referenced["cols"], referenced["vals"])
+        key = _describe_key(pairs, referenced["cols"], referenced["vals"])
+        return ForeignKeyMissing(
+            f"{p}{parent}: cannot delete or change the row with {key}: rows in "
+            f"{schema}{referenced['src']} still reference it ({name}); delete or reassign "
+            "those rows first",
+            sqlstate=state,
+            constraint=constraint,
+            field=None,
+            table=parent if on else table,
+            query=query,
+            detail=detail,
+            hint=hint,
+        )
+    parsed = parse_constraint_name(constraint or "")
+    fk_field = parsed[2] if parsed is not None else None
+    return ForeignKeyMissing(
+        f"{p}{server_msg} ({name}); make sure the referenced row exists, or remove the rows "
+        "that still reference it",
+        sqlstate=state,
+        constraint=constraint,
+        field=fk_field,
+        table=table,
+        query=query,
+        detail=detail,
+        hint=hint,
+    )
+
+
+def _data_exception(p: str, state: str, server_msg: str, common: _Common) -> InvalidInput:
+    enum = _ENUM_RE.match(server_msg)
+    if enum is not None:
+        type_name = enum["type"]
+        labels = _ENUM_LABELS.get(type_name)
+        if labels is None and "." not in type_name:
+            labels = next(
+                (v for k, v in _ENUM_LABELS.items() if k.rsplit(".", 1)[-1] == type_name), None
+            )
+        allowed = (
+            f"use one of: {', '.join(labels)}"
+            if labels
+            else f"use one of the labels of {type_name}"
+        )
+        return InvalidInput(
+            f"{p}{enum['value']!r} is not a valid {type_name} value; {allowed}",
+            **common,
+        )
+    syntax = _SYNTAX_RE.match(server_msg)
+    if syntax is not None:
+        return InvalidInput(
+            f"{p}{syntax['value']!r} is not a valid {syntax['type']}; pass a well-formed "
+            f"{syntax['type']}",
+            **common,
+        )
+    todo = _INVALID_INPUT_HELP.get(state, "fix the value and try again")
+    return InvalidInput(f"{p}invalid input: {server_msg}; {todo}", **common)
+
+
+def not_found(query: str, **keys: object) -> NotFound:
+    """The error a ``get_*`` function raises when its query returns no row.
+
+    >>> str(not_found("get_user_by_id", id=1))
+    'get_user_by_id: no row for id=1'
+    """
+    where = ", ".join(f"{k}={v}" for k, v in keys.items()) or "the given parameters"
+    return NotFound(f"{query}: no row for {where}", query=query)

@@ -1,0 +1,289 @@
+"""Migrations: yoyo underneath, with a lock timeout, batch mode, clear errors and content checksums.
+
+`registry-sql migrate | rollback | status` call these functions; deploy pipelines may equally run
+`yoyo apply --batch` with `yoyo.ini` (the same migrations, the same post-apply checksum hook).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import psycopg
+from yoyo import exceptions as yoyo_exceptions
+from yoyo import get_backend, read_migrations
+
+from registry_sql.errors import MigrationError
+from registry_sql.paths import migrations_dir
+from registry_sql.settings import normalize_url, redact_url, yoyo_url
+
+log = logging.getLogger("registry_sql.migrate")
+
+DEFAULT_LOCK_TIMEOUT = "5s"
+"""How long a migration statement waits for a table lock before failing (PostgreSQL syntax)."""
+
+DEFAULT_WAIT = 60.0
+"""How long (seconds) a second `migrate` waits for the one already running before giving up."""
+
+
+@dataclass(frozen=True)
+class MigrationState:
+    id: str
+    path: Path
+    applied: bool
+    applied_at_utc: datetime | None
+    checksum_recorded: str | None
+    checksum_current: str | None
+
+    @property
+    def edited_after_apply(self) -> bool:
+        return (
+            self.applied
+            and self.checksum_recorded is not None
+            and self.checksum_recorded != self.checksum_current
+        )
+
+
+@dataclass(frozen=True)
+class ChecksumProblem:
+    migration_id: str
+    path: Path
+    problem: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.problem}"
+
+
+@cache
+def _hook_module() -> Any:
+    """The post-apply hook file (``migrations/post-apply.py``) holds the checksum function."""
+    path = migrations_dir() / "post-apply.py"
+    spec = importlib.util.spec_from_file_location("registry_sql_post_apply", path)
+    if spec is None or spec.loader is None:  # pragma: no cover - the file ships with the package
+        raise MigrationError(f"cannot load the checksum hook {path}")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def migration_checksum(migration_id: str, directory: Path | None = None) -> str | None:
+    fn: Callable[..., str | None] = _hook_module().migration_checksum
+    return fn(migration_id, directory or migrations_dir())
+
+
+def _backend_url(url: str, lock_timeout: str | None) -> str:
+    """The yoyo form of ``url`` with ``lock_timeout`` set for every migration connection."""
+    target = yoyo_url(url)
+    if not lock_timeout:
+        return target
+    parts = urlsplit(target)
+    query = dict(parse_qsl(parts.query))
+    options = query.get("options", "")
+    query["options"] = f"{options} -c lock_timeout={lock_timeout}".strip()
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+@contextmanager
+def _backend(url: str, lock_timeout: str | None = DEFAULT_LOCK_TIMEOUT) -> Iterator[Any]:
+    try:
+        backend = get_backend(_backend_url(url, lock_timeout))
+    except psycopg.Error as exc:
+        raise MigrationError(
+            f"cannot connect to {redact_url(normalize_url(url))} to migrate: {exc}"
+        ) from exc
+    try:
+        yield backend
+    finally:
+        backend.connection.close()
+
+
+def _migrations() -> Any:
+    return read_migrations(str(migrations_dir()))
+
+
+def _describe_db_error(exc: psycopg.Error) -> str:
+    diag = exc.diag
+    parts = [
+        f"SQLSTATE {exc.sqlstate}" if exc.sqlstate else "",
+        diag.message_primary or str(exc),
+    ]
+    if diag.message_detail:
+        parts.append(f"DETAIL: {diag.message_detail}")
+    if diag.message_hint:
+        parts.append(f"HINT: {diag.message_hint}")
+    if exc.sqlstate == "55P03":
+        parts.append(
+            "a lock was held by another session longer than lock_timeout; "
+            "find it in pg_stat_activity, let it finish, then run the migration again"
+        )
+    return " ".join(p for p in parts if p)
+
+
+@contextmanager
+def _locked(backend: Any, wait: float) -> Iterator[None]:
+    try:
+        with backend.lock(timeout=wait):
+            yield
+    except yoyo_exceptions.LockTimeout as exc:
+        raise MigrationError(
+            f"another migration is running on this database and did not finish within {wait:g}s "
+            f"({exc}); wait for it, or if it died, run `yoyo break-lock`"
+        ) from exc
+
+
+def apply(
+    url: str,
+    *,
+    lock_timeout: str | None = DEFAULT_LOCK_TIMEOUT,
+    wait: float = DEFAULT_WAIT,
+) -> list[str]:
+    """Apply every pending migration in order; return the ids applied (empty when up to date).
+
+    Each migration runs in its own transaction: one that fails leaves the database as it was before
+    it, and the error names the file, the SQLSTATE and PostgreSQL's message.
+    """
+    applied: list[str] = []
+    with _backend(url, lock_timeout) as backend, _locked(backend, wait):
+        migrations = _migrations()
+        pending = backend.to_apply(migrations)
+        for migration in pending:
+            try:
+                backend.apply_one(migration)
+            except psycopg.Error as exc:
+                raise MigrationError(
+                    f"{migration.path}: migration failed and was rolled back: "
+                    f"{_describe_db_error(exc)}"
+                ) from exc
+            applied.append(migration.id)
+            log.info("applied %s", migration.id)
+        if applied:
+            backend.run_post_apply(migrations)
+    return applied
+
+
+def rollback(
+    url: str,
+    *,
+    count: int | None = 1,
+    wait: float = DEFAULT_WAIT,
+    lock_timeout: str | None = DEFAULT_LOCK_TIMEOUT,
+) -> list[str]:
+    """Roll back the ``count`` latest migrations (``None``: all); return the ids rolled back."""
+    if count is not None and count < 1:
+        raise MigrationError(f"rollback count must be at least 1 (got {count})")
+    done: list[str] = []
+    with _backend(url, lock_timeout) as backend, _locked(backend, wait):
+        to_rollback = list(backend.to_rollback(_migrations()))
+        if count is not None:
+            to_rollback = to_rollback[:count]
+        for migration in to_rollback:
+            try:
+                backend.rollback_one(migration)
+            except psycopg.Error as exc:
+                raise MigrationError(
+                    f"{Path(migration.path).with_suffix('.rollback.sql')}: rollback failed and was "
+                    f"undone: {_describe_db_error(exc)}"
+                ) from exc
+            done.append(migration.id)
+    return done
+
+
+def _recorded(url: str) -> tuple[dict[str, datetime], dict[str, str]]:
+    """Applied migrations (id → applied_at) and recorded checksums (id → sha256)."""
+    with psycopg.connect(normalize_url(url), autocommit=True) as conn:
+        applied: dict[str, datetime] = {}
+        if conn.execute("SELECT to_regclass('public._yoyo_migration')").fetchone() != (None,):
+            for mid, at in conn.execute(
+                "SELECT migration_id, applied_at_utc FROM public._yoyo_migration"
+            ):
+                applied[mid] = at
+        sums: dict[str, str] = {}
+        exists = conn.execute(
+            "SELECT to_regclass('public._registry_sql_migration_checksums')"
+        ).fetchone()
+        if exists != (None,):
+            for mid, sha in conn.execute(
+                "SELECT migration_id, sha256 FROM public._registry_sql_migration_checksums"
+            ):
+                sums[mid] = sha
+    return applied, sums
+
+
+def status(url: str) -> list[MigrationState]:
+    """Every migration known to the files or to the database, in file order."""
+    try:
+        applied, sums = _recorded(url)
+    except psycopg.Error as exc:
+        raise MigrationError(
+            f"cannot read migration state from {redact_url(normalize_url(url))}: {exc}"
+        ) from exc
+    states: list[MigrationState] = []
+    seen: set[str] = set()
+    for migration in _migrations():
+        seen.add(migration.id)
+        states.append(
+            MigrationState(
+                id=migration.id,
+                path=Path(migration.path),
+                applied=migration.id in applied,
+                applied_at_utc=applied.get(migration.id),
+                checksum_recorded=sums.get(migration.id),
+                checksum_current=migration_checksum(migration.id),
+            )
+        )
+    for mid in sorted(set(applied) - seen):
+        states.append(
+            MigrationState(
+                id=mid,
+                path=migrations_dir() / f"{mid}.sql",
+                applied=True,
+                applied_at_utc=applied[mid],
+                checksum_recorded=sums.get(mid),
+                checksum_current=None,
+            )
+        )
+    return states
+
+
+def checksum_problems(url: str) -> list[ChecksumProblem]:
+    """Applied migrations whose file was edited or removed after they were applied."""
+    problems: list[ChecksumProblem] = []
+    for state in status(url):
+        if not state.applied:
+            continue
+        if state.checksum_current is None:
+            problems.append(
+                ChecksumProblem(
+                    state.id,
+                    state.path,
+                    "applied to the database, but the file is missing; restore it "
+                    "(applied migrations never change or disappear)",
+                )
+            )
+        elif state.checksum_recorded is None:
+            problems.append(
+                ChecksumProblem(
+                    state.id,
+                    state.path,
+                    "applied without a recorded checksum; run `registry-sql migrate` (or `yoyo "
+                    "apply`) once so the post-apply hook records it",
+                )
+            )
+        elif state.edited_after_apply:
+            problems.append(
+                ChecksumProblem(
+                    state.id,
+                    state.path,
+                    "edited after it was applied (content checksum differs from the one recorded "
+                    "at apply time); revert the edit and put the change in a new migration",
+                )
+            )
+    return problems

@@ -1,0 +1,294 @@
+"""The generator against a real, migrated PostgreSQL: types, nullability, parameters, errors."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+
+from registry_sql import codegen
+from registry_sql.cli import main as cli_main
+
+FIXTURE_DDL = """
+CREATE SCHEMA cg;
+CREATE TYPE cg.kind AS ENUM ('small', 'large', 'api_key');
+CREATE DOMAIN cg.code AS text NOT NULL CHECK (VALUE ~ '^[a-z]+$');
+CREATE TABLE cg.parent (
+    id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    name text NOT NULL,
+    note text,
+    tags text[] NOT NULL DEFAULT '{}',
+    kind cg.kind NOT NULL DEFAULT 'small',
+    price numeric,
+    data jsonb NOT NULL DEFAULT '{}',
+    ip inet,
+    code cg.code,
+    at timestamptz NOT NULL DEFAULT now()
+);
+CREATE TABLE cg.child (
+    id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    parent_id uuid NOT NULL REFERENCES cg.parent (id),
+    label text NOT NULL
+);
+"""
+
+QUERIES = """
+-- name: get_parent(id)^
+-- Every column type.
+SELECT id, name, note, tags, kind, price, data, ip, code, at FROM cg.parent WHERE id = :id;
+
+-- name: list_left()
+-- Child columns are on the nullable side of a LEFT JOIN.
+SELECT p.name, c.label AS child_label, c.id AS child_id
+FROM cg.parent p LEFT JOIN cg.child c ON c.parent_id = p.id;
+
+-- name: list_right()
+-- Parent columns are on the nullable side of a RIGHT JOIN.
+SELECT p.name, c.label
+FROM cg.parent p RIGHT JOIN cg.child c ON c.parent_id = p.id;
+
+-- name: list_full()
+-- Both sides of a FULL JOIN are nullable.
+SELECT p.name, c.label
+FROM cg.parent p FULL JOIN cg.child c ON c.parent_id = p.id;
+
+-- name: list_inner()
+-- An inner join keeps NOT NULL.
+SELECT p.name, c.label
+FROM cg.parent p JOIN cg.child c ON c.parent_id = p.id;
+
+-- name: list_cte_left()
+-- A CTE on the nullable side is followed to its base table.
+WITH kids AS (SELECT parent_id, label FROM cg.child)
+SELECT p.name, k.label FROM cg.parent p LEFT JOIN kids k ON k.parent_id = p.id;
+
+-- name: count_things(kind)$
+-- Override: count(*) is never NULL.
+SELECT count(*) AS "n!" FROM cg.parent WHERE (:kind::cg.kind IS NULL OR kind = :kind);
+
+-- name: stats()^
+-- Expressions are nullable unless marked; "name?" forces nullable.
+SELECT max(name) AS top, min(name) AS "low!", 'x'::text AS "name?" FROM cg.parent;
+
+-- name: create_parent(name, note, tags, kind, data, ip)<!
+-- Insert: note and ip are nullable columns, so their parameters are optional.
+INSERT INTO cg.parent (name, note, tags, kind, data, ip)
+VALUES (:name, :note, :tags, :kind, :data, :ip)
+RETURNING id, name, note, tags, kind, price, data, ip, code, at;
+
+-- name: update_parent(id, name, note, price)<!
+-- Update: COALESCE makes name optional; note/price are nullable columns.
+UPDATE cg.parent SET name = COALESCE(:name, name), note = :note, price = :price
+WHERE id = :id
+RETURNING id, name, note, tags, kind, price, data, ip, code, at;
+
+-- name: page(after_at, after_id, limit)
+-- Keyset: both cursor parameters are optional together.
+SELECT id, name FROM cg.parent
+WHERE (:after_at::timestamptz IS NULL OR (at, id) < (:after_at, :after_id::uuid))
+ORDER BY at DESC, id DESC LIMIT :limit::int;
+
+-- name: delete_parents(ids)!
+-- Array parameter.
+DELETE FROM cg.parent WHERE id = ANY(:ids::uuid[]);
+"""
+
+
+@pytest.fixture
+def cg_url(conn: psycopg.Connection[Any], migrated_url: str) -> str:
+    conn.execute(FIXTURE_DDL)
+    return migrated_url
+
+
+def _render(url: str, tmp_path: Path, text: str) -> dict[str, str]:
+    sql_root = tmp_path / "sql"
+    (sql_root / "cg").mkdir(parents=True)
+    (sql_root / "cg" / "things.sql").write_text(text, encoding="utf-8")
+    files = codegen.render_all(url, sql_root, tmp_path / "out")
+    return {p.name: t for p, t in files.items()}
+
+
+def _model(text: str, name: str) -> dict[str, str]:
+    match = re.search(rf"class {name}\(BaseModel\):\n(.*?)(?:\n\n\n|\Z)", text, re.S)
+    assert match, f"model {name} not rendered"
+    return dict(re.findall(r"^    (\w+): (.+)$", match.group(1), re.M))
+
+
+def _signature(text: str, func: str) -> str:
+    match = re.search(rf"^def {func}\((.*?)\) -> (.*?):$", text, re.M)
+    assert match, f"function {func} not rendered"
+    return f"({match.group(1)}) -> {match.group(2)}"
+
+
+def test_types_and_not_null_from_the_catalog(cg_url: str, tmp_path: Path) -> None:
+    files = _render(cg_url, tmp_path, QUERIES)
+    fields = _model(files["models.py"], "GetParentRow")
+    assert fields == {
+        "id": "UUID",
+        "name": "str",
+        "note": "str | None",
+        "tags": "list[str]",
+        "kind": "Kind",
+        "price": "Decimal | None",
+        "data": "JsonValue",
+        "ip": "InetAddress | None",
+        "code": "str",  # NOT NULL domain
+        "at": "datetime",
+    }
+    assert "class Kind(StrEnum):" in files["models.py"]
+    assert "API_KEY = 'api_key'" in files["models.py"]
+    assert "model_config = ConfigDict(frozen=True)" in files["models.py"]
+
+
+def test_outer_join_sides_become_nullable(cg_url: str, tmp_path: Path) -> None:
+    models = _render(cg_url, tmp_path, QUERIES)["models.py"]
+    assert _model(models, "ListLeftRow") == {
+        "name": "str",
+        "child_label": "str | None",
+        "child_id": "UUID | None",
+    }
+    assert _model(models, "ListRightRow") == {"name": "str | None", "label": "str"}
+    assert _model(models, "ListFullRow") == {"name": "str | None", "label": "str | None"}
+    assert _model(models, "ListInnerRow") == {"name": "str", "label": "str"}
+    assert _model(models, "ListCteLeftRow") == {"name": "str", "label": "str | None"}
+
+
+def test_nullability_overrides(cg_url: str, tmp_path: Path) -> None:
+    files = _render(cg_url, tmp_path, QUERIES)
+    assert _model(files["models.py"], "StatsRow") == {
+        "top": "str | None",
+        "low": "str",
+        "name": "str | None",
+    }
+    assert "-> int:" in _signature(files["queries.py"], "count_things")
+    # The override marker is stripped from the SQL that runs.
+    assert 'AS "n"' in files["_sql.py"] and '"n!"' not in files["_sql.py"]
+
+
+def test_parameters_typed_keyword_only_and_optional_where_null_is_meaningful(
+    cg_url: str, tmp_path: Path
+) -> None:
+    queries = _render(cg_url, tmp_path, QUERIES)["queries.py"]
+    assert _signature(queries, "count_things") == (
+        "(conn: psycopg.Connection[Any], *, kind: Kind | None = None) -> int"
+    )
+    assert _signature(queries, "create_parent") == (
+        "(conn: psycopg.Connection[Any], *, name: str, note: str | None = None, "
+        "tags: Sequence[str], kind: Kind, data: object, ip: InetAddress | str | None = None) "
+        "-> CreateParentRow"
+    )
+    assert _signature(queries, "update_parent") == (
+        "(conn: psycopg.Connection[Any], *, id: UUID, name: str | None = None, "
+        "note: str | None = None, price: Decimal | None = None) -> UpdateParentRow"
+    )
+    assert _signature(queries, "page") == (
+        "(conn: psycopg.Connection[Any], *, after_at: datetime | None = None, "
+        "after_id: UUID | None = None, limit: int) -> list[PageRow]"
+    )
+    assert _signature(queries, "delete_parents") == (
+        "(conn: psycopg.Connection[Any], *, ids: Sequence[UUID]) -> int"
+    )
+    assert _signature(queries, "get_parent").endswith("-> GetParentRow")
+    assert _signature(queries, "stats").endswith("-> StatsRow | None")
+    assert "'data': Jsonb(data)" in queries
+    assert "'tags': list(tags)" in queries
+
+
+def test_async_twin_mirrors_sync(cg_url: str, tmp_path: Path) -> None:
+    files = _render(cg_url, tmp_path, QUERIES)
+    sync_funcs = re.findall(r"^def (\w+)\(", files["queries.py"], re.M)
+    async_funcs = re.findall(r"^async def (\w+)\(", files["aio.py"], re.M)
+    assert sync_funcs == async_funcs and len(sync_funcs) == 11
+    assert "psycopg.AsyncConnection[Any]" in files["aio.py"]
+    assert "await cur.execute(" in files["aio.py"]
+
+
+def test_generated_module_runs_against_the_database(
+    cg_url: str, conn: psycopg.Connection[Any], tmp_path: Path
+) -> None:
+    """Execute the rendered code for real: the SQL constants and the functions."""
+    files = _render(cg_url, tmp_path, QUERIES)
+    sql_ns: dict[str, Any] = {}
+    exec(compile(files["_sql.py"], "_sql.py", "exec"), sql_ns)  # noqa: S102 - generated code
+    models_ns: dict[str, Any] = {}
+    exec(compile(files["models.py"], "models.py", "exec"), models_ns)  # noqa: S102
+    with conn.cursor() as cur:
+        cur.execute(sql_ns["_CREATE_PARENT"], {
+            "name": "a%b", "note": None, "tags": ["x"], "kind": "large",
+            "data": psycopg.types.json.Jsonb({"k": 1}), "ip": "10.0.0.1",
+        })
+        row = cur.fetchone()
+    assert row is not None
+    cols = [d.name for d in cur.description or []]
+    model = models_ns["CreateParentRow"](**dict(zip(cols, row, strict=True)))
+    assert model.name == "a%b" and model.kind == "large" and model.tags == ["x"]
+    assert str(model.ip) == "10.0.0.1" and model.data == {"k": 1}
+    with pytest.raises(Exception, match="frozen"):
+        model.name = "other"
+
+
+def test_prepare_error_names_file_line_sqlstate_and_message(cg_url: str, tmp_path: Path) -> None:
+    text = (
+        "-- name: ok()^\n-- Fine.\nSELECT 1 AS one;\n\n"
+        "-- name: broken(id)^\n-- Broken on purpose.\nSELECT id,\n       nosuch\n"
+        "FROM cg.parent WHERE id = :id;\n"
+    )
+    with pytest.raises(codegen.GenerationError) as info:
+        _render(cg_url, tmp_path, text)
+    (problem,) = info.value.problems
+    assert problem.startswith("sql/cg/things.sql:8: cg.broken: SQLSTATE 42703: ")
+    assert 'column "nosuch" does not exist' in problem
+
+
+def test_row_name_shared_by_different_shapes_is_rejected(cg_url: str, tmp_path: Path) -> None:
+    text = (
+        "-- name: a()\n-- A.\n-- row: ThingRow\nSELECT id, name FROM cg.parent;\n\n"
+        "-- name: b()\n-- B.\n-- row: ThingRow\nSELECT id, note AS name FROM cg.parent;\n"
+    )
+    with pytest.raises(codegen.GenerationError, match=r"declares `row: ThingRow` but returns"):
+        _render(cg_url, tmp_path, text)
+
+
+def test_stale_and_foreign_files_are_reported(cg_url: str, tmp_path: Path) -> None:
+    sql_root = tmp_path / "sql"
+    (sql_root / "cg").mkdir(parents=True)
+    (sql_root / "cg" / "things.sql").write_text(QUERIES, encoding="utf-8")
+    out = tmp_path / "out"
+    files = codegen.render_all(cg_url, sql_root, out)
+    codegen.write(files)
+    assert codegen.stale_files(files, out) == []
+    queries = out / "cg" / "queries.py"
+    queries.write_text(queries.read_text().replace("-> int:", "-> str:", 1))
+    (out / "cg" / "helpers.py").write_text("x = 1\n")
+    problems = codegen.stale_files(files, out)
+    assert any("cg/queries.py: stale or edited by hand" in p for p in problems)
+    assert any("cg/helpers.py: not produced by the generator" in p for p in problems)
+
+
+def test_check_command_fails_on_a_query_that_no_longer_prepares(
+    server_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo_sql = Path(__file__).resolve().parents[2] / "sql"
+    broken = tmp_path / "sql"
+    (broken / "core").mkdir(parents=True)
+    for path in (repo_sql / "core").glob("*.sql"):
+        (broken / "core" / path.name).write_text(path.read_text())
+    users = broken / "core" / "users.sql"
+    users.write_text(users.read_text().replace("full_name", "fullname"))
+    code = cli_main(
+        ["check", "--scratch-url", server_url, "--sql-dir", str(broken), "--out",
+         str(Path(__file__).resolve().parents[2] / "registry_sql")]
+    )
+    err = capsys.readouterr().err
+    assert code == 1
+    assert re.search(r"sql/core/users\.sql:\d+: core\.\w+: SQLSTATE 42703: column .*fullname", err)
+    assert "check failed" in err
+
+
+def test_committed_generated_code_is_fresh(server_url: str) -> None:
+    """The same thing `registry-sql check` proves in CI, as a test."""
+    report = codegen.check(server_url)
+    assert report.problems == []
