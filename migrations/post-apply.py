@@ -63,4 +63,7 @@ def record_checksums(conn: Any) -> None:
         )
 
 
-step(record_checksums)
+# registry_sql.migrate imports this file for `migration_checksum` under its own module name;
+# only yoyo's loading registers the step.
+if __name__ != "registry_sql_post_apply":
+    step(record_checksums)

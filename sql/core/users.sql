@@ -104,7 +104,10 @@ WHERE lower(email) = lower(:email::text)   /* uq_users__email_lower */
 --   - ILIKE '%q%'  substring match; LIKE wildcards in :q are escaped so a
 --                  user typing "a_b" matches "a_b" literally;
 --   - :q <% expr   pg_trgm word similarity >= pg_trgm.word_similarity_threshold
---                  (default 0.6): catches typos ("jhon" finds "john").
+--                  (default 0.6): catches small typos ("Liddel" finds
+--                  "Liddell"). The threshold is a setting, not a parameter:
+--                  tune it per role or database, e.g.
+--                  ALTER ROLE ... SET pg_trgm.word_similarity_threshold = 0.5.
 -- Pagination: pass the last row's (created_at, id) as after_created_at /
 -- after_id to get the next page.
 SELECT
@@ -191,6 +194,9 @@ RETURNING
 
 -- name: update_user_password(id, hashed_password, updated_by)!
 -- Replace a live user's password hash (the hash, never the password); returns 1, or 0 if no such live user.
+-- None removes the password (SSO-only account); ck_users__local_requires_password
+-- rejects that for auth_provider 'local'. ck_users__hashed_password_is_hash
+-- rejects anything that does not look like a bcrypt/argon2/scrypt/pbkdf2 hash.
 UPDATE core.users
 SET hashed_password = :hashed_password,
     updated_by      = :updated_by

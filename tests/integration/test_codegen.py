@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import sys
+import types
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +27,7 @@ CREATE TABLE cg.parent (
     price numeric,
     data jsonb NOT NULL DEFAULT '{}',
     ip inet,
-    code cg.code,
+    code cg.code DEFAULT 'abc',
     at timestamptz NOT NULL DEFAULT now()
 );
 CREATE TABLE cg.child (
@@ -118,9 +120,11 @@ def _model(text: str, name: str) -> dict[str, str]:
 
 
 def _signature(text: str, func: str) -> str:
-    match = re.search(rf"^def {func}\((.*?)\) -> (.*?):$", text, re.M)
+    """The signature on one line, whether the generator wrapped it or not."""
+    match = re.search(rf"^def {func}\((.*?)\) -> (.*?):$", text, re.M | re.S)
     assert match, f"function {func} not rendered"
-    return f"({match.group(1)}) -> {match.group(2)}"
+    params = [p.strip() for p in match.group(1).split(",") if p.strip()]
+    return f"({', '.join(params)}) -> {match.group(2)}"
 
 
 def test_types_and_not_null_from_the_catalog(cg_url: str, tmp_path: Path) -> None:
@@ -163,7 +167,7 @@ def test_nullability_overrides(cg_url: str, tmp_path: Path) -> None:
         "low": "str",
         "name": "str | None",
     }
-    assert "-> int:" in _signature(files["queries.py"], "count_things")
+    assert _signature(files["queries.py"], "count_things").endswith("-> int")
     # The override marker is stripped from the SQL that runs.
     assert 'AS "n"' in files["_sql.py"] and '"n!"' not in files["_sql.py"]
 
@@ -201,7 +205,7 @@ def test_async_twin_mirrors_sync(cg_url: str, tmp_path: Path) -> None:
     files = _render(cg_url, tmp_path, QUERIES)
     sync_funcs = re.findall(r"^def (\w+)\(", files["queries.py"], re.M)
     async_funcs = re.findall(r"^async def (\w+)\(", files["aio.py"], re.M)
-    assert sync_funcs == async_funcs and len(sync_funcs) == 11
+    assert sync_funcs == async_funcs and len(sync_funcs) == 12
     assert "psycopg.AsyncConnection[Any]" in files["aio.py"]
     assert "await cur.execute(" in files["aio.py"]
 
@@ -213,16 +217,21 @@ def test_generated_module_runs_against_the_database(
     files = _render(cg_url, tmp_path, QUERIES)
     sql_ns: dict[str, Any] = {}
     exec(compile(files["_sql.py"], "_sql.py", "exec"), sql_ns)  # noqa: S102 - generated code
-    models_ns: dict[str, Any] = {}
-    exec(compile(files["models.py"], "models.py", "exec"), models_ns)  # noqa: S102
+    module = types.ModuleType("cg_models_under_test")
+    sys.modules[module.__name__] = module
+    try:
+        exec(compile(files["models.py"], "models.py", "exec"), module.__dict__)  # noqa: S102
+    finally:
+        del sys.modules[module.__name__]
+    models_ns = module.__dict__
     with conn.cursor() as cur:
         cur.execute(sql_ns["_CREATE_PARENT"], {
             "name": "a%b", "note": None, "tags": ["x"], "kind": "large",
             "data": psycopg.types.json.Jsonb({"k": 1}), "ip": "10.0.0.1",
         })
         row = cur.fetchone()
+        cols = [d.name for d in cur.description or []]
     assert row is not None
-    cols = [d.name for d in cur.description or []]
     model = models_ns["CreateParentRow"](**dict(zip(cols, row, strict=True)))
     assert model.name == "a%b" and model.kind == "large" and model.tags == ["x"]
     assert str(model.ip) == "10.0.0.1" and model.data == {"k": 1}

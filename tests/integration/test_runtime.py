@@ -193,8 +193,7 @@ def test_transaction_on_pool_checks_out_and_commits(url: str) -> None:
 
 def test_commit_time_error_is_translated(db: psycopg.Connection[Any]) -> None:
     db.execute(
-        "ALTER TABLE rt_child ALTER CONSTRAINT fk_rt_child__parent_id "
-        "DEFERRABLE INITIALLY DEFERRED"
+        "ALTER TABLE rt_child ALTER CONSTRAINT fk_rt_child__parent_id DEFERRABLE INITIALLY DEFERRED"
     )
     db.commit()
     with pytest.raises(ForeignKeyMissing) as info:
@@ -249,13 +248,16 @@ def test_tenant_outside_a_transaction_raises(url: str) -> None:
 
 
 def test_tenant_in_a_failed_transaction_raises(db: psycopg.Connection[Any]) -> None:
-    with pytest.raises(MigrationError):
+    class Leave(Exception):
+        pass
+
+    with pytest.raises(Leave):
         with transaction(db):
             with pytest.raises(psycopg.errors.UndefinedTable):
                 db.execute("SELECT * FROM rt_missing")
             with pytest.raises(TransactionRequired, match="has failed"):
                 tenant(db, ORG)
-            raise psycopg.errors.UndefinedTable("leave the block")
+            raise Leave
 
 
 @pytest.mark.parametrize("bad", ["nope", "", "1'; DROP TABLE rt_parent; --", "123"])
@@ -295,7 +297,11 @@ def test_unique_violation(db: psycopg.Connection[Any]) -> None:
         "public.rt_parent: name 'alice' is already taken (uq_rt_parent__name_lower); "
         "choose another name"
     )
-    assert (err.field, err.constraint, err.sqlstate) == ("name", "uq_rt_parent__name_lower", "23505")
+    assert (err.field, err.constraint, err.sqlstate) == (
+        "name",
+        "uq_rt_parent__name_lower",
+        "23505",
+    )
     err = expect(db, "INSERT INTO rt_parent (id, name) VALUES (1, 'bob')", Conflict)
     assert err.constraint == "rt_parent_pkey"
     assert err.field == "id"
@@ -419,7 +425,9 @@ def test_duplicate_organization_slug(migrated_url: str) -> None:
             "choose another slug"
         )
         err = expect(
-            c, "INSERT INTO core.organizations (name, slug) VALUES ('B', 'Not A Slug')", InvalidInput
+            c,
+            "INSERT INTO core.organizations (name, slug) VALUES ('B', 'Not A Slug')",
+            InvalidInput,
         )
         assert err.constraint == "ck_organizations__slug_format"
         assert err.field == "slug"
