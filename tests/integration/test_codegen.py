@@ -216,11 +216,11 @@ def test_generated_module_runs_against_the_database(
     """Execute the rendered code for real: the SQL constants and the functions."""
     files = _render(cg_url, tmp_path, QUERIES)
     sql_ns: dict[str, Any] = {}
-    exec(compile(files["_sql.py"], "_sql.py", "exec"), sql_ns)  # noqa: S102 - generated code
+    exec(compile(files["_sql.py"], "_sql.py", "exec"), sql_ns)
     module = types.ModuleType("cg_models_under_test")
     sys.modules[module.__name__] = module
     try:
-        exec(compile(files["models.py"], "models.py", "exec"), module.__dict__)  # noqa: S102
+        exec(compile(files["models.py"], "models.py", "exec"), module.__dict__)
     finally:
         del sys.modules[module.__name__]
     models_ns = module.__dict__

@@ -1,0 +1,212 @@
+"""Helpers for the migration tests: discovered migrations, schema dumps, catalog snapshots.
+
+Migrations are DISCOVERED from ``registry_sql.paths.migrations_dir()`` (what yoyo reads), never
+listed by hand: tests parametrized over :data:`MIGRATION_IDS` run once per migration file, so a
+new schema's migrations are covered the moment they are added.
+
+(Plain functions, not a ``conftest.py``: a second ``conftest`` module would clash with
+``tests/conftest.py`` under ``mypy``, as these folders are not packages.)
+
+Schema dumps use the ``pg_dump`` of the server under test (same major version: a newer pg_dump
+prints things an older one does not), run as the current user over the Unix socket URL.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+from psycopg import sql
+from pytest_postgresql.janitor import DatabaseJanitor
+from yoyo import get_backend, read_migrations
+
+from registry_sql import migrate
+from registry_sql.paths import migrations_dir
+from registry_sql.settings import yoyo_url
+
+# yoyo's bookkeeping and our checksum table: present after a rollback, by design, and not ours.
+BOOKKEEPING_TABLES = ("_yoyo_*", "yoyo_lock", "_registry_sql_migration_checksums")
+BOOKKEEPING_RE = r"^_?(_yoyo_|yoyo_lock|_registry_sql_migration_checksums)"
+
+_PG_ENV = re.compile(r"^PG[A-Z_]+$")
+
+
+def discovered_migration_ids(directory: Path | None = None) -> list[str]:
+    """The migration ids yoyo finds in ``directory`` (default: the project's), in apply order."""
+    return [str(m.id) for m in read_migrations(str(directory or migrations_dir()))]
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """``migration_id``: one test per migration file found in the migrations folder."""
+    if "migration_id" in metafunc.fixturenames:
+        ids = discovered_migration_ids()
+        metafunc.parametrize("migration_id", ids, ids=ids)
+
+
+# --------------------------------------------------------------------------- applying
+
+
+def apply_through(url: str, migration_id: str, *, directory: Path | None = None) -> list[str]:
+    """Apply the pending migrations up to and including ``migration_id`` with yoyo's own API
+    (what ``yoyo apply -r <revision>`` does), holding yoyo's lock; return the ids applied."""
+    migrations = read_migrations(str(directory or migrations_dir()))
+    ids = [str(m.id) for m in migrations]
+    wanted = set(ids[: ids.index(migration_id) + 1])
+    backend = get_backend(yoyo_url(url))
+    try:
+        with backend.lock():
+            todo = backend.to_apply(migrations.filter(lambda m: m.id in wanted))
+            backend.apply_migrations(todo)
+            return [str(m.id) for m in todo]
+    finally:
+        backend.connection.close()
+
+
+# --------------------------------------------------------------------------- dumps
+
+
+def normalize_dump(text: str) -> str:
+    """A schema dump without what differs between two dumps of the same schema: the random
+    ``\\restrict`` keys of recent pg_dump, comment lines (they carry TOC ids/OIDs with some
+    options) and runs of blank lines."""
+    kept: list[str] = []
+    for line in text.splitlines():
+        if line.startswith(("\\restrict", "\\unrestrict", "--")):
+            continue
+        if not line.strip():
+            if kept and kept[-1] == "":
+                continue
+            line = ""
+        kept.append(line.rstrip())
+    return "\n".join(kept).strip() + "\n"
+
+
+@pytest.fixture
+def pg_dump_bin(pg_server: Any) -> Path:
+    """The pg_dump of the server under test (its own bin dir, so versions match)."""
+    path = Path(pg_server.local.bindir) / "pg_dump"
+    if not path.is_file():
+        pytest.fail(f"{path} not found: the PostgreSQL {pg_server.version} bin dir has no pg_dump")
+    return path
+
+
+@pytest.fixture
+def dump_schema(pg_dump_bin: Path) -> Callable[[str], str]:
+    """``dump_schema(url)``: the normalised ``pg_dump --schema-only`` of ``url``, without the
+    migration bookkeeping tables."""
+
+    def dump(url: str) -> str:
+        args = [str(pg_dump_bin), "--schema-only", "--no-owner", "--no-privileges"]
+        for pattern in BOOKKEEPING_TABLES:
+            args.append(f"--exclude-table=public.{pattern}")
+        args.append(f"--dbname={url}")
+        env = {k: v for k, v in os.environ.items() if not _PG_ENV.match(k)}
+        proc = subprocess.run(
+            args, capture_output=True, text=True, env=env, timeout=120, check=False
+        )
+        if proc.returncode != 0:
+            pytest.fail(f"pg_dump failed (exit {proc.returncode}): {proc.stderr.strip()}")
+        return normalize_dump(proc.stdout)
+
+    return dump
+
+
+# --------------------------------------------------------------------------- catalog
+
+
+_SNAPSHOT_QUERIES: dict[str, str] = {
+    "schemas": """
+        SELECT nspname FROM pg_catalog.pg_namespace
+        WHERE nspname !~ '^pg_' AND nspname <> 'information_schema'""",
+    "relations": """
+        SELECT n.nspname || '.' || c.relname || ' (' || c.relkind || ')'
+        FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+        WHERE n.nspname !~ '^pg_' AND n.nspname <> 'information_schema'
+          AND c.relname !~ %(bookkeeping)s""",
+    "types": """
+        SELECT n.nspname || '.' || t.typname
+        FROM pg_catalog.pg_type t JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
+        WHERE n.nspname !~ '^pg_' AND n.nspname <> 'information_schema'
+          AND t.typname !~ %(bookkeeping)s""",
+    "functions": """
+        SELECT p.oid::regprocedure::text
+        FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
+        WHERE n.nspname !~ '^pg_' AND n.nspname <> 'information_schema'""",
+    "extensions": "SELECT extname FROM pg_catalog.pg_extension",
+    "event_triggers": "SELECT evtname FROM pg_catalog.pg_event_trigger",
+    "default_acls": """
+        SELECT d.defaclrole::regrole::text || ' ' || d.defaclobjtype || ' '
+               || coalesce(d.defaclnamespace::regnamespace::text, '-')
+        FROM pg_catalog.pg_default_acl d""",
+    "publications": "SELECT pubname FROM pg_catalog.pg_publication",
+}
+
+
+def catalog_snapshot(url: str) -> dict[str, set[str]]:
+    """The user objects in ``url``'s database, straight from the catalogs (what a schema dump
+    could hide: e.g. an extension's members, default privileges)."""
+    snapshot: dict[str, set[str]] = {}
+    with psycopg.connect(url, autocommit=True) as conn:
+        for name, query in _SNAPSHOT_QUERIES.items():
+            rows = conn.execute(query, {"bookkeeping": BOOKKEEPING_RE}).fetchall()
+            snapshot[name] = {str(r[0]) for r in rows}
+    return snapshot
+
+
+# --------------------------------------------------------------------------- databases
+
+
+@pytest.fixture
+def make_empty_db(pg_server: Any) -> Iterator[Callable[[], str]]:
+    """``make_empty_db()``: one more empty database (from template0), dropped after the test."""
+    created: list[str] = []
+
+    def make() -> str:
+        dbname = f"m_{uuid.uuid4().hex[:12]}"
+        with psycopg.connect(pg_server.url("postgres"), autocommit=True) as c:
+            c.execute(
+                sql.SQL("CREATE DATABASE {} TEMPLATE template0").format(sql.Identifier(dbname))
+            )
+        created.append(dbname)
+        return str(pg_server.url(dbname))
+
+    yield make
+    for dbname in created:
+        DatabaseJanitor(
+            user=pg_server.user,
+            host=pg_server.host,
+            port=pg_server.port,
+            dbname=dbname,
+            maintenance_dbname=pg_server.maintenance_dbname,
+        ).drop()
+
+
+@pytest.fixture
+def migrations_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A copy of the migrations folder that ``registry_sql`` uses for this test
+    (``REGISTRY_SQL_MIGRATIONS_DIR``), so a test may edit, add or delete migration files."""
+    copy = tmp_path / "migrations"
+    shutil.copytree(migrations_dir(), copy, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setenv("REGISTRY_SQL_MIGRATIONS_DIR", str(copy))
+    migrate._hook_module.cache_clear()
+    yield copy
+    migrate._hook_module.cache_clear()
+
+
+def applied_ids(url: str) -> list[str]:
+    """``_yoyo_migration``'s ids, in the order they were applied (one row each)."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        if conn.execute("SELECT to_regclass('public._yoyo_migration')").fetchone() == (None,):
+            return []
+        rows = conn.execute(
+            "SELECT migration_id FROM public._yoyo_migration ORDER BY applied_at_utc, migration_id"
+        ).fetchall()
+    return [str(r[0]) for r in rows]
