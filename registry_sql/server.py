@@ -39,6 +39,8 @@ from types import TracebackType
 from typing import Self
 from urllib.parse import quote
 
+from registry_sql.errors import RegistrySqlError
+
 __all__ = [
     "EMBEDDED_INSTALL_HINT",
     "LocalServer",
@@ -62,7 +64,7 @@ _MAX_SOCKET_DIR = 90
 _PG_ENV = re.compile(r"^PG[A-Z_]+$")
 
 
-class ServerError(RuntimeError):
+class ServerError(RegistrySqlError):
     """A local PostgreSQL server could not be found, started or stopped."""
 
 

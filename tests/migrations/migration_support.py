@@ -18,7 +18,8 @@ import re
 import shutil
 import subprocess
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -44,11 +45,8 @@ def discovered_migration_ids(directory: Path | None = None) -> list[str]:
     return [str(m.id) for m in read_migrations(str(directory or migrations_dir()))]
 
 
-def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    """``migration_id``: one test per migration file found in the migrations folder."""
-    if "migration_id" in metafunc.fixturenames:
-        ids = discovered_migration_ids()
-        metafunc.parametrize("migration_id", ids, ids=ids)
+MIGRATION_IDS = discovered_migration_ids()
+"""Every migration of the project, in apply order (collected when the test module is imported)."""
 
 
 # --------------------------------------------------------------------------- applying
@@ -89,34 +87,26 @@ def normalize_dump(text: str) -> str:
     return "\n".join(kept).strip() + "\n"
 
 
-@pytest.fixture
-def pg_dump_bin(pg_server: Any) -> Path:
-    """The pg_dump of the server under test (its own bin dir, so versions match)."""
+def pg_dump_path(pg_server: Any) -> Path:
+    """The pg_dump of the server under test (its own bin dir, so the versions match)."""
     path = Path(pg_server.local.bindir) / "pg_dump"
     if not path.is_file():
         pytest.fail(f"{path} not found: the PostgreSQL {pg_server.version} bin dir has no pg_dump")
     return path
 
 
-@pytest.fixture
-def dump_schema(pg_dump_bin: Path) -> Callable[[str], str]:
-    """``dump_schema(url)``: the normalised ``pg_dump --schema-only`` of ``url``, without the
-    migration bookkeeping tables."""
-
-    def dump(url: str) -> str:
-        args = [str(pg_dump_bin), "--schema-only", "--no-owner", "--no-privileges"]
-        for pattern in BOOKKEEPING_TABLES:
-            args.append(f"--exclude-table=public.{pattern}")
-        args.append(f"--dbname={url}")
-        env = {k: v for k, v in os.environ.items() if not _PG_ENV.match(k)}
-        proc = subprocess.run(
-            args, capture_output=True, text=True, env=env, timeout=120, check=False
-        )
-        if proc.returncode != 0:
-            pytest.fail(f"pg_dump failed (exit {proc.returncode}): {proc.stderr.strip()}")
-        return normalize_dump(proc.stdout)
-
-    return dump
+def dump_schema(pg_server: Any, url: str) -> str:
+    """The normalised ``pg_dump --schema-only --no-owner --no-privileges`` of ``url``, without
+    the migration bookkeeping tables; run as the current user over the socket URL."""
+    args = [str(pg_dump_path(pg_server)), "--schema-only", "--no-owner", "--no-privileges"]
+    for pattern in BOOKKEEPING_TABLES:
+        args.append(f"--exclude-table=public.{pattern}")
+    args.append(f"--dbname={url}")
+    env = {k: v for k, v in os.environ.items() if not _PG_ENV.match(k)}
+    proc = subprocess.run(args, capture_output=True, text=True, env=env, timeout=120, check=False)
+    if proc.returncode != 0:
+        pytest.fail(f"pg_dump failed (exit {proc.returncode}): {proc.stderr.strip()}")
+    return normalize_dump(proc.stdout)
 
 
 # --------------------------------------------------------------------------- catalog
@@ -127,7 +117,7 @@ _SNAPSHOT_QUERIES: dict[str, str] = {
         SELECT nspname FROM pg_catalog.pg_namespace
         WHERE nspname !~ '^pg_' AND nspname <> 'information_schema'""",
     "relations": """
-        SELECT n.nspname || '.' || c.relname || ' (' || c.relkind || ')'
+        SELECT n.nspname || '.' || c.relname || ' (' || c.relkind::text || ')'
         FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
         WHERE n.nspname !~ '^pg_' AND n.nspname <> 'information_schema'
           AND c.relname !~ %(bookkeeping)s""",
@@ -143,7 +133,7 @@ _SNAPSHOT_QUERIES: dict[str, str] = {
     "extensions": "SELECT extname FROM pg_catalog.pg_extension",
     "event_triggers": "SELECT evtname FROM pg_catalog.pg_event_trigger",
     "default_acls": """
-        SELECT d.defaclrole::regrole::text || ' ' || d.defaclobjtype || ' '
+        SELECT d.defaclrole::regrole::text || ' ' || d.defaclobjtype::text || ' '
                || coalesce(d.defaclnamespace::regnamespace::text, '-')
         FROM pg_catalog.pg_default_acl d""",
     "publications": "SELECT pubname FROM pg_catalog.pg_publication",
@@ -161,25 +151,37 @@ def catalog_snapshot(url: str) -> dict[str, set[str]]:
     return snapshot
 
 
+def row_counts(url: str) -> dict[str, int]:
+    """Rows per table of every user schema (bookkeeping excluded): what a data migration adds
+    and its rollback must remove. Table names come from the catalogs (our migrations' objects),
+    composed with ``psycopg.sql.Identifier``."""
+    tables = """
+        SELECT n.nspname, c.relname
+        FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+        WHERE c.relkind = 'r' AND n.nspname !~ '^pg_' AND n.nspname <> 'information_schema'
+          AND c.relname !~ %(bookkeeping)s
+        ORDER BY 1, 2"""
+    counts: dict[str, int] = {}
+    with psycopg.connect(url, autocommit=True) as conn:
+        for schema, table in conn.execute(tables, {"bookkeeping": BOOKKEEPING_RE}).fetchall():
+            query = sql.SQL("SELECT count(*) FROM ONLY {}").format(sql.Identifier(schema, table))
+            row = conn.execute(query).fetchone()
+            counts[f"{schema}.{table}"] = int(row[0]) if row else 0
+    return counts
+
+
 # --------------------------------------------------------------------------- databases
 
 
-@pytest.fixture
-def make_empty_db(pg_server: Any) -> Iterator[Callable[[], str]]:
-    """``make_empty_db()``: one more empty database (from template0), dropped after the test."""
-    created: list[str] = []
-
-    def make() -> str:
-        dbname = f"m_{uuid.uuid4().hex[:12]}"
-        with psycopg.connect(pg_server.url("postgres"), autocommit=True) as c:
-            c.execute(
-                sql.SQL("CREATE DATABASE {} TEMPLATE template0").format(sql.Identifier(dbname))
-            )
-        created.append(dbname)
-        return str(pg_server.url(dbname))
-
-    yield make
-    for dbname in created:
+@contextmanager
+def extra_empty_db(pg_server: Any) -> Iterator[str]:
+    """One more empty database (from template0) on the server under test, dropped afterwards."""
+    dbname = f"m_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(pg_server.url("postgres"), autocommit=True) as c:
+        c.execute(sql.SQL("CREATE DATABASE {} TEMPLATE template0").format(sql.Identifier(dbname)))
+    try:
+        yield str(pg_server.url(dbname))
+    finally:
         DatabaseJanitor(
             user=pg_server.user,
             host=pg_server.host,
@@ -189,10 +191,10 @@ def make_empty_db(pg_server: Any) -> Iterator[Callable[[], str]]:
         ).drop()
 
 
-@pytest.fixture
-def migrations_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """A copy of the migrations folder that ``registry_sql`` uses for this test
-    (``REGISTRY_SQL_MIGRATIONS_DIR``), so a test may edit, add or delete migration files."""
+def use_migrations_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """Body of a ``migrations_copy`` fixture: a copy of the migrations folder that
+    ``registry_sql`` uses for the test (``REGISTRY_SQL_MIGRATIONS_DIR``), so the test may edit,
+    add or delete migration files. Clears the cached checksum hook before and after."""
     copy = tmp_path / "migrations"
     shutil.copytree(migrations_dir(), copy, ignore=shutil.ignore_patterns("__pycache__"))
     monkeypatch.setenv("REGISTRY_SQL_MIGRATIONS_DIR", str(copy))

@@ -1,0 +1,99 @@
+"""Every migration rolls back cleanly and re-applies to the identical schema.
+
+Compared with ``pg_dump --schema-only`` of the server under test (yoyo's bookkeeping tables
+excluded) and, for what a dump could hide, straight from the catalogs.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from migration_support import (
+    MIGRATION_IDS,
+    applied_ids,
+    apply_through,
+    catalog_snapshot,
+    dump_schema,
+    extra_empty_db,
+    row_counts,
+)
+
+from registry_sql import migrate
+
+
+def test_migrations_are_discovered() -> None:
+    assert MIGRATION_IDS, "no migration found in the migrations folder"
+    assert MIGRATION_IDS == sorted(MIGRATION_IDS), "migration ids must sort in apply order"
+
+
+def test_full_round_trip(pg_server: Any, empty_url: str) -> None:
+    empty_dump = dump_schema(pg_server, empty_url)
+    empty_catalog = catalog_snapshot(empty_url)
+    assert "core" not in empty_catalog["schemas"]
+
+    assert migrate.apply(empty_url) == MIGRATION_IDS
+    dump_a = dump_schema(pg_server, empty_url)
+    assert dump_a != empty_dump
+    assert "core" in catalog_snapshot(empty_url)["schemas"]
+    assert migrate.apply(empty_url) == []  # up to date: nothing to do
+
+    assert migrate.rollback(empty_url, count=None) == MIGRATION_IDS[::-1]
+    assert applied_ids(empty_url) == []
+    assert dump_schema(pg_server, empty_url) == empty_dump, "rollback left objects behind"
+    after = catalog_snapshot(empty_url)
+    assert after == empty_catalog, "rollback left objects behind (catalogs differ)"
+    assert "core" not in after["schemas"]
+    assert not any(t.startswith("core.") for t in after["types"])
+    assert not any(f.startswith("core.") for f in after["functions"])
+
+    assert migrate.apply(empty_url) == MIGRATION_IDS
+    assert dump_schema(pg_server, empty_url) == dump_a, "re-applying gave a different schema"
+
+
+@pytest.mark.parametrize("migration_id", MIGRATION_IDS)
+def test_step_rollback_and_reapply(pg_server: Any, empty_url: str, migration_id: str) -> None:
+    """Up to the previous migration, then this one: rolling it back restores the previous
+    schema (and row counts: data migrations) exactly, and applying it again gives the same
+    schema as the first time."""
+    index = MIGRATION_IDS.index(migration_id)
+    if index:
+        apply_through(empty_url, MIGRATION_IDS[index - 1])
+    previous = dump_schema(pg_server, empty_url)
+    previous_catalog = catalog_snapshot(empty_url)
+    previous_rows = row_counts(empty_url)
+
+    assert apply_through(empty_url, migration_id) == [migration_id]
+    before = dump_schema(pg_server, empty_url)
+    before_rows = row_counts(empty_url)
+    assert (before, before_rows) != (previous, previous_rows), (
+        f"{migration_id} changed neither the schema nor any data"
+    )
+
+    assert migrate.rollback(empty_url, count=1) == [migration_id]
+    assert dump_schema(pg_server, empty_url) == previous, (
+        f"rolling back {migration_id} did not restore the schema before it"
+    )
+    assert catalog_snapshot(empty_url) == previous_catalog
+    assert row_counts(empty_url) == previous_rows, (
+        f"rolling back {migration_id} left rows behind (or removed others)"
+    )
+
+    assert apply_through(empty_url, migration_id) == [migration_id]
+    assert dump_schema(pg_server, empty_url) == before, (
+        f"re-applying {migration_id} after its rollback gave a different schema"
+    )
+    assert row_counts(empty_url) == before_rows
+    assert applied_ids(empty_url) == MIGRATION_IDS[: index + 1]
+
+
+def test_install_from_scratch_equals_upgrade_step_by_step(pg_server: Any, empty_url: str) -> None:
+    assert migrate.apply(empty_url) == MIGRATION_IDS
+    from_scratch = dump_schema(pg_server, empty_url)
+
+    with extra_empty_db(pg_server) as upgraded_url:
+        for migration_id in MIGRATION_IDS:
+            assert apply_through(upgraded_url, migration_id) == [migration_id]
+        assert applied_ids(upgraded_url) == MIGRATION_IDS
+        assert dump_schema(pg_server, upgraded_url) == from_scratch
+        assert catalog_snapshot(upgraded_url) == catalog_snapshot(empty_url)
