@@ -197,7 +197,8 @@ def cmd_url(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from registry_sql.demo import run_demo
 
-    return run_demo(database_url(args), reset=args.reset)
+    configured = bool(args.database_url) or Settings.from_env().database_url is not None
+    return run_demo(database_url(args), reset=args.reset, own_database=not configured)
 
 
 # -- parser -------------------------------------------------------------------------------------

@@ -23,7 +23,7 @@ from pydantic import BaseModel
 from registry_sql import auth, migrate
 from registry_sql.db import transaction
 from registry_sql.errors import RegistrySqlError
-from registry_sql.settings import Settings, redact_url
+from registry_sql.settings import redact_url
 
 T = TypeVar("T")
 
@@ -103,11 +103,12 @@ def _demo_database(url: str) -> str:
     return urlunsplit(parts._replace(path=f"/{DEMO_DB}", query=urlencode(query)))
 
 
-def run_demo(url: str, *, reset: bool = False) -> int:
+def run_demo(url: str, *, reset: bool = False, own_database: bool = False) -> int:
+    """The tour. ``own_database``: ``url`` is a server (the embedded one): use a demo database."""
     from registry_sql import core  # generated; imported late so `registry-sql --help` stays fast
     from registry_sql.core import Application, AuditAction
 
-    if Settings.from_env().database_url is None:
+    if own_database:
         url = _demo_database(url)
     print(f"{BOLD}registry-sql demo{RESET} on {redact_url(url)}")
 

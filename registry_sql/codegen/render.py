@@ -397,6 +397,20 @@ def _docstring(q: DescribedQuery, indent: str) -> list[str]:
     return out
 
 
+_SECRET_WORDS = ("hash", "password", "secret", "token", "key")
+
+
+def _not_found_keys(q: DescribedQuery, mapper: TypeMapper) -> tuple[str, ...]:
+    """Parameters a NotFound message may show: never secrets, JSON documents or arrays."""
+    return tuple(
+        p.name
+        for p in q.params
+        if not any(word in p.name for word in _SECRET_WORDS)
+        and not mapper.is_json(p.type_oid)
+        and not mapper.is_array(p.type_oid)
+    )
+
+
 def render_queries(
     schema: str,
     queries: list[DescribedQuery],
@@ -408,11 +422,10 @@ def render_queries(
     imports.add("from __future__ import annotations")
     imports.add("from typing import Any")
     imports.add("import psycopg")
-    imports.add("from registry_sql.errors import translate_error")
     body: list[str] = []
     conn_type = "psycopg.AsyncConnection[Any]" if asynchronous else "psycopg.Connection[Any]"
-    aw = "await " if asynchronous else ""
-    a_with = "async with" if asynchronous else "with"
+    prefix = "a" if asynchronous else ""
+    ret_kw = "return await" if asynchronous else "return"
     d = "async def" if asynchronous else "def"
     for q in queries:
         if q.source.op in ("#", "*!"):
@@ -436,49 +449,33 @@ def render_queries(
             body.append(f") -> {ret}:")
         body.extend(_docstring(q, "    "))
         op = src.op
+        keys = _not_found_keys(q, mapper)
+        keys_arg = f", {keys!r}" if keys else ""
         if op in ("", "^", "<!"):
             model = model_for(q)
             imports.add(f"from registry_sql.{schema}.models import {model}")
-            imports.add("from psycopg.rows import class_row")
-            body.append("    try:")
-            body.append(f"        {a_with} conn.cursor(row_factory=class_row({model})) as cur:")
-            body.append(f"            {aw}cur.execute({const}, {params})")
             if op == "":
-                body.append(f"            rows = {aw}cur.fetchall()")
-            else:
-                body.append(f"            row = {aw}cur.fetchone()")
-            body.append("    except psycopg.Error as exc:")
-            body.append(f"        raise translate_error(exc, query={qname!r}) from exc")
-            if op == "":
-                body.append("    return rows")
+                helper, extra = "fetch_all", ""
             elif _raises_not_found(q):
-                imports.add("from registry_sql.errors import not_found")
-                keys = ", ".join(f"{p.name}={py_name(p.name)}" for p in q.params)
-                body.append("    if row is None:")
-                body.append(f"        raise not_found({qname!r}{', ' + keys if keys else ''})")
-                body.append("    return row")
+                helper, extra = "fetch_one", keys_arg
             else:
-                body.append("    return row")
+                helper, extra = "fetch_optional", ""
+            imports.add(f"from registry_sql.execute import {prefix}{helper}")
+            call = f"{prefix}{helper}(conn, {const}, {params}, {model}, {qname!r}{extra})"
         elif op == "$":
+            imports.add(f"from registry_sql.execute import {prefix}fetch_value")
             imports.add("from typing import cast")
-            body.append("    try:")
-            body.append(f"        {a_with} conn.cursor() as cur:")
-            body.append(f"            {aw}cur.execute({const}, {params})")
-            body.append(f"            row = {aw}cur.fetchone()")
-            body.append("    except psycopg.Error as exc:")
-            body.append(f"        raise translate_error(exc, query={qname!r}) from exc")
-            imports.add("from registry_sql.errors import not_found")
-            keys = ", ".join(f"{p.name}={py_name(p.name)}" for p in q.params)
-            body.append("    if row is None:")
-            body.append(f"        raise not_found({qname!r}{', ' + keys if keys else ''})")
-            body.append(f"    return cast({ret!r}, row[0])")
-        elif op == "!":
-            body.append("    try:")
-            body.append(f"        {a_with} conn.cursor() as cur:")
-            body.append(f"            {aw}cur.execute({const}, {params})")
-            body.append("            return cur.rowcount")
-            body.append("    except psycopg.Error as exc:")
-            body.append(f"        raise translate_error(exc, query={qname!r}) from exc")
+            inner = f"{prefix}fetch_value(conn, {const}, {params}, {qname!r}{keys_arg})"
+            if asynchronous:
+                inner = f"await {inner}"
+            body.append(f"    return cast({ret!r}, {inner})")
+            body.append("")
+            body.append("")
+            continue
+        else:  # "!"
+            imports.add(f"from registry_sql.execute import {prefix}execute")
+            call = f"{prefix}execute(conn, {const}, {params}, {qname!r})"
+        body.append(f"    {ret_kw} {call}")
         body.append("")
         body.append("")
     imports.lines = _merge_from_imports(imports.lines)

@@ -14,7 +14,6 @@ from typing import Any, cast
 from uuid import UUID
 
 import psycopg
-from psycopg.rows import class_row
 from psycopg.types.json import Jsonb
 
 from registry_sql.core._sql import (
@@ -124,7 +123,7 @@ from registry_sql.core.models import (
     UserRoleRow,
     UserRow,
 )
-from registry_sql.errors import not_found, translate_error
+from registry_sql.execute import aexecute, afetch_all, afetch_one, afetch_optional, afetch_value
 from registry_sql.types import InetAddress
 
 
@@ -150,15 +149,7 @@ async def create_api_key(
     SQL: ``sql/core/api_keys.sql:17`` (``create_api_key<!``).
     Raises ``NotFound`` when no row matches.
     """
-    try:
-        async with conn.cursor(row_factory=class_row(ApiKeyRow)) as cur:
-            await cur.execute(_CREATE_API_KEY, {'application': application, 'name': name, 'key_prefix': key_prefix, 'key_hash': key_hash, 'user_id': user_id, 'organization_id': organization_id, 'scopes': None if scopes is None else list(scopes), 'permissions': None if permissions is None else Jsonb(permissions), 'expires_at': expires_at, 'created_by': created_by})
-            row = await cur.fetchone()
-    except psycopg.Error as exc:
-        raise translate_error(exc, query='core.create_api_key') from exc
-    if row is None:
-        raise not_found('core.create_api_key', application=application, name=name, key_prefix=key_prefix, key_hash=key_hash, user_id=user_id, organization_id=organization_id, scopes=scopes, permissions=permissions, expires_at=expires_at, created_by=created_by)
-    return row
+    return await afetch_one(conn, _CREATE_API_KEY, {'application': application, 'name': name, 'key_prefix': key_prefix, 'key_hash': key_hash, 'user_id': user_id, 'organization_id': organization_id, 'scopes': None if scopes is None else list(scopes), 'permissions': None if permissions is None else Jsonb(permissions), 'expires_at': expires_at, 'created_by': created_by}, ApiKeyRow, 'core.create_api_key', ('application', 'name', 'user_id', 'organization_id', 'expires_at', 'created_by'))
 
 
 async def find_api_key_by_hash(
@@ -177,13 +168,7 @@ async def find_api_key_by_hash(
 
     SQL: ``sql/core/api_keys.sql:38`` (``find_api_key_by_hash^``).
     """
-    try:
-        async with conn.cursor(row_factory=class_row(ApiKeyRow)) as cur:
-            await cur.execute(_FIND_API_KEY_BY_HASH, {'key_hash': key_hash})
-            row = await cur.fetchone()
-    except psycopg.Error as exc:
-        raise translate_error(exc, query='core.find_api_key_by_hash') from exc
-    return row
+    return await afetch_optional(conn, _FIND_API_KEY_BY_HASH, {'key_hash': key_hash}, ApiKeyRow, 'core.find_api_key_by_hash')
 
 
 async def get_api_key_by_id(conn: psycopg.AsyncConnection[Any], *, id: UUID) -> ApiKeyRow:
@@ -192,15 +177,7 @@ async def get_api_key_by_id(conn: psycopg.AsyncConnection[Any], *, id: UUID) -> 
     SQL: ``sql/core/api_keys.sql:60`` (``get_api_key_by_id^``).
     Raises ``NotFound`` when no row matches.
     """
-    try:
-        async with conn.cursor(row_factory=class_row(ApiKeyRow)) as cur:
-            await cur.execute(_GET_API_KEY_BY_ID, {'id': id})
-            row = await cur.fetchone()
-    except psycopg.Error as exc:
-        raise translate_error(exc, query='core.get_api_key_by_id') from exc
-    if row is None:
-        raise not_found('core.get_api_key_by_id', id=id)
-    return row
+    return await afetch_one(conn, _GET_API_KEY_BY_ID, {'id': id}, ApiKeyRow, 'core.get_api_key_by_id', ('id',))
 
 
 async def list_user_api_keys(
@@ -213,13 +190,7 @@ async def list_user_api_keys(
 
     SQL: ``sql/core/api_keys.sql:70`` (``list_user_api_keys``).
     """
-    try:
-        async with conn.cursor(row_factory=class_row(ApiKeyRow)) as cur:
-            await cur.execute(_LIST_USER_API_KEYS, {'user_id': user_id, 'include_revoked': include_revoked})
-            rows = await cur.fetchall()
-    except psycopg.Error as exc:
-        raise translate_error(exc, query='core.list_user_api_keys') from exc
-    return rows
+    return await afetch_all(conn, _LIST_USER_API_KEYS, {'user_id': user_id, 'include_revoked': include_revoked}, ApiKeyRow, 'core.list_user_api_keys')
 
 
 async def list_organization_api_keys(
@@ -235,13 +206,7 @@ async def list_organization_api_keys(
 
     SQL: ``sql/core/api_keys.sql:82`` (``list_organization_api_keys``).
     """
-    try:
-        async with conn.cursor(row_factory=class_row(ApiKeyRow)) as cur:
-            await cur.execute(_LIST_ORGANIZATION_API_KEYS, {'organization_id': organization_id, 'include_revoked': include_revoked, 'after_created_at': after_created_at, 'after_id': after_id, 'limit': limit})
-            rows = await cur.fetchall()
-    except psycopg.Error as exc:
-        raise translate_error(exc, query='core.list_organization_api_keys') from exc
-    return rows
+    return await afetch_all(conn, _LIST_ORGANIZATION_API_KEYS, {'organization_id': organization_id, 'include_revoked': include_revoked, 'after_created_at': after_created_at, 'after_id': after_id, 'limit': limit}, ApiKeyRow, 'core.list_organization_api_keys')
 
 
 async def update_api_key(
@@ -258,15 +223,7 @@ async def update_api_key(
     SQL: ``sql/core/api_keys.sql:97`` (``update_api_key<!``).
     Raises ``NotFound`` when no row matches.
     """
-    try:
-        async with conn.cursor(row_factory=class_row(ApiKeyRow)) as cur:
-            await cur.execute(_UPDATE_API_KEY, {'id': id, 'name': name, 'scopes': None if scopes is None else list(scopes), 'permissions': None if permissions is None else Jsonb(permissions), 'expires_at': expires_at})
-            row = await cur.fetchone()
-    except psycopg.Error as exc:
-        raise translate_error(exc, query='core.update_api_key') from exc
-    if row is None:
-        raise not_found('core.update_api_key', id=id, name=name, scopes=scopes, permissions=permissions, expires_at=expires_at)
-    return row
+    return await afetch_one(conn, _UPDATE_API_KEY, {'id': id, 'name': name, 'scopes': None if scopes is None else list(scopes), 'permissions': None if permissions is None else Jsonb(permissions), 'expires_at': expires_at}, ApiKeyRow, 'core.update_api_key', ('id', 'name', 'expires_at'))
 
 
 async def revoke_api_key(
@@ -279,12 +236,7 @@ async def revoke_api_key(
 
     SQL: ``sql/core/api_keys.sql:112`` (``revoke_api_key!``).
     """
-    try:
-        async with conn.cursor() as cur:
-            await cur.execute(_REVOKE_API_KEY, {'id': id, 'revoked_by': revoked_by})
-            return cur.rowcount
-    except psycopg.Error as exc:
-        raise translate_error(exc, query='core.revoke_api_key') from exc
+    return await aexecute(conn, _REVOKE_API_KEY, {'id': id, 'revoked_by': revoked_by}, 'core.revoke_api_key')
 
 
 async def revoke_user_api_keys(
@@ -297,12 +249,7 @@ async def revoke_user_api_keys(
 
     SQL: ``sql/core/api_keys.sql:120`` (``revoke_user_api_keys!``).
     """
-    try:
-        async with conn.cursor() as cur:
-            await cur.execute(_REVOKE_USER_API_KEYS, {'user_id': user_id, 'revoked_by': revoked_by})
-            return cur.rowcount
-    except psycopg.Error as exc:
-        raise translate_error(exc, query='core.revoke_user_api_keys') from exc
+    return await aexecute(conn, _REVOKE_USER_API_KEYS, {'user_id': user_id, 'revoked_by': revoked_by}, 'core.revoke_user_api_keys')
 
 
 async def touch_api_key(
@@ -320,12 +267,7 @@ async def touch_api_key(
 
     SQL: ``sql/core/api_keys.sql:128`` (``touch_api_key!``).
     """
-    try:
-        async with conn.cursor() as cur:
-            await cur.execute(_TOUCH_API_KEY, {'id': id, 'last_used_ip': last_used_ip})
-            return cur.rowcount
-    except psycopg.Error as exc:
-        raise translate_error(exc, query='core.touch_api_key') from exc
+    return await aexecute(conn, _TOUCH_API_KEY, {'id': id, 'last_used_ip': last_used_ip}, 'core.touch_api_key')
 
 
 async def create_audit_event(
@@ -363,15 +305,7 @@ async def create_audit_event(
     SQL: ``sql/core/audit_log.sql:20`` (``create_audit_event<!``).
     Raises ``NotFound`` when no row matches.
     """
-    try:
-        async with conn.cursor(row_factory=class_row(CreateAuditEventRow)) as cur:
-            await cur.execute(_CREATE_AUDIT_EVENT, {'application': application, 'organization_id': organization_id, 'actor_type': actor_type, 'actor_user_id': actor_user_id, 'actor_username': actor_username, 'actor_api_key_id': actor_api_key_id, 'action': action, 'event_level': event_level, 'entity_type': entity_type, 'entity_id': entity_id, 'old_values': None if old_values is None else Jsonb(old_values), 'new_values': None if new_values is None else Jsonb(new_values), 'changed_fields': None if changed_fields is None else list(changed_fields), 'details': None if details is None else Jsonb(details), 'reason': reason, 'correlation_id': correlation_id, 'session_id': session_id, 'ip_address': ip_address, 'user_agent': user_agent})
-            row = await cur.fetchone()
-    except psycopg.Error as exc:
-        raise translate_error(exc, query='core.create_audit_event') from exc
-    if row is None:
-        raise not_found('core.create_audit_event', application=application, organization_id=organization_id, actor_type=actor_type, actor_user_id=actor_user_id, actor_username=actor_username, actor_api_key_id=actor_api_key_id, action=action, event_level=event_level, entity_type=entity_type, entity_id=entity_id, old_values=old_values, new_values=new_values, changed_fields=changed_fields, details=details, reason=reason, correlation_id=correlation_id, session_id=session_id, ip_address=ip_address, user_agent=user_agent)
-    return row
+    return await afetch_one(conn, _CREATE_AUDIT_EVENT, {'application': application, 'organization_id': organization_id, 'actor_type': actor_type, 'actor_user_id': actor_user_id, 'actor_username': actor_username, 'actor_api_key_id': actor_api_key_id, 'action': action, 'event_level': event_level, 'entity_type': entity_type, 'entity_id': entity_id, 'old_values': None if old_values is None else Jsonb(old_values), 'new_values': None if new_values is None else Jsonb(new_values), 'changed_fields': None if changed_fields is None else list(changed_fields), 'details': None if details is None else Jsonb(details), 'reason': reason, 'correlation_id': correlation_id, 'session_id': session_id, 'ip_address': ip_address, 'user_agent': user_agent}, CreateAuditEventRow, 'core.create_audit_event', ('application', 'organization_id', 'actor_type', 'actor_user_id', 'actor_username', 'action', 'event_level', 'entity_type', 'entity_id', 'reason', 'correlation_id', 'session_id', 'ip_address', 'user_agent'))
 
 
 async def get_audit_event(
@@ -385,15 +319,7 @@ async def get_audit_event(
     SQL: ``sql/core/audit_log.sql:50`` (``get_audit_event^``).
     Raises ``NotFound`` when no row matches.
     """
-    try:
-        async with conn.cursor(row_factory=class_row(AuditEventRow)) as cur:
-            await cur.execute(_GET_AUDIT_EVENT, {'id': id, 'occurred_at': occurred_at})
-            row = await cur.fetchone()
-    except psycopg.Error as exc:
-        raise translate_error(exc, query='core.get_audit_event') from exc
-    if row is None:
-        raise not_found('core.get_audit_event', id=id, occurred_at=occurred_at)
-    return row
+    return await afetch_one(conn, _GET_AUDIT_EVENT, {'id': id, 'occurred_at': occurred_at}, AuditEventRow, 'core.get_audit_event', ('id', 'occurred_at'))
 
 
 async def list_audit_events_for_entity(
@@ -409,13 +335,7 @@ async def list_audit_events_for_entity(
 
     SQL: ``sql/core/audit_log.sql:62`` (``list_audit_events_for_entity``).
     """
-    try:
-        async with conn.cursor(row_factory=class_row(AuditEventRow)) as cur:
-            await cur.execute(_LIST_AUDIT_EVENTS_FOR_ENTITY, {'entity_type': entity_type, 'entity_id': entity_id, 'after_occurred_at': after_occurred_at, 'after_id': after_id, 'limit': limit})
-            rows = await cur.fetchall()
-    except psycopg.Error as exc:
-        raise translate_error(exc, query='core.list_audit_events_for_entity') from exc
-    return rows
+    return await afetch_all(conn, _LIST_AUDIT_EVENTS_FOR_ENTITY, {'entity_type': entity_type, 'entity_id': entity_id, 'after_occurred_at': after_occurred_at, 'after_id': after_id, 'limit': limit}, AuditEventRow, 'core.list_audit_events_for_entity')
 
 
 async def list_recent_audit_events(
@@ -429,13 +349,7 @@ async def list_recent_audit_events(
 
     SQL: ``sql/core/audit_log.sql:78`` (``list_recent_audit_events``).
     """
-    try:
-        async with conn.cursor(row_factory=class_row(AuditEventRow)) as cur:
-            await cur.execute(_LIST_RECENT_AUDIT_EVENTS, {'application': application, 'actor_user_id': actor_user_id, 'limit': limit})
-            rows = await cur.fetchall()
-    except psycopg.Error as exc:
-        raise translate_error(exc, query='core.list_recent_audit_events') from exc
-    return rows
+    return await afetch_all(conn, _LIST_RECENT_AUDIT_EVENTS, {'application': application, 'actor_user_id': actor_user_id, 'limit': limit}, AuditEventRow, 'core.list_recent_audit_events')
 
 
 async def list_audit_events_by_correlation(
@@ -448,13 +362,7 @@ async def list_audit_events_by_correlation(
 
     SQL: ``sql/core/audit_log.sql:92`` (``list_audit_events_by_correlation``).
     """
-    try:
-        async with conn.cursor(row_factory=class_row(AuditEventRow)) as cur:
-            await cur.execute(_LIST_AUDIT_EVENTS_BY_CORRELATION, {'correlation_id': correlation_id, 'limit': limit})
-            rows = await cur.fetchall()
-    except psycopg.Error as exc:
-        raise translate_error(exc, query='core.list_audit_events_by_correlation') from exc
-    return rows
+    return await afetch_all(conn, _LIST_AUDIT_EVENTS_BY_CORRELATION, {'correlation_id': correlation_id, 'limit': limit}, AuditEventRow, 'core.list_audit_events_by_correlation')
 
 
 async def search_audit_events(
@@ -484,13 +392,7 @@ async def search_audit_events(
 
     SQL: ``sql/core/audit_log.sql:105`` (``search_audit_events``).
     """
-    try:
-        async with conn.cursor(row_factory=class_row(AuditEventRow)) as cur:
-            await cur.execute(_SEARCH_AUDIT_EVENTS, {'application': application, 'organization_id': organization_id, 'actor_user_id': actor_user_id, 'entity_type': entity_type, 'entity_id': entity_id, 'action': action, 'min_event_level': min_event_level, 'occurred_from': occurred_from, 'occurred_to': occurred_to, 'after_occurred_at': after_occurred_at, 'after_id': after_id, 'limit': limit})
-            rows = await cur.fetchall()
-    except psycopg.Error as exc:
-        raise translate_error(exc, query='core.search_audit_events') from exc
-    return rows
+    return await afetch_all(conn, _SEARCH_AUDIT_EVENTS, {'application': application, 'organization_id': organization_id, 'actor_user_id': actor_user_id, 'entity_type': entity_type, 'entity_id': entity_id, 'action': action, 'min_event_level': min_event_level, 'occurred_from': occurred_from, 'occurred_to': occurred_to, 'after_occurred_at': after_occurred_at, 'after_id': after_id, 'limit': limit}, AuditEventRow, 'core.search_audit_events')
 
 
 async def issue_token(
@@ -515,15 +417,7 @@ async def issue_token(
     SQL: ``sql/core/auth_tokens.sql:17`` (``issue_token<!``).
     Raises ``NotFound`` when no row matches.
     """
-    try:
-        async with conn.cursor(row_factory=class_row(AuthTokenRow)) as cur:
-            await cur.execute(_ISSUE_TOKEN, {'user_id': user_id, 'application': application, 'token_type': token_type, 'jti': jti, 'token_hash': token_hash, 'issued_at': issued_at, 'expires_at': expires_at, 'max_uses': max_uses, 'ip_address': ip_address, 'user_agent': user_agent})
-            row = await cur.fetchone()
-    except psycopg.Error as exc:
-        raise translate_error(exc, query='core.issue_token') from exc
-    if row is None:
-        raise not_found('core.issue_token', user_id=user_id, application=application, token_type=token_type, jti=jti, token_hash=token_hash, issued_at=issued_at, expires_at=expires_at, max_uses=max_uses, ip_address=ip_address, user_agent=user_agent)
-    return row
+    return await afetch_one(conn, _ISSUE_TOKEN, {'user_id': user_id, 'application': application, 'token_type': token_type, 'jti': jti, 'token_hash': token_hash, 'issued_at': issued_at, 'expires_at': expires_at, 'max_uses': max_uses, 'ip_address': ip_address, 'user_agent': user_agent}, AuthTokenRow, 'core.issue_token', ('user_id', 'application', 'jti', 'issued_at', 'expires_at', 'max_uses', 'ip_address', 'user_agent'))
 
 
 async def find_active_token_by_jti(
@@ -535,13 +429,7 @@ async def find_active_token_by_jti(
 
     SQL: ``sql/core/auth_tokens.sql:38`` (``find_active_token_by_jti^``).
     """
-    try:
-        async with conn.cursor(row_factory=class_row(AuthTokenRow)) as cur:
-            await cur.execute(_FIND_ACTIVE_TOKEN_BY_JTI, {'jti': jti})
-            row = await cur.fetchone()
-    except psycopg.Error as exc:
-        raise translate_error(exc, query='core.find_active_token_by_jti') from exc
-    return row
+    return await afetch_optional(conn, _FIND_ACTIVE_TOKEN_BY_JTI, {'jti': jti}, AuthTokenRow, 'core.find_active_token_by_jti')
 
 
 async def find_active_token_by_hash(
@@ -553,13 +441,7 @@ async def find_active_token_by_hash(
 
     SQL: ``sql/core/auth_tokens.sql:54`` (``find_active_token_by_hash^``).
     """
-    try:
-        async with conn.cursor(row_factory=class_row(AuthTokenRow)) as cur:
-            await cur.execute(_FIND_ACTIVE_TOKEN_BY_HASH, {'token_hash': token_hash})
-            row = await cur.fetchone()
-    except psycopg.Error as exc:
-        raise translate_error(exc, query='core.find_active_token_by_hash') from exc
-    return row
+    return await afetch_optional(conn, _FIND_ACTIVE_TOKEN_BY_HASH, {'token_hash': token_hash}, AuthTokenRow, 'core.find_active_token_by_hash')
 
 
 async def get_token_by_jti(conn: psycopg.AsyncConnection[Any], *, jti: str) -> AuthTokenRow:
@@ -568,15 +450,7 @@ async def get_token_by_jti(conn: psycopg.AsyncConnection[Any], *, jti: str) -> A
     SQL: ``sql/core/auth_tokens.sql:70`` (``get_token_by_jti^``).
     Raises ``NotFound`` when no row matches.
     """
-    try:
-        async with conn.cursor(row_factory=class_row(AuthTokenRow)) as cur:
-            await cur.execute(_GET_TOKEN_BY_JTI, {'jti': jti})
-            row = await cur.fetchone()
-    except psycopg.Error as exc:
-        raise translate_error(exc, query='core.get_token_by_jti') from exc
-    if row is None:
-        raise not_found('core.get_token_by_jti', jti=jti)
-    return row
+    return await afetch_one(conn, _GET_TOKEN_BY_JTI, {'jti': jti}, AuthTokenRow, 'core.get_token_by_jti', ('jti',))
 
 
 async def list_active_user_tokens(
@@ -589,13 +463,7 @@ async def list_active_user_tokens(
 
     SQL: ``sql/core/auth_tokens.sql:80`` (``list_active_user_tokens``).
     """
-    try:
-        async with conn.cursor(row_factory=class_row(AuthTokenRow)) as cur:
-            await cur.execute(_LIST_ACTIVE_USER_TOKENS, {'user_id': user_id, 'application': application})
-            rows = await cur.fetchall()
-    except psycopg.Error as exc:
-        raise translate_error(exc, query='core.list_active_user_tokens') from exc
-    return rows
+    return await afetch_all(conn, _LIST_ACTIVE_USER_TOKENS, {'user_id': user_id, 'application': application}, AuthTokenRow, 'core.list_active_user_tokens')
 
 
 async def revoke_token(
@@ -608,12 +476,7 @@ async def revoke_token(
 
     SQL: ``sql/core/auth_tokens.sql:95`` (``revoke_token!``).
     """
-    try:
-        async with conn.cursor() as cur:
-            await cur.execute(_REVOKE_TOKEN, {'jti': jti, 'reason': reason})
-            return cur.rowcount
-    except psycopg.Error as exc:
-        raise translate_error(exc, query='core.revoke_token') from exc
+    return await aexecute(conn, _REVOKE_TOKEN, {'jti': jti, 'reason': reason}, 'core.revoke_token')
 
 
 async def revoke_user_tokens(
@@ -630,12 +493,7 @@ async def revoke_user_tokens(
 
     SQL: ``sql/core/auth_tokens.sql:103`` (``revoke_user_tokens!``).
     """
-    try:
-        async with conn.cursor() as cur:
-            await cur.execute(_REVOKE_USER_TOKENS, {'user_id': user_id, 'application': application, 'reason': reason})
-            return cur.rowcount
-    except psycopg.Error as exc:
-        raise translate_error(exc, query='core.revoke_user_tokens') from exc
+    return await aexecute(conn, _REVOKE_USER_TOKENS, {'user_id': user_id, 'application': application, 'reason': reason}, 'core.revoke_user_tokens')
 
 
 async def increment_token_usage(conn: psycopg.AsyncConnection[Any], *, jti: str) -> int:
@@ -648,12 +506,7 @@ async def increment_token_usage(conn: psycopg.AsyncConnection[Any], *, jti: str)
 
     SQL: ``sql/core/auth_tokens.sql:115`` (``increment_token_usage!``).
     """
-    try:
-        async with conn.cursor() as cur:
-            await cur.execute(_INCREMENT_TOKEN_USAGE, {'jti': jti})
-            return cur.rowcount
-    except psycopg.Error as exc:
-        raise translate_error(exc, query='core.increment_token_usage') from exc
+    return await aexecute(conn, _INCREMENT_TOKEN_USAGE, {'jti': jti}, 'core.increment_token_usage')
 
 
 async def purge_expired_tokens(
@@ -672,12 +525,7 @@ async def purge_expired_tokens(
 
     SQL: ``sql/core/auth_tokens.sql:133`` (``purge_expired_tokens!``).
     """
-    try:
-        async with conn.cursor() as cur:
-            await cur.execute(_PURGE_EXPIRED_TOKENS, {'grace': grace, 'batch_size': batch_size})
-            return cur.rowcount
-    except psycopg.Error as exc:
-        raise translate_error(exc, query='core.purge_expired_tokens') from exc
+    return await aexecute(conn, _PURGE_EXPIRED_TOKENS, {'grace': grace, 'batch_size': batch_size}, 'core.purge_expired_tokens')
 
 
 async def health_check(conn: psycopg.AsyncConnection[Any]) -> int:
@@ -685,15 +533,7 @@ async def health_check(conn: psycopg.AsyncConnection[Any]) -> int:
 
     SQL: ``sql/core/health.sql:15`` (``health_check$``).
     """
-    try:
-        async with conn.cursor() as cur:
-            await cur.execute(_HEALTH_CHECK, {})
-            row = await cur.fetchone()
-    except psycopg.Error as exc:
-        raise translate_error(exc, query='core.health_check') from exc
-    if row is None:
-        raise not_found('core.health_check')
-    return cast('int', row[0])
+    return cast('int', await afetch_value(conn, _HEALTH_CHECK, {}, 'core.health_check'))
 
 
 async def get_server_version(conn: psycopg.AsyncConnection[Any]) -> int:
@@ -701,15 +541,7 @@ async def get_server_version(conn: psycopg.AsyncConnection[Any]) -> int:
 
     SQL: ``sql/core/health.sql:19`` (``get_server_version$``).
     """
-    try:
-        async with conn.cursor() as cur:
-            await cur.execute(_GET_SERVER_VERSION, {})
-            row = await cur.fetchone()
-    except psycopg.Error as exc:
-        raise translate_error(exc, query='core.get_server_version') from exc
-    if row is None:
-        raise not_found('core.get_server_version')
-    return cast('int', row[0])
+    return cast('int', await afetch_value(conn, _GET_SERVER_VERSION, {}, 'core.get_server_version'))
 
 
 async def link_identity(
@@ -734,15 +566,7 @@ async def link_identity(
     SQL: ``sql/core/identities.sql:16`` (``link_identity<!``).
     Raises ``NotFound`` when no row matches.
     """
-    try:
-        async with conn.cursor(row_factory=class_row(UserIdentityRow)) as cur:
-            await cur.execute(_LINK_IDENTITY, {'user_id': user_id, 'provider': provider, 'issuer': issuer, 'subject': subject, 'email': email, 'claims': None if claims is None else Jsonb(claims)})
-            row = await cur.fetchone()
-    except psycopg.Error as exc:
-        raise translate_error(exc, query='core.link_identity') from exc
-    if row is None:
-        raise not_found('core.link_identity', user_id=user_id, provider=provider, issuer=issuer, subject=subject, email=email, claims=claims)
-    return row
+    return await afetch_one(conn, _LINK_IDENTITY, {'user_id': user_id, 'provider': provider, 'issuer': issuer, 'subject': subject, 'email': email, 'claims': None if claims is None else Jsonb(claims)}, UserIdentityRow, 'core.link_identity', ('user_id', 'provider', 'issuer', 'subject', 'email'))
 
 
 async def find_identity(
@@ -756,13 +580,7 @@ async def find_identity(
 
     SQL: ``sql/core/identities.sql:38`` (``find_identity^``).
     """
-    try:
-        async with conn.cursor(row_factory=class_row(UserIdentityRow)) as cur:
-            await cur.execute(_FIND_IDENTITY, {'provider': provider, 'issuer': issuer, 'subject': subject})
-            row = await cur.fetchone()
-    except psycopg.Error as exc:
-        raise translate_error(exc, query='core.find_identity') from exc
-    return row
+    return await afetch_optional(conn, _FIND_IDENTITY, {'provider': provider, 'issuer': issuer, 'subject': subject}, UserIdentityRow, 'core.find_identity')
 
 
 async def find_user_by_identity(
@@ -778,13 +596,7 @@ async def find_user_by_identity(
 
     SQL: ``sql/core/identities.sql:49`` (``find_user_by_identity^``).
     """
-    try:
-        async with conn.cursor(row_factory=class_row(UserRow)) as cur:
-            await cur.execute(_FIND_USER_BY_IDENTITY, {'provider': provider, 'issuer': issuer, 'subject': subject})
-            row = await cur.fetchone()
-    except psycopg.Error as exc:
-        raise translate_error(exc, query='core.find_user_by_identity') from exc
-    return row
+    return await afetch_optional(conn, _FIND_USER_BY_IDENTITY, {'provider': provider, 'issuer': issuer, 'subject': subject}, UserRow, 'core.find_user_by_identity')
 
 
 async def list_user_identities(
@@ -796,13 +608,7 @@ async def list_user_identities(
 
     SQL: ``sql/core/identities.sql:63`` (``list_user_identities``).
     """
-    try:
-        async with conn.cursor(row_factory=class_row(UserIdentityRow)) as cur:
-            await cur.execute(_LIST_USER_IDENTITIES, {'user_id': user_id})
-            rows = await cur.fetchall()
-    except psycopg.Error as exc:
-        raise translate_error(exc, query='core.list_user_identities') from exc
-    return rows
+    return await afetch_all(conn, _LIST_USER_IDENTITIES, {'user_id': user_id}, UserIdentityRow, 'core.list_user_identities')
 
 
 async def record_identity_login(
@@ -816,12 +622,7 @@ async def record_identity_login(
 
     SQL: ``sql/core/identities.sql:73`` (``record_identity_login!``).
     """
-    try:
-        async with conn.cursor() as cur:
-            await cur.execute(_RECORD_IDENTITY_LOGIN, {'id': id, 'email': email, 'claims': None if claims is None else Jsonb(claims)})
-            return cur.rowcount
-    except psycopg.Error as exc:
-        raise translate_error(exc, query='core.record_identity_login') from exc
+    return await aexecute(conn, _RECORD_IDENTITY_LOGIN, {'id': id, 'email': email, 'claims': None if claims is None else Jsonb(claims)}, 'core.record_identity_login')
 
 
 async def unlink_identity(conn: psycopg.AsyncConnection[Any], *, id: UUID, user_id: UUID) -> int:
@@ -831,12 +632,7 @@ async def unlink_identity(conn: psycopg.AsyncConnection[Any], *, id: UUID, user_
 
     SQL: ``sql/core/identities.sql:81`` (``unlink_identity!``).
     """
-    try:
-        async with conn.cursor() as cur:
-            await cur.execute(_UNLINK_IDENTITY, {'id': id, 'user_id': user_id})
-            return cur.rowcount
-    except psycopg.Error as exc:
-        raise translate_error(exc, query='core.unlink_identity') from exc
+    return await aexecute(conn, _UNLINK_IDENTITY, {'id': id, 'user_id': user_id}, 'core.unlink_identity')
 
 
 async def create_organization(
@@ -853,15 +649,7 @@ async def create_organization(
     SQL: ``sql/core/organizations.sql:17`` (``create_organization<!``).
     Raises ``NotFound`` when no row matches.
     """
-    try:
-        async with conn.cursor(row_factory=class_row(OrganizationRow)) as cur:
-            await cur.execute(_CREATE_ORGANIZATION, {'name': name, 'slug': slug, 'description': description, 'settings': None if settings is None else Jsonb(settings), 'created_by': created_by})
-            row = await cur.fetchone()
-    except psycopg.Error as exc:
-        raise translate_error(exc, query='core.create_organization') from exc
-    if row is None:
-        raise not_found('core.create_organization', name=name, slug=slug, description=description, settings=settings, created_by=created_by)
-    return row
+    return await afetch_one(conn, _CREATE_ORGANIZATION, {'name': name, 'slug': slug, 'description': description, 'settings': None if settings is None else Jsonb(settings), 'created_by': created_by}, OrganizationRow, 'core.create_organization', ('name', 'slug', 'description', 'created_by'))
 
 
 async def get_organization_by_id(
@@ -874,15 +662,7 @@ async def get_organization_by_id(
     SQL: ``sql/core/organizations.sql:30`` (``get_organization_by_id^``).
     Raises ``NotFound`` when no row matches.
     """
-    try:
-        async with conn.cursor(row_factory=class_row(OrganizationRow)) as cur:
-            await cur.execute(_GET_ORGANIZATION_BY_ID, {'id': id})
-            row = await cur.fetchone()
-    except psycopg.Error as exc:
-        raise translate_error(exc, query='core.get_organization_by_id') from exc
-    if row is None:
-        raise not_found('core.get_organization_by_id', id=id)
-    return row
+    return await afetch_one(conn, _GET_ORGANIZATION_BY_ID, {'id': id}, OrganizationRow, 'core.get_organization_by_id', ('id',))
 
 
 async def get_organization_by_slug(
@@ -895,15 +675,7 @@ async def get_organization_by_slug(
     SQL: ``sql/core/organizations.sql:40`` (``get_organization_by_slug^``).
     Raises ``NotFound`` when no row matches.
     """
-    try:
-        async with conn.cursor(row_factory=class_row(OrganizationRow)) as cur:
-            await cur.execute(_GET_ORGANIZATION_BY_SLUG, {'slug': slug})
-            row = await cur.fetchone()
-    except psycopg.Error as exc:
-        raise translate_error(exc, query='core.get_organization_by_slug') from exc
-    if row is None:
-        raise not_found('core.get_organization_by_slug', slug=slug)
-    return row
+    return await afetch_one(conn, _GET_ORGANIZATION_BY_SLUG, {'slug': slug}, OrganizationRow, 'core.get_organization_by_slug', ('slug',))
 
 
 async def list_organizations(
@@ -917,13 +689,7 @@ async def list_organizations(
 
     SQL: ``sql/core/organizations.sql:50`` (``list_organizations``).
     """
-    try:
-        async with conn.cursor(row_factory=class_row(OrganizationRow)) as cur:
-            await cur.execute(_LIST_ORGANIZATIONS, {'after_created_at': after_created_at, 'after_id': after_id, 'limit': limit})
-            rows = await cur.fetchall()
-    except psycopg.Error as exc:
-        raise translate_error(exc, query='core.list_organizations') from exc
-    return rows
+    return await afetch_all(conn, _LIST_ORGANIZATIONS, {'after_created_at': after_created_at, 'after_id': after_id, 'limit': limit}, OrganizationRow, 'core.list_organizations')
 
 
 async def update_organization(
@@ -941,15 +707,7 @@ async def update_organization(
     SQL: ``sql/core/organizations.sql:63`` (``update_organization<!``).
     Raises ``NotFound`` when no row matches.
     """
-    try:
-        async with conn.cursor(row_factory=class_row(OrganizationRow)) as cur:
-            await cur.execute(_UPDATE_ORGANIZATION, {'id': id, 'name': name, 'slug': slug, 'description': description, 'settings': None if settings is None else Jsonb(settings), 'updated_by': updated_by})
-            row = await cur.fetchone()
-    except psycopg.Error as exc:
-        raise translate_error(exc, query='core.update_organization') from exc
-    if row is None:
-        raise not_found('core.update_organization', id=id, name=name, slug=slug, description=description, settings=settings, updated_by=updated_by)
-    return row
+    return await afetch_one(conn, _UPDATE_ORGANIZATION, {'id': id, 'name': name, 'slug': slug, 'description': description, 'settings': None if settings is None else Jsonb(settings), 'updated_by': updated_by}, OrganizationRow, 'core.update_organization', ('id', 'name', 'slug', 'description', 'updated_by'))
 
 
 async def soft_delete_organization(
@@ -962,12 +720,7 @@ async def soft_delete_organization(
 
     SQL: ``sql/core/organizations.sql:78`` (``soft_delete_organization!``).
     """
-    try:
-        async with conn.cursor() as cur:
-            await cur.execute(_SOFT_DELETE_ORGANIZATION, {'id': id, 'deleted_by': deleted_by})
-            return cur.rowcount
-    except psycopg.Error as exc:
-        raise translate_error(exc, query='core.soft_delete_organization') from exc
+    return await aexecute(conn, _SOFT_DELETE_ORGANIZATION, {'id': id, 'deleted_by': deleted_by}, 'core.soft_delete_organization')
 
 
 async def restore_organization(
@@ -981,15 +734,7 @@ async def restore_organization(
     SQL: ``sql/core/organizations.sql:87`` (``restore_organization<!``).
     Raises ``NotFound`` when no row matches.
     """
-    try:
-        async with conn.cursor(row_factory=class_row(OrganizationRow)) as cur:
-            await cur.execute(_RESTORE_ORGANIZATION, {'id': id, 'restored_by': restored_by})
-            row = await cur.fetchone()
-    except psycopg.Error as exc:
-        raise translate_error(exc, query='core.restore_organization') from exc
-    if row is None:
-        raise not_found('core.restore_organization', id=id, restored_by=restored_by)
-    return row
+    return await afetch_one(conn, _RESTORE_ORGANIZATION, {'id': id, 'restored_by': restored_by}, OrganizationRow, 'core.restore_organization', ('id', 'restored_by'))
 
 
 async def list_user_organizations(
@@ -1001,13 +746,7 @@ async def list_user_organizations(
 
     SQL: ``sql/core/organizations.sql:100`` (``list_user_organizations``).
     """
-    try:
-        async with conn.cursor(row_factory=class_row(ListUserOrganizationsRow)) as cur:
-            await cur.execute(_LIST_USER_ORGANIZATIONS, {'user_id': user_id})
-            rows = await cur.fetchall()
-    except psycopg.Error as exc:
-        raise translate_error(exc, query='core.list_user_organizations') from exc
-    return rows
+    return await afetch_all(conn, _LIST_USER_ORGANIZATIONS, {'user_id': user_id}, ListUserOrganizationsRow, 'core.list_user_organizations')
 
 
 async def add_organization_member(
@@ -1032,15 +771,7 @@ async def add_organization_member(
     SQL: ``sql/core/organizations.sql:116`` (``add_organization_member<!``).
     Raises ``NotFound`` when no row matches.
     """
-    try:
-        async with conn.cursor(row_factory=class_row(MembershipRow)) as cur:
-            await cur.execute(_ADD_ORGANIZATION_MEMBER, {'organization_id': organization_id, 'user_id': user_id, 'role': role, 'invited_by': invited_by})
-            row = await cur.fetchone()
-    except psycopg.Error as exc:
-        raise translate_error(exc, query='core.add_organization_member') from exc
-    if row is None:
-        raise not_found('core.add_organization_member', organization_id=organization_id, user_id=user_id, role=role, invited_by=invited_by)
-    return row
+    return await afetch_one(conn, _ADD_ORGANIZATION_MEMBER, {'organization_id': organization_id, 'user_id': user_id, 'role': role, 'invited_by': invited_by}, MembershipRow, 'core.add_organization_member', ('organization_id', 'user_id', 'role', 'invited_by'))
 
 
 async def get_membership(
@@ -1054,15 +785,7 @@ async def get_membership(
     SQL: ``sql/core/organizations.sql:149`` (``get_membership^``).
     Raises ``NotFound`` when no row matches.
     """
-    try:
-        async with conn.cursor(row_factory=class_row(MembershipRow)) as cur:
-            await cur.execute(_GET_MEMBERSHIP, {'organization_id': organization_id, 'user_id': user_id})
-            row = await cur.fetchone()
-    except psycopg.Error as exc:
-        raise translate_error(exc, query='core.get_membership') from exc
-    if row is None:
-        raise not_found('core.get_membership', organization_id=organization_id, user_id=user_id)
-    return row
+    return await afetch_one(conn, _GET_MEMBERSHIP, {'organization_id': organization_id, 'user_id': user_id}, MembershipRow, 'core.get_membership', ('organization_id', 'user_id'))
 
 
 async def is_organization_member(
@@ -1075,15 +798,7 @@ async def is_organization_member(
 
     SQL: ``sql/core/organizations.sql:162`` (``is_organization_member$``).
     """
-    try:
-        async with conn.cursor() as cur:
-            await cur.execute(_IS_ORGANIZATION_MEMBER, {'organization_id': organization_id, 'user_id': user_id})
-            row = await cur.fetchone()
-    except psycopg.Error as exc:
-        raise translate_error(exc, query='core.is_organization_member') from exc
-    if row is None:
-        raise not_found('core.is_organization_member', organization_id=organization_id, user_id=user_id)
-    return cast('bool', row[0])
+    return cast('bool', await afetch_value(conn, _IS_ORGANIZATION_MEMBER, {'organization_id': organization_id, 'user_id': user_id}, 'core.is_organization_member', ('organization_id', 'user_id')))
 
 
 async def list_organization_members(
@@ -1101,13 +816,7 @@ async def list_organization_members(
 
     SQL: ``sql/core/organizations.sql:174`` (``list_organization_members``).
     """
-    try:
-        async with conn.cursor(row_factory=class_row(ListOrganizationMembersRow)) as cur:
-            await cur.execute(_LIST_ORGANIZATION_MEMBERS, {'organization_id': organization_id, 'role': role, 'after_created_at': after_created_at, 'after_id': after_id, 'limit': limit})
-            rows = await cur.fetchall()
-    except psycopg.Error as exc:
-        raise translate_error(exc, query='core.list_organization_members') from exc
-    return rows
+    return await afetch_all(conn, _LIST_ORGANIZATION_MEMBERS, {'organization_id': organization_id, 'role': role, 'after_created_at': after_created_at, 'after_id': after_id, 'limit': limit}, ListOrganizationMembersRow, 'core.list_organization_members')
 
 
 async def count_organization_members(
@@ -1120,15 +829,7 @@ async def count_organization_members(
 
     SQL: ``sql/core/organizations.sql:192`` (``count_organization_members$``).
     """
-    try:
-        async with conn.cursor() as cur:
-            await cur.execute(_COUNT_ORGANIZATION_MEMBERS, {'organization_id': organization_id, 'role': role})
-            row = await cur.fetchone()
-    except psycopg.Error as exc:
-        raise translate_error(exc, query='core.count_organization_members') from exc
-    if row is None:
-        raise not_found('core.count_organization_members', organization_id=organization_id, role=role)
-    return cast('int', row[0])
+    return cast('int', await afetch_value(conn, _COUNT_ORGANIZATION_MEMBERS, {'organization_id': organization_id, 'role': role}, 'core.count_organization_members', ('organization_id', 'role')))
 
 
 async def update_membership_role(
@@ -1146,15 +847,7 @@ async def update_membership_role(
     SQL: ``sql/core/organizations.sql:202`` (``update_membership_role<!``).
     Raises ``NotFound`` when no row matches.
     """
-    try:
-        async with conn.cursor(row_factory=class_row(MembershipRow)) as cur:
-            await cur.execute(_UPDATE_MEMBERSHIP_ROLE, {'organization_id': organization_id, 'user_id': user_id, 'role': role, 'updated_by': updated_by})
-            row = await cur.fetchone()
-    except psycopg.Error as exc:
-        raise translate_error(exc, query='core.update_membership_role') from exc
-    if row is None:
-        raise not_found('core.update_membership_role', organization_id=organization_id, user_id=user_id, role=role, updated_by=updated_by)
-    return row
+    return await afetch_one(conn, _UPDATE_MEMBERSHIP_ROLE, {'organization_id': organization_id, 'user_id': user_id, 'role': role, 'updated_by': updated_by}, MembershipRow, 'core.update_membership_role', ('organization_id', 'user_id', 'role', 'updated_by'))
 
 
 async def remove_organization_member(
@@ -1168,12 +861,7 @@ async def remove_organization_member(
 
     SQL: ``sql/core/organizations.sql:216`` (``remove_organization_member!``).
     """
-    try:
-        async with conn.cursor() as cur:
-            await cur.execute(_REMOVE_ORGANIZATION_MEMBER, {'organization_id': organization_id, 'user_id': user_id, 'deleted_by': deleted_by})
-            return cur.rowcount
-    except psycopg.Error as exc:
-        raise translate_error(exc, query='core.remove_organization_member') from exc
+    return await aexecute(conn, _REMOVE_ORGANIZATION_MEMBER, {'organization_id': organization_id, 'user_id': user_id, 'deleted_by': deleted_by}, 'core.remove_organization_member')
 
 
 async def list_roles(
@@ -1185,13 +873,7 @@ async def list_roles(
 
     SQL: ``sql/core/rbac.sql:16`` (``list_roles``).
     """
-    try:
-        async with conn.cursor(row_factory=class_row(RoleRow)) as cur:
-            await cur.execute(_LIST_ROLES, {'application': application})
-            rows = await cur.fetchall()
-    except psycopg.Error as exc:
-        raise translate_error(exc, query='core.list_roles') from exc
-    return rows
+    return await afetch_all(conn, _LIST_ROLES, {'application': application}, RoleRow, 'core.list_roles')
 
 
 async def get_role_by_name(
@@ -1205,15 +887,7 @@ async def get_role_by_name(
     SQL: ``sql/core/rbac.sql:24`` (``get_role_by_name^``).
     Raises ``NotFound`` when no row matches.
     """
-    try:
-        async with conn.cursor(row_factory=class_row(RoleRow)) as cur:
-            await cur.execute(_GET_ROLE_BY_NAME, {'application': application, 'name': name})
-            row = await cur.fetchone()
-    except psycopg.Error as exc:
-        raise translate_error(exc, query='core.get_role_by_name') from exc
-    if row is None:
-        raise not_found('core.get_role_by_name', application=application, name=name)
-    return row
+    return await afetch_one(conn, _GET_ROLE_BY_NAME, {'application': application, 'name': name}, RoleRow, 'core.get_role_by_name', ('application', 'name'))
 
 
 async def get_role_by_id(conn: psycopg.AsyncConnection[Any], *, id: UUID) -> RoleRow:
@@ -1222,15 +896,7 @@ async def get_role_by_id(conn: psycopg.AsyncConnection[Any], *, id: UUID) -> Rol
     SQL: ``sql/core/rbac.sql:32`` (``get_role_by_id^``).
     Raises ``NotFound`` when no row matches.
     """
-    try:
-        async with conn.cursor(row_factory=class_row(RoleRow)) as cur:
-            await cur.execute(_GET_ROLE_BY_ID, {'id': id})
-            row = await cur.fetchone()
-    except psycopg.Error as exc:
-        raise translate_error(exc, query='core.get_role_by_id') from exc
-    if row is None:
-        raise not_found('core.get_role_by_id', id=id)
-    return row
+    return await afetch_one(conn, _GET_ROLE_BY_ID, {'id': id}, RoleRow, 'core.get_role_by_id', ('id',))
 
 
 async def ensure_roles(
@@ -1250,12 +916,7 @@ async def ensure_roles(
 
     SQL: ``sql/core/rbac.sql:39`` (``ensure_roles!``).
     """
-    try:
-        async with conn.cursor() as cur:
-            await cur.execute(_ENSURE_ROLES, {'application': application, 'names': list(names), 'descriptions': None if descriptions is None else list(descriptions), 'is_system': is_system})
-            return cur.rowcount
-    except psycopg.Error as exc:
-        raise translate_error(exc, query='core.ensure_roles') from exc
+    return await aexecute(conn, _ENSURE_ROLES, {'application': application, 'names': list(names), 'descriptions': None if descriptions is None else list(descriptions), 'is_system': is_system}, 'core.ensure_roles')
 
 
 async def grant_role(
@@ -1279,15 +940,7 @@ async def grant_role(
     SQL: ``sql/core/rbac.sql:53`` (``grant_role<!``).
     Raises ``NotFound`` when no row matches.
     """
-    try:
-        async with conn.cursor(row_factory=class_row(UserRoleRow)) as cur:
-            await cur.execute(_GRANT_ROLE, {'user_id': user_id, 'role_id': role_id, 'organization_id': organization_id, 'granted_by': granted_by})
-            row = await cur.fetchone()
-    except psycopg.Error as exc:
-        raise translate_error(exc, query='core.grant_role') from exc
-    if row is None:
-        raise not_found('core.grant_role', user_id=user_id, role_id=role_id, organization_id=organization_id, granted_by=granted_by)
-    return row
+    return await afetch_one(conn, _GRANT_ROLE, {'user_id': user_id, 'role_id': role_id, 'organization_id': organization_id, 'granted_by': granted_by}, UserRoleRow, 'core.grant_role', ('user_id', 'role_id', 'organization_id', 'granted_by'))
 
 
 async def grant_role_by_name(
@@ -1307,15 +960,7 @@ async def grant_role_by_name(
     SQL: ``sql/core/rbac.sql:80`` (``grant_role_by_name<!``).
     Raises ``NotFound`` when no row matches.
     """
-    try:
-        async with conn.cursor(row_factory=class_row(UserRoleRow)) as cur:
-            await cur.execute(_GRANT_ROLE_BY_NAME, {'user_id': user_id, 'application': application, 'role_name': role_name, 'organization_id': organization_id, 'granted_by': granted_by})
-            row = await cur.fetchone()
-    except psycopg.Error as exc:
-        raise translate_error(exc, query='core.grant_role_by_name') from exc
-    if row is None:
-        raise not_found('core.grant_role_by_name', user_id=user_id, application=application, role_name=role_name, organization_id=organization_id, granted_by=granted_by)
-    return row
+    return await afetch_one(conn, _GRANT_ROLE_BY_NAME, {'user_id': user_id, 'application': application, 'role_name': role_name, 'organization_id': organization_id, 'granted_by': granted_by}, UserRoleRow, 'core.grant_role_by_name', ('user_id', 'application', 'role_name', 'organization_id', 'granted_by'))
 
 
 async def revoke_role(
@@ -1329,12 +974,7 @@ async def revoke_role(
 
     SQL: ``sql/core/rbac.sql:103`` (``revoke_role!``).
     """
-    try:
-        async with conn.cursor() as cur:
-            await cur.execute(_REVOKE_ROLE, {'user_id': user_id, 'role_id': role_id, 'organization_id': organization_id})
-            return cur.rowcount
-    except psycopg.Error as exc:
-        raise translate_error(exc, query='core.revoke_role') from exc
+    return await aexecute(conn, _REVOKE_ROLE, {'user_id': user_id, 'role_id': role_id, 'organization_id': organization_id}, 'core.revoke_role')
 
 
 async def revoke_role_by_name(
@@ -1349,12 +989,7 @@ async def revoke_role_by_name(
 
     SQL: ``sql/core/rbac.sql:113`` (``revoke_role_by_name!``).
     """
-    try:
-        async with conn.cursor() as cur:
-            await cur.execute(_REVOKE_ROLE_BY_NAME, {'user_id': user_id, 'application': application, 'role_name': role_name, 'organization_id': organization_id})
-            return cur.rowcount
-    except psycopg.Error as exc:
-        raise translate_error(exc, query='core.revoke_role_by_name') from exc
+    return await aexecute(conn, _REVOKE_ROLE_BY_NAME, {'user_id': user_id, 'application': application, 'role_name': role_name, 'organization_id': organization_id}, 'core.revoke_role_by_name')
 
 
 async def list_user_grants(
@@ -1371,13 +1006,7 @@ async def list_user_grants(
 
     SQL: ``sql/core/rbac.sql:126`` (``list_user_grants``).
     """
-    try:
-        async with conn.cursor(row_factory=class_row(ListUserGrantsRow)) as cur:
-            await cur.execute(_LIST_USER_GRANTS, {'user_id': user_id, 'application': application})
-            rows = await cur.fetchall()
-    except psycopg.Error as exc:
-        raise translate_error(exc, query='core.list_user_grants') from exc
-    return rows
+    return await afetch_all(conn, _LIST_USER_GRANTS, {'user_id': user_id, 'application': application}, ListUserGrantsRow, 'core.list_user_grants')
 
 
 async def list_role_members(
@@ -1393,13 +1022,7 @@ async def list_role_members(
 
     SQL: ``sql/core/rbac.sql:143`` (``list_role_members``).
     """
-    try:
-        async with conn.cursor(row_factory=class_row(UserRoleRow)) as cur:
-            await cur.execute(_LIST_ROLE_MEMBERS, {'role_id': role_id, 'organization_id': organization_id, 'after_created_at': after_created_at, 'after_id': after_id, 'limit': limit})
-            rows = await cur.fetchall()
-    except psycopg.Error as exc:
-        raise translate_error(exc, query='core.list_role_members') from exc
-    return rows
+    return await afetch_all(conn, _LIST_ROLE_MEMBERS, {'role_id': role_id, 'organization_id': organization_id, 'after_created_at': after_created_at, 'after_id': after_id, 'limit': limit}, UserRoleRow, 'core.list_role_members')
 
 
 async def list_permissions(
@@ -1411,13 +1034,7 @@ async def list_permissions(
 
     SQL: ``sql/core/rbac.sql:157`` (``list_permissions``).
     """
-    try:
-        async with conn.cursor(row_factory=class_row(PermissionRow)) as cur:
-            await cur.execute(_LIST_PERMISSIONS, {'application': application})
-            rows = await cur.fetchall()
-    except psycopg.Error as exc:
-        raise translate_error(exc, query='core.list_permissions') from exc
-    return rows
+    return await afetch_all(conn, _LIST_PERMISSIONS, {'application': application}, PermissionRow, 'core.list_permissions')
 
 
 async def list_role_permissions(
@@ -1429,13 +1046,7 @@ async def list_role_permissions(
 
     SQL: ``sql/core/rbac.sql:165`` (``list_role_permissions``).
     """
-    try:
-        async with conn.cursor(row_factory=class_row(PermissionRow)) as cur:
-            await cur.execute(_LIST_ROLE_PERMISSIONS, {'role_id': role_id})
-            rows = await cur.fetchall()
-    except psycopg.Error as exc:
-        raise translate_error(exc, query='core.list_role_permissions') from exc
-    return rows
+    return await afetch_all(conn, _LIST_ROLE_PERMISSIONS, {'role_id': role_id}, PermissionRow, 'core.list_role_permissions')
 
 
 async def list_user_permissions(
@@ -1452,13 +1063,7 @@ async def list_user_permissions(
 
     SQL: ``sql/core/rbac.sql:174`` (``list_user_permissions``).
     """
-    try:
-        async with conn.cursor(row_factory=class_row(PermissionRow)) as cur:
-            await cur.execute(_LIST_USER_PERMISSIONS, {'user_id': user_id, 'organization_id': organization_id})
-            rows = await cur.fetchall()
-    except psycopg.Error as exc:
-        raise translate_error(exc, query='core.list_user_permissions') from exc
-    return rows
+    return await afetch_all(conn, _LIST_USER_PERMISSIONS, {'user_id': user_id, 'organization_id': organization_id}, PermissionRow, 'core.list_user_permissions')
 
 
 async def user_has_permission(
@@ -1472,15 +1077,7 @@ async def user_has_permission(
 
     SQL: ``sql/core/rbac.sql:201`` (``user_has_permission$``).
     """
-    try:
-        async with conn.cursor() as cur:
-            await cur.execute(_USER_HAS_PERMISSION, {'user_id': user_id, 'code': code, 'organization_id': organization_id})
-            row = await cur.fetchone()
-    except psycopg.Error as exc:
-        raise translate_error(exc, query='core.user_has_permission') from exc
-    if row is None:
-        raise not_found('core.user_has_permission', user_id=user_id, code=code, organization_id=organization_id)
-    return cast('bool', row[0])
+    return cast('bool', await afetch_value(conn, _USER_HAS_PERMISSION, {'user_id': user_id, 'code': code, 'organization_id': organization_id}, 'core.user_has_permission', ('user_id', 'code', 'organization_id')))
 
 
 async def create_user(
@@ -1503,15 +1100,7 @@ async def create_user(
     SQL: ``sql/core/users.sql:21`` (``create_user<!``).
     Raises ``NotFound`` when no row matches.
     """
-    try:
-        async with conn.cursor(row_factory=class_row(UserRow)) as cur:
-            await cur.execute(_CREATE_USER, {'username': username, 'email': email, 'full_name': full_name, 'hashed_password': hashed_password, 'auth_provider': auth_provider, 'is_active': is_active, 'created_by': created_by})
-            row = await cur.fetchone()
-    except psycopg.Error as exc:
-        raise translate_error(exc, query='core.create_user') from exc
-    if row is None:
-        raise not_found('core.create_user', username=username, email=email, full_name=full_name, hashed_password=hashed_password, auth_provider=auth_provider, is_active=is_active, created_by=created_by)
-    return row
+    return await afetch_one(conn, _CREATE_USER, {'username': username, 'email': email, 'full_name': full_name, 'hashed_password': hashed_password, 'auth_provider': auth_provider, 'is_active': is_active, 'created_by': created_by}, UserRow, 'core.create_user', ('username', 'email', 'full_name', 'auth_provider', 'is_active', 'created_by'))
 
 
 async def get_user_by_id(conn: psycopg.AsyncConnection[Any], *, id: UUID) -> UserRow:
@@ -1520,15 +1109,7 @@ async def get_user_by_id(conn: psycopg.AsyncConnection[Any], *, id: UUID) -> Use
     SQL: ``sql/core/users.sql:41`` (``get_user_by_id^``).
     Raises ``NotFound`` when no row matches.
     """
-    try:
-        async with conn.cursor(row_factory=class_row(UserRow)) as cur:
-            await cur.execute(_GET_USER_BY_ID, {'id': id})
-            row = await cur.fetchone()
-    except psycopg.Error as exc:
-        raise translate_error(exc, query='core.get_user_by_id') from exc
-    if row is None:
-        raise not_found('core.get_user_by_id', id=id)
-    return row
+    return await afetch_one(conn, _GET_USER_BY_ID, {'id': id}, UserRow, 'core.get_user_by_id', ('id',))
 
 
 async def get_user_by_username(conn: psycopg.AsyncConnection[Any], *, username: str) -> UserRow:
@@ -1537,15 +1118,7 @@ async def get_user_by_username(conn: psycopg.AsyncConnection[Any], *, username: 
     SQL: ``sql/core/users.sql:51`` (``get_user_by_username^``).
     Raises ``NotFound`` when no row matches.
     """
-    try:
-        async with conn.cursor(row_factory=class_row(UserRow)) as cur:
-            await cur.execute(_GET_USER_BY_USERNAME, {'username': username})
-            row = await cur.fetchone()
-    except psycopg.Error as exc:
-        raise translate_error(exc, query='core.get_user_by_username') from exc
-    if row is None:
-        raise not_found('core.get_user_by_username', username=username)
-    return row
+    return await afetch_one(conn, _GET_USER_BY_USERNAME, {'username': username}, UserRow, 'core.get_user_by_username', ('username',))
 
 
 async def get_user_by_email(conn: psycopg.AsyncConnection[Any], *, email: str) -> UserRow:
@@ -1554,15 +1127,7 @@ async def get_user_by_email(conn: psycopg.AsyncConnection[Any], *, email: str) -
     SQL: ``sql/core/users.sql:61`` (``get_user_by_email^``).
     Raises ``NotFound`` when no row matches.
     """
-    try:
-        async with conn.cursor(row_factory=class_row(UserRow)) as cur:
-            await cur.execute(_GET_USER_BY_EMAIL, {'email': email})
-            row = await cur.fetchone()
-    except psycopg.Error as exc:
-        raise translate_error(exc, query='core.get_user_by_email') from exc
-    if row is None:
-        raise not_found('core.get_user_by_email', email=email)
-    return row
+    return await afetch_one(conn, _GET_USER_BY_EMAIL, {'email': email}, UserRow, 'core.get_user_by_email', ('email',))
 
 
 async def list_users_by_ids(
@@ -1574,13 +1139,7 @@ async def list_users_by_ids(
 
     SQL: ``sql/core/users.sql:71`` (``list_users_by_ids``).
     """
-    try:
-        async with conn.cursor(row_factory=class_row(UserRow)) as cur:
-            await cur.execute(_LIST_USERS_BY_IDS, {'ids': list(ids)})
-            rows = await cur.fetchall()
-    except psycopg.Error as exc:
-        raise translate_error(exc, query='core.list_users_by_ids') from exc
-    return rows
+    return await afetch_all(conn, _LIST_USERS_BY_IDS, {'ids': list(ids)}, UserRow, 'core.list_users_by_ids')
 
 
 async def find_user_for_login(
@@ -1598,13 +1157,7 @@ async def find_user_for_login(
 
     SQL: ``sql/core/users.sql:82`` (``find_user_for_login^``).
     """
-    try:
-        async with conn.cursor(row_factory=class_row(UserLoginRow)) as cur:
-            await cur.execute(_FIND_USER_FOR_LOGIN, {'email': email})
-            row = await cur.fetchone()
-    except psycopg.Error as exc:
-        raise translate_error(exc, query='core.find_user_for_login') from exc
-    return row
+    return await afetch_optional(conn, _FIND_USER_FOR_LOGIN, {'email': email}, UserLoginRow, 'core.find_user_for_login')
 
 
 async def search_users(
@@ -1634,13 +1187,7 @@ async def search_users(
 
     SQL: ``sql/core/users.sql:97`` (``search_users``).
     """
-    try:
-        async with conn.cursor(row_factory=class_row(UserRow)) as cur:
-            await cur.execute(_SEARCH_USERS, {'q': q, 'is_active': is_active, 'after_created_at': after_created_at, 'after_id': after_id, 'limit': limit})
-            rows = await cur.fetchall()
-    except psycopg.Error as exc:
-        raise translate_error(exc, query='core.search_users') from exc
-    return rows
+    return await afetch_all(conn, _SEARCH_USERS, {'q': q, 'is_active': is_active, 'after_created_at': after_created_at, 'after_id': after_id, 'limit': limit}, UserRow, 'core.search_users')
 
 
 async def count_search_users(
@@ -1653,15 +1200,7 @@ async def count_search_users(
 
     SQL: ``sql/core/users.sql:129`` (``count_search_users$``).
     """
-    try:
-        async with conn.cursor() as cur:
-            await cur.execute(_COUNT_SEARCH_USERS, {'q': q, 'is_active': is_active})
-            row = await cur.fetchone()
-    except psycopg.Error as exc:
-        raise translate_error(exc, query='core.count_search_users') from exc
-    if row is None:
-        raise not_found('core.count_search_users', q=q, is_active=is_active)
-    return cast('int', row[0])
+    return cast('int', await afetch_value(conn, _COUNT_SEARCH_USERS, {'q': q, 'is_active': is_active}, 'core.count_search_users', ('q', 'is_active')))
 
 
 async def search_users_by_similarity(
@@ -1677,13 +1216,7 @@ async def search_users_by_similarity(
 
     SQL: ``sql/core/users.sql:141`` (``search_users_by_similarity``).
     """
-    try:
-        async with conn.cursor(row_factory=class_row(SearchUsersBySimilarityRow)) as cur:
-            await cur.execute(_SEARCH_USERS_BY_SIMILARITY, {'q': q, 'limit': limit})
-            rows = await cur.fetchall()
-    except psycopg.Error as exc:
-        raise translate_error(exc, query='core.search_users_by_similarity') from exc
-    return rows
+    return await afetch_all(conn, _SEARCH_USERS_BY_SIMILARITY, {'q': q, 'limit': limit}, SearchUsersBySimilarityRow, 'core.search_users_by_similarity')
 
 
 async def list_users(
@@ -1698,13 +1231,7 @@ async def list_users(
 
     SQL: ``sql/core/users.sql:155`` (``list_users``).
     """
-    try:
-        async with conn.cursor(row_factory=class_row(UserRow)) as cur:
-            await cur.execute(_LIST_USERS, {'is_active': is_active, 'after_created_at': after_created_at, 'after_id': after_id, 'limit': limit})
-            rows = await cur.fetchall()
-    except psycopg.Error as exc:
-        raise translate_error(exc, query='core.list_users') from exc
-    return rows
+    return await afetch_all(conn, _LIST_USERS, {'is_active': is_active, 'after_created_at': after_created_at, 'after_id': after_id, 'limit': limit}, UserRow, 'core.list_users')
 
 
 async def count_users(conn: psycopg.AsyncConnection[Any], *, is_active: bool | None = None) -> int:
@@ -1712,15 +1239,7 @@ async def count_users(conn: psycopg.AsyncConnection[Any], *, is_active: bool | N
 
     SQL: ``sql/core/users.sql:169`` (``count_users$``).
     """
-    try:
-        async with conn.cursor() as cur:
-            await cur.execute(_COUNT_USERS, {'is_active': is_active})
-            row = await cur.fetchone()
-    except psycopg.Error as exc:
-        raise translate_error(exc, query='core.count_users') from exc
-    if row is None:
-        raise not_found('core.count_users', is_active=is_active)
-    return cast('int', row[0])
+    return cast('int', await afetch_value(conn, _COUNT_USERS, {'is_active': is_active}, 'core.count_users', ('is_active',)))
 
 
 async def update_user(
@@ -1743,15 +1262,7 @@ async def update_user(
     SQL: ``sql/core/users.sql:176`` (``update_user<!``).
     Raises ``NotFound`` when no row matches.
     """
-    try:
-        async with conn.cursor(row_factory=class_row(UserRow)) as cur:
-            await cur.execute(_UPDATE_USER, {'id': id, 'username': username, 'email': email, 'full_name': full_name, 'auth_provider': auth_provider, 'is_active': is_active, 'updated_by': updated_by})
-            row = await cur.fetchone()
-    except psycopg.Error as exc:
-        raise translate_error(exc, query='core.update_user') from exc
-    if row is None:
-        raise not_found('core.update_user', id=id, username=username, email=email, full_name=full_name, auth_provider=auth_provider, is_active=is_active, updated_by=updated_by)
-    return row
+    return await afetch_one(conn, _UPDATE_USER, {'id': id, 'username': username, 'email': email, 'full_name': full_name, 'auth_provider': auth_provider, 'is_active': is_active, 'updated_by': updated_by}, UserRow, 'core.update_user', ('id', 'username', 'email', 'full_name', 'auth_provider', 'is_active', 'updated_by'))
 
 
 async def update_user_password(
@@ -1769,12 +1280,7 @@ async def update_user_password(
 
     SQL: ``sql/core/users.sql:195`` (``update_user_password!``).
     """
-    try:
-        async with conn.cursor() as cur:
-            await cur.execute(_UPDATE_USER_PASSWORD, {'id': id, 'hashed_password': hashed_password, 'updated_by': updated_by})
-            return cur.rowcount
-    except psycopg.Error as exc:
-        raise translate_error(exc, query='core.update_user_password') from exc
+    return await aexecute(conn, _UPDATE_USER_PASSWORD, {'id': id, 'hashed_password': hashed_password, 'updated_by': updated_by}, 'core.update_user_password')
 
 
 async def record_user_login(conn: psycopg.AsyncConnection[Any], *, id: UUID) -> int:
@@ -1782,12 +1288,7 @@ async def record_user_login(conn: psycopg.AsyncConnection[Any], *, id: UUID) -> 
 
     SQL: ``sql/core/users.sql:206`` (``record_user_login!``).
     """
-    try:
-        async with conn.cursor() as cur:
-            await cur.execute(_RECORD_USER_LOGIN, {'id': id})
-            return cur.rowcount
-    except psycopg.Error as exc:
-        raise translate_error(exc, query='core.record_user_login') from exc
+    return await aexecute(conn, _RECORD_USER_LOGIN, {'id': id}, 'core.record_user_login')
 
 
 async def soft_delete_user(
@@ -1807,12 +1308,7 @@ async def soft_delete_user(
 
     SQL: ``sql/core/users.sql:213`` (``soft_delete_user!``).
     """
-    try:
-        async with conn.cursor() as cur:
-            await cur.execute(_SOFT_DELETE_USER, {'id': id, 'deleted_by': deleted_by})
-            return cur.rowcount
-    except psycopg.Error as exc:
-        raise translate_error(exc, query='core.soft_delete_user') from exc
+    return await aexecute(conn, _SOFT_DELETE_USER, {'id': id, 'deleted_by': deleted_by}, 'core.soft_delete_user')
 
 
 async def restore_user(
@@ -1829,15 +1325,7 @@ async def restore_user(
     SQL: ``sql/core/users.sql:248`` (``restore_user<!``).
     Raises ``NotFound`` when no row matches.
     """
-    try:
-        async with conn.cursor(row_factory=class_row(UserRow)) as cur:
-            await cur.execute(_RESTORE_USER, {'id': id, 'restored_by': restored_by})
-            row = await cur.fetchone()
-    except psycopg.Error as exc:
-        raise translate_error(exc, query='core.restore_user') from exc
-    if row is None:
-        raise not_found('core.restore_user', id=id, restored_by=restored_by)
-    return row
+    return await afetch_one(conn, _RESTORE_USER, {'id': id, 'restored_by': restored_by}, UserRow, 'core.restore_user', ('id', 'restored_by'))
 
 
 async def purge_user(conn: psycopg.AsyncConnection[Any], *, id: UUID) -> int:
@@ -1851,12 +1339,7 @@ async def purge_user(conn: psycopg.AsyncConnection[Any], *, id: UUID) -> int:
 
     SQL: ``sql/core/users.sql:264`` (``purge_user!``).
     """
-    try:
-        async with conn.cursor() as cur:
-            await cur.execute(_PURGE_USER, {'id': id})
-            return cur.rowcount
-    except psycopg.Error as exc:
-        raise translate_error(exc, query='core.purge_user') from exc
+    return await aexecute(conn, _PURGE_USER, {'id': id}, 'core.purge_user')
 
 
 async def get_user_with_roles(
@@ -1877,12 +1360,4 @@ async def get_user_with_roles(
     SQL: ``sql/core/users.sql:274`` (``get_user_with_roles^``).
     Raises ``NotFound`` when no row matches.
     """
-    try:
-        async with conn.cursor(row_factory=class_row(GetUserWithRolesRow)) as cur:
-            await cur.execute(_GET_USER_WITH_ROLES, {'id': id, 'application': application, 'organization_id': organization_id})
-            row = await cur.fetchone()
-    except psycopg.Error as exc:
-        raise translate_error(exc, query='core.get_user_with_roles') from exc
-    if row is None:
-        raise not_found('core.get_user_with_roles', id=id, application=application, organization_id=organization_id)
-    return row
+    return await afetch_one(conn, _GET_USER_WITH_ROLES, {'id': id, 'application': application, 'organization_id': organization_id}, GetUserWithRolesRow, 'core.get_user_with_roles', ('id', 'application', 'organization_id'))

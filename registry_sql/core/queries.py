@@ -14,7 +14,6 @@ from typing import Any, cast
 from uuid import UUID
 
 import psycopg
-from psycopg.rows import class_row
 from psycopg.types.json import Jsonb
 
 from registry_sql.core._sql import (
@@ -124,7 +123,7 @@ from registry_sql.core.models import (
     UserRoleRow,
     UserRow,
 )
-from registry_sql.errors import not_found, translate_error
+from registry_sql.execute import execute, fetch_all, fetch_one, fetch_optional, fetch_value
 from registry_sql.types import InetAddress
 
 
@@ -150,15 +149,7 @@ def create_api_key(
     SQL: ``sql/core/api_keys.sql:17`` (``create_api_key<!``).
     Raises ``NotFound`` when no row matches.
     """
-    try:
-        with conn.cursor(row_factory=class_row(ApiKeyRow)) as cur:
-            cur.execute(_CREATE_API_KEY, {'application': application, 'name': name, 'key_prefix': key_prefix, 'key_hash': key_hash, 'user_id': user_id, 'organization_id': organization_id, 'scopes': None if scopes is None else list(scopes), 'permissions': None if permissions is None else Jsonb(permissions), 'expires_at': expires_at, 'created_by': created_by})
-            row = cur.fetchone()
-    except psycopg.Error as exc:
-        raise translate_error(exc, query='core.create_api_key') from exc
-    if row is None:
-        raise not_found('core.create_api_key', application=application, name=name, key_prefix=key_prefix, key_hash=key_hash, user_id=user_id, organization_id=organization_id, scopes=scopes, permissions=permissions, expires_at=expires_at, created_by=created_by)
-    return row
+    return fetch_one(conn, _CREATE_API_KEY, {'application': application, 'name': name, 'key_prefix': key_prefix, 'key_hash': key_hash, 'user_id': user_id, 'organization_id': organization_id, 'scopes': None if scopes is None else list(scopes), 'permissions': None if permissions is None else Jsonb(permissions), 'expires_at': expires_at, 'created_by': created_by}, ApiKeyRow, 'core.create_api_key', ('application', 'name', 'user_id', 'organization_id', 'expires_at', 'created_by'))
 
 
 def find_api_key_by_hash(conn: psycopg.Connection[Any], *, key_hash: str) -> ApiKeyRow | None:
@@ -173,13 +164,7 @@ def find_api_key_by_hash(conn: psycopg.Connection[Any], *, key_hash: str) -> Api
 
     SQL: ``sql/core/api_keys.sql:38`` (``find_api_key_by_hash^``).
     """
-    try:
-        with conn.cursor(row_factory=class_row(ApiKeyRow)) as cur:
-            cur.execute(_FIND_API_KEY_BY_HASH, {'key_hash': key_hash})
-            row = cur.fetchone()
-    except psycopg.Error as exc:
-        raise translate_error(exc, query='core.find_api_key_by_hash') from exc
-    return row
+    return fetch_optional(conn, _FIND_API_KEY_BY_HASH, {'key_hash': key_hash}, ApiKeyRow, 'core.find_api_key_by_hash')
 
 
 def get_api_key_by_id(conn: psycopg.Connection[Any], *, id: UUID) -> ApiKeyRow:
@@ -188,15 +173,7 @@ def get_api_key_by_id(conn: psycopg.Connection[Any], *, id: UUID) -> ApiKeyRow:
     SQL: ``sql/core/api_keys.sql:60`` (``get_api_key_by_id^``).
     Raises ``NotFound`` when no row matches.
     """
-    try:
-        with conn.cursor(row_factory=class_row(ApiKeyRow)) as cur:
-            cur.execute(_GET_API_KEY_BY_ID, {'id': id})
-            row = cur.fetchone()
-    except psycopg.Error as exc:
-        raise translate_error(exc, query='core.get_api_key_by_id') from exc
-    if row is None:
-        raise not_found('core.get_api_key_by_id', id=id)
-    return row
+    return fetch_one(conn, _GET_API_KEY_BY_ID, {'id': id}, ApiKeyRow, 'core.get_api_key_by_id', ('id',))
 
 
 def list_user_api_keys(
@@ -209,13 +186,7 @@ def list_user_api_keys(
 
     SQL: ``sql/core/api_keys.sql:70`` (``list_user_api_keys``).
     """
-    try:
-        with conn.cursor(row_factory=class_row(ApiKeyRow)) as cur:
-            cur.execute(_LIST_USER_API_KEYS, {'user_id': user_id, 'include_revoked': include_revoked})
-            rows = cur.fetchall()
-    except psycopg.Error as exc:
-        raise translate_error(exc, query='core.list_user_api_keys') from exc
-    return rows
+    return fetch_all(conn, _LIST_USER_API_KEYS, {'user_id': user_id, 'include_revoked': include_revoked}, ApiKeyRow, 'core.list_user_api_keys')
 
 
 def list_organization_api_keys(
@@ -231,13 +202,7 @@ def list_organization_api_keys(
 
     SQL: ``sql/core/api_keys.sql:82`` (``list_organization_api_keys``).
     """
-    try:
-        with conn.cursor(row_factory=class_row(ApiKeyRow)) as cur:
-            cur.execute(_LIST_ORGANIZATION_API_KEYS, {'organization_id': organization_id, 'include_revoked': include_revoked, 'after_created_at': after_created_at, 'after_id': after_id, 'limit': limit})
-            rows = cur.fetchall()
-    except psycopg.Error as exc:
-        raise translate_error(exc, query='core.list_organization_api_keys') from exc
-    return rows
+    return fetch_all(conn, _LIST_ORGANIZATION_API_KEYS, {'organization_id': organization_id, 'include_revoked': include_revoked, 'after_created_at': after_created_at, 'after_id': after_id, 'limit': limit}, ApiKeyRow, 'core.list_organization_api_keys')
 
 
 def update_api_key(
@@ -254,15 +219,7 @@ def update_api_key(
     SQL: ``sql/core/api_keys.sql:97`` (``update_api_key<!``).
     Raises ``NotFound`` when no row matches.
     """
-    try:
-        with conn.cursor(row_factory=class_row(ApiKeyRow)) as cur:
-            cur.execute(_UPDATE_API_KEY, {'id': id, 'name': name, 'scopes': None if scopes is None else list(scopes), 'permissions': None if permissions is None else Jsonb(permissions), 'expires_at': expires_at})
-            row = cur.fetchone()
-    except psycopg.Error as exc:
-        raise translate_error(exc, query='core.update_api_key') from exc
-    if row is None:
-        raise not_found('core.update_api_key', id=id, name=name, scopes=scopes, permissions=permissions, expires_at=expires_at)
-    return row
+    return fetch_one(conn, _UPDATE_API_KEY, {'id': id, 'name': name, 'scopes': None if scopes is None else list(scopes), 'permissions': None if permissions is None else Jsonb(permissions), 'expires_at': expires_at}, ApiKeyRow, 'core.update_api_key', ('id', 'name', 'expires_at'))
 
 
 def revoke_api_key(
@@ -275,12 +232,7 @@ def revoke_api_key(
 
     SQL: ``sql/core/api_keys.sql:112`` (``revoke_api_key!``).
     """
-    try:
-        with conn.cursor() as cur:
-            cur.execute(_REVOKE_API_KEY, {'id': id, 'revoked_by': revoked_by})
-            return cur.rowcount
-    except psycopg.Error as exc:
-        raise translate_error(exc, query='core.revoke_api_key') from exc
+    return execute(conn, _REVOKE_API_KEY, {'id': id, 'revoked_by': revoked_by}, 'core.revoke_api_key')
 
 
 def revoke_user_api_keys(
@@ -293,12 +245,7 @@ def revoke_user_api_keys(
 
     SQL: ``sql/core/api_keys.sql:120`` (``revoke_user_api_keys!``).
     """
-    try:
-        with conn.cursor() as cur:
-            cur.execute(_REVOKE_USER_API_KEYS, {'user_id': user_id, 'revoked_by': revoked_by})
-            return cur.rowcount
-    except psycopg.Error as exc:
-        raise translate_error(exc, query='core.revoke_user_api_keys') from exc
+    return execute(conn, _REVOKE_USER_API_KEYS, {'user_id': user_id, 'revoked_by': revoked_by}, 'core.revoke_user_api_keys')
 
 
 def touch_api_key(
@@ -316,12 +263,7 @@ def touch_api_key(
 
     SQL: ``sql/core/api_keys.sql:128`` (``touch_api_key!``).
     """
-    try:
-        with conn.cursor() as cur:
-            cur.execute(_TOUCH_API_KEY, {'id': id, 'last_used_ip': last_used_ip})
-            return cur.rowcount
-    except psycopg.Error as exc:
-        raise translate_error(exc, query='core.touch_api_key') from exc
+    return execute(conn, _TOUCH_API_KEY, {'id': id, 'last_used_ip': last_used_ip}, 'core.touch_api_key')
 
 
 def create_audit_event(
@@ -359,15 +301,7 @@ def create_audit_event(
     SQL: ``sql/core/audit_log.sql:20`` (``create_audit_event<!``).
     Raises ``NotFound`` when no row matches.
     """
-    try:
-        with conn.cursor(row_factory=class_row(CreateAuditEventRow)) as cur:
-            cur.execute(_CREATE_AUDIT_EVENT, {'application': application, 'organization_id': organization_id, 'actor_type': actor_type, 'actor_user_id': actor_user_id, 'actor_username': actor_username, 'actor_api_key_id': actor_api_key_id, 'action': action, 'event_level': event_level, 'entity_type': entity_type, 'entity_id': entity_id, 'old_values': None if old_values is None else Jsonb(old_values), 'new_values': None if new_values is None else Jsonb(new_values), 'changed_fields': None if changed_fields is None else list(changed_fields), 'details': None if details is None else Jsonb(details), 'reason': reason, 'correlation_id': correlation_id, 'session_id': session_id, 'ip_address': ip_address, 'user_agent': user_agent})
-            row = cur.fetchone()
-    except psycopg.Error as exc:
-        raise translate_error(exc, query='core.create_audit_event') from exc
-    if row is None:
-        raise not_found('core.create_audit_event', application=application, organization_id=organization_id, actor_type=actor_type, actor_user_id=actor_user_id, actor_username=actor_username, actor_api_key_id=actor_api_key_id, action=action, event_level=event_level, entity_type=entity_type, entity_id=entity_id, old_values=old_values, new_values=new_values, changed_fields=changed_fields, details=details, reason=reason, correlation_id=correlation_id, session_id=session_id, ip_address=ip_address, user_agent=user_agent)
-    return row
+    return fetch_one(conn, _CREATE_AUDIT_EVENT, {'application': application, 'organization_id': organization_id, 'actor_type': actor_type, 'actor_user_id': actor_user_id, 'actor_username': actor_username, 'actor_api_key_id': actor_api_key_id, 'action': action, 'event_level': event_level, 'entity_type': entity_type, 'entity_id': entity_id, 'old_values': None if old_values is None else Jsonb(old_values), 'new_values': None if new_values is None else Jsonb(new_values), 'changed_fields': None if changed_fields is None else list(changed_fields), 'details': None if details is None else Jsonb(details), 'reason': reason, 'correlation_id': correlation_id, 'session_id': session_id, 'ip_address': ip_address, 'user_agent': user_agent}, CreateAuditEventRow, 'core.create_audit_event', ('application', 'organization_id', 'actor_type', 'actor_user_id', 'actor_username', 'action', 'event_level', 'entity_type', 'entity_id', 'reason', 'correlation_id', 'session_id', 'ip_address', 'user_agent'))
 
 
 def get_audit_event(
@@ -381,15 +315,7 @@ def get_audit_event(
     SQL: ``sql/core/audit_log.sql:50`` (``get_audit_event^``).
     Raises ``NotFound`` when no row matches.
     """
-    try:
-        with conn.cursor(row_factory=class_row(AuditEventRow)) as cur:
-            cur.execute(_GET_AUDIT_EVENT, {'id': id, 'occurred_at': occurred_at})
-            row = cur.fetchone()
-    except psycopg.Error as exc:
-        raise translate_error(exc, query='core.get_audit_event') from exc
-    if row is None:
-        raise not_found('core.get_audit_event', id=id, occurred_at=occurred_at)
-    return row
+    return fetch_one(conn, _GET_AUDIT_EVENT, {'id': id, 'occurred_at': occurred_at}, AuditEventRow, 'core.get_audit_event', ('id', 'occurred_at'))
 
 
 def list_audit_events_for_entity(
@@ -405,13 +331,7 @@ def list_audit_events_for_entity(
 
     SQL: ``sql/core/audit_log.sql:62`` (``list_audit_events_for_entity``).
     """
-    try:
-        with conn.cursor(row_factory=class_row(AuditEventRow)) as cur:
-            cur.execute(_LIST_AUDIT_EVENTS_FOR_ENTITY, {'entity_type': entity_type, 'entity_id': entity_id, 'after_occurred_at': after_occurred_at, 'after_id': after_id, 'limit': limit})
-            rows = cur.fetchall()
-    except psycopg.Error as exc:
-        raise translate_error(exc, query='core.list_audit_events_for_entity') from exc
-    return rows
+    return fetch_all(conn, _LIST_AUDIT_EVENTS_FOR_ENTITY, {'entity_type': entity_type, 'entity_id': entity_id, 'after_occurred_at': after_occurred_at, 'after_id': after_id, 'limit': limit}, AuditEventRow, 'core.list_audit_events_for_entity')
 
 
 def list_recent_audit_events(
@@ -425,13 +345,7 @@ def list_recent_audit_events(
 
     SQL: ``sql/core/audit_log.sql:78`` (``list_recent_audit_events``).
     """
-    try:
-        with conn.cursor(row_factory=class_row(AuditEventRow)) as cur:
-            cur.execute(_LIST_RECENT_AUDIT_EVENTS, {'application': application, 'actor_user_id': actor_user_id, 'limit': limit})
-            rows = cur.fetchall()
-    except psycopg.Error as exc:
-        raise translate_error(exc, query='core.list_recent_audit_events') from exc
-    return rows
+    return fetch_all(conn, _LIST_RECENT_AUDIT_EVENTS, {'application': application, 'actor_user_id': actor_user_id, 'limit': limit}, AuditEventRow, 'core.list_recent_audit_events')
 
 
 def list_audit_events_by_correlation(
@@ -444,13 +358,7 @@ def list_audit_events_by_correlation(
 
     SQL: ``sql/core/audit_log.sql:92`` (``list_audit_events_by_correlation``).
     """
-    try:
-        with conn.cursor(row_factory=class_row(AuditEventRow)) as cur:
-            cur.execute(_LIST_AUDIT_EVENTS_BY_CORRELATION, {'correlation_id': correlation_id, 'limit': limit})
-            rows = cur.fetchall()
-    except psycopg.Error as exc:
-        raise translate_error(exc, query='core.list_audit_events_by_correlation') from exc
-    return rows
+    return fetch_all(conn, _LIST_AUDIT_EVENTS_BY_CORRELATION, {'correlation_id': correlation_id, 'limit': limit}, AuditEventRow, 'core.list_audit_events_by_correlation')
 
 
 def search_audit_events(
@@ -480,13 +388,7 @@ def search_audit_events(
 
     SQL: ``sql/core/audit_log.sql:105`` (``search_audit_events``).
     """
-    try:
-        with conn.cursor(row_factory=class_row(AuditEventRow)) as cur:
-            cur.execute(_SEARCH_AUDIT_EVENTS, {'application': application, 'organization_id': organization_id, 'actor_user_id': actor_user_id, 'entity_type': entity_type, 'entity_id': entity_id, 'action': action, 'min_event_level': min_event_level, 'occurred_from': occurred_from, 'occurred_to': occurred_to, 'after_occurred_at': after_occurred_at, 'after_id': after_id, 'limit': limit})
-            rows = cur.fetchall()
-    except psycopg.Error as exc:
-        raise translate_error(exc, query='core.search_audit_events') from exc
-    return rows
+    return fetch_all(conn, _SEARCH_AUDIT_EVENTS, {'application': application, 'organization_id': organization_id, 'actor_user_id': actor_user_id, 'entity_type': entity_type, 'entity_id': entity_id, 'action': action, 'min_event_level': min_event_level, 'occurred_from': occurred_from, 'occurred_to': occurred_to, 'after_occurred_at': after_occurred_at, 'after_id': after_id, 'limit': limit}, AuditEventRow, 'core.search_audit_events')
 
 
 def issue_token(
@@ -511,15 +413,7 @@ def issue_token(
     SQL: ``sql/core/auth_tokens.sql:17`` (``issue_token<!``).
     Raises ``NotFound`` when no row matches.
     """
-    try:
-        with conn.cursor(row_factory=class_row(AuthTokenRow)) as cur:
-            cur.execute(_ISSUE_TOKEN, {'user_id': user_id, 'application': application, 'token_type': token_type, 'jti': jti, 'token_hash': token_hash, 'issued_at': issued_at, 'expires_at': expires_at, 'max_uses': max_uses, 'ip_address': ip_address, 'user_agent': user_agent})
-            row = cur.fetchone()
-    except psycopg.Error as exc:
-        raise translate_error(exc, query='core.issue_token') from exc
-    if row is None:
-        raise not_found('core.issue_token', user_id=user_id, application=application, token_type=token_type, jti=jti, token_hash=token_hash, issued_at=issued_at, expires_at=expires_at, max_uses=max_uses, ip_address=ip_address, user_agent=user_agent)
-    return row
+    return fetch_one(conn, _ISSUE_TOKEN, {'user_id': user_id, 'application': application, 'token_type': token_type, 'jti': jti, 'token_hash': token_hash, 'issued_at': issued_at, 'expires_at': expires_at, 'max_uses': max_uses, 'ip_address': ip_address, 'user_agent': user_agent}, AuthTokenRow, 'core.issue_token', ('user_id', 'application', 'jti', 'issued_at', 'expires_at', 'max_uses', 'ip_address', 'user_agent'))
 
 
 def find_active_token_by_jti(conn: psycopg.Connection[Any], *, jti: str) -> AuthTokenRow | None:
@@ -527,13 +421,7 @@ def find_active_token_by_jti(conn: psycopg.Connection[Any], *, jti: str) -> Auth
 
     SQL: ``sql/core/auth_tokens.sql:38`` (``find_active_token_by_jti^``).
     """
-    try:
-        with conn.cursor(row_factory=class_row(AuthTokenRow)) as cur:
-            cur.execute(_FIND_ACTIVE_TOKEN_BY_JTI, {'jti': jti})
-            row = cur.fetchone()
-    except psycopg.Error as exc:
-        raise translate_error(exc, query='core.find_active_token_by_jti') from exc
-    return row
+    return fetch_optional(conn, _FIND_ACTIVE_TOKEN_BY_JTI, {'jti': jti}, AuthTokenRow, 'core.find_active_token_by_jti')
 
 
 def find_active_token_by_hash(
@@ -545,13 +433,7 @@ def find_active_token_by_hash(
 
     SQL: ``sql/core/auth_tokens.sql:54`` (``find_active_token_by_hash^``).
     """
-    try:
-        with conn.cursor(row_factory=class_row(AuthTokenRow)) as cur:
-            cur.execute(_FIND_ACTIVE_TOKEN_BY_HASH, {'token_hash': token_hash})
-            row = cur.fetchone()
-    except psycopg.Error as exc:
-        raise translate_error(exc, query='core.find_active_token_by_hash') from exc
-    return row
+    return fetch_optional(conn, _FIND_ACTIVE_TOKEN_BY_HASH, {'token_hash': token_hash}, AuthTokenRow, 'core.find_active_token_by_hash')
 
 
 def get_token_by_jti(conn: psycopg.Connection[Any], *, jti: str) -> AuthTokenRow:
@@ -560,15 +442,7 @@ def get_token_by_jti(conn: psycopg.Connection[Any], *, jti: str) -> AuthTokenRow
     SQL: ``sql/core/auth_tokens.sql:70`` (``get_token_by_jti^``).
     Raises ``NotFound`` when no row matches.
     """
-    try:
-        with conn.cursor(row_factory=class_row(AuthTokenRow)) as cur:
-            cur.execute(_GET_TOKEN_BY_JTI, {'jti': jti})
-            row = cur.fetchone()
-    except psycopg.Error as exc:
-        raise translate_error(exc, query='core.get_token_by_jti') from exc
-    if row is None:
-        raise not_found('core.get_token_by_jti', jti=jti)
-    return row
+    return fetch_one(conn, _GET_TOKEN_BY_JTI, {'jti': jti}, AuthTokenRow, 'core.get_token_by_jti', ('jti',))
 
 
 def list_active_user_tokens(
@@ -581,13 +455,7 @@ def list_active_user_tokens(
 
     SQL: ``sql/core/auth_tokens.sql:80`` (``list_active_user_tokens``).
     """
-    try:
-        with conn.cursor(row_factory=class_row(AuthTokenRow)) as cur:
-            cur.execute(_LIST_ACTIVE_USER_TOKENS, {'user_id': user_id, 'application': application})
-            rows = cur.fetchall()
-    except psycopg.Error as exc:
-        raise translate_error(exc, query='core.list_active_user_tokens') from exc
-    return rows
+    return fetch_all(conn, _LIST_ACTIVE_USER_TOKENS, {'user_id': user_id, 'application': application}, AuthTokenRow, 'core.list_active_user_tokens')
 
 
 def revoke_token(conn: psycopg.Connection[Any], *, jti: str, reason: str | None = None) -> int:
@@ -595,12 +463,7 @@ def revoke_token(conn: psycopg.Connection[Any], *, jti: str, reason: str | None 
 
     SQL: ``sql/core/auth_tokens.sql:95`` (``revoke_token!``).
     """
-    try:
-        with conn.cursor() as cur:
-            cur.execute(_REVOKE_TOKEN, {'jti': jti, 'reason': reason})
-            return cur.rowcount
-    except psycopg.Error as exc:
-        raise translate_error(exc, query='core.revoke_token') from exc
+    return execute(conn, _REVOKE_TOKEN, {'jti': jti, 'reason': reason}, 'core.revoke_token')
 
 
 def revoke_user_tokens(
@@ -617,12 +480,7 @@ def revoke_user_tokens(
 
     SQL: ``sql/core/auth_tokens.sql:103`` (``revoke_user_tokens!``).
     """
-    try:
-        with conn.cursor() as cur:
-            cur.execute(_REVOKE_USER_TOKENS, {'user_id': user_id, 'application': application, 'reason': reason})
-            return cur.rowcount
-    except psycopg.Error as exc:
-        raise translate_error(exc, query='core.revoke_user_tokens') from exc
+    return execute(conn, _REVOKE_USER_TOKENS, {'user_id': user_id, 'application': application, 'reason': reason}, 'core.revoke_user_tokens')
 
 
 def increment_token_usage(conn: psycopg.Connection[Any], *, jti: str) -> int:
@@ -635,12 +493,7 @@ def increment_token_usage(conn: psycopg.Connection[Any], *, jti: str) -> int:
 
     SQL: ``sql/core/auth_tokens.sql:115`` (``increment_token_usage!``).
     """
-    try:
-        with conn.cursor() as cur:
-            cur.execute(_INCREMENT_TOKEN_USAGE, {'jti': jti})
-            return cur.rowcount
-    except psycopg.Error as exc:
-        raise translate_error(exc, query='core.increment_token_usage') from exc
+    return execute(conn, _INCREMENT_TOKEN_USAGE, {'jti': jti}, 'core.increment_token_usage')
 
 
 def purge_expired_tokens(
@@ -659,12 +512,7 @@ def purge_expired_tokens(
 
     SQL: ``sql/core/auth_tokens.sql:133`` (``purge_expired_tokens!``).
     """
-    try:
-        with conn.cursor() as cur:
-            cur.execute(_PURGE_EXPIRED_TOKENS, {'grace': grace, 'batch_size': batch_size})
-            return cur.rowcount
-    except psycopg.Error as exc:
-        raise translate_error(exc, query='core.purge_expired_tokens') from exc
+    return execute(conn, _PURGE_EXPIRED_TOKENS, {'grace': grace, 'batch_size': batch_size}, 'core.purge_expired_tokens')
 
 
 def health_check(conn: psycopg.Connection[Any]) -> int:
@@ -672,15 +520,7 @@ def health_check(conn: psycopg.Connection[Any]) -> int:
 
     SQL: ``sql/core/health.sql:15`` (``health_check$``).
     """
-    try:
-        with conn.cursor() as cur:
-            cur.execute(_HEALTH_CHECK, {})
-            row = cur.fetchone()
-    except psycopg.Error as exc:
-        raise translate_error(exc, query='core.health_check') from exc
-    if row is None:
-        raise not_found('core.health_check')
-    return cast('int', row[0])
+    return cast('int', fetch_value(conn, _HEALTH_CHECK, {}, 'core.health_check'))
 
 
 def get_server_version(conn: psycopg.Connection[Any]) -> int:
@@ -688,15 +528,7 @@ def get_server_version(conn: psycopg.Connection[Any]) -> int:
 
     SQL: ``sql/core/health.sql:19`` (``get_server_version$``).
     """
-    try:
-        with conn.cursor() as cur:
-            cur.execute(_GET_SERVER_VERSION, {})
-            row = cur.fetchone()
-    except psycopg.Error as exc:
-        raise translate_error(exc, query='core.get_server_version') from exc
-    if row is None:
-        raise not_found('core.get_server_version')
-    return cast('int', row[0])
+    return cast('int', fetch_value(conn, _GET_SERVER_VERSION, {}, 'core.get_server_version'))
 
 
 def link_identity(
@@ -721,15 +553,7 @@ def link_identity(
     SQL: ``sql/core/identities.sql:16`` (``link_identity<!``).
     Raises ``NotFound`` when no row matches.
     """
-    try:
-        with conn.cursor(row_factory=class_row(UserIdentityRow)) as cur:
-            cur.execute(_LINK_IDENTITY, {'user_id': user_id, 'provider': provider, 'issuer': issuer, 'subject': subject, 'email': email, 'claims': None if claims is None else Jsonb(claims)})
-            row = cur.fetchone()
-    except psycopg.Error as exc:
-        raise translate_error(exc, query='core.link_identity') from exc
-    if row is None:
-        raise not_found('core.link_identity', user_id=user_id, provider=provider, issuer=issuer, subject=subject, email=email, claims=claims)
-    return row
+    return fetch_one(conn, _LINK_IDENTITY, {'user_id': user_id, 'provider': provider, 'issuer': issuer, 'subject': subject, 'email': email, 'claims': None if claims is None else Jsonb(claims)}, UserIdentityRow, 'core.link_identity', ('user_id', 'provider', 'issuer', 'subject', 'email'))
 
 
 def find_identity(
@@ -743,13 +567,7 @@ def find_identity(
 
     SQL: ``sql/core/identities.sql:38`` (``find_identity^``).
     """
-    try:
-        with conn.cursor(row_factory=class_row(UserIdentityRow)) as cur:
-            cur.execute(_FIND_IDENTITY, {'provider': provider, 'issuer': issuer, 'subject': subject})
-            row = cur.fetchone()
-    except psycopg.Error as exc:
-        raise translate_error(exc, query='core.find_identity') from exc
-    return row
+    return fetch_optional(conn, _FIND_IDENTITY, {'provider': provider, 'issuer': issuer, 'subject': subject}, UserIdentityRow, 'core.find_identity')
 
 
 def find_user_by_identity(
@@ -765,13 +583,7 @@ def find_user_by_identity(
 
     SQL: ``sql/core/identities.sql:49`` (``find_user_by_identity^``).
     """
-    try:
-        with conn.cursor(row_factory=class_row(UserRow)) as cur:
-            cur.execute(_FIND_USER_BY_IDENTITY, {'provider': provider, 'issuer': issuer, 'subject': subject})
-            row = cur.fetchone()
-    except psycopg.Error as exc:
-        raise translate_error(exc, query='core.find_user_by_identity') from exc
-    return row
+    return fetch_optional(conn, _FIND_USER_BY_IDENTITY, {'provider': provider, 'issuer': issuer, 'subject': subject}, UserRow, 'core.find_user_by_identity')
 
 
 def list_user_identities(conn: psycopg.Connection[Any], *, user_id: UUID) -> list[UserIdentityRow]:
@@ -779,13 +591,7 @@ def list_user_identities(conn: psycopg.Connection[Any], *, user_id: UUID) -> lis
 
     SQL: ``sql/core/identities.sql:63`` (``list_user_identities``).
     """
-    try:
-        with conn.cursor(row_factory=class_row(UserIdentityRow)) as cur:
-            cur.execute(_LIST_USER_IDENTITIES, {'user_id': user_id})
-            rows = cur.fetchall()
-    except psycopg.Error as exc:
-        raise translate_error(exc, query='core.list_user_identities') from exc
-    return rows
+    return fetch_all(conn, _LIST_USER_IDENTITIES, {'user_id': user_id}, UserIdentityRow, 'core.list_user_identities')
 
 
 def record_identity_login(
@@ -799,12 +605,7 @@ def record_identity_login(
 
     SQL: ``sql/core/identities.sql:73`` (``record_identity_login!``).
     """
-    try:
-        with conn.cursor() as cur:
-            cur.execute(_RECORD_IDENTITY_LOGIN, {'id': id, 'email': email, 'claims': None if claims is None else Jsonb(claims)})
-            return cur.rowcount
-    except psycopg.Error as exc:
-        raise translate_error(exc, query='core.record_identity_login') from exc
+    return execute(conn, _RECORD_IDENTITY_LOGIN, {'id': id, 'email': email, 'claims': None if claims is None else Jsonb(claims)}, 'core.record_identity_login')
 
 
 def unlink_identity(conn: psycopg.Connection[Any], *, id: UUID, user_id: UUID) -> int:
@@ -814,12 +615,7 @@ def unlink_identity(conn: psycopg.Connection[Any], *, id: UUID, user_id: UUID) -
 
     SQL: ``sql/core/identities.sql:81`` (``unlink_identity!``).
     """
-    try:
-        with conn.cursor() as cur:
-            cur.execute(_UNLINK_IDENTITY, {'id': id, 'user_id': user_id})
-            return cur.rowcount
-    except psycopg.Error as exc:
-        raise translate_error(exc, query='core.unlink_identity') from exc
+    return execute(conn, _UNLINK_IDENTITY, {'id': id, 'user_id': user_id}, 'core.unlink_identity')
 
 
 def create_organization(
@@ -836,15 +632,7 @@ def create_organization(
     SQL: ``sql/core/organizations.sql:17`` (``create_organization<!``).
     Raises ``NotFound`` when no row matches.
     """
-    try:
-        with conn.cursor(row_factory=class_row(OrganizationRow)) as cur:
-            cur.execute(_CREATE_ORGANIZATION, {'name': name, 'slug': slug, 'description': description, 'settings': None if settings is None else Jsonb(settings), 'created_by': created_by})
-            row = cur.fetchone()
-    except psycopg.Error as exc:
-        raise translate_error(exc, query='core.create_organization') from exc
-    if row is None:
-        raise not_found('core.create_organization', name=name, slug=slug, description=description, settings=settings, created_by=created_by)
-    return row
+    return fetch_one(conn, _CREATE_ORGANIZATION, {'name': name, 'slug': slug, 'description': description, 'settings': None if settings is None else Jsonb(settings), 'created_by': created_by}, OrganizationRow, 'core.create_organization', ('name', 'slug', 'description', 'created_by'))
 
 
 def get_organization_by_id(conn: psycopg.Connection[Any], *, id: UUID) -> OrganizationRow:
@@ -853,15 +641,7 @@ def get_organization_by_id(conn: psycopg.Connection[Any], *, id: UUID) -> Organi
     SQL: ``sql/core/organizations.sql:30`` (``get_organization_by_id^``).
     Raises ``NotFound`` when no row matches.
     """
-    try:
-        with conn.cursor(row_factory=class_row(OrganizationRow)) as cur:
-            cur.execute(_GET_ORGANIZATION_BY_ID, {'id': id})
-            row = cur.fetchone()
-    except psycopg.Error as exc:
-        raise translate_error(exc, query='core.get_organization_by_id') from exc
-    if row is None:
-        raise not_found('core.get_organization_by_id', id=id)
-    return row
+    return fetch_one(conn, _GET_ORGANIZATION_BY_ID, {'id': id}, OrganizationRow, 'core.get_organization_by_id', ('id',))
 
 
 def get_organization_by_slug(conn: psycopg.Connection[Any], *, slug: str) -> OrganizationRow:
@@ -870,15 +650,7 @@ def get_organization_by_slug(conn: psycopg.Connection[Any], *, slug: str) -> Org
     SQL: ``sql/core/organizations.sql:40`` (``get_organization_by_slug^``).
     Raises ``NotFound`` when no row matches.
     """
-    try:
-        with conn.cursor(row_factory=class_row(OrganizationRow)) as cur:
-            cur.execute(_GET_ORGANIZATION_BY_SLUG, {'slug': slug})
-            row = cur.fetchone()
-    except psycopg.Error as exc:
-        raise translate_error(exc, query='core.get_organization_by_slug') from exc
-    if row is None:
-        raise not_found('core.get_organization_by_slug', slug=slug)
-    return row
+    return fetch_one(conn, _GET_ORGANIZATION_BY_SLUG, {'slug': slug}, OrganizationRow, 'core.get_organization_by_slug', ('slug',))
 
 
 def list_organizations(
@@ -892,13 +664,7 @@ def list_organizations(
 
     SQL: ``sql/core/organizations.sql:50`` (``list_organizations``).
     """
-    try:
-        with conn.cursor(row_factory=class_row(OrganizationRow)) as cur:
-            cur.execute(_LIST_ORGANIZATIONS, {'after_created_at': after_created_at, 'after_id': after_id, 'limit': limit})
-            rows = cur.fetchall()
-    except psycopg.Error as exc:
-        raise translate_error(exc, query='core.list_organizations') from exc
-    return rows
+    return fetch_all(conn, _LIST_ORGANIZATIONS, {'after_created_at': after_created_at, 'after_id': after_id, 'limit': limit}, OrganizationRow, 'core.list_organizations')
 
 
 def update_organization(
@@ -916,15 +682,7 @@ def update_organization(
     SQL: ``sql/core/organizations.sql:63`` (``update_organization<!``).
     Raises ``NotFound`` when no row matches.
     """
-    try:
-        with conn.cursor(row_factory=class_row(OrganizationRow)) as cur:
-            cur.execute(_UPDATE_ORGANIZATION, {'id': id, 'name': name, 'slug': slug, 'description': description, 'settings': None if settings is None else Jsonb(settings), 'updated_by': updated_by})
-            row = cur.fetchone()
-    except psycopg.Error as exc:
-        raise translate_error(exc, query='core.update_organization') from exc
-    if row is None:
-        raise not_found('core.update_organization', id=id, name=name, slug=slug, description=description, settings=settings, updated_by=updated_by)
-    return row
+    return fetch_one(conn, _UPDATE_ORGANIZATION, {'id': id, 'name': name, 'slug': slug, 'description': description, 'settings': None if settings is None else Jsonb(settings), 'updated_by': updated_by}, OrganizationRow, 'core.update_organization', ('id', 'name', 'slug', 'description', 'updated_by'))
 
 
 def soft_delete_organization(
@@ -937,12 +695,7 @@ def soft_delete_organization(
 
     SQL: ``sql/core/organizations.sql:78`` (``soft_delete_organization!``).
     """
-    try:
-        with conn.cursor() as cur:
-            cur.execute(_SOFT_DELETE_ORGANIZATION, {'id': id, 'deleted_by': deleted_by})
-            return cur.rowcount
-    except psycopg.Error as exc:
-        raise translate_error(exc, query='core.soft_delete_organization') from exc
+    return execute(conn, _SOFT_DELETE_ORGANIZATION, {'id': id, 'deleted_by': deleted_by}, 'core.soft_delete_organization')
 
 
 def restore_organization(
@@ -956,15 +709,7 @@ def restore_organization(
     SQL: ``sql/core/organizations.sql:87`` (``restore_organization<!``).
     Raises ``NotFound`` when no row matches.
     """
-    try:
-        with conn.cursor(row_factory=class_row(OrganizationRow)) as cur:
-            cur.execute(_RESTORE_ORGANIZATION, {'id': id, 'restored_by': restored_by})
-            row = cur.fetchone()
-    except psycopg.Error as exc:
-        raise translate_error(exc, query='core.restore_organization') from exc
-    if row is None:
-        raise not_found('core.restore_organization', id=id, restored_by=restored_by)
-    return row
+    return fetch_one(conn, _RESTORE_ORGANIZATION, {'id': id, 'restored_by': restored_by}, OrganizationRow, 'core.restore_organization', ('id', 'restored_by'))
 
 
 def list_user_organizations(
@@ -976,13 +721,7 @@ def list_user_organizations(
 
     SQL: ``sql/core/organizations.sql:100`` (``list_user_organizations``).
     """
-    try:
-        with conn.cursor(row_factory=class_row(ListUserOrganizationsRow)) as cur:
-            cur.execute(_LIST_USER_ORGANIZATIONS, {'user_id': user_id})
-            rows = cur.fetchall()
-    except psycopg.Error as exc:
-        raise translate_error(exc, query='core.list_user_organizations') from exc
-    return rows
+    return fetch_all(conn, _LIST_USER_ORGANIZATIONS, {'user_id': user_id}, ListUserOrganizationsRow, 'core.list_user_organizations')
 
 
 def add_organization_member(
@@ -1007,15 +746,7 @@ def add_organization_member(
     SQL: ``sql/core/organizations.sql:116`` (``add_organization_member<!``).
     Raises ``NotFound`` when no row matches.
     """
-    try:
-        with conn.cursor(row_factory=class_row(MembershipRow)) as cur:
-            cur.execute(_ADD_ORGANIZATION_MEMBER, {'organization_id': organization_id, 'user_id': user_id, 'role': role, 'invited_by': invited_by})
-            row = cur.fetchone()
-    except psycopg.Error as exc:
-        raise translate_error(exc, query='core.add_organization_member') from exc
-    if row is None:
-        raise not_found('core.add_organization_member', organization_id=organization_id, user_id=user_id, role=role, invited_by=invited_by)
-    return row
+    return fetch_one(conn, _ADD_ORGANIZATION_MEMBER, {'organization_id': organization_id, 'user_id': user_id, 'role': role, 'invited_by': invited_by}, MembershipRow, 'core.add_organization_member', ('organization_id', 'user_id', 'role', 'invited_by'))
 
 
 def get_membership(
@@ -1029,15 +760,7 @@ def get_membership(
     SQL: ``sql/core/organizations.sql:149`` (``get_membership^``).
     Raises ``NotFound`` when no row matches.
     """
-    try:
-        with conn.cursor(row_factory=class_row(MembershipRow)) as cur:
-            cur.execute(_GET_MEMBERSHIP, {'organization_id': organization_id, 'user_id': user_id})
-            row = cur.fetchone()
-    except psycopg.Error as exc:
-        raise translate_error(exc, query='core.get_membership') from exc
-    if row is None:
-        raise not_found('core.get_membership', organization_id=organization_id, user_id=user_id)
-    return row
+    return fetch_one(conn, _GET_MEMBERSHIP, {'organization_id': organization_id, 'user_id': user_id}, MembershipRow, 'core.get_membership', ('organization_id', 'user_id'))
 
 
 def is_organization_member(
@@ -1050,15 +773,7 @@ def is_organization_member(
 
     SQL: ``sql/core/organizations.sql:162`` (``is_organization_member$``).
     """
-    try:
-        with conn.cursor() as cur:
-            cur.execute(_IS_ORGANIZATION_MEMBER, {'organization_id': organization_id, 'user_id': user_id})
-            row = cur.fetchone()
-    except psycopg.Error as exc:
-        raise translate_error(exc, query='core.is_organization_member') from exc
-    if row is None:
-        raise not_found('core.is_organization_member', organization_id=organization_id, user_id=user_id)
-    return cast('bool', row[0])
+    return cast('bool', fetch_value(conn, _IS_ORGANIZATION_MEMBER, {'organization_id': organization_id, 'user_id': user_id}, 'core.is_organization_member', ('organization_id', 'user_id')))
 
 
 def list_organization_members(
@@ -1076,13 +791,7 @@ def list_organization_members(
 
     SQL: ``sql/core/organizations.sql:174`` (``list_organization_members``).
     """
-    try:
-        with conn.cursor(row_factory=class_row(ListOrganizationMembersRow)) as cur:
-            cur.execute(_LIST_ORGANIZATION_MEMBERS, {'organization_id': organization_id, 'role': role, 'after_created_at': after_created_at, 'after_id': after_id, 'limit': limit})
-            rows = cur.fetchall()
-    except psycopg.Error as exc:
-        raise translate_error(exc, query='core.list_organization_members') from exc
-    return rows
+    return fetch_all(conn, _LIST_ORGANIZATION_MEMBERS, {'organization_id': organization_id, 'role': role, 'after_created_at': after_created_at, 'after_id': after_id, 'limit': limit}, ListOrganizationMembersRow, 'core.list_organization_members')
 
 
 def count_organization_members(
@@ -1095,15 +804,7 @@ def count_organization_members(
 
     SQL: ``sql/core/organizations.sql:192`` (``count_organization_members$``).
     """
-    try:
-        with conn.cursor() as cur:
-            cur.execute(_COUNT_ORGANIZATION_MEMBERS, {'organization_id': organization_id, 'role': role})
-            row = cur.fetchone()
-    except psycopg.Error as exc:
-        raise translate_error(exc, query='core.count_organization_members') from exc
-    if row is None:
-        raise not_found('core.count_organization_members', organization_id=organization_id, role=role)
-    return cast('int', row[0])
+    return cast('int', fetch_value(conn, _COUNT_ORGANIZATION_MEMBERS, {'organization_id': organization_id, 'role': role}, 'core.count_organization_members', ('organization_id', 'role')))
 
 
 def update_membership_role(
@@ -1121,15 +822,7 @@ def update_membership_role(
     SQL: ``sql/core/organizations.sql:202`` (``update_membership_role<!``).
     Raises ``NotFound`` when no row matches.
     """
-    try:
-        with conn.cursor(row_factory=class_row(MembershipRow)) as cur:
-            cur.execute(_UPDATE_MEMBERSHIP_ROLE, {'organization_id': organization_id, 'user_id': user_id, 'role': role, 'updated_by': updated_by})
-            row = cur.fetchone()
-    except psycopg.Error as exc:
-        raise translate_error(exc, query='core.update_membership_role') from exc
-    if row is None:
-        raise not_found('core.update_membership_role', organization_id=organization_id, user_id=user_id, role=role, updated_by=updated_by)
-    return row
+    return fetch_one(conn, _UPDATE_MEMBERSHIP_ROLE, {'organization_id': organization_id, 'user_id': user_id, 'role': role, 'updated_by': updated_by}, MembershipRow, 'core.update_membership_role', ('organization_id', 'user_id', 'role', 'updated_by'))
 
 
 def remove_organization_member(
@@ -1143,12 +836,7 @@ def remove_organization_member(
 
     SQL: ``sql/core/organizations.sql:216`` (``remove_organization_member!``).
     """
-    try:
-        with conn.cursor() as cur:
-            cur.execute(_REMOVE_ORGANIZATION_MEMBER, {'organization_id': organization_id, 'user_id': user_id, 'deleted_by': deleted_by})
-            return cur.rowcount
-    except psycopg.Error as exc:
-        raise translate_error(exc, query='core.remove_organization_member') from exc
+    return execute(conn, _REMOVE_ORGANIZATION_MEMBER, {'organization_id': organization_id, 'user_id': user_id, 'deleted_by': deleted_by}, 'core.remove_organization_member')
 
 
 def list_roles(conn: psycopg.Connection[Any], *, application: Application) -> list[RoleRow]:
@@ -1156,13 +844,7 @@ def list_roles(conn: psycopg.Connection[Any], *, application: Application) -> li
 
     SQL: ``sql/core/rbac.sql:16`` (``list_roles``).
     """
-    try:
-        with conn.cursor(row_factory=class_row(RoleRow)) as cur:
-            cur.execute(_LIST_ROLES, {'application': application})
-            rows = cur.fetchall()
-    except psycopg.Error as exc:
-        raise translate_error(exc, query='core.list_roles') from exc
-    return rows
+    return fetch_all(conn, _LIST_ROLES, {'application': application}, RoleRow, 'core.list_roles')
 
 
 def get_role_by_name(
@@ -1176,15 +858,7 @@ def get_role_by_name(
     SQL: ``sql/core/rbac.sql:24`` (``get_role_by_name^``).
     Raises ``NotFound`` when no row matches.
     """
-    try:
-        with conn.cursor(row_factory=class_row(RoleRow)) as cur:
-            cur.execute(_GET_ROLE_BY_NAME, {'application': application, 'name': name})
-            row = cur.fetchone()
-    except psycopg.Error as exc:
-        raise translate_error(exc, query='core.get_role_by_name') from exc
-    if row is None:
-        raise not_found('core.get_role_by_name', application=application, name=name)
-    return row
+    return fetch_one(conn, _GET_ROLE_BY_NAME, {'application': application, 'name': name}, RoleRow, 'core.get_role_by_name', ('application', 'name'))
 
 
 def get_role_by_id(conn: psycopg.Connection[Any], *, id: UUID) -> RoleRow:
@@ -1193,15 +867,7 @@ def get_role_by_id(conn: psycopg.Connection[Any], *, id: UUID) -> RoleRow:
     SQL: ``sql/core/rbac.sql:32`` (``get_role_by_id^``).
     Raises ``NotFound`` when no row matches.
     """
-    try:
-        with conn.cursor(row_factory=class_row(RoleRow)) as cur:
-            cur.execute(_GET_ROLE_BY_ID, {'id': id})
-            row = cur.fetchone()
-    except psycopg.Error as exc:
-        raise translate_error(exc, query='core.get_role_by_id') from exc
-    if row is None:
-        raise not_found('core.get_role_by_id', id=id)
-    return row
+    return fetch_one(conn, _GET_ROLE_BY_ID, {'id': id}, RoleRow, 'core.get_role_by_id', ('id',))
 
 
 def ensure_roles(
@@ -1221,12 +887,7 @@ def ensure_roles(
 
     SQL: ``sql/core/rbac.sql:39`` (``ensure_roles!``).
     """
-    try:
-        with conn.cursor() as cur:
-            cur.execute(_ENSURE_ROLES, {'application': application, 'names': list(names), 'descriptions': None if descriptions is None else list(descriptions), 'is_system': is_system})
-            return cur.rowcount
-    except psycopg.Error as exc:
-        raise translate_error(exc, query='core.ensure_roles') from exc
+    return execute(conn, _ENSURE_ROLES, {'application': application, 'names': list(names), 'descriptions': None if descriptions is None else list(descriptions), 'is_system': is_system}, 'core.ensure_roles')
 
 
 def grant_role(
@@ -1250,15 +911,7 @@ def grant_role(
     SQL: ``sql/core/rbac.sql:53`` (``grant_role<!``).
     Raises ``NotFound`` when no row matches.
     """
-    try:
-        with conn.cursor(row_factory=class_row(UserRoleRow)) as cur:
-            cur.execute(_GRANT_ROLE, {'user_id': user_id, 'role_id': role_id, 'organization_id': organization_id, 'granted_by': granted_by})
-            row = cur.fetchone()
-    except psycopg.Error as exc:
-        raise translate_error(exc, query='core.grant_role') from exc
-    if row is None:
-        raise not_found('core.grant_role', user_id=user_id, role_id=role_id, organization_id=organization_id, granted_by=granted_by)
-    return row
+    return fetch_one(conn, _GRANT_ROLE, {'user_id': user_id, 'role_id': role_id, 'organization_id': organization_id, 'granted_by': granted_by}, UserRoleRow, 'core.grant_role', ('user_id', 'role_id', 'organization_id', 'granted_by'))
 
 
 def grant_role_by_name(
@@ -1278,15 +931,7 @@ def grant_role_by_name(
     SQL: ``sql/core/rbac.sql:80`` (``grant_role_by_name<!``).
     Raises ``NotFound`` when no row matches.
     """
-    try:
-        with conn.cursor(row_factory=class_row(UserRoleRow)) as cur:
-            cur.execute(_GRANT_ROLE_BY_NAME, {'user_id': user_id, 'application': application, 'role_name': role_name, 'organization_id': organization_id, 'granted_by': granted_by})
-            row = cur.fetchone()
-    except psycopg.Error as exc:
-        raise translate_error(exc, query='core.grant_role_by_name') from exc
-    if row is None:
-        raise not_found('core.grant_role_by_name', user_id=user_id, application=application, role_name=role_name, organization_id=organization_id, granted_by=granted_by)
-    return row
+    return fetch_one(conn, _GRANT_ROLE_BY_NAME, {'user_id': user_id, 'application': application, 'role_name': role_name, 'organization_id': organization_id, 'granted_by': granted_by}, UserRoleRow, 'core.grant_role_by_name', ('user_id', 'application', 'role_name', 'organization_id', 'granted_by'))
 
 
 def revoke_role(
@@ -1300,12 +945,7 @@ def revoke_role(
 
     SQL: ``sql/core/rbac.sql:103`` (``revoke_role!``).
     """
-    try:
-        with conn.cursor() as cur:
-            cur.execute(_REVOKE_ROLE, {'user_id': user_id, 'role_id': role_id, 'organization_id': organization_id})
-            return cur.rowcount
-    except psycopg.Error as exc:
-        raise translate_error(exc, query='core.revoke_role') from exc
+    return execute(conn, _REVOKE_ROLE, {'user_id': user_id, 'role_id': role_id, 'organization_id': organization_id}, 'core.revoke_role')
 
 
 def revoke_role_by_name(
@@ -1320,12 +960,7 @@ def revoke_role_by_name(
 
     SQL: ``sql/core/rbac.sql:113`` (``revoke_role_by_name!``).
     """
-    try:
-        with conn.cursor() as cur:
-            cur.execute(_REVOKE_ROLE_BY_NAME, {'user_id': user_id, 'application': application, 'role_name': role_name, 'organization_id': organization_id})
-            return cur.rowcount
-    except psycopg.Error as exc:
-        raise translate_error(exc, query='core.revoke_role_by_name') from exc
+    return execute(conn, _REVOKE_ROLE_BY_NAME, {'user_id': user_id, 'application': application, 'role_name': role_name, 'organization_id': organization_id}, 'core.revoke_role_by_name')
 
 
 def list_user_grants(
@@ -1342,13 +977,7 @@ def list_user_grants(
 
     SQL: ``sql/core/rbac.sql:126`` (``list_user_grants``).
     """
-    try:
-        with conn.cursor(row_factory=class_row(ListUserGrantsRow)) as cur:
-            cur.execute(_LIST_USER_GRANTS, {'user_id': user_id, 'application': application})
-            rows = cur.fetchall()
-    except psycopg.Error as exc:
-        raise translate_error(exc, query='core.list_user_grants') from exc
-    return rows
+    return fetch_all(conn, _LIST_USER_GRANTS, {'user_id': user_id, 'application': application}, ListUserGrantsRow, 'core.list_user_grants')
 
 
 def list_role_members(
@@ -1364,13 +993,7 @@ def list_role_members(
 
     SQL: ``sql/core/rbac.sql:143`` (``list_role_members``).
     """
-    try:
-        with conn.cursor(row_factory=class_row(UserRoleRow)) as cur:
-            cur.execute(_LIST_ROLE_MEMBERS, {'role_id': role_id, 'organization_id': organization_id, 'after_created_at': after_created_at, 'after_id': after_id, 'limit': limit})
-            rows = cur.fetchall()
-    except psycopg.Error as exc:
-        raise translate_error(exc, query='core.list_role_members') from exc
-    return rows
+    return fetch_all(conn, _LIST_ROLE_MEMBERS, {'role_id': role_id, 'organization_id': organization_id, 'after_created_at': after_created_at, 'after_id': after_id, 'limit': limit}, UserRoleRow, 'core.list_role_members')
 
 
 def list_permissions(
@@ -1382,13 +1005,7 @@ def list_permissions(
 
     SQL: ``sql/core/rbac.sql:157`` (``list_permissions``).
     """
-    try:
-        with conn.cursor(row_factory=class_row(PermissionRow)) as cur:
-            cur.execute(_LIST_PERMISSIONS, {'application': application})
-            rows = cur.fetchall()
-    except psycopg.Error as exc:
-        raise translate_error(exc, query='core.list_permissions') from exc
-    return rows
+    return fetch_all(conn, _LIST_PERMISSIONS, {'application': application}, PermissionRow, 'core.list_permissions')
 
 
 def list_role_permissions(conn: psycopg.Connection[Any], *, role_id: UUID) -> list[PermissionRow]:
@@ -1396,13 +1013,7 @@ def list_role_permissions(conn: psycopg.Connection[Any], *, role_id: UUID) -> li
 
     SQL: ``sql/core/rbac.sql:165`` (``list_role_permissions``).
     """
-    try:
-        with conn.cursor(row_factory=class_row(PermissionRow)) as cur:
-            cur.execute(_LIST_ROLE_PERMISSIONS, {'role_id': role_id})
-            rows = cur.fetchall()
-    except psycopg.Error as exc:
-        raise translate_error(exc, query='core.list_role_permissions') from exc
-    return rows
+    return fetch_all(conn, _LIST_ROLE_PERMISSIONS, {'role_id': role_id}, PermissionRow, 'core.list_role_permissions')
 
 
 def list_user_permissions(
@@ -1419,13 +1030,7 @@ def list_user_permissions(
 
     SQL: ``sql/core/rbac.sql:174`` (``list_user_permissions``).
     """
-    try:
-        with conn.cursor(row_factory=class_row(PermissionRow)) as cur:
-            cur.execute(_LIST_USER_PERMISSIONS, {'user_id': user_id, 'organization_id': organization_id})
-            rows = cur.fetchall()
-    except psycopg.Error as exc:
-        raise translate_error(exc, query='core.list_user_permissions') from exc
-    return rows
+    return fetch_all(conn, _LIST_USER_PERMISSIONS, {'user_id': user_id, 'organization_id': organization_id}, PermissionRow, 'core.list_user_permissions')
 
 
 def user_has_permission(
@@ -1439,15 +1044,7 @@ def user_has_permission(
 
     SQL: ``sql/core/rbac.sql:201`` (``user_has_permission$``).
     """
-    try:
-        with conn.cursor() as cur:
-            cur.execute(_USER_HAS_PERMISSION, {'user_id': user_id, 'code': code, 'organization_id': organization_id})
-            row = cur.fetchone()
-    except psycopg.Error as exc:
-        raise translate_error(exc, query='core.user_has_permission') from exc
-    if row is None:
-        raise not_found('core.user_has_permission', user_id=user_id, code=code, organization_id=organization_id)
-    return cast('bool', row[0])
+    return cast('bool', fetch_value(conn, _USER_HAS_PERMISSION, {'user_id': user_id, 'code': code, 'organization_id': organization_id}, 'core.user_has_permission', ('user_id', 'code', 'organization_id')))
 
 
 def create_user(
@@ -1470,15 +1067,7 @@ def create_user(
     SQL: ``sql/core/users.sql:21`` (``create_user<!``).
     Raises ``NotFound`` when no row matches.
     """
-    try:
-        with conn.cursor(row_factory=class_row(UserRow)) as cur:
-            cur.execute(_CREATE_USER, {'username': username, 'email': email, 'full_name': full_name, 'hashed_password': hashed_password, 'auth_provider': auth_provider, 'is_active': is_active, 'created_by': created_by})
-            row = cur.fetchone()
-    except psycopg.Error as exc:
-        raise translate_error(exc, query='core.create_user') from exc
-    if row is None:
-        raise not_found('core.create_user', username=username, email=email, full_name=full_name, hashed_password=hashed_password, auth_provider=auth_provider, is_active=is_active, created_by=created_by)
-    return row
+    return fetch_one(conn, _CREATE_USER, {'username': username, 'email': email, 'full_name': full_name, 'hashed_password': hashed_password, 'auth_provider': auth_provider, 'is_active': is_active, 'created_by': created_by}, UserRow, 'core.create_user', ('username', 'email', 'full_name', 'auth_provider', 'is_active', 'created_by'))
 
 
 def get_user_by_id(conn: psycopg.Connection[Any], *, id: UUID) -> UserRow:
@@ -1487,15 +1076,7 @@ def get_user_by_id(conn: psycopg.Connection[Any], *, id: UUID) -> UserRow:
     SQL: ``sql/core/users.sql:41`` (``get_user_by_id^``).
     Raises ``NotFound`` when no row matches.
     """
-    try:
-        with conn.cursor(row_factory=class_row(UserRow)) as cur:
-            cur.execute(_GET_USER_BY_ID, {'id': id})
-            row = cur.fetchone()
-    except psycopg.Error as exc:
-        raise translate_error(exc, query='core.get_user_by_id') from exc
-    if row is None:
-        raise not_found('core.get_user_by_id', id=id)
-    return row
+    return fetch_one(conn, _GET_USER_BY_ID, {'id': id}, UserRow, 'core.get_user_by_id', ('id',))
 
 
 def get_user_by_username(conn: psycopg.Connection[Any], *, username: str) -> UserRow:
@@ -1504,15 +1085,7 @@ def get_user_by_username(conn: psycopg.Connection[Any], *, username: str) -> Use
     SQL: ``sql/core/users.sql:51`` (``get_user_by_username^``).
     Raises ``NotFound`` when no row matches.
     """
-    try:
-        with conn.cursor(row_factory=class_row(UserRow)) as cur:
-            cur.execute(_GET_USER_BY_USERNAME, {'username': username})
-            row = cur.fetchone()
-    except psycopg.Error as exc:
-        raise translate_error(exc, query='core.get_user_by_username') from exc
-    if row is None:
-        raise not_found('core.get_user_by_username', username=username)
-    return row
+    return fetch_one(conn, _GET_USER_BY_USERNAME, {'username': username}, UserRow, 'core.get_user_by_username', ('username',))
 
 
 def get_user_by_email(conn: psycopg.Connection[Any], *, email: str) -> UserRow:
@@ -1521,15 +1094,7 @@ def get_user_by_email(conn: psycopg.Connection[Any], *, email: str) -> UserRow:
     SQL: ``sql/core/users.sql:61`` (``get_user_by_email^``).
     Raises ``NotFound`` when no row matches.
     """
-    try:
-        with conn.cursor(row_factory=class_row(UserRow)) as cur:
-            cur.execute(_GET_USER_BY_EMAIL, {'email': email})
-            row = cur.fetchone()
-    except psycopg.Error as exc:
-        raise translate_error(exc, query='core.get_user_by_email') from exc
-    if row is None:
-        raise not_found('core.get_user_by_email', email=email)
-    return row
+    return fetch_one(conn, _GET_USER_BY_EMAIL, {'email': email}, UserRow, 'core.get_user_by_email', ('email',))
 
 
 def list_users_by_ids(conn: psycopg.Connection[Any], *, ids: Sequence[UUID]) -> list[UserRow]:
@@ -1537,13 +1102,7 @@ def list_users_by_ids(conn: psycopg.Connection[Any], *, ids: Sequence[UUID]) -> 
 
     SQL: ``sql/core/users.sql:71`` (``list_users_by_ids``).
     """
-    try:
-        with conn.cursor(row_factory=class_row(UserRow)) as cur:
-            cur.execute(_LIST_USERS_BY_IDS, {'ids': list(ids)})
-            rows = cur.fetchall()
-    except psycopg.Error as exc:
-        raise translate_error(exc, query='core.list_users_by_ids') from exc
-    return rows
+    return fetch_all(conn, _LIST_USERS_BY_IDS, {'ids': list(ids)}, UserRow, 'core.list_users_by_ids')
 
 
 def find_user_for_login(conn: psycopg.Connection[Any], *, email: str) -> UserLoginRow | None:
@@ -1557,13 +1116,7 @@ def find_user_for_login(conn: psycopg.Connection[Any], *, email: str) -> UserLog
 
     SQL: ``sql/core/users.sql:82`` (``find_user_for_login^``).
     """
-    try:
-        with conn.cursor(row_factory=class_row(UserLoginRow)) as cur:
-            cur.execute(_FIND_USER_FOR_LOGIN, {'email': email})
-            row = cur.fetchone()
-    except psycopg.Error as exc:
-        raise translate_error(exc, query='core.find_user_for_login') from exc
-    return row
+    return fetch_optional(conn, _FIND_USER_FOR_LOGIN, {'email': email}, UserLoginRow, 'core.find_user_for_login')
 
 
 def search_users(
@@ -1593,13 +1146,7 @@ def search_users(
 
     SQL: ``sql/core/users.sql:97`` (``search_users``).
     """
-    try:
-        with conn.cursor(row_factory=class_row(UserRow)) as cur:
-            cur.execute(_SEARCH_USERS, {'q': q, 'is_active': is_active, 'after_created_at': after_created_at, 'after_id': after_id, 'limit': limit})
-            rows = cur.fetchall()
-    except psycopg.Error as exc:
-        raise translate_error(exc, query='core.search_users') from exc
-    return rows
+    return fetch_all(conn, _SEARCH_USERS, {'q': q, 'is_active': is_active, 'after_created_at': after_created_at, 'after_id': after_id, 'limit': limit}, UserRow, 'core.search_users')
 
 
 def count_search_users(
@@ -1612,15 +1159,7 @@ def count_search_users(
 
     SQL: ``sql/core/users.sql:129`` (``count_search_users$``).
     """
-    try:
-        with conn.cursor() as cur:
-            cur.execute(_COUNT_SEARCH_USERS, {'q': q, 'is_active': is_active})
-            row = cur.fetchone()
-    except psycopg.Error as exc:
-        raise translate_error(exc, query='core.count_search_users') from exc
-    if row is None:
-        raise not_found('core.count_search_users', q=q, is_active=is_active)
-    return cast('int', row[0])
+    return cast('int', fetch_value(conn, _COUNT_SEARCH_USERS, {'q': q, 'is_active': is_active}, 'core.count_search_users', ('q', 'is_active')))
 
 
 def search_users_by_similarity(
@@ -1636,13 +1175,7 @@ def search_users_by_similarity(
 
     SQL: ``sql/core/users.sql:141`` (``search_users_by_similarity``).
     """
-    try:
-        with conn.cursor(row_factory=class_row(SearchUsersBySimilarityRow)) as cur:
-            cur.execute(_SEARCH_USERS_BY_SIMILARITY, {'q': q, 'limit': limit})
-            rows = cur.fetchall()
-    except psycopg.Error as exc:
-        raise translate_error(exc, query='core.search_users_by_similarity') from exc
-    return rows
+    return fetch_all(conn, _SEARCH_USERS_BY_SIMILARITY, {'q': q, 'limit': limit}, SearchUsersBySimilarityRow, 'core.search_users_by_similarity')
 
 
 def list_users(
@@ -1657,13 +1190,7 @@ def list_users(
 
     SQL: ``sql/core/users.sql:155`` (``list_users``).
     """
-    try:
-        with conn.cursor(row_factory=class_row(UserRow)) as cur:
-            cur.execute(_LIST_USERS, {'is_active': is_active, 'after_created_at': after_created_at, 'after_id': after_id, 'limit': limit})
-            rows = cur.fetchall()
-    except psycopg.Error as exc:
-        raise translate_error(exc, query='core.list_users') from exc
-    return rows
+    return fetch_all(conn, _LIST_USERS, {'is_active': is_active, 'after_created_at': after_created_at, 'after_id': after_id, 'limit': limit}, UserRow, 'core.list_users')
 
 
 def count_users(conn: psycopg.Connection[Any], *, is_active: bool | None = None) -> int:
@@ -1671,15 +1198,7 @@ def count_users(conn: psycopg.Connection[Any], *, is_active: bool | None = None)
 
     SQL: ``sql/core/users.sql:169`` (``count_users$``).
     """
-    try:
-        with conn.cursor() as cur:
-            cur.execute(_COUNT_USERS, {'is_active': is_active})
-            row = cur.fetchone()
-    except psycopg.Error as exc:
-        raise translate_error(exc, query='core.count_users') from exc
-    if row is None:
-        raise not_found('core.count_users', is_active=is_active)
-    return cast('int', row[0])
+    return cast('int', fetch_value(conn, _COUNT_USERS, {'is_active': is_active}, 'core.count_users', ('is_active',)))
 
 
 def update_user(
@@ -1702,15 +1221,7 @@ def update_user(
     SQL: ``sql/core/users.sql:176`` (``update_user<!``).
     Raises ``NotFound`` when no row matches.
     """
-    try:
-        with conn.cursor(row_factory=class_row(UserRow)) as cur:
-            cur.execute(_UPDATE_USER, {'id': id, 'username': username, 'email': email, 'full_name': full_name, 'auth_provider': auth_provider, 'is_active': is_active, 'updated_by': updated_by})
-            row = cur.fetchone()
-    except psycopg.Error as exc:
-        raise translate_error(exc, query='core.update_user') from exc
-    if row is None:
-        raise not_found('core.update_user', id=id, username=username, email=email, full_name=full_name, auth_provider=auth_provider, is_active=is_active, updated_by=updated_by)
-    return row
+    return fetch_one(conn, _UPDATE_USER, {'id': id, 'username': username, 'email': email, 'full_name': full_name, 'auth_provider': auth_provider, 'is_active': is_active, 'updated_by': updated_by}, UserRow, 'core.update_user', ('id', 'username', 'email', 'full_name', 'auth_provider', 'is_active', 'updated_by'))
 
 
 def update_user_password(
@@ -1728,12 +1239,7 @@ def update_user_password(
 
     SQL: ``sql/core/users.sql:195`` (``update_user_password!``).
     """
-    try:
-        with conn.cursor() as cur:
-            cur.execute(_UPDATE_USER_PASSWORD, {'id': id, 'hashed_password': hashed_password, 'updated_by': updated_by})
-            return cur.rowcount
-    except psycopg.Error as exc:
-        raise translate_error(exc, query='core.update_user_password') from exc
+    return execute(conn, _UPDATE_USER_PASSWORD, {'id': id, 'hashed_password': hashed_password, 'updated_by': updated_by}, 'core.update_user_password')
 
 
 def record_user_login(conn: psycopg.Connection[Any], *, id: UUID) -> int:
@@ -1741,12 +1247,7 @@ def record_user_login(conn: psycopg.Connection[Any], *, id: UUID) -> int:
 
     SQL: ``sql/core/users.sql:206`` (``record_user_login!``).
     """
-    try:
-        with conn.cursor() as cur:
-            cur.execute(_RECORD_USER_LOGIN, {'id': id})
-            return cur.rowcount
-    except psycopg.Error as exc:
-        raise translate_error(exc, query='core.record_user_login') from exc
+    return execute(conn, _RECORD_USER_LOGIN, {'id': id}, 'core.record_user_login')
 
 
 def soft_delete_user(
@@ -1766,12 +1267,7 @@ def soft_delete_user(
 
     SQL: ``sql/core/users.sql:213`` (``soft_delete_user!``).
     """
-    try:
-        with conn.cursor() as cur:
-            cur.execute(_SOFT_DELETE_USER, {'id': id, 'deleted_by': deleted_by})
-            return cur.rowcount
-    except psycopg.Error as exc:
-        raise translate_error(exc, query='core.soft_delete_user') from exc
+    return execute(conn, _SOFT_DELETE_USER, {'id': id, 'deleted_by': deleted_by}, 'core.soft_delete_user')
 
 
 def restore_user(
@@ -1788,15 +1284,7 @@ def restore_user(
     SQL: ``sql/core/users.sql:248`` (``restore_user<!``).
     Raises ``NotFound`` when no row matches.
     """
-    try:
-        with conn.cursor(row_factory=class_row(UserRow)) as cur:
-            cur.execute(_RESTORE_USER, {'id': id, 'restored_by': restored_by})
-            row = cur.fetchone()
-    except psycopg.Error as exc:
-        raise translate_error(exc, query='core.restore_user') from exc
-    if row is None:
-        raise not_found('core.restore_user', id=id, restored_by=restored_by)
-    return row
+    return fetch_one(conn, _RESTORE_USER, {'id': id, 'restored_by': restored_by}, UserRow, 'core.restore_user', ('id', 'restored_by'))
 
 
 def purge_user(conn: psycopg.Connection[Any], *, id: UUID) -> int:
@@ -1810,12 +1298,7 @@ def purge_user(conn: psycopg.Connection[Any], *, id: UUID) -> int:
 
     SQL: ``sql/core/users.sql:264`` (``purge_user!``).
     """
-    try:
-        with conn.cursor() as cur:
-            cur.execute(_PURGE_USER, {'id': id})
-            return cur.rowcount
-    except psycopg.Error as exc:
-        raise translate_error(exc, query='core.purge_user') from exc
+    return execute(conn, _PURGE_USER, {'id': id}, 'core.purge_user')
 
 
 def get_user_with_roles(
@@ -1836,12 +1319,4 @@ def get_user_with_roles(
     SQL: ``sql/core/users.sql:274`` (``get_user_with_roles^``).
     Raises ``NotFound`` when no row matches.
     """
-    try:
-        with conn.cursor(row_factory=class_row(GetUserWithRolesRow)) as cur:
-            cur.execute(_GET_USER_WITH_ROLES, {'id': id, 'application': application, 'organization_id': organization_id})
-            row = cur.fetchone()
-    except psycopg.Error as exc:
-        raise translate_error(exc, query='core.get_user_with_roles') from exc
-    if row is None:
-        raise not_found('core.get_user_with_roles', id=id, application=application, organization_id=organization_id)
-    return row
+    return fetch_one(conn, _GET_USER_WITH_ROLES, {'id': id, 'application': application, 'organization_id': organization_id}, GetUserWithRolesRow, 'core.get_user_with_roles', ('id', 'application', 'organization_id'))

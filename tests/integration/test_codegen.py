@@ -207,7 +207,8 @@ def test_async_twin_mirrors_sync(cg_url: str, tmp_path: Path) -> None:
     async_funcs = re.findall(r"^async def (\w+)\(", files["aio.py"], re.M)
     assert sync_funcs == async_funcs and len(sync_funcs) == 12
     assert "psycopg.AsyncConnection[Any]" in files["aio.py"]
-    assert "await cur.execute(" in files["aio.py"]
+    assert "return await afetch_one(conn, _GET_PARENT, {'id': id}, GetParentRow" in files["aio.py"]
+    assert "from registry_sql.execute import" in files["aio.py"]
 
 
 def test_generated_module_runs_against_the_database(

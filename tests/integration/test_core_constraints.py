@@ -318,8 +318,9 @@ CASES: list[Case] = [
     Case("fk_users__created_by", ForeignKeyMissing, "created_by", _user(created_by=_new())),
     Case("fk_users__updated_by", ForeignKeyMissing, "updated_by",
          lambda c, b: core.update_user(c, id=b.user_id, full_name="X", updated_by=_new())),
+    # soft_delete_user also sets updated_by to the same id, whose FK fires first: plain SQL.
     Case("fk_users__deleted_by", ForeignKeyMissing, "deleted_by",
-         lambda c, b: core.soft_delete_user(c, id=b.user_id, deleted_by=_new())),
+         _sql("UPDATE core.users SET deleted_by = %s WHERE id = %s", (_new(), "b.user_id"))),
     Case("uq_users__username_lower", Conflict, "username", _dup_username),
     Case("uq_users__email_lower", Conflict, "email",
          lambda c, b: core.create_user(c, username="someone.else", email=b.email.upper(),
@@ -334,7 +335,8 @@ CASES: list[Case] = [
     Case("fk_organizations__updated_by", ForeignKeyMissing, "updated_by",
          lambda c, b: core.update_organization(c, id=b.org_id, name="Y", updated_by=_new())),
     Case("fk_organizations__deleted_by", ForeignKeyMissing, "deleted_by",
-         lambda c, b: core.soft_delete_organization(c, id=b.org_id, deleted_by=_new())),
+         _sql("UPDATE core.organizations SET deleted_by = %s WHERE id = %s",
+              (_new(), "b.org_id"))),
     Case("uq_organizations__slug", Conflict, "slug",
          lambda c, b: core.create_organization(c, name="Other", slug=b.org_slug)),
     Case("nn:organizations.name", InvalidInput, "name", _org(name=NULL)),
@@ -367,8 +369,9 @@ CASES: list[Case] = [
              c, organization_id=b.org_id, user_id=b.user_id, role=OrgRole.ADMIN,
              updated_by=_new())),
     Case("fk_organization_memberships__deleted_by", ForeignKeyMissing, "deleted_by",
-         lambda c, b: core.remove_organization_member(
-             c, organization_id=b.org_id, user_id=b.user_id, deleted_by=_new())),
+         _sql("UPDATE core.organization_memberships SET deleted_by = %s"
+              " WHERE organization_id = %s AND user_id = %s",
+              (_new(), "b.org_id", "b.user_id"))),
     Case("uq_organization_memberships__org_user", Conflict, "organization_id, user_id",
          _sql(INS_MEMBERSHIP, ("b.org_id", "b.user_id", None, None))),
     Case("nn:organization_memberships.organization_id", InvalidInput, "organization_id",

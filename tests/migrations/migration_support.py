@@ -17,6 +17,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -32,6 +33,9 @@ from yoyo import get_backend, read_migrations
 from registry_sql import migrate
 from registry_sql.paths import migrations_dir
 from registry_sql.settings import yoyo_url
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+"""The checkout: where ``yoyo.ini``, ``migrations/`` and ``.squawk.toml`` are."""
 
 # yoyo's bookkeeping and our checksum table: present after a rollback, by design, and not ours.
 BOOKKEEPING_TABLES = ("_yoyo_*", "yoyo_lock", "_registry_sql_migration_checksums")
@@ -201,6 +205,40 @@ def use_migrations_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iter
     migrate._hook_module.cache_clear()
     yield copy
     migrate._hook_module.cache_clear()
+
+
+def venv_tool(name: str) -> Path | None:
+    """A console script installed next to this Python (the virtualenv's), else on PATH."""
+    beside = Path(sys.executable).parent / name
+    if beside.is_file():
+        return beside
+    found = shutil.which(name)
+    return Path(found) if found else None
+
+
+def run_yoyo(
+    args: list[str], url: str, *, home: Path, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    """Run the ``yoyo`` CLI from the repository root the way a deploy pipeline does: ``yoyo.ini``
+    and only ``DATABASE_URL`` (yoyo's ``postgresql+psycopg://`` form), PATH and HOME set."""
+    yoyo = venv_tool("yoyo")
+    if yoyo is None:
+        pytest.fail("the yoyo command is not installed (pip install -e '.[dev]')")
+    env = {
+        "DATABASE_URL": yoyo_url(url),
+        "PATH": f"{yoyo.parent}{os.pathsep}{os.environ.get('PATH', '')}",
+        "HOME": str(home),
+    }
+    return subprocess.run(
+        [str(yoyo), *args],
+        cwd=REPO_ROOT,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
 
 
 def applied_ids(url: str) -> list[str]:

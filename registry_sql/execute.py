@@ -1,0 +1,163 @@
+"""The few execution paths every generated function goes through.
+
+Generated code calls these with its SQL constant, a parameter dict, the row model and the query's
+qualified name; they open one cursor, run the statement, and translate driver errors in the one
+place that does it (:func:`registry_sql.errors.translate_error`). Sync and async twins.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, LiteralString, TypeVar
+
+import psycopg
+from psycopg.rows import class_row
+from pydantic import BaseModel
+
+from registry_sql.errors import not_found, translate_error
+
+M = TypeVar("M", bound=BaseModel)
+
+Params = Mapping[str, Any]
+
+
+def _missing(query: str, params: Params, keys: tuple[str, ...]) -> Exception:
+    return not_found(query, **{key: params[key] for key in keys})
+
+
+def fetch_all(
+    conn: psycopg.Connection[Any], sql: LiteralString, params: Params, model: type[M], query: str
+) -> list[M]:
+    try:
+        with conn.cursor(row_factory=class_row(model)) as cur:
+            cur.execute(sql, params)
+            return cur.fetchall()
+    except psycopg.Error as exc:
+        raise translate_error(exc, query=query) from exc
+
+
+def fetch_optional(
+    conn: psycopg.Connection[Any], sql: LiteralString, params: Params, model: type[M], query: str
+) -> M | None:
+    try:
+        with conn.cursor(row_factory=class_row(model)) as cur:
+            cur.execute(sql, params)
+            return cur.fetchone()
+    except psycopg.Error as exc:
+        raise translate_error(exc, query=query) from exc
+
+
+def fetch_one(
+    conn: psycopg.Connection[Any],
+    sql: LiteralString,
+    params: Params,
+    model: type[M],
+    query: str,
+    keys: tuple[str, ...] = (),
+) -> M:
+    """One row; ``NotFound`` naming the ``keys`` parameters when there is none."""
+    row = fetch_optional(conn, sql, params, model, query)
+    if row is None:
+        raise _missing(query, params, keys)
+    return row
+
+
+def fetch_value(
+    conn: psycopg.Connection[Any],
+    sql: LiteralString,
+    params: Params,
+    query: str,
+    keys: tuple[str, ...] = (),
+) -> Any:
+    """The first column of the one row (a scalar query always returns a row)."""
+    try:
+        with conn.cursor() as cur:
+            cur.execute(sql, params)
+            row = cur.fetchone()
+    except psycopg.Error as exc:
+        raise translate_error(exc, query=query) from exc
+    if row is None:
+        raise _missing(query, params, keys)
+    return row[0]
+
+
+def execute(conn: psycopg.Connection[Any], sql: LiteralString, params: Params, query: str) -> int:
+    try:
+        with conn.cursor() as cur:
+            cur.execute(sql, params)
+            return cur.rowcount
+    except psycopg.Error as exc:
+        raise translate_error(exc, query=query) from exc
+
+
+async def afetch_all(
+    conn: psycopg.AsyncConnection[Any],
+    sql: LiteralString,
+    params: Params,
+    model: type[M],
+    query: str,
+) -> list[M]:
+    try:
+        async with conn.cursor(row_factory=class_row(model)) as cur:
+            await cur.execute(sql, params)
+            return await cur.fetchall()
+    except psycopg.Error as exc:
+        raise translate_error(exc, query=query) from exc
+
+
+async def afetch_optional(
+    conn: psycopg.AsyncConnection[Any],
+    sql: LiteralString,
+    params: Params,
+    model: type[M],
+    query: str,
+) -> M | None:
+    try:
+        async with conn.cursor(row_factory=class_row(model)) as cur:
+            await cur.execute(sql, params)
+            return await cur.fetchone()
+    except psycopg.Error as exc:
+        raise translate_error(exc, query=query) from exc
+
+
+async def afetch_one(
+    conn: psycopg.AsyncConnection[Any],
+    sql: LiteralString,
+    params: Params,
+    model: type[M],
+    query: str,
+    keys: tuple[str, ...] = (),
+) -> M:
+    row = await afetch_optional(conn, sql, params, model, query)
+    if row is None:
+        raise _missing(query, params, keys)
+    return row
+
+
+async def afetch_value(
+    conn: psycopg.AsyncConnection[Any],
+    sql: LiteralString,
+    params: Params,
+    query: str,
+    keys: tuple[str, ...] = (),
+) -> Any:
+    try:
+        async with conn.cursor() as cur:
+            await cur.execute(sql, params)
+            row = await cur.fetchone()
+    except psycopg.Error as exc:
+        raise translate_error(exc, query=query) from exc
+    if row is None:
+        raise _missing(query, params, keys)
+    return row[0]
+
+
+async def aexecute(
+    conn: psycopg.AsyncConnection[Any], sql: LiteralString, params: Params, query: str
+) -> int:
+    try:
+        async with conn.cursor() as cur:
+            await cur.execute(sql, params)
+            return cur.rowcount
+    except psycopg.Error as exc:
+        raise translate_error(exc, query=query) from exc
