@@ -7,7 +7,8 @@ place that does it (:func:`registry_sql.errors.translate_error`). Sync and async
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import itertools
+from collections.abc import AsyncIterator, Iterator, Mapping
 from typing import Any, LiteralString, TypeVar
 
 import psycopg
@@ -159,5 +160,59 @@ async def aexecute(
         async with conn.cursor() as cur:
             await cur.execute(sql, params)
             return cur.rowcount
+    except psycopg.Error as exc:
+        raise translate_error(exc, query=query) from exc
+
+
+_STREAM_IDS = itertools.count(1)
+
+
+def stream(
+    conn: psycopg.Connection[Any],
+    sql: LiteralString,
+    params: Params,
+    model: type[M],
+    query: str,
+    batch_size: int = 1000,
+) -> Iterator[M]:
+    """Rows through a server-side cursor, ``batch_size`` at a time: memory stays flat.
+
+    Runs inside ``conn.transaction()`` (a transaction, or a savepoint in the caller's), which a
+    server-side cursor needs; consume the iterator before the connection does anything else.
+    """
+    try:
+        with (
+            conn.transaction(),
+            conn.cursor(
+                name=f"registry_sql_stream_{next(_STREAM_IDS)}", row_factory=class_row(model)
+            ) as cur,
+        ):
+            cur.itersize = batch_size
+            cur.execute(sql, params)
+            yield from cur
+    except psycopg.Error as exc:
+        raise translate_error(exc, query=query) from exc
+
+
+async def astream(
+    conn: psycopg.AsyncConnection[Any],
+    sql: LiteralString,
+    params: Params,
+    model: type[M],
+    query: str,
+    batch_size: int = 1000,
+) -> AsyncIterator[M]:
+    """The async twin of :func:`stream`."""
+    try:
+        async with (
+            conn.transaction(),
+            conn.cursor(
+                name=f"registry_sql_stream_{next(_STREAM_IDS)}", row_factory=class_row(model)
+            ) as cur,
+        ):
+            cur.itersize = batch_size
+            await cur.execute(sql, params)
+            async for row in cur:
+                yield row
     except psycopg.Error as exc:
         raise translate_error(exc, query=query) from exc

@@ -478,6 +478,8 @@ def render_queries(
         body.append(f"    {ret_kw} {call}")
         body.append("")
         body.append("")
+        if op == "" and "limit" not in {p.name for p in q.params}:
+            body.extend(_render_stream(q, sig_parts, params, qname, const, asynchronous, imports))
     imports.lines = _merge_from_imports(imports.lines)
     kind = "Asynchronous" if asynchronous else "Synchronous"
     doc = (
@@ -493,6 +495,40 @@ def render_queries(
         + "\n".join(body).rstrip()
         + "\n"
     )
+
+
+def _render_stream(
+    q: DescribedQuery,
+    sig_parts: list[str],
+    params: str,
+    qname: str,
+    const: str,
+    asynchronous: bool,
+    imports: Imports,
+) -> list[str]:
+    """``stream_<name>``: the same query through a server-side cursor, for unbounded results."""
+    model = model_for(q)
+    iterator = "AsyncIterator" if asynchronous else "Iterator"
+    imports.add(f"from collections.abc import {iterator}")
+    helper = "astream" if asynchronous else "stream"
+    imports.add(f"from registry_sql.execute import {helper}")
+    parts = [*sig_parts, *([] if q.params else ["*"]), "batch_size: int = 1000"]
+    name = f"stream_{q.source.name}"
+    d = "def"
+    out = [f"{d} {name}(", *(f"    {part}," for part in parts), f") -> {iterator}[{model}]:"]
+    one_line = f"{d} {name}({', '.join(parts)}) -> {iterator}[{model}]:"
+    if len(one_line) <= 100:
+        out = [one_line]
+    out += [
+        f'    """Like ``{q.source.name}``, streamed through a server-side cursor in batches.',
+        "",
+        "    For results too large to hold in memory; consume it before using ``conn`` again.",
+        '    """',
+        f"    return {helper}(conn, {const}, {params}, {model}, {qname!r}, batch_size)",
+        "",
+        "",
+    ]
+    return out
 
 
 def render_sql_module(schema: str, queries: list[DescribedQuery]) -> str:
@@ -520,6 +556,11 @@ def render_sql_module(schema: str, queries: list[DescribedQuery]) -> str:
 def render_init(schema: str, queries: list[DescribedQuery], enums: list[PgType],
                 models: dict[str, RowModel]) -> str:
     funcs = [q.source.name for q in queries if q.source.op not in ("#", "*!")]
+    funcs += [
+        f"stream_{q.source.name}"
+        for q in queries
+        if q.source.op == "" and "limit" not in {p.name for p in q.params}
+    ]
     names = [pascal(e.name) for e in enums] + list(models)
     lines = [
         HEADER.format(src=f"sql/{schema}/*.sql"),

@@ -8,7 +8,7 @@ Every function takes an open connection first; the caller owns the transaction.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from datetime import datetime, timedelta
 from typing import Any, cast
 from uuid import UUID
@@ -123,7 +123,14 @@ from registry_sql.core.models import (
     UserRoleRow,
     UserRow,
 )
-from registry_sql.execute import aexecute, afetch_all, afetch_one, afetch_optional, afetch_value
+from registry_sql.execute import (
+    aexecute,
+    afetch_all,
+    afetch_one,
+    afetch_optional,
+    afetch_value,
+    astream,
+)
 from registry_sql.types import InetAddress
 
 
@@ -191,6 +198,20 @@ async def list_user_api_keys(
     SQL: ``sql/core/api_keys.sql:70`` (``list_user_api_keys``).
     """
     return await afetch_all(conn, _LIST_USER_API_KEYS, {'user_id': user_id, 'include_revoked': include_revoked}, ApiKeyRow, 'core.list_user_api_keys')
+
+
+def stream_list_user_api_keys(
+    conn: psycopg.AsyncConnection[Any],
+    *,
+    user_id: UUID,
+    include_revoked: bool,
+    batch_size: int = 1000,
+) -> AsyncIterator[ApiKeyRow]:
+    """Like ``list_user_api_keys``, streamed through a server-side cursor in batches.
+
+    For results too large to hold in memory; consume it before using ``conn`` again.
+    """
+    return astream(conn, _LIST_USER_API_KEYS, {'user_id': user_id, 'include_revoked': include_revoked}, ApiKeyRow, 'core.list_user_api_keys', batch_size)
 
 
 async def list_organization_api_keys(
@@ -466,6 +487,20 @@ async def list_active_user_tokens(
     return await afetch_all(conn, _LIST_ACTIVE_USER_TOKENS, {'user_id': user_id, 'application': application}, AuthTokenRow, 'core.list_active_user_tokens')
 
 
+def stream_list_active_user_tokens(
+    conn: psycopg.AsyncConnection[Any],
+    *,
+    user_id: UUID,
+    application: Application | None = None,
+    batch_size: int = 1000,
+) -> AsyncIterator[AuthTokenRow]:
+    """Like ``list_active_user_tokens``, streamed through a server-side cursor in batches.
+
+    For results too large to hold in memory; consume it before using ``conn`` again.
+    """
+    return astream(conn, _LIST_ACTIVE_USER_TOKENS, {'user_id': user_id, 'application': application}, AuthTokenRow, 'core.list_active_user_tokens', batch_size)
+
+
 async def revoke_token(
     conn: psycopg.AsyncConnection[Any],
     *,
@@ -611,6 +646,19 @@ async def list_user_identities(
     return await afetch_all(conn, _LIST_USER_IDENTITIES, {'user_id': user_id}, UserIdentityRow, 'core.list_user_identities')
 
 
+def stream_list_user_identities(
+    conn: psycopg.AsyncConnection[Any],
+    *,
+    user_id: UUID,
+    batch_size: int = 1000,
+) -> AsyncIterator[UserIdentityRow]:
+    """Like ``list_user_identities``, streamed through a server-side cursor in batches.
+
+    For results too large to hold in memory; consume it before using ``conn`` again.
+    """
+    return astream(conn, _LIST_USER_IDENTITIES, {'user_id': user_id}, UserIdentityRow, 'core.list_user_identities', batch_size)
+
+
 async def record_identity_login(
     conn: psycopg.AsyncConnection[Any],
     *,
@@ -749,6 +797,19 @@ async def list_user_organizations(
     return await afetch_all(conn, _LIST_USER_ORGANIZATIONS, {'user_id': user_id}, ListUserOrganizationsRow, 'core.list_user_organizations')
 
 
+def stream_list_user_organizations(
+    conn: psycopg.AsyncConnection[Any],
+    *,
+    user_id: UUID,
+    batch_size: int = 1000,
+) -> AsyncIterator[ListUserOrganizationsRow]:
+    """Like ``list_user_organizations``, streamed through a server-side cursor in batches.
+
+    For results too large to hold in memory; consume it before using ``conn`` again.
+    """
+    return astream(conn, _LIST_USER_ORGANIZATIONS, {'user_id': user_id}, ListUserOrganizationsRow, 'core.list_user_organizations', batch_size)
+
+
 async def add_organization_member(
     conn: psycopg.AsyncConnection[Any],
     *,
@@ -874,6 +935,19 @@ async def list_roles(
     SQL: ``sql/core/rbac.sql:16`` (``list_roles``).
     """
     return await afetch_all(conn, _LIST_ROLES, {'application': application}, RoleRow, 'core.list_roles')
+
+
+def stream_list_roles(
+    conn: psycopg.AsyncConnection[Any],
+    *,
+    application: Application,
+    batch_size: int = 1000,
+) -> AsyncIterator[RoleRow]:
+    """Like ``list_roles``, streamed through a server-side cursor in batches.
+
+    For results too large to hold in memory; consume it before using ``conn`` again.
+    """
+    return astream(conn, _LIST_ROLES, {'application': application}, RoleRow, 'core.list_roles', batch_size)
 
 
 async def get_role_by_name(
@@ -1009,6 +1083,20 @@ async def list_user_grants(
     return await afetch_all(conn, _LIST_USER_GRANTS, {'user_id': user_id, 'application': application}, ListUserGrantsRow, 'core.list_user_grants')
 
 
+def stream_list_user_grants(
+    conn: psycopg.AsyncConnection[Any],
+    *,
+    user_id: UUID,
+    application: Application | None = None,
+    batch_size: int = 1000,
+) -> AsyncIterator[ListUserGrantsRow]:
+    """Like ``list_user_grants``, streamed through a server-side cursor in batches.
+
+    For results too large to hold in memory; consume it before using ``conn`` again.
+    """
+    return astream(conn, _LIST_USER_GRANTS, {'user_id': user_id, 'application': application}, ListUserGrantsRow, 'core.list_user_grants', batch_size)
+
+
 async def list_role_members(
     conn: psycopg.AsyncConnection[Any],
     *,
@@ -1037,6 +1125,19 @@ async def list_permissions(
     return await afetch_all(conn, _LIST_PERMISSIONS, {'application': application}, PermissionRow, 'core.list_permissions')
 
 
+def stream_list_permissions(
+    conn: psycopg.AsyncConnection[Any],
+    *,
+    application: Application | None = None,
+    batch_size: int = 1000,
+) -> AsyncIterator[PermissionRow]:
+    """Like ``list_permissions``, streamed through a server-side cursor in batches.
+
+    For results too large to hold in memory; consume it before using ``conn`` again.
+    """
+    return astream(conn, _LIST_PERMISSIONS, {'application': application}, PermissionRow, 'core.list_permissions', batch_size)
+
+
 async def list_role_permissions(
     conn: psycopg.AsyncConnection[Any],
     *,
@@ -1047,6 +1148,19 @@ async def list_role_permissions(
     SQL: ``sql/core/rbac.sql:165`` (``list_role_permissions``).
     """
     return await afetch_all(conn, _LIST_ROLE_PERMISSIONS, {'role_id': role_id}, PermissionRow, 'core.list_role_permissions')
+
+
+def stream_list_role_permissions(
+    conn: psycopg.AsyncConnection[Any],
+    *,
+    role_id: UUID,
+    batch_size: int = 1000,
+) -> AsyncIterator[PermissionRow]:
+    """Like ``list_role_permissions``, streamed through a server-side cursor in batches.
+
+    For results too large to hold in memory; consume it before using ``conn`` again.
+    """
+    return astream(conn, _LIST_ROLE_PERMISSIONS, {'role_id': role_id}, PermissionRow, 'core.list_role_permissions', batch_size)
 
 
 async def list_user_permissions(
@@ -1064,6 +1178,20 @@ async def list_user_permissions(
     SQL: ``sql/core/rbac.sql:174`` (``list_user_permissions``).
     """
     return await afetch_all(conn, _LIST_USER_PERMISSIONS, {'user_id': user_id, 'organization_id': organization_id}, PermissionRow, 'core.list_user_permissions')
+
+
+def stream_list_user_permissions(
+    conn: psycopg.AsyncConnection[Any],
+    *,
+    user_id: UUID,
+    organization_id: UUID | None = None,
+    batch_size: int = 1000,
+) -> AsyncIterator[PermissionRow]:
+    """Like ``list_user_permissions``, streamed through a server-side cursor in batches.
+
+    For results too large to hold in memory; consume it before using ``conn`` again.
+    """
+    return astream(conn, _LIST_USER_PERMISSIONS, {'user_id': user_id, 'organization_id': organization_id}, PermissionRow, 'core.list_user_permissions', batch_size)
 
 
 async def user_has_permission(
@@ -1140,6 +1268,19 @@ async def list_users_by_ids(
     SQL: ``sql/core/users.sql:71`` (``list_users_by_ids``).
     """
     return await afetch_all(conn, _LIST_USERS_BY_IDS, {'ids': list(ids)}, UserRow, 'core.list_users_by_ids')
+
+
+def stream_list_users_by_ids(
+    conn: psycopg.AsyncConnection[Any],
+    *,
+    ids: Sequence[UUID],
+    batch_size: int = 1000,
+) -> AsyncIterator[UserRow]:
+    """Like ``list_users_by_ids``, streamed through a server-side cursor in batches.
+
+    For results too large to hold in memory; consume it before using ``conn`` again.
+    """
+    return astream(conn, _LIST_USERS_BY_IDS, {'ids': list(ids)}, UserRow, 'core.list_users_by_ids', batch_size)
 
 
 async def find_user_for_login(

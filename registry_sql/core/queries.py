@@ -8,7 +8,7 @@ Every function takes an open connection first; the caller owns the transaction.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime, timedelta
 from typing import Any, cast
 from uuid import UUID
@@ -123,7 +123,7 @@ from registry_sql.core.models import (
     UserRoleRow,
     UserRow,
 )
-from registry_sql.execute import execute, fetch_all, fetch_one, fetch_optional, fetch_value
+from registry_sql.execute import execute, fetch_all, fetch_one, fetch_optional, fetch_value, stream
 from registry_sql.types import InetAddress
 
 
@@ -187,6 +187,20 @@ def list_user_api_keys(
     SQL: ``sql/core/api_keys.sql:70`` (``list_user_api_keys``).
     """
     return fetch_all(conn, _LIST_USER_API_KEYS, {'user_id': user_id, 'include_revoked': include_revoked}, ApiKeyRow, 'core.list_user_api_keys')
+
+
+def stream_list_user_api_keys(
+    conn: psycopg.Connection[Any],
+    *,
+    user_id: UUID,
+    include_revoked: bool,
+    batch_size: int = 1000,
+) -> Iterator[ApiKeyRow]:
+    """Like ``list_user_api_keys``, streamed through a server-side cursor in batches.
+
+    For results too large to hold in memory; consume it before using ``conn`` again.
+    """
+    return stream(conn, _LIST_USER_API_KEYS, {'user_id': user_id, 'include_revoked': include_revoked}, ApiKeyRow, 'core.list_user_api_keys', batch_size)
 
 
 def list_organization_api_keys(
@@ -458,6 +472,20 @@ def list_active_user_tokens(
     return fetch_all(conn, _LIST_ACTIVE_USER_TOKENS, {'user_id': user_id, 'application': application}, AuthTokenRow, 'core.list_active_user_tokens')
 
 
+def stream_list_active_user_tokens(
+    conn: psycopg.Connection[Any],
+    *,
+    user_id: UUID,
+    application: Application | None = None,
+    batch_size: int = 1000,
+) -> Iterator[AuthTokenRow]:
+    """Like ``list_active_user_tokens``, streamed through a server-side cursor in batches.
+
+    For results too large to hold in memory; consume it before using ``conn`` again.
+    """
+    return stream(conn, _LIST_ACTIVE_USER_TOKENS, {'user_id': user_id, 'application': application}, AuthTokenRow, 'core.list_active_user_tokens', batch_size)
+
+
 def revoke_token(conn: psycopg.Connection[Any], *, jti: str, reason: str | None = None) -> int:
     """Revoke one token by jti; returns 1, or 0 if unknown or already revoked.
 
@@ -594,6 +622,19 @@ def list_user_identities(conn: psycopg.Connection[Any], *, user_id: UUID) -> lis
     return fetch_all(conn, _LIST_USER_IDENTITIES, {'user_id': user_id}, UserIdentityRow, 'core.list_user_identities')
 
 
+def stream_list_user_identities(
+    conn: psycopg.Connection[Any],
+    *,
+    user_id: UUID,
+    batch_size: int = 1000,
+) -> Iterator[UserIdentityRow]:
+    """Like ``list_user_identities``, streamed through a server-side cursor in batches.
+
+    For results too large to hold in memory; consume it before using ``conn`` again.
+    """
+    return stream(conn, _LIST_USER_IDENTITIES, {'user_id': user_id}, UserIdentityRow, 'core.list_user_identities', batch_size)
+
+
 def record_identity_login(
     conn: psycopg.Connection[Any],
     *,
@@ -724,6 +765,19 @@ def list_user_organizations(
     return fetch_all(conn, _LIST_USER_ORGANIZATIONS, {'user_id': user_id}, ListUserOrganizationsRow, 'core.list_user_organizations')
 
 
+def stream_list_user_organizations(
+    conn: psycopg.Connection[Any],
+    *,
+    user_id: UUID,
+    batch_size: int = 1000,
+) -> Iterator[ListUserOrganizationsRow]:
+    """Like ``list_user_organizations``, streamed through a server-side cursor in batches.
+
+    For results too large to hold in memory; consume it before using ``conn`` again.
+    """
+    return stream(conn, _LIST_USER_ORGANIZATIONS, {'user_id': user_id}, ListUserOrganizationsRow, 'core.list_user_organizations', batch_size)
+
+
 def add_organization_member(
     conn: psycopg.Connection[Any],
     *,
@@ -845,6 +899,19 @@ def list_roles(conn: psycopg.Connection[Any], *, application: Application) -> li
     SQL: ``sql/core/rbac.sql:16`` (``list_roles``).
     """
     return fetch_all(conn, _LIST_ROLES, {'application': application}, RoleRow, 'core.list_roles')
+
+
+def stream_list_roles(
+    conn: psycopg.Connection[Any],
+    *,
+    application: Application,
+    batch_size: int = 1000,
+) -> Iterator[RoleRow]:
+    """Like ``list_roles``, streamed through a server-side cursor in batches.
+
+    For results too large to hold in memory; consume it before using ``conn`` again.
+    """
+    return stream(conn, _LIST_ROLES, {'application': application}, RoleRow, 'core.list_roles', batch_size)
 
 
 def get_role_by_name(
@@ -980,6 +1047,20 @@ def list_user_grants(
     return fetch_all(conn, _LIST_USER_GRANTS, {'user_id': user_id, 'application': application}, ListUserGrantsRow, 'core.list_user_grants')
 
 
+def stream_list_user_grants(
+    conn: psycopg.Connection[Any],
+    *,
+    user_id: UUID,
+    application: Application | None = None,
+    batch_size: int = 1000,
+) -> Iterator[ListUserGrantsRow]:
+    """Like ``list_user_grants``, streamed through a server-side cursor in batches.
+
+    For results too large to hold in memory; consume it before using ``conn`` again.
+    """
+    return stream(conn, _LIST_USER_GRANTS, {'user_id': user_id, 'application': application}, ListUserGrantsRow, 'core.list_user_grants', batch_size)
+
+
 def list_role_members(
     conn: psycopg.Connection[Any],
     *,
@@ -1008,12 +1089,38 @@ def list_permissions(
     return fetch_all(conn, _LIST_PERMISSIONS, {'application': application}, PermissionRow, 'core.list_permissions')
 
 
+def stream_list_permissions(
+    conn: psycopg.Connection[Any],
+    *,
+    application: Application | None = None,
+    batch_size: int = 1000,
+) -> Iterator[PermissionRow]:
+    """Like ``list_permissions``, streamed through a server-side cursor in batches.
+
+    For results too large to hold in memory; consume it before using ``conn`` again.
+    """
+    return stream(conn, _LIST_PERMISSIONS, {'application': application}, PermissionRow, 'core.list_permissions', batch_size)
+
+
 def list_role_permissions(conn: psycopg.Connection[Any], *, role_id: UUID) -> list[PermissionRow]:
     """List the permissions a role carries, by code.
 
     SQL: ``sql/core/rbac.sql:165`` (``list_role_permissions``).
     """
     return fetch_all(conn, _LIST_ROLE_PERMISSIONS, {'role_id': role_id}, PermissionRow, 'core.list_role_permissions')
+
+
+def stream_list_role_permissions(
+    conn: psycopg.Connection[Any],
+    *,
+    role_id: UUID,
+    batch_size: int = 1000,
+) -> Iterator[PermissionRow]:
+    """Like ``list_role_permissions``, streamed through a server-side cursor in batches.
+
+    For results too large to hold in memory; consume it before using ``conn`` again.
+    """
+    return stream(conn, _LIST_ROLE_PERMISSIONS, {'role_id': role_id}, PermissionRow, 'core.list_role_permissions', batch_size)
 
 
 def list_user_permissions(
@@ -1031,6 +1138,20 @@ def list_user_permissions(
     SQL: ``sql/core/rbac.sql:174`` (``list_user_permissions``).
     """
     return fetch_all(conn, _LIST_USER_PERMISSIONS, {'user_id': user_id, 'organization_id': organization_id}, PermissionRow, 'core.list_user_permissions')
+
+
+def stream_list_user_permissions(
+    conn: psycopg.Connection[Any],
+    *,
+    user_id: UUID,
+    organization_id: UUID | None = None,
+    batch_size: int = 1000,
+) -> Iterator[PermissionRow]:
+    """Like ``list_user_permissions``, streamed through a server-side cursor in batches.
+
+    For results too large to hold in memory; consume it before using ``conn`` again.
+    """
+    return stream(conn, _LIST_USER_PERMISSIONS, {'user_id': user_id, 'organization_id': organization_id}, PermissionRow, 'core.list_user_permissions', batch_size)
 
 
 def user_has_permission(
@@ -1103,6 +1224,19 @@ def list_users_by_ids(conn: psycopg.Connection[Any], *, ids: Sequence[UUID]) -> 
     SQL: ``sql/core/users.sql:71`` (``list_users_by_ids``).
     """
     return fetch_all(conn, _LIST_USERS_BY_IDS, {'ids': list(ids)}, UserRow, 'core.list_users_by_ids')
+
+
+def stream_list_users_by_ids(
+    conn: psycopg.Connection[Any],
+    *,
+    ids: Sequence[UUID],
+    batch_size: int = 1000,
+) -> Iterator[UserRow]:
+    """Like ``list_users_by_ids``, streamed through a server-side cursor in batches.
+
+    For results too large to hold in memory; consume it before using ``conn`` again.
+    """
+    return stream(conn, _LIST_USERS_BY_IDS, {'ids': list(ids)}, UserRow, 'core.list_users_by_ids', batch_size)
 
 
 def find_user_for_login(conn: psycopg.Connection[Any], *, email: str) -> UserLoginRow | None:

@@ -21,8 +21,15 @@ EDITED = "edited after it was applied"
 
 @pytest.fixture
 def migrations_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    for name in ("DATABASE_URL", "POSTGRES_HOST", "POSTGRES_PORT", "POSTGRES_DB",
-                 "POSTGRES_USER", "POSTGRES_PASSWORD", "REGISTRY_SQL_SCRATCH_URL"):
+    for name in (
+        "DATABASE_URL",
+        "POSTGRES_HOST",
+        "POSTGRES_PORT",
+        "POSTGRES_DB",
+        "POSTGRES_USER",
+        "POSTGRES_PASSWORD",
+        "REGISTRY_SQL_SCRATCH_URL",
+    ):
         monkeypatch.delenv(name, raising=False)
     yield from use_migrations_copy(tmp_path, monkeypatch)
 

@@ -63,8 +63,14 @@ def test_yoyo_apply_rollback_apply(empty_url: str, tmp_path: Path) -> None:
 @pytest.fixture
 def no_env_database(monkeypatch: pytest.MonkeyPatch) -> None:
     """Only --database-url says where: no DATABASE_URL / POSTGRES_* from the environment."""
-    for name in ("DATABASE_URL", "POSTGRES_HOST", "POSTGRES_PORT", "POSTGRES_DB",
-                 "POSTGRES_USER", "POSTGRES_PASSWORD"):
+    for name in (
+        "DATABASE_URL",
+        "POSTGRES_HOST",
+        "POSTGRES_PORT",
+        "POSTGRES_DB",
+        "POSTGRES_USER",
+        "POSTGRES_PASSWORD",
+    ):
         monkeypatch.delenv(name, raising=False)
 
 
