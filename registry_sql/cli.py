@@ -129,7 +129,9 @@ def cmd_generate(args: argparse.Namespace) -> int:
     sql_root = Path(args.sql_dir) if args.sql_dir else None
     out_root = Path(args.out) if args.out else None
     try:
-        files = codegen.generate(server, sql_root=sql_root, out_root=out_root)
+        files = codegen.generate(
+            server, sql_root=sql_root, out_root=out_root, schemas=args.schema or None
+        )
     except codegen.GenerationError as exc:
         for problem in exc.problems:
             _err(problem)
@@ -246,6 +248,9 @@ def build_parser() -> argparse.ArgumentParser:
                        "REGISTRY_SQL_SCRATCH_URL, else the embedded server)")
         p.add_argument("--sql-dir", help=argparse.SUPPRESS)
         p.add_argument("--out", help=argparse.SUPPRESS)
+        if name == "generate":
+            p.add_argument("--schema", action="append", metavar="NAME",
+                           help="only this schema (repeatable; default: every sql/ folder)")
     add("maintain", cmd_maintain, "create time partitions ahead, drop expired ones")
     p = add("demo", cmd_demo, "migrate, load sample data and tour the typed functions")
     p.add_argument("--reset", action="store_true", help="drop the demo data first")

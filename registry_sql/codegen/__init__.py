@@ -79,13 +79,21 @@ def _enums(conn: psycopg.Connection[Any], schema: str, intro: Introspector) -> l
     return [intro.pg_type(oid) for oid in oids]
 
 
-def render_all(migrated_url: str, sql_root: Path, out_root: Path) -> dict[Path, str]:
-    """Describe every query against ``migrated_url`` and render the files (path → text)."""
+def render_all(
+    migrated_url: str,
+    sql_root: Path,
+    out_root: Path,
+    schemas: list[str] | None = None,
+) -> dict[Path, str]:
+    """Describe every query against ``migrated_url`` and render the files (path → text).
+
+    ``schemas`` limits it to some schemas (default: every folder of ``sql_root``).
+    """
     problems: list[str] = []
     files: dict[Path, str] = {}
     with psycopg.connect(migrated_url, autocommit=True) as conn:
         intro = Introspector(conn)
-        for schema in schemas_in(sql_root):
+        for schema in schemas or schemas_in(sql_root):
             try:
                 sources: list[QuerySource] = load_schema(sql_root, schema)
             except QuerySourceError as exc:
@@ -132,13 +140,14 @@ def generate(
     *,
     sql_root: Path | None = None,
     out_root: Path | None = None,
+    schemas: list[str] | None = None,
 ) -> dict[Path, str]:
-    """Migrate a scratch database on ``server_url``'s server and render every schema module."""
+    """Migrate a scratch database on ``server_url``'s server and render the schema modules."""
     sql_root = sql_root or sql_dir()
     out_root = out_root or package_dir()
     with scratch_database(server_url) as url:
         migrate.apply(url)
-        return render_all(url, sql_root, out_root)
+        return render_all(url, sql_root, out_root, schemas)
 
 
 def write(files: dict[Path, str]) -> list[Path]:
