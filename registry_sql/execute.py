@@ -8,7 +8,7 @@ place that does it (:func:`registry_sql.errors.translate_error`). Sync and async
 from __future__ import annotations
 
 import itertools
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator, Mapping, Sequence
 from typing import Any, LiteralString, TypeVar
 
 import psycopg
@@ -216,3 +216,52 @@ async def astream(
                 yield row
     except psycopg.Error as exc:
         raise translate_error(exc, query=query) from exc
+
+
+def copy_rows(
+    conn: psycopg.Connection[Any],
+    sql: LiteralString,
+    rows: Iterable[Sequence[Any]],
+    types: Sequence[int],
+    query: str,
+) -> int:
+    """COPY ``rows`` (any iterable, consumed lazily) into the table; return how many were sent.
+
+    One COPY statement: in the caller's transaction it is all or nothing; in autocommit mode it
+    is its own transaction. A bad row aborts the whole COPY with a translated error.
+    """
+    count = 0
+    try:
+        with conn.cursor() as cur, cur.copy(sql) as copy:
+            copy.set_types(list(types))
+            for row in rows:
+                copy.write_row(row)
+                count += 1
+    except psycopg.Error as exc:
+        raise translate_error(exc, query=query) from exc
+    return count
+
+
+async def acopy_rows(
+    conn: psycopg.AsyncConnection[Any],
+    sql: LiteralString,
+    rows: Iterable[Sequence[Any]] | AsyncIterable[Sequence[Any]],
+    types: Sequence[int],
+    query: str,
+) -> int:
+    """The async twin of :func:`copy_rows` (also takes an async iterable)."""
+    count = 0
+    try:
+        async with conn.cursor() as cur, cur.copy(sql) as copy:
+            copy.set_types(list(types))
+            if isinstance(rows, AsyncIterable):
+                async for row in rows:
+                    await copy.write_row(row)
+                    count += 1
+            else:
+                for row in rows:
+                    await copy.write_row(row)
+                    count += 1
+    except psycopg.Error as exc:
+        raise translate_error(exc, query=query) from exc
+    return count

@@ -25,6 +25,7 @@ from registry_sql.codegen.introspect import DescribedQuery, Introspector, PgType
 from registry_sql.codegen.render import (
     RenderError,
     TypeMapper,
+    collect_copy_inputs,
     collect_models,
     render_init,
     render_models,
@@ -117,17 +118,22 @@ def render_all(
                             "or COPY"
                         )
                 models = collect_models(described)
+                copy_inputs = collect_copy_inputs(described)
                 enums = _enums(conn, schema, intro)
                 folder = out_root / schema
                 files[folder / "_sql.py"] = render_sql_module(schema, described)
-                files[folder / "models.py"] = render_models(schema, enums, models, mapper)
+                files[folder / "models.py"] = render_models(
+                    schema, enums, models, mapper, copy_inputs
+                )
                 files[folder / "queries.py"] = render_queries(
                     schema, described, mapper, asynchronous=False
                 )
                 files[folder / "aio.py"] = render_queries(
                     schema, described, mapper, asynchronous=True
                 )
-                files[folder / "__init__.py"] = render_init(schema, described, enums, models)
+                files[folder / "__init__.py"] = render_init(
+                    schema, described, enums, {**models, **copy_inputs}
+                )
             except RenderError as exc:
                 problems.append(str(exc))
     if problems:

@@ -287,7 +287,53 @@ class Introspector:
 
     # -- describing ---------------------------------------------------------------------------
 
+    def describe_copy(self, source: QuerySource) -> DescribedQuery:
+        """A ``COPY ... FROM STDIN``: its input columns, typed from ``pg_attribute``."""
+        from pglast import parser
+
+        try:
+            tree = json.loads(parser.parse_sql_json(source.sql))
+        except Exception as exc:  # pglast.parser.ParseError
+            raise PrepareError(f"{source.relpath}:{source.body_line}: {source.qualified_name}: "
+                               f"cannot parse the COPY statement: {exc}") from exc
+        stmt = tree["stmts"][0]["stmt"].get("CopyStmt", {})
+        rel = stmt.get("relation")
+        if source.op != "!" or not rel or not stmt.get("is_from") or source.params:
+            raise PrepareError(
+                f"{source.location}: {source.qualified_name}: a COPY query must be "
+                "`COPY <schema>.<table> (<columns>) FROM STDIN` with the `!` suffix and no "
+                "parameters"
+            )
+        oid = self._relation_oid((rel.get("schemaname"), rel["relname"]))
+        if oid is None:
+            raise PrepareError(
+                f"{source.location}: {source.qualified_name}: SQLSTATE 42P01: relation "
+                f"\"{rel.get('schemaname')}.{rel['relname']}\" does not exist"
+            )
+        attrs = {
+            name: (typid, notnull)
+            for name, typid, notnull in self.conn.execute(
+                "SELECT attname::text, atttypid::int, attnotnull FROM pg_attribute"
+                " WHERE attrelid = %s AND attnum > 0 AND NOT attisdropped ORDER BY attnum",
+                (oid,),
+            )
+        }
+        names = [item["String"]["sval"] for item in stmt.get("attlist", [])] or list(attrs)
+        columns = []
+        for name in names:
+            if name not in attrs:
+                raise PrepareError(
+                    f"{source.location}: {source.qualified_name}: SQLSTATE 42703: column "
+                    f"\"{name}\" of relation \"{rel['relname']}\" does not exist"
+                )
+            typid, notnull = attrs[name]
+            self.pg_type(typid)
+            columns.append(Column(name=name, type_oid=typid, nullable=not notnull))
+        return DescribedQuery(source=source, params=(), columns=tuple(columns))
+
     def describe(self, source: QuerySource) -> DescribedQuery:
+        if source.is_copy:
+            return self.describe_copy(source)
         sql = source.sql_for_describe()
         pgconn = self.conn.pgconn
         res = pgconn.prepare(b"", sql.encode("utf-8"))

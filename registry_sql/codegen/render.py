@@ -247,6 +247,40 @@ def collect_models(queries: list[DescribedQuery]) -> dict[str, RowModel]:
     return models
 
 
+def collect_copy_inputs(queries: list[DescribedQuery]) -> dict[str, RowModel]:
+    """Input row types (NamedTuples) of the ``COPY ... FROM STDIN`` queries."""
+    inputs: dict[str, RowModel] = {}
+    for q in queries:
+        if not q.source.is_copy:
+            continue
+        name = model_for(q)
+        if name in inputs:
+            raise RenderError(
+                f"{q.source.location}: {q.source.qualified_name}: input row name {name} is "
+                f"already used by {inputs[name].queries[0]}; give it another `row:` name"
+            )
+        inputs[name] = RowModel(name=name, columns=q.columns, queries=[q.source.qualified_name])
+    return inputs
+
+
+_FIRST_USER_OID = 16384
+
+
+def copy_type_oids(q: DescribedQuery, intro: Introspector) -> tuple[int, ...]:
+    """Column types for ``Copy.set_types``: builtins by OID; enums and other user types as text
+    (the server parses the text form; the client only needs to pick a dumper)."""
+
+    def oid_for(oid: int) -> int:
+        t = intro.pg_type(oid)
+        if t.kind == "d":
+            return oid_for(t.base)
+        if t.category == "A" and t.elem:
+            return oid if oid < _FIRST_USER_OID and t.elem < _FIRST_USER_OID else 1009  # text[]
+        return oid if oid < _FIRST_USER_OID else 25  # text
+
+    return tuple(oid_for(c.type_oid) for c in q.columns)
+
+
 def _describe_shape(columns: tuple[Column, ...]) -> str:
     return "(" + ", ".join(f"{c.name}{'?' if c.nullable else ''}" for c in columns) + ")"
 
@@ -260,6 +294,7 @@ def render_models(
     enums: list[PgType],
     models: dict[str, RowModel],
     mapper: TypeMapper,
+    copy_inputs: dict[str, RowModel] | None = None,
 ) -> str:
     imports = Imports()
     imports.add("from __future__ import annotations")
@@ -299,6 +334,23 @@ def render_models(
                 body.append(f"    {fname}_: {ann} = Field(alias={col.name!r})")
             else:
                 body.append(f"    {fname}: {ann}")
+        body.append("")
+        body.append("")
+    if copy_inputs:
+        imports.add("from typing import NamedTuple")
+    for model in (copy_inputs or {}).values():
+        body.append(f"class {model.name}(NamedTuple):")
+        used_by = ", ".join(f"``{q.split('.', 1)[1]}``" for q in model.queries)
+        body.append(f'    """Input row of {used_by} (COPY, in this column order)."""')
+        body.append("")
+        for col in model.columns:
+            if mapper.is_json(col.type_oid):
+                ann = "object"
+            else:
+                ann = mapper.annotation(col.type_oid, imports)
+            if col.nullable:
+                ann = f"{ann} | None"
+            body.append(f"    {py_name(col.name)}: {ann}")
         body.append("")
         body.append("")
     # Enum classes of this schema are defined here, not imported.
@@ -391,6 +443,8 @@ def _docstring(q: DescribedQuery, indent: str) -> list[str]:
         out.append(f"{indent}{line}" if line else "")
     out.append("")
     out.append(f"{indent}SQL: ``{src.location}`` (``{src.name}{src.op}``).")
+    if src.is_copy:
+        out.append(f"{indent}Rows are streamed (any iterable, constant memory); returns the count.")
     if _raises_not_found(q):
         out.append(f"{indent}Raises ``NotFound`` when no row matches.")
     out.append(f'{indent}"""')
@@ -429,6 +483,9 @@ def render_queries(
     d = "async def" if asynchronous else "def"
     for q in queries:
         if q.source.op in ("#", "*!"):
+            continue
+        if q.source.is_copy:
+            body.extend(_render_copy(q, schema, conn_type, asynchronous, mapper, imports))
             continue
         src = q.source
         ret = _return_annotation(q, mapper, imports)
@@ -497,6 +554,34 @@ def render_queries(
     )
 
 
+def _render_copy(
+    q: DescribedQuery,
+    schema: str,
+    conn_type: str,
+    asynchronous: bool,
+    mapper: TypeMapper,
+    imports: Imports,
+) -> list[str]:
+    """``name(conn, rows)``: stream any iterable of input rows through COPY; returns the count."""
+    model = model_for(q)
+    imports.add(f"from registry_sql.{schema}.models import {model}")
+    iterable = "Iterable"
+    imports.add(f"from collections.abc import {iterable}")
+    helper = "acopy_rows" if asynchronous else "copy_rows"
+    imports.add(f"from registry_sql.execute import {helper}")
+    const = _sql_const(q)
+    imports.add(f"from registry_sql.{schema}._sql import {const}")
+    d = "async def" if asynchronous else "def"
+    ret_kw = "return await" if asynchronous else "return"
+    oids = copy_type_oids(q, mapper.intro)
+    qname = f"{schema}.{q.source.name}"
+    out = [f"{d} {q.source.name}(conn: {conn_type}, rows: {iterable}[{model}]) -> int:"]
+    out.extend(_docstring(q, "    "))
+    out.append(f"    {ret_kw} {helper}(conn, {const}, rows, {oids!r}, {qname!r})")
+    out += ["", ""]
+    return out
+
+
 def _render_stream(
     q: DescribedQuery,
     sig_parts: list[str],
@@ -536,7 +621,7 @@ def render_sql_module(schema: str, queries: list[DescribedQuery]) -> str:
     for q in queries:
         if q.source.op in ("#", "*!"):
             continue
-        sql = q.source.sql_for_psycopg()
+        sql = q.source.sql if q.source.is_copy else q.source.sql_for_psycopg()
         if '"""' in sql or "\\" in sql:
             literal = repr(sql)
         else:

@@ -31,6 +31,7 @@ OPS: dict[SQLOperationType, str] = {
 
 _ROW_DIRECTIVE = re.compile(r"^\s*row\s*:\s*(?P<name>[A-Z][A-Za-z0-9_]*)\s*$")
 _NAME_LINE = re.compile(r"^\s*--\s*name\s*:\s*(?P<name>\w+)")
+_COPY_FROM_STDIN = re.compile(r"^\s*COPY\s.*\sFROM\s+STDIN\b", re.I | re.S)
 _NULL_OVERRIDE = re.compile(r'"(?P<col>[A-Za-z_][A-Za-z0-9_]*)(?P<mark>[!?])"')
 
 
@@ -55,6 +56,11 @@ class QuerySource:
     relpath: str
     nullability_overrides: dict[str, bool] = field(default_factory=dict)
     """Result column name → True (``"col!"``, not null) / False (``"col?"``, nullable)."""
+
+    @property
+    def is_copy(self) -> bool:
+        """``COPY <table> (<columns>) FROM STDIN``: bulk ingest, ``name(conn, rows)``."""
+        return _COPY_FROM_STDIN.match(self.sql) is not None
 
     @property
     def qualified_name(self) -> str:

@@ -96,6 +96,11 @@ ORDER BY at DESC, id DESC LIMIT :limit::int;
 -- name: delete_parents(ids)!
 -- Array parameter.
 DELETE FROM cg.parent WHERE id = ANY(:ids::uuid[]);
+
+-- name: copy_parents()!
+-- Bulk ingest through COPY.
+-- row: ParentIn
+COPY cg.parent (name, note, tags, kind, data, ip) FROM STDIN;
 """
 
 
@@ -204,8 +209,16 @@ def test_parameters_typed_keyword_only_and_optional_where_null_is_meaningful(
 def test_async_twin_mirrors_sync(cg_url: str, tmp_path: Path) -> None:
     files = _render(cg_url, tmp_path, QUERIES)
     sync_funcs = re.findall(r"^def (\w+)\(", files["queries.py"], re.M)
-    async_funcs = re.findall(r"^async def (\w+)\(", files["aio.py"], re.M)
-    assert sync_funcs == async_funcs and len(sync_funcs) == 12
+    async_funcs = re.findall(r"^(?:async )?def (\w+)\(", files["aio.py"], re.M)
+    assert sync_funcs == async_funcs
+    streams = [f for f in sync_funcs if f.startswith("stream_")]
+    # Many-row queries without a `limit` get a streaming twin; `page` has a limit.
+    assert streams == [f"stream_list_{s}" for s in ("left", "right", "full", "inner", "cte_left")]
+    assert len(sync_funcs) == 13 + len(streams)
+    assert _signature(files["aio.py"], "stream_list_left") == (
+        "(conn: psycopg.AsyncConnection[Any], *, batch_size: int = 1000) "
+        "-> AsyncIterator[ListLeftRow]"
+    )
     assert "psycopg.AsyncConnection[Any]" in files["aio.py"]
     assert "return await afetch_one(conn, _GET_PARENT, {'id': id}, GetParentRow" in files["aio.py"]
     assert "from registry_sql.execute import" in files["aio.py"]
@@ -302,3 +315,51 @@ def test_committed_generated_code_is_fresh(server_url: str) -> None:
     """The same thing `registry-sql check` proves in CI, as a test."""
     report = codegen.check(server_url)
     assert report.problems == []
+
+
+def test_copy_query_generates_a_typed_streaming_ingest(
+    cg_url: str, conn: psycopg.Connection[Any], tmp_path: Path
+) -> None:
+    files = _render(cg_url, tmp_path, QUERIES)
+    assert _signature(files["queries.py"], "copy_parents") == (
+        "(conn: psycopg.Connection[Any], rows: Iterable[ParentIn]) -> int"
+    )
+    fields = dict(re.findall(r"^    (\w+): (.+)$", files["models.py"].split(
+        "class ParentIn(NamedTuple):")[1].split("\n\n\n")[0], re.M))
+    assert fields == {
+        "name": "str", "note": "str | None", "tags": "list[str]", "kind": "Kind",
+        "data": "object", "ip": "InetAddress | None",
+    }
+    # Run the generated ingest: a generator of 5,000 rows, enum as text, dict as jsonb.
+    from registry_sql.execute import copy_rows
+
+    sql_ns: dict[str, Any] = {}
+    exec(compile(files["_sql.py"], "_sql.py", "exec"), sql_ns)
+    oids = re.search(r"copy_rows\(conn, _COPY_PARENTS, rows, (\(.*?\)), ", files["queries.py"])
+    assert oids is not None
+    rows = ((f"p{i}", None, ["a", "b"], "large", {"i": i}, "10.0.0.1") for i in range(5000))
+    sent = copy_rows(conn, sql_ns["_COPY_PARENTS"], rows, eval(oids.group(1)), "cg.copy_parents")
+    assert sent == 5000
+    got = conn.execute(
+        "SELECT count(*), count(DISTINCT name), min(kind::text), max((data->>'i')::int)"
+        " FROM cg.parent"
+    ).fetchone()
+    assert got == (5000, 5000, "large", 4999)
+
+
+def test_copy_bad_row_rolls_back_the_whole_copy(
+    cg_url: str, conn: psycopg.Connection[Any], tmp_path: Path
+) -> None:
+    from registry_sql.errors import InvalidInput
+    from registry_sql.execute import copy_rows
+
+    files = _render(cg_url, tmp_path, QUERIES)
+    sql_ns: dict[str, Any] = {}
+    exec(compile(files["_sql.py"], "_sql.py", "exec"), sql_ns)
+    rows: list[tuple[object, ...]] = [
+        ("ok", None, [], "small", {}, None),
+        ("bad", None, [], "medium", {}, None),
+    ]
+    with pytest.raises(InvalidInput, match="cg.kind"):
+        copy_rows(conn, sql_ns["_COPY_PARENTS"], rows, (25, 25, 1009, 25, 3802, 869), "cg.copy")
+    assert conn.execute("SELECT count(*) FROM cg.parent").fetchone() == (0,)

@@ -165,3 +165,39 @@ def test_concurrent_apply_applies_each_migration_once(empty_url: str) -> None:
     assert per_id == dict.fromkeys(MIGRATION_IDS, 1)
     assert applies == dict.fromkeys(MIGRATION_IDS, 1)
     assert migrate.checksum_problems(empty_url) == []
+
+
+def test_a_held_migration_lock_gives_a_clear_error(migrated_url: str) -> None:
+    """Another run holds yoyo's lock (or died holding it): `wait` bounds the wait."""
+    with psycopg.connect(migrated_url, autocommit=True) as conn:
+        conn.execute("INSERT INTO public.yoyo_lock (locked, ctime, pid) VALUES (1, now(), 424242)")
+        error = run_in_thread(lambda: migrate.apply(migrated_url, wait=1))
+        assert isinstance(error, MigrationError), repr(error)
+        assert "another migration is running" in str(error)
+        assert "424242" in str(error)
+        assert "yoyo break-lock" in str(error)
+        conn.execute("DELETE FROM public.yoyo_lock")
+    assert migrate.apply(migrated_url, wait=1) == []
+
+
+def test_failed_rollback_is_undone_and_named(empty_url: str, migrations_copy: Path) -> None:
+    (migrations_copy / "9999_core_bad_rollback.sql").write_text(
+        "-- 9999_core_bad_rollback: a test migration whose rollback fails half-way.\n"
+        "CREATE TABLE core.kept (id int PRIMARY KEY);\n",
+        encoding="utf-8",
+    )
+    bad = migrations_copy / "9999_core_bad_rollback.rollback.sql"
+    bad.write_text(
+        "-- Rollback of 9999_core_bad_rollback: the second statement fails.\n"
+        "DROP TABLE core.kept;\n"
+        "SELECT 1 / 0;\n",
+        encoding="utf-8",
+    )
+    assert migrate.apply(empty_url)[-1] == "9999_core_bad_rollback"
+
+    with pytest.raises(MigrationError) as info:
+        migrate.rollback(empty_url, count=1)
+    assert str(bad) in str(info.value)
+    assert "SQLSTATE 22012" in str(info.value)
+    assert regclass(empty_url, "core.kept") == "core.kept", "the failed rollback was not undone"
+    assert applied_ids(empty_url)[-1] == "9999_core_bad_rollback"
