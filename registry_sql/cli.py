@@ -190,6 +190,53 @@ def cmd_maintain(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _progress(what: str, done: int, total: int) -> None:
+    """A one-line progress bar on stderr (only when it is a terminal, or at the end)."""
+    if not sys.stderr.isatty() and done < total:
+        return
+    width = 30
+    filled = width * done // max(total, 1)
+    end = "\n" if done >= total else ""
+    bar = "#" * filled + "." * (width - filled)
+    print(f"\r{what:24} [{bar}] {done:>9,}/{total:,}", end=end, file=sys.stderr, flush=True)
+
+
+def _seed(url: str, size: int) -> None:
+    import psycopg
+
+    from registry_sql.seeds import seed_all
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        for schema, counts in seed_all(conn, size=size, progress=_progress).items():
+            done = ", ".join(f"{n:,} {what}" for what, n in counts.items())
+            _say(f"{schema:15} {done or 'sample already present'}")
+
+
+def cmd_seed(args: argparse.Namespace) -> int:
+    if args.size < 0:
+        raise ConfigError(f"--size must be 0 or more (got {args.size})")
+    _seed(database_url(args), args.size)
+    return EXIT_OK
+
+
+def cmd_reset(args: argparse.Namespace) -> int:
+    from registry_sql import migrate
+
+    url = database_url(args)
+    if not args.yes:
+        _err(
+            f"reset DROPS every registry-sql schema and all its data in {redact_url(url)}, then "
+            "migrates and seeds again; run it again with --yes to confirm"
+        )
+        return EXIT_USAGE
+    dropped = migrate.wipe(url)
+    _say(f"dropped schemas: {', '.join(dropped) or '(none)'}")
+    applied = migrate.apply(url)
+    _say(f"applied {len(applied)} migration(s)")
+    _seed(url, args.size)
+    return EXIT_OK
+
+
 def cmd_url(args: argparse.Namespace) -> int:
     args.quiet = True
     _say(database_url(args))
@@ -252,6 +299,14 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("--schema", action="append", metavar="NAME",
                            help="only this schema (repeatable; default: every sql/ folder)")
     add("maintain", cmd_maintain, "create time partitions ahead, drop expired ones")
+    from registry_sql.seeds import DEFAULT_SIZE
+
+    p = add("seed", cmd_seed, "load the sample data (idempotent), plus generated rows")
+    p.add_argument("--size", type=int, default=DEFAULT_SIZE,
+                   help=f"how many generated rows per kind (default {DEFAULT_SIZE:,})")
+    p = add("reset", cmd_reset, "DROP every registry-sql schema, then migrate and seed again")
+    p.add_argument("--yes", action="store_true", help="confirm that all data may be lost")
+    p.add_argument("--size", type=int, default=DEFAULT_SIZE, help="seed size after the reset")
     p = add("demo", cmd_demo, "migrate, load sample data and tour the typed functions")
     p.add_argument("--reset", action="store_true", help="drop the demo data first")
     add("url", cmd_url, "print the database URL commands would use (starts the embedded server)")

@@ -287,3 +287,46 @@ def checksum_problems(url: str) -> list[ChecksumProblem]:
                 )
             )
     return problems
+
+
+_BOOKKEEPING_TABLES = (
+    "_yoyo_migration",
+    "_yoyo_log",
+    "_yoyo_version",
+    "yoyo_lock",
+    "_registry_sql_migration_checksums",
+)
+
+
+def wipe(url: str) -> list[str]:
+    """Drop every registry-sql schema (CASCADE) and the migration bookkeeping: DATA IS LOST.
+
+    For `registry-sql reset` on development and test databases. One transaction: it happens
+    entirely or not at all. Cluster-wide roles and extensions are kept.
+    """
+    from psycopg import sql as pgsql
+
+    from registry_sql.tours import SCHEMAS
+
+    dropped: list[str] = []
+    try:
+        with psycopg.connect(normalize_url(url), autocommit=True) as conn, conn.transaction():
+            for schema in reversed(SCHEMAS):
+                exists = conn.execute(
+                    "SELECT 1 FROM pg_namespace WHERE nspname = %s", (schema,)
+                ).fetchone()
+                if exists:
+                    conn.execute(
+                        pgsql.SQL("DROP SCHEMA {} CASCADE").format(pgsql.Identifier(schema))
+                    )
+                    dropped.append(schema)
+            for table in _BOOKKEEPING_TABLES:
+                conn.execute(
+                    pgsql.SQL("DROP TABLE IF EXISTS {}").format(pgsql.Identifier("public", table))
+                )
+    except psycopg.Error as exc:
+        raise MigrationError(
+            f"reset of {redact_url(normalize_url(url))} failed and changed nothing: "
+            f"{_describe_db_error(exc)}"
+        ) from exc
+    return dropped

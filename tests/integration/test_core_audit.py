@@ -38,8 +38,12 @@ def event(
     **kw: Any,
 ) -> CreateAuditEventRow:
     return core.create_audit_event(
-        conn, application=application, action=action, entity_type=entity_type,
-        entity_id=entity_id, **kw,
+        conn,
+        application=application,
+        action=action,
+        entity_type=entity_type,
+        entity_id=entity_id,
+        **kw,
     )
 
 
@@ -92,8 +96,9 @@ def test_create_and_get_audit_event_round_trips_every_column(conn: Conn) -> None
     assert m.organization_id is None and m.correlation_id is None
 
     with pytest.raises(NotFound):
-        core.get_audit_event(conn, id=created.id, occurred_at=created.occurred_at
-                             + timedelta(seconds=1))
+        core.get_audit_event(
+            conn, id=created.id, occurred_at=created.occurred_at + timedelta(seconds=1)
+        )
     with pytest.raises(NotFound):
         core.get_audit_event(conn, id=uuid.uuid4(), occurred_at=created.occurred_at)
 
@@ -123,7 +128,8 @@ def test_tenant_and_correlation_defaults(conn: Conn) -> None:
     ]
     assert core.list_audit_events_by_correlation(conn, correlation_id="none", limit=10) == []
     assert {r.id for r in core.search_audit_events(conn, organization_id=org, limit=10)} == {
-        a.id, c.id
+        a.id,
+        c.id,
     }
 
 
@@ -131,31 +137,67 @@ def test_list_and_search_audit_events(conn: Conn) -> None:
     alice = uuid.uuid4()
     bob = uuid.uuid4()
     ids = [
-        event(conn, entity_type="package", entity_id="p1", action=AuditAction.UPLOAD,
-              actor_user_id=alice, application=Application.MODEL_REGISTRY),
-        event(conn, entity_type="package", entity_id="p1", action=AuditAction.DOWNLOAD,
-              actor_user_id=bob, application=Application.MODEL_REGISTRY,
-              event_level=EventLevel.DEBUG),
-        event(conn, entity_type="package", entity_id="p2", action=AuditAction.DELETE,
-              actor_user_id=alice, application=Application.MODEL_REGISTRY,
-              event_level=EventLevel.ERROR),
-        event(conn, entity_type="package", entity_id="p1", action=AuditAction.UPDATE,
-              actor_user_id=alice, application=Application.MODEL_REGISTRY,
-              event_level=EventLevel.CRITICAL),
-        event(conn, entity_type="model", entity_id="m1", action=AuditAction.CREATE,
-              actor_user_id=bob, application=Application.MLOPS),
+        event(
+            conn,
+            entity_type="package",
+            entity_id="p1",
+            action=AuditAction.UPLOAD,
+            actor_user_id=alice,
+            application=Application.MODEL_REGISTRY,
+        ),
+        event(
+            conn,
+            entity_type="package",
+            entity_id="p1",
+            action=AuditAction.DOWNLOAD,
+            actor_user_id=bob,
+            application=Application.MODEL_REGISTRY,
+            event_level=EventLevel.DEBUG,
+        ),
+        event(
+            conn,
+            entity_type="package",
+            entity_id="p2",
+            action=AuditAction.DELETE,
+            actor_user_id=alice,
+            application=Application.MODEL_REGISTRY,
+            event_level=EventLevel.ERROR,
+        ),
+        event(
+            conn,
+            entity_type="package",
+            entity_id="p1",
+            action=AuditAction.UPDATE,
+            actor_user_id=alice,
+            application=Application.MODEL_REGISTRY,
+            event_level=EventLevel.CRITICAL,
+        ),
+        event(
+            conn,
+            entity_type="model",
+            entity_id="m1",
+            action=AuditAction.CREATE,
+            actor_user_id=bob,
+            application=Application.MLOPS,
+        ),
     ]
     newest_first = [e.id for e in reversed(ids)]
 
     p1 = core.list_audit_events_for_entity(conn, entity_type="package", entity_id="p1", limit=2)
     assert [r.id for r in p1] == [ids[3].id, ids[1].id]
     p1_next = core.list_audit_events_for_entity(
-        conn, entity_type="package", entity_id="p1", limit=2,
-        after_occurred_at=p1[-1].occurred_at, after_id=p1[-1].id,
+        conn,
+        entity_type="package",
+        entity_id="p1",
+        limit=2,
+        after_occurred_at=p1[-1].occurred_at,
+        after_id=p1[-1].id,
     )
     assert [r.id for r in p1_next] == [ids[0].id]
-    assert core.list_audit_events_for_entity(
-        conn, entity_type="package", entity_id="zzz", limit=5) == []
+    assert (
+        core.list_audit_events_for_entity(conn, entity_type="package", entity_id="zzz", limit=5)
+        == []
+    )
 
     recent = core.list_recent_audit_events(conn, application=Application.MODEL_REGISTRY, limit=3)
     assert [r.id for r in recent] == [ids[3].id, ids[2].id, ids[1].id]
@@ -166,17 +208,23 @@ def test_list_and_search_audit_events(conn: Conn) -> None:
 
     everything = core.search_audit_events(conn, limit=10)
     assert [r.id for r in everything] == newest_first
-    assert [r.id for r in core.search_audit_events(conn, application=Application.MLOPS,
-                                                   limit=10)] == [ids[4].id]
+    assert [
+        r.id for r in core.search_audit_events(conn, application=Application.MLOPS, limit=10)
+    ] == [ids[4].id]
     assert [r.id for r in core.search_audit_events(conn, actor_user_id=bob, limit=10)] == [
-        ids[4].id, ids[1].id
+        ids[4].id,
+        ids[1].id,
     ]
-    assert [r.id for r in core.search_audit_events(conn, entity_type="package", entity_id="p2",
-                                                   limit=10)] == [ids[2].id]
-    assert [r.id for r in core.search_audit_events(conn, action=AuditAction.UPLOAD,
-                                                   limit=10)] == [ids[0].id]
-    assert [r.id for r in core.search_audit_events(conn, min_event_level=EventLevel.ERROR,
-                                                   limit=10)] == [ids[3].id, ids[2].id]
+    assert [
+        r.id
+        for r in core.search_audit_events(conn, entity_type="package", entity_id="p2", limit=10)
+    ] == [ids[2].id]
+    assert [r.id for r in core.search_audit_events(conn, action=AuditAction.UPLOAD, limit=10)] == [
+        ids[0].id
+    ]
+    assert [
+        r.id for r in core.search_audit_events(conn, min_event_level=EventLevel.ERROR, limit=10)
+    ] == [ids[3].id, ids[2].id]
     # time window: from inclusive, to exclusive
     t1, t3 = ids[1].occurred_at, ids[3].occurred_at
     window = core.search_audit_events(conn, occurred_from=t1, occurred_to=t3, limit=10)
@@ -226,9 +274,7 @@ def _statement(op: str, table: str) -> sql.Composed:
 
 @pytest.mark.parametrize("op", OPS)
 @pytest.mark.parametrize("target", TARGETS)
-def test_audit_log_is_append_only(
-    conn: Conn, app_conn: Conn, target: str, op: str
-) -> None:
+def test_audit_log_is_append_only(conn: Conn, app_conn: Conn, target: str, op: str) -> None:
     """UPDATE / DELETE / TRUNCATE fail on the parent, a monthly partition and the DEFAULT
     partition: ImmutableRecord for the owner (trigger), Forbidden for registry_app (no
     privilege: the privilege check comes before any trigger)."""
@@ -266,8 +312,12 @@ def test_update_of_an_audit_row_through_a_transaction_rolls_back_everything(conn
     with pytest.raises(ImmutableRecord), transaction(conn):
         event(conn, entity_id="written-before-the-update")
         conn.execute("UPDATE core.audit_log SET entity_id = 'x' WHERE id = %s", (first.id,))
-    assert core.list_audit_events_for_entity(
-        conn, entity_type="user", entity_id="written-before-the-update", limit=5) == []
+    assert (
+        core.list_audit_events_for_entity(
+            conn, entity_type="user", entity_id="written-before-the-update", limit=5
+        )
+        == []
+    )
     assert core.get_audit_event(conn, id=first.id, occurred_at=first.occurred_at).entity_id == (
         "orig"
     )
@@ -288,8 +338,7 @@ def test_far_past_and_future_rows_go_to_default_partition_and_are_readable(conn:
     assert past_part == future_part == "audit_log_default"
     assert now_part != "audit_log_default"
 
-    rows = core.list_audit_events_for_entity(conn, entity_type="probe", entity_id="edge",
-                                             limit=10)
+    rows = core.list_audit_events_for_entity(conn, entity_type="probe", entity_id="edge", limit=10)
     assert [r.id for r in rows] == [future_id, now_id, past_id]
     assert [r.occurred_at for r in rows][::2] == [future, past]
     window = core.search_audit_events(

@@ -14,6 +14,8 @@ Meta-tests read the catalogs and fail when a constraint or NOT NULL column has n
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -28,7 +30,6 @@ from registry_sql import core
 from registry_sql.auth import hash_secret
 from registry_sql.core import Application, AuditAction, AuthProvider, OrgRole
 from registry_sql.db import transaction
-from registry_sql.demo import hash_password
 from registry_sql.errors import (
     Conflict,
     ForeignKeyMissing,
@@ -41,7 +42,16 @@ Conn = psycopg.Connection[Any]
 #: A None the type checker lets through where the generated signature wants a value: the point of
 #: the NOT NULL cases is that the database, not Python, refuses it.
 NULL: Any = None
-PW = hash_password("correct horse battery staple", salt=b"0123456789abcdef")
+
+
+def scrypt_hash(password: str, salt: bytes = b"registry-tests!!") -> str:
+    """A real scrypt hash in the PHC-like form ck_users__hashed_password_is_hash accepts."""
+    digest = hashlib.scrypt(password.encode(), salt=salt, n=2**10, r=8, p=1, dklen=32)
+    salt_b64 = base64.b64encode(salt).decode().rstrip("=")
+    return f"$scrypt$ln=10,r=8,p=1${salt_b64}${base64.b64encode(digest).decode().rstrip('=')}"
+
+
+PW = scrypt_hash("correct horse battery staple")
 
 
 @dataclass(frozen=True)
@@ -193,8 +203,9 @@ def _sql(query: Any, params: tuple[Any, ...] = ()) -> Callable[[Conn, Base], obj
     """A case that runs one plain SQL statement (translated by transaction())."""
 
     def run(c: Conn, b: Base) -> object:
-        values = tuple(getattr(b, p[2:]) if isinstance(p, str) and p.startswith("b.") else p
-                       for p in params)
+        values = tuple(
+            getattr(b, p[2:]) if isinstance(p, str) and p.startswith("b.") else p for p in params
+        )
         return c.execute(query, values)
 
     return run
@@ -258,8 +269,10 @@ def _key(**kw: Any) -> Callable[[Conn, Base], object]:
             "name": "ci key",
             "key_prefix": "rsk_abcd",
             "key_hash": _fresh_hash(),
-        } | {k: (getattr(b, v[2:]) if isinstance(v, str) and v.startswith("b.") else v)
-             for k, v in kw.items()}
+        } | {
+            k: (getattr(b, v[2:]) if isinstance(v, str) and v.startswith("b.") else v)
+            for k, v in kw.items()
+        }
         return core.create_api_key(c, **args)
 
     return run
@@ -272,8 +285,10 @@ def _token(**kw: Any) -> Callable[[Conn, Base], object]:
             "application": Application.MLOPS,
             "jti": uuid.uuid4().hex,
             "expires_at": _future(),
-        } | {k: (getattr(b, v[2:]) if isinstance(v, str) and v.startswith("b.") else v)
-             for k, v in kw.items()}
+        } | {
+            k: (getattr(b, v[2:]) if isinstance(v, str) and v.startswith("b.") else v)
+            for k, v in kw.items()
+        }
         return core.issue_token(c, **args)
 
     return run
@@ -303,28 +318,48 @@ INS_PARTITIONED = (
     " VALUES (%s::regclass, %s::interval, %s, %s::interval)"
 )
 INS_IDENTITY = (
-    "INSERT INTO core.user_identities (user_id, provider, issuer, subject)"
-    " VALUES (%s, %s, %s, %s)"
+    "INSERT INTO core.user_identities (user_id, provider, issuer, subject) VALUES (%s, %s, %s, %s)"
 )
 
 CASES: list[Case] = [
     # ---- core.users
     Case("ck_users__username_length", InvalidInput, "username", _user(username="")),
     Case("ck_users__email_format", InvalidInput, "email", _user(email="no-at-sign")),
-    Case("ck_users__local_requires_password", InvalidInput, "hashed_password",
-         _user(hashed_password=None)),
-    Case("ck_users__hashed_password_is_hash", InvalidInput, "hashed_password",
-         _user(hashed_password="hunter2-plaintext")),
+    Case(
+        "ck_users__local_requires_password",
+        InvalidInput,
+        "hashed_password",
+        _user(hashed_password=None),
+    ),
+    Case(
+        "ck_users__hashed_password_is_hash",
+        InvalidInput,
+        "hashed_password",
+        _user(hashed_password="hunter2-plaintext"),
+    ),
     Case("fk_users__created_by", ForeignKeyMissing, "created_by", _user(created_by=_new())),
-    Case("fk_users__updated_by", ForeignKeyMissing, "updated_by",
-         lambda c, b: core.update_user(c, id=b.user_id, full_name="X", updated_by=_new())),
+    Case(
+        "fk_users__updated_by",
+        ForeignKeyMissing,
+        "updated_by",
+        lambda c, b: core.update_user(c, id=b.user_id, full_name="X", updated_by=_new()),
+    ),
     # soft_delete_user also sets updated_by to the same id, whose FK fires first: plain SQL.
-    Case("fk_users__deleted_by", ForeignKeyMissing, "deleted_by",
-         _sql("UPDATE core.users SET deleted_by = %s WHERE id = %s", (_new(), "b.user_id"))),
+    Case(
+        "fk_users__deleted_by",
+        ForeignKeyMissing,
+        "deleted_by",
+        _sql("UPDATE core.users SET deleted_by = %s WHERE id = %s", (_new(), "b.user_id")),
+    ),
     Case("uq_users__username_lower", Conflict, "username", _dup_username),
-    Case("uq_users__email_lower", Conflict, "email",
-         lambda c, b: core.create_user(c, username="someone.else", email=b.email.upper(),
-                                       hashed_password=PW)),
+    Case(
+        "uq_users__email_lower",
+        Conflict,
+        "email",
+        lambda c, b: core.create_user(
+            c, username="someone.else", email=b.email.upper(), hashed_password=PW
+        ),
+    ),
     Case("nn:users.username", InvalidInput, "username", _user(username=NULL)),
     Case("nn:users.email", InvalidInput, "email", _user(email=NULL)),
     # ---- core.organizations
@@ -332,110 +367,256 @@ CASES: list[Case] = [
     Case("ck_organizations__slug_format", InvalidInput, "slug", _org(slug="Not A Slug")),
     Case("ck_organizations__settings_object", InvalidInput, "settings", _org(settings=[1, 2])),
     Case("fk_organizations__created_by", ForeignKeyMissing, "created_by", _org(created_by=_new())),
-    Case("fk_organizations__updated_by", ForeignKeyMissing, "updated_by",
-         lambda c, b: core.update_organization(c, id=b.org_id, name="Y", updated_by=_new())),
-    Case("fk_organizations__deleted_by", ForeignKeyMissing, "deleted_by",
-         _sql("UPDATE core.organizations SET deleted_by = %s WHERE id = %s",
-              (_new(), "b.org_id"))),
-    Case("uq_organizations__slug", Conflict, "slug",
-         lambda c, b: core.create_organization(c, name="Other", slug=b.org_slug)),
+    Case(
+        "fk_organizations__updated_by",
+        ForeignKeyMissing,
+        "updated_by",
+        lambda c, b: core.update_organization(c, id=b.org_id, name="Y", updated_by=_new()),
+    ),
+    Case(
+        "fk_organizations__deleted_by",
+        ForeignKeyMissing,
+        "deleted_by",
+        _sql("UPDATE core.organizations SET deleted_by = %s WHERE id = %s", (_new(), "b.org_id")),
+    ),
+    Case(
+        "uq_organizations__slug",
+        Conflict,
+        "slug",
+        lambda c, b: core.create_organization(c, name="Other", slug=b.org_slug),
+    ),
     Case("nn:organizations.name", InvalidInput, "name", _org(name=NULL)),
     Case("nn:organizations.slug", InvalidInput, "slug", _org(slug=NULL)),
     # ---- core.user_identities
-    Case("ck_user_identities__provider_not_local", InvalidInput, "provider",
-         _identity(provider=AuthProvider.LOCAL)),
+    Case(
+        "ck_user_identities__provider_not_local",
+        InvalidInput,
+        "provider",
+        _identity(provider=AuthProvider.LOCAL),
+    ),
     Case("ck_user_identities__issuer_not_empty", InvalidInput, "issuer", _identity(issuer="")),
     Case("ck_user_identities__subject_not_empty", InvalidInput, "subject", _identity(subject="")),
     Case("ck_user_identities__claims_object", InvalidInput, "claims", _identity(claims=["a"])),
     Case("fk_user_identities__user_id", ForeignKeyMissing, "user_id", _identity(user_id=_new())),
-    Case("uq_user_identities__provider_issuer_subject", Conflict, "provider, issuer, subject",
-         _sql(INS_IDENTITY, ("b.user2_id", "oidc", "https://idp.example.com", "base-subject"))),
+    Case(
+        "uq_user_identities__provider_issuer_subject",
+        Conflict,
+        "provider, issuer, subject",
+        _sql(INS_IDENTITY, ("b.user2_id", "oidc", "https://idp.example.com", "base-subject")),
+    ),
     Case("nn:user_identities.user_id", InvalidInput, "user_id", _identity(user_id=NULL)),
     Case("nn:user_identities.provider", InvalidInput, "provider", _identity(provider=NULL)),
     Case("nn:user_identities.issuer", InvalidInput, "issuer", _identity(issuer=NULL)),
     Case("nn:user_identities.subject", InvalidInput, "subject", _identity(subject=NULL)),
     # ---- core.organization_memberships (add_organization_member only inserts live rows that
     # exist, so its FKs are reached with plain SQL)
-    Case("fk_organization_memberships__organization_id", ForeignKeyMissing, "organization_id",
-         _sql(INS_MEMBERSHIP, (_new(), "b.user2_id", None, None))),
-    Case("fk_organization_memberships__user_id", ForeignKeyMissing, "user_id",
-         _sql(INS_MEMBERSHIP, ("b.org_id", _new(), None, None))),
-    Case("fk_organization_memberships__invited_by", ForeignKeyMissing, "invited_by",
-         _sql(INS_MEMBERSHIP, ("b.org_id", "b.user2_id", _new(), None))),
-    Case("fk_organization_memberships__created_by", ForeignKeyMissing, "created_by",
-         _sql(INS_MEMBERSHIP, ("b.org_id", "b.user2_id", None, _new()))),
-    Case("fk_organization_memberships__updated_by", ForeignKeyMissing, "updated_by",
-         lambda c, b: core.update_membership_role(
-             c, organization_id=b.org_id, user_id=b.user_id, role=OrgRole.ADMIN,
-             updated_by=_new())),
-    Case("fk_organization_memberships__deleted_by", ForeignKeyMissing, "deleted_by",
-         _sql("UPDATE core.organization_memberships SET deleted_by = %s"
-              " WHERE organization_id = %s AND user_id = %s",
-              (_new(), "b.org_id", "b.user_id"))),
-    Case("uq_organization_memberships__org_user", Conflict, "organization_id, user_id",
-         _sql(INS_MEMBERSHIP, ("b.org_id", "b.user_id", None, None))),
-    Case("nn:organization_memberships.organization_id", InvalidInput, "organization_id",
-         _sql(INS_MEMBERSHIP, (None, "b.user2_id", None, None))),
-    Case("nn:organization_memberships.user_id", InvalidInput, "user_id",
-         _sql(INS_MEMBERSHIP, ("b.org_id", None, None, None))),
+    Case(
+        "fk_organization_memberships__organization_id",
+        ForeignKeyMissing,
+        "organization_id",
+        _sql(INS_MEMBERSHIP, (_new(), "b.user2_id", None, None)),
+    ),
+    Case(
+        "fk_organization_memberships__user_id",
+        ForeignKeyMissing,
+        "user_id",
+        _sql(INS_MEMBERSHIP, ("b.org_id", _new(), None, None)),
+    ),
+    Case(
+        "fk_organization_memberships__invited_by",
+        ForeignKeyMissing,
+        "invited_by",
+        _sql(INS_MEMBERSHIP, ("b.org_id", "b.user2_id", _new(), None)),
+    ),
+    Case(
+        "fk_organization_memberships__created_by",
+        ForeignKeyMissing,
+        "created_by",
+        _sql(INS_MEMBERSHIP, ("b.org_id", "b.user2_id", None, _new())),
+    ),
+    Case(
+        "fk_organization_memberships__updated_by",
+        ForeignKeyMissing,
+        "updated_by",
+        lambda c, b: core.update_membership_role(
+            c, organization_id=b.org_id, user_id=b.user_id, role=OrgRole.ADMIN, updated_by=_new()
+        ),
+    ),
+    Case(
+        "fk_organization_memberships__deleted_by",
+        ForeignKeyMissing,
+        "deleted_by",
+        _sql(
+            "UPDATE core.organization_memberships SET deleted_by = %s"
+            " WHERE organization_id = %s AND user_id = %s",
+            (_new(), "b.org_id", "b.user_id"),
+        ),
+    ),
+    Case(
+        "uq_organization_memberships__org_user",
+        Conflict,
+        "organization_id, user_id",
+        _sql(INS_MEMBERSHIP, ("b.org_id", "b.user_id", None, None)),
+    ),
+    Case(
+        "nn:organization_memberships.organization_id",
+        InvalidInput,
+        "organization_id",
+        _sql(INS_MEMBERSHIP, (None, "b.user2_id", None, None)),
+    ),
+    Case(
+        "nn:organization_memberships.user_id",
+        InvalidInput,
+        "user_id",
+        _sql(INS_MEMBERSHIP, ("b.org_id", None, None, None)),
+    ),
     # ---- core.roles
-    Case("ck_roles__name_format", InvalidInput, "name",
-         lambda c, b: core.ensure_roles(c, application=Application.MLOPS, names=["Bad Name"])),
-    Case("uq_roles__application_name", Conflict, "application, name",
-         _sql("INSERT INTO core.roles (application, name) VALUES ('mlops', 'viewer')")),
-    Case("nn:roles.application", InvalidInput, "application",
-         lambda c, b: core.ensure_roles(c, application=NULL, names=["fine_name"])),
-    Case("nn:roles.name", InvalidInput, "name",
-         _sql("INSERT INTO core.roles (application, name) VALUES ('mlops', NULL)")),
+    Case(
+        "ck_roles__name_format",
+        InvalidInput,
+        "name",
+        lambda c, b: core.ensure_roles(c, application=Application.MLOPS, names=["Bad Name"]),
+    ),
+    Case(
+        "uq_roles__application_name",
+        Conflict,
+        "application, name",
+        _sql("INSERT INTO core.roles (application, name) VALUES ('mlops', 'viewer')"),
+    ),
+    Case(
+        "nn:roles.application",
+        InvalidInput,
+        "application",
+        lambda c, b: core.ensure_roles(c, application=NULL, names=["fine_name"]),
+    ),
+    Case(
+        "nn:roles.name",
+        InvalidInput,
+        "name",
+        _sql("INSERT INTO core.roles (application, name) VALUES ('mlops', NULL)"),
+    ),
     # ---- core.permissions (reference data: no generated insert)
-    Case("ck_permissions__code_format", InvalidInput, "code",
-         _sql(INS_PERMISSION, ("mlops", "mlops:model"))),
-    Case("ck_permissions__code_matches_application", InvalidInput, "code",
-         _sql(INS_PERMISSION, ("mlops", "airlock:thing:do"))),
-    Case("uq_permissions__code", Conflict, "code",
-         _sql(INS_PERMISSION, ("mlops", "mlops:model:read"))),
-    Case("nn:permissions.application", InvalidInput, "application",
-         _sql(INS_PERMISSION, (None, "mlops:thing:do"))),
+    Case(
+        "ck_permissions__code_format",
+        InvalidInput,
+        "code",
+        _sql(INS_PERMISSION, ("mlops", "mlops:model")),
+    ),
+    Case(
+        "ck_permissions__code_matches_application",
+        InvalidInput,
+        "code",
+        _sql(INS_PERMISSION, ("mlops", "airlock:thing:do")),
+    ),
+    Case(
+        "uq_permissions__code",
+        Conflict,
+        "code",
+        _sql(INS_PERMISSION, ("mlops", "mlops:model:read")),
+    ),
+    Case(
+        "nn:permissions.application",
+        InvalidInput,
+        "application",
+        _sql(INS_PERMISSION, (None, "mlops:thing:do")),
+    ),
     Case("nn:permissions.code", InvalidInput, "code", _sql(INS_PERMISSION, ("mlops", None))),
     # ---- core.role_permissions
-    Case("fk_role_permissions__role_id", ForeignKeyMissing, "role_id",
-         _sql(INS_ROLE_PERMISSION, (_new(), "b.permission_id"))),
-    Case("fk_role_permissions__permission_id", ForeignKeyMissing, "permission_id",
-         _sql(INS_ROLE_PERMISSION, ("b.role_id", _new()))),
-    Case("nn:role_permissions.role_id", InvalidInput, "role_id",
-         _sql(INS_ROLE_PERMISSION, (None, "b.permission_id"))),
-    Case("nn:role_permissions.permission_id", InvalidInput, "permission_id",
-         _sql(INS_ROLE_PERMISSION, ("b.role_id", None))),
+    Case(
+        "fk_role_permissions__role_id",
+        ForeignKeyMissing,
+        "role_id",
+        _sql(INS_ROLE_PERMISSION, (_new(), "b.permission_id")),
+    ),
+    Case(
+        "fk_role_permissions__permission_id",
+        ForeignKeyMissing,
+        "permission_id",
+        _sql(INS_ROLE_PERMISSION, ("b.role_id", _new())),
+    ),
+    Case(
+        "nn:role_permissions.role_id",
+        InvalidInput,
+        "role_id",
+        _sql(INS_ROLE_PERMISSION, (None, "b.permission_id")),
+    ),
+    Case(
+        "nn:role_permissions.permission_id",
+        InvalidInput,
+        "permission_id",
+        _sql(INS_ROLE_PERMISSION, ("b.role_id", None)),
+    ),
     # ---- core.user_roles (grant_role only inserts existing, live rows: FKs via plain SQL)
-    Case("fk_user_roles__user_id", ForeignKeyMissing, "user_id",
-         _sql(INS_USER_ROLE, (_new(), "b.role_id", None, None))),
-    Case("fk_user_roles__role_id", ForeignKeyMissing, "role_id",
-         _sql(INS_USER_ROLE, ("b.user2_id", _new(), None, None))),
-    Case("fk_user_roles__organization_id", ForeignKeyMissing, "organization_id",
-         _sql(INS_USER_ROLE, ("b.user2_id", "b.role_id", _new(), None))),
-    Case("fk_user_roles__granted_by", ForeignKeyMissing, "granted_by",
-         _sql(INS_USER_ROLE, ("b.user2_id", "b.role_id", None, _new()))),
+    Case(
+        "fk_user_roles__user_id",
+        ForeignKeyMissing,
+        "user_id",
+        _sql(INS_USER_ROLE, (_new(), "b.role_id", None, None)),
+    ),
+    Case(
+        "fk_user_roles__role_id",
+        ForeignKeyMissing,
+        "role_id",
+        _sql(INS_USER_ROLE, ("b.user2_id", _new(), None, None)),
+    ),
+    Case(
+        "fk_user_roles__organization_id",
+        ForeignKeyMissing,
+        "organization_id",
+        _sql(INS_USER_ROLE, ("b.user2_id", "b.role_id", _new(), None)),
+    ),
+    Case(
+        "fk_user_roles__granted_by",
+        ForeignKeyMissing,
+        "granted_by",
+        _sql(INS_USER_ROLE, ("b.user2_id", "b.role_id", None, _new())),
+    ),
     # The baseline grant is global (organization_id NULL): NULLS NOT DISTINCT makes it conflict.
-    Case("uq_user_roles__user_role_org", Conflict, "user_id, role_id, organization_id",
-         _sql(INS_USER_ROLE, ("b.user_id", "b.role_id", None, None))),
-    Case("nn:user_roles.user_id", InvalidInput, "user_id",
-         _sql(INS_USER_ROLE, (None, "b.role_id", None, None))),
-    Case("nn:user_roles.role_id", InvalidInput, "role_id",
-         _sql(INS_USER_ROLE, ("b.user2_id", None, None, None))),
+    Case(
+        "uq_user_roles__user_role_org",
+        Conflict,
+        "user_id, role_id, organization_id",
+        _sql(INS_USER_ROLE, ("b.user_id", "b.role_id", None, None)),
+    ),
+    Case(
+        "nn:user_roles.user_id",
+        InvalidInput,
+        "user_id",
+        _sql(INS_USER_ROLE, (None, "b.role_id", None, None)),
+    ),
+    Case(
+        "nn:user_roles.role_id",
+        InvalidInput,
+        "role_id",
+        _sql(INS_USER_ROLE, ("b.user2_id", None, None, None)),
+    ),
     # ---- core.api_keys
     Case("ck_api_keys__name_length", InvalidInput, "name", _key(name="")),
     Case("ck_api_keys__key_prefix_length", InvalidInput, "key_prefix", _key(key_prefix="abc")),
     Case("ck_api_keys__key_hash_sha256_hex", InvalidInput, "key_hash", _key(key_hash="A" * 64)),
-    Case("ck_api_keys__permissions_object", InvalidInput, "permissions",
-         _key(permissions=["read"])),
-    Case("ck_api_keys__expires_after_created", InvalidInput, "expires_at",
-         _key(expires_at=datetime.now(UTC) - timedelta(days=1))),
+    Case(
+        "ck_api_keys__permissions_object", InvalidInput, "permissions", _key(permissions=["read"])
+    ),
+    Case(
+        "ck_api_keys__expires_after_created",
+        InvalidInput,
+        "expires_at",
+        _key(expires_at=datetime.now(UTC) - timedelta(days=1)),
+    ),
     Case("fk_api_keys__user_id", ForeignKeyMissing, "user_id", _key(user_id=_new())),
-    Case("fk_api_keys__organization_id", ForeignKeyMissing, "organization_id",
-         _key(organization_id=_new())),
+    Case(
+        "fk_api_keys__organization_id",
+        ForeignKeyMissing,
+        "organization_id",
+        _key(organization_id=_new()),
+    ),
     Case("fk_api_keys__created_by", ForeignKeyMissing, "created_by", _key(created_by=_new())),
-    Case("fk_api_keys__revoked_by", ForeignKeyMissing, "revoked_by",
-         lambda c, b: core.revoke_api_key(c, id=b.key_id, revoked_by=_new())),
+    Case(
+        "fk_api_keys__revoked_by",
+        ForeignKeyMissing,
+        "revoked_by",
+        lambda c, b: core.revoke_api_key(c, id=b.key_id, revoked_by=_new()),
+    ),
     Case("uq_api_keys__key_hash", Conflict, "key_hash", _key(key_hash="b.key_hash")),
     Case("nn:api_keys.application", InvalidInput, "application", _key(application=NULL)),
     Case("nn:api_keys.name", InvalidInput, "name", _key(name=NULL)),
@@ -443,13 +624,25 @@ CASES: list[Case] = [
     Case("nn:api_keys.key_hash", InvalidInput, "key_hash", _key(key_hash=NULL)),
     # ---- core.auth_tokens
     Case("ck_auth_tokens__jti_length", InvalidInput, "jti", _token(jti="")),
-    Case("ck_auth_tokens__token_hash_sha256_hex", InvalidInput, "token_hash",
-         _token(token_hash="not-a-digest")),
-    Case("ck_auth_tokens__expires_after_issued", InvalidInput, "expires_at",
-         _token(expires_at=datetime.now(UTC) - timedelta(hours=1))),
+    Case(
+        "ck_auth_tokens__token_hash_sha256_hex",
+        InvalidInput,
+        "token_hash",
+        _token(token_hash="not-a-digest"),
+    ),
+    Case(
+        "ck_auth_tokens__expires_after_issued",
+        InvalidInput,
+        "expires_at",
+        _token(expires_at=datetime.now(UTC) - timedelta(hours=1)),
+    ),
     Case("ck_auth_tokens__max_uses_positive", InvalidInput, "max_uses", _token(max_uses=0)),
-    Case("ck_auth_tokens__usage_count_non_negative", InvalidInput, "usage_count",
-         _sql("UPDATE core.auth_tokens SET usage_count = -1 WHERE jti = %s", ("b.jti",))),
+    Case(
+        "ck_auth_tokens__usage_count_non_negative",
+        InvalidInput,
+        "usage_count",
+        _sql("UPDATE core.auth_tokens SET usage_count = -1 WHERE jti = %s", ("b.jti",)),
+    ),
     Case("fk_auth_tokens__user_id", ForeignKeyMissing, "user_id", _token(user_id=_new())),
     Case("uq_auth_tokens__jti", Conflict, "jti", _token(jti="b.jti")),
     Case("uq_auth_tokens__token_hash", Conflict, "token_hash", _token(token_hash="b.token_hash")),
@@ -458,26 +651,48 @@ CASES: list[Case] = [
     Case("nn:auth_tokens.jti", InvalidInput, "jti", _token(jti=NULL)),
     Case("nn:auth_tokens.expires_at", InvalidInput, "expires_at", _token(expires_at=NULL)),
     # ---- core.audit_log
-    Case("ck_audit_log__entity_type_not_empty", InvalidInput, "entity_type",
-         _audit(entity_type="")),
+    Case(
+        "ck_audit_log__entity_type_not_empty", InvalidInput, "entity_type", _audit(entity_type="")
+    ),
     Case("ck_audit_log__details_object", InvalidInput, "details", _audit(details=[1])),
-    Case("ck_audit_log__old_values_object", InvalidInput, "old_values",
-         _audit(old_values="a string")),
+    Case(
+        "ck_audit_log__old_values_object", InvalidInput, "old_values", _audit(old_values="a string")
+    ),
     Case("ck_audit_log__new_values_object", InvalidInput, "new_values", _audit(new_values=[1])),
     Case("nn:audit_log.application", InvalidInput, "application", _audit(application=NULL)),
     Case("nn:audit_log.action", InvalidInput, "action", _audit(action=NULL)),
     Case("nn:audit_log.entity_type", InvalidInput, "entity_type", _audit(entity_type=NULL)),
     # ---- core.partitioned_tables (maintenance registry; no generated function)
-    Case("ck_partitioned_tables__interval_positive", InvalidInput, "interval",
-         _sql(INS_PARTITIONED, ("core.users", "-1 day", 3, None))),
-    Case("ck_partitioned_tables__premake_range", InvalidInput, "premake",
-         _sql(INS_PARTITIONED, ("core.users", "1 month", 500, None))),
-    Case("ck_partitioned_tables__retention_positive", InvalidInput, "retention",
-         _sql(INS_PARTITIONED, ("core.users", "1 month", 3, "-1 day"))),
-    Case("nn:partitioned_tables.parent", InvalidInput, "parent",
-         _sql(INS_PARTITIONED, (None, "1 month", 3, None))),
-    Case("nn:partitioned_tables.partition_interval", InvalidInput, "partition_interval",
-         _sql(INS_PARTITIONED, ("core.users", None, 3, None))),
+    Case(
+        "ck_partitioned_tables__interval_positive",
+        InvalidInput,
+        "interval",
+        _sql(INS_PARTITIONED, ("core.users", "-1 day", 3, None)),
+    ),
+    Case(
+        "ck_partitioned_tables__premake_range",
+        InvalidInput,
+        "premake",
+        _sql(INS_PARTITIONED, ("core.users", "1 month", 500, None)),
+    ),
+    Case(
+        "ck_partitioned_tables__retention_positive",
+        InvalidInput,
+        "retention",
+        _sql(INS_PARTITIONED, ("core.users", "1 month", 3, "-1 day")),
+    ),
+    Case(
+        "nn:partitioned_tables.parent",
+        InvalidInput,
+        "parent",
+        _sql(INS_PARTITIONED, (None, "1 month", 3, None)),
+    ),
+    Case(
+        "nn:partitioned_tables.partition_interval",
+        InvalidInput,
+        "partition_interval",
+        _sql(INS_PARTITIONED, ("core.users", None, 3, None)),
+    ),
 ]
 
 
@@ -536,9 +751,10 @@ SELECT con.conname
 UNION
 SELECT i.indexname
   FROM pg_indexes i
-  JOIN pg_class rel ON rel.relname = i.tablename
-  JOIN pg_namespace n ON n.oid = rel.relnamespace AND n.nspname = i.schemaname
-  JOIN pg_index x ON x.indexrelid = (quote_ident(i.schemaname) || '.' || quote_ident(i.indexname))::regclass
+  JOIN pg_namespace n ON n.nspname = i.schemaname
+  JOIN pg_class rel ON rel.relname = i.tablename AND rel.relnamespace = n.oid
+  JOIN pg_class idx ON idx.relname = i.indexname AND idx.relnamespace = n.oid
+  JOIN pg_index x ON x.indexrelid = idx.oid
  WHERE i.schemaname = 'core'
    AND x.indisunique
    AND NOT x.indisprimary

@@ -3,6 +3,8 @@ sql/core/auth_tokens.sql) and the checks of registry_sql.auth."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import ipaddress
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -14,12 +16,19 @@ import pytest
 from registry_sql import core
 from registry_sql.auth import check_api_key, check_token, generate_api_key, hash_secret
 from registry_sql.core import ApiKeyRow, Application, AuthTokenRow, TokenType, UserRow
-from registry_sql.demo import hash_password
 from registry_sql.errors import CredentialRejected, Forbidden, NotFound
 
 Conn = psycopg.Connection[Any]
 
-PW = hash_password("cred-tests", salt=b"9999aaaabbbbcccc")
+
+def scrypt_hash(password: str, salt: bytes = b"registry-tests!!") -> str:
+    """A real scrypt hash in the PHC-like form ck_users__hashed_password_is_hash accepts."""
+    digest = hashlib.scrypt(password.encode(), salt=salt, n=2**10, r=8, p=1, dklen=32)
+    salt_b64 = base64.b64encode(salt).decode().rstrip("=")
+    return f"$scrypt$ln=10,r=8,p=1${salt_b64}${base64.b64encode(digest).decode().rstrip('=')}"
+
+
+PW = scrypt_hash("cred-tests")
 
 
 def make_user(conn: Conn, username: str) -> UserRow:
@@ -38,8 +47,13 @@ def make_key(
 ) -> tuple[ApiKeyRow, str]:
     new = generate_api_key()
     row = core.create_api_key(
-        conn, application=Application.MODEL_REGISTRY, name=name, key_prefix=new.key_prefix,
-        key_hash=new.key_hash, user_id=user_id, organization_id=organization_id,
+        conn,
+        application=Application.MODEL_REGISTRY,
+        name=name,
+        key_prefix=new.key_prefix,
+        key_hash=new.key_hash,
+        user_id=user_id,
+        organization_id=organization_id,
         expires_at=expires_at,
     )
     return row, new.secret
@@ -57,9 +71,16 @@ def test_create_find_and_get_api_key(conn: Conn) -> None:
     new = generate_api_key()
     expires = in_hours(24)
     row = core.create_api_key(
-        conn, application=Application.MODEL_REGISTRY, name="uploader", key_prefix=new.key_prefix,
-        key_hash=new.key_hash, user_id=owner.id, scopes=["model_registry:package:upload"],
-        permissions={"upload": True}, expires_at=expires, created_by=owner.id,
+        conn,
+        application=Application.MODEL_REGISTRY,
+        name="uploader",
+        key_prefix=new.key_prefix,
+        key_hash=new.key_hash,
+        user_id=owner.id,
+        scopes=["model_registry:package:upload"],
+        permissions={"upload": True},
+        expires_at=expires,
+        created_by=owner.id,
     )
     assert isinstance(row, ApiKeyRow)
     assert row.key_prefix == new.key_prefix and new.secret.startswith(row.key_prefix)
@@ -132,14 +153,20 @@ def test_list_update_revoke_and_touch_keys(conn: Conn) -> None:
     k2, _ = make_key(conn, name="two", user_id=owner.id, organization_id=org.id)
     k3, _ = make_key(conn, name="three", organization_id=org.id)
 
-    assert [k.id for k in core.list_user_api_keys(conn, user_id=owner.id,
-                                                  include_revoked=False)] == [k2.id, k1.id]
-    page1 = core.list_organization_api_keys(conn, organization_id=org.id, include_revoked=False,
-                                            limit=2)
+    assert [
+        k.id for k in core.list_user_api_keys(conn, user_id=owner.id, include_revoked=False)
+    ] == [k2.id, k1.id]
+    page1 = core.list_organization_api_keys(
+        conn, organization_id=org.id, include_revoked=False, limit=2
+    )
     assert [k.id for k in page1] == [k3.id, k2.id]
     page2 = core.list_organization_api_keys(
-        conn, organization_id=org.id, include_revoked=False, limit=2,
-        after_created_at=page1[-1].created_at, after_id=page1[-1].id,
+        conn,
+        organization_id=org.id,
+        include_revoked=False,
+        limit=2,
+        after_created_at=page1[-1].created_at,
+        after_id=page1[-1].id,
     )
     assert [k.id for k in page2] == [k1.id]
 
@@ -154,10 +181,20 @@ def test_list_update_revoke_and_touch_keys(conn: Conn) -> None:
     assert core.revoke_user_api_keys(conn, user_id=owner.id) == 0
     assert core.list_user_api_keys(conn, user_id=owner.id, include_revoked=False) == []
     assert len(core.list_user_api_keys(conn, user_id=owner.id, include_revoked=True)) == 2
-    assert [k.id for k in core.list_organization_api_keys(
-        conn, organization_id=org.id, include_revoked=False, limit=10)] == [k3.id]
-    assert len(core.list_organization_api_keys(
-        conn, organization_id=org.id, include_revoked=True, limit=10)) == 3
+    assert [
+        k.id
+        for k in core.list_organization_api_keys(
+            conn, organization_id=org.id, include_revoked=False, limit=10
+        )
+    ] == [k3.id]
+    assert (
+        len(
+            core.list_organization_api_keys(
+                conn, organization_id=org.id, include_revoked=True, limit=10
+            )
+        )
+        == 3
+    )
     with pytest.raises(NotFound):  # revoked keys cannot be updated
         core.update_api_key(conn, id=k1.id, name="zombie")
 
@@ -182,9 +219,15 @@ def test_issue_and_find_tokens(conn: Conn) -> None:
     token_hash = hash_secret("the.jwt.itself")
     iat = datetime.now(UTC).replace(microsecond=0)
     tok = core.issue_token(
-        conn, user_id=user.id, application=Application.MLOPS, jti="jti-1",
-        token_hash=token_hash, issued_at=iat, expires_at=iat + timedelta(hours=1),
-        ip_address="192.0.2.7", user_agent="pytest",
+        conn,
+        user_id=user.id,
+        application=Application.MLOPS,
+        jti="jti-1",
+        token_hash=token_hash,
+        issued_at=iat,
+        expires_at=iat + timedelta(hours=1),
+        ip_address="192.0.2.7",
+        user_agent="pytest",
     )
     assert isinstance(tok, AuthTokenRow)
     assert tok.token_type is TokenType.ACCESS and tok.usage_count == 0 and tok.max_uses is None
@@ -199,15 +242,23 @@ def test_issue_and_find_tokens(conn: Conn) -> None:
         core.get_token_by_jti(conn, jti="nope")
 
     refresh = core.issue_token(
-        conn, user_id=user.id, application=Application.AIRLOCK, token_type=TokenType.REFRESH,
-        jti="jti-2", expires_at=in_hours(2),
+        conn,
+        user_id=user.id,
+        application=Application.AIRLOCK,
+        token_type=TokenType.REFRESH,
+        jti="jti-2",
+        expires_at=in_hours(2),
     )
     assert refresh.token_type is TokenType.REFRESH
     assert abs(refresh.issued_at - datetime.now(UTC)) < timedelta(minutes=1)
 
     expired = core.issue_token(
-        conn, user_id=user.id, application=Application.MLOPS, jti="jti-old",
-        issued_at=datetime.now(UTC) - timedelta(hours=2), expires_at=in_hours(-1),
+        conn,
+        user_id=user.id,
+        application=Application.MLOPS,
+        jti="jti-old",
+        issued_at=datetime.now(UTC) - timedelta(hours=2),
+        expires_at=in_hours(-1),
     )
     assert core.find_active_token_by_jti(conn, jti="jti-old") is None
     with pytest.raises(CredentialRejected) as info:
@@ -217,8 +268,10 @@ def test_issue_and_find_tokens(conn: Conn) -> None:
 
     active = core.list_active_user_tokens(conn, user_id=user.id)
     assert [t.jti for t in active] == ["jti-2", "jti-1"]  # newest issued first
-    assert [t.jti for t in core.list_active_user_tokens(
-        conn, user_id=user.id, application=Application.MLOPS)] == ["jti-1"]
+    assert [
+        t.jti
+        for t in core.list_active_user_tokens(conn, user_id=user.id, application=Application.MLOPS)
+    ] == ["jti-1"]
 
     # tokens of inactive users are not active
     core.update_user(conn, id=user.id, is_active=False)
@@ -229,8 +282,14 @@ def test_issue_and_find_tokens(conn: Conn) -> None:
 
 def test_revoke_and_usage_limits(conn: Conn) -> None:
     user = make_user(conn, "limited")
-    core.issue_token(conn, user_id=user.id, application=Application.MLOPS, jti="once",
-                     expires_at=in_hours(1), max_uses=1)
+    core.issue_token(
+        conn,
+        user_id=user.id,
+        application=Application.MLOPS,
+        jti="once",
+        expires_at=in_hours(1),
+        max_uses=1,
+    )
     assert core.increment_token_usage(conn, jti="once") == 1
     assert core.increment_token_usage(conn, jti="once") == 0  # used up
     used = core.get_token_by_jti(conn, jti="once")
@@ -241,12 +300,15 @@ def test_revoke_and_usage_limits(conn: Conn) -> None:
     assert "used 1 times" in str(info.value)
     assert core.increment_token_usage(conn, jti="unknown") == 0
 
-    core.issue_token(conn, user_id=user.id, application=Application.MLOPS, jti="a",
-                     expires_at=in_hours(1))
-    core.issue_token(conn, user_id=user.id, application=Application.AIRLOCK, jti="b",
-                     expires_at=in_hours(1))
-    core.issue_token(conn, user_id=user.id, application=Application.AIRLOCK, jti="c",
-                     expires_at=in_hours(1))
+    core.issue_token(
+        conn, user_id=user.id, application=Application.MLOPS, jti="a", expires_at=in_hours(1)
+    )
+    core.issue_token(
+        conn, user_id=user.id, application=Application.AIRLOCK, jti="b", expires_at=in_hours(1)
+    )
+    core.issue_token(
+        conn, user_id=user.id, application=Application.AIRLOCK, jti="c", expires_at=in_hours(1)
+    )
     assert core.revoke_token(conn, jti="a", reason="logout") == 1
     assert core.revoke_token(conn, jti="a") == 0
     assert core.revoke_token(conn, jti="missing") == 0
@@ -257,9 +319,12 @@ def test_revoke_and_usage_limits(conn: Conn) -> None:
     assert "revoked" in str(info.value)
     assert core.increment_token_usage(conn, jti="a") == 0
 
-    assert core.revoke_user_tokens(
-        conn, user_id=user.id, application=Application.AIRLOCK, reason="password change"
-    ) == 2
+    assert (
+        core.revoke_user_tokens(
+            conn, user_id=user.id, application=Application.AIRLOCK, reason="password change"
+        )
+        == 2
+    )
     assert core.list_active_user_tokens(conn, user_id=user.id) == []
     assert core.get_token_by_jti(conn, jti="c").revoked_reason == "password change"
     # the used-up "once" token is neither revoked nor expired: revoked now
@@ -271,12 +336,25 @@ def test_purge_expired_tokens_in_batches(conn: Conn) -> None:
     user = make_user(conn, "purger")
     long_ago = datetime.now(UTC) - timedelta(days=30)
     for i in range(3):
-        core.issue_token(conn, user_id=user.id, application=Application.MLOPS, jti=f"old{i}",
-                         issued_at=long_ago, expires_at=long_ago + timedelta(days=1 + i))
-    core.issue_token(conn, user_id=user.id, application=Application.MLOPS, jti="recent",
-                     issued_at=datetime.now(UTC) - timedelta(hours=3), expires_at=in_hours(-1))
-    core.issue_token(conn, user_id=user.id, application=Application.MLOPS, jti="live",
-                     expires_at=in_hours(1))
+        core.issue_token(
+            conn,
+            user_id=user.id,
+            application=Application.MLOPS,
+            jti=f"old{i}",
+            issued_at=long_ago,
+            expires_at=long_ago + timedelta(days=1 + i),
+        )
+    core.issue_token(
+        conn,
+        user_id=user.id,
+        application=Application.MLOPS,
+        jti="recent",
+        issued_at=datetime.now(UTC) - timedelta(hours=3),
+        expires_at=in_hours(-1),
+    )
+    core.issue_token(
+        conn, user_id=user.id, application=Application.MLOPS, jti="live", expires_at=in_hours(1)
+    )
     grace = timedelta(days=7)
     assert core.purge_expired_tokens(conn, grace=grace, batch_size=2) == 2
     # oldest first: old0 and old1 went

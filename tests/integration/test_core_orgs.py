@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import uuid
 from typing import Any
 
@@ -13,12 +15,19 @@ from registry_sql import core
 from registry_sql.auth import hash_secret
 from registry_sql.core import Application, MembershipRow, OrganizationRow, OrgRole, UserRow
 from registry_sql.db import transaction
-from registry_sql.demo import hash_password
 from registry_sql.errors import Conflict, NotFound
 
 Conn = psycopg.Connection[Any]
 
-PW = hash_password("org-tests", salt=b"1111222233334444")
+
+def scrypt_hash(password: str, salt: bytes = b"registry-tests!!") -> str:
+    """A real scrypt hash in the PHC-like form ck_users__hashed_password_is_hash accepts."""
+    digest = hashlib.scrypt(password.encode(), salt=salt, n=2**10, r=8, p=1, dklen=32)
+    salt_b64 = base64.b64encode(salt).decode().rstrip("=")
+    return f"$scrypt$ln=10,r=8,p=1${salt_b64}${base64.b64encode(digest).decode().rstrip('=')}"
+
+
+PW = scrypt_hash("org-tests")
 
 
 def make_user(conn: Conn, username: str) -> UserRow:
@@ -34,8 +43,12 @@ def make_org(conn: Conn, slug: str, *, name: str | None = None) -> OrganizationR
 def test_create_and_get_organization(conn: Conn) -> None:
     admin = make_user(conn, "admin")
     org = core.create_organization(
-        conn, name="Acme Labs", slug="acme-labs", description="Rockets",
-        settings={"theme": "dark", "limits": {"models": 10}}, created_by=admin.id,
+        conn,
+        name="Acme Labs",
+        slug="acme-labs",
+        description="Rockets",
+        settings={"theme": "dark", "limits": {"models": 10}},
+        created_by=admin.id,
     )
     assert isinstance(org, OrganizationRow) and isinstance(org.id, uuid.UUID)
     assert (org.name, org.slug, org.description) == ("Acme Labs", "acme-labs", "Rockets")
@@ -62,16 +75,17 @@ def test_list_organizations_pagination(conn: Conn) -> None:
     )
     assert len(first) == 3 and len(rest) == 2
     assert [o.id for o in first + rest] == expected
-    assert core.list_organizations(
-        conn, limit=3, after_created_at=rest[-1].created_at, after_id=rest[-1].id
-    ) == []
+    assert (
+        core.list_organizations(
+            conn, limit=3, after_created_at=rest[-1].created_at, after_id=rest[-1].id
+        )
+        == []
+    )
 
 
 def test_update_organization(conn: Conn) -> None:
     admin = make_user(conn, "admin")
-    org = core.create_organization(
-        conn, name="Old", slug="old", description="d", settings={"a": 1}
-    )
+    org = core.create_organization(conn, name="Old", slug="old", description="d", settings={"a": 1})
     new = core.update_organization(conn, id=org.id, name="New", updated_by=admin.id)
     assert (new.name, new.slug, new.description, new.settings) == ("New", "old", "d", {"a": 1})
     assert new.updated_by == admin.id and new.updated_at > org.updated_at
@@ -128,8 +142,11 @@ def test_memberships(conn: Conn) -> None:
     assert members[1].username == "alice" and members[1].email == "alice@example.com"
     assert members[1].role is OrgRole.ADMIN and members[1].is_active is True
     page2 = core.list_organization_members(
-        conn, organization_id=org.id, limit=1,
-        after_created_at=members[0].created_at, after_id=members[0].id,
+        conn,
+        organization_id=org.id,
+        limit=1,
+        after_created_at=members[0].created_at,
+        after_id=members[0].id,
     )
     assert [r.user_id for r in page2] == [alice.id]
     viewers = core.list_organization_members(
@@ -153,9 +170,12 @@ def test_memberships(conn: Conn) -> None:
     assert [(o.slug, o.membership_role) for o in orgs] == [("team", OrgRole.OWNER)]
     assert orgs[0].member_since == b.created_at
 
-    assert core.remove_organization_member(
-        conn, organization_id=org.id, user_id=bob.id, deleted_by=admin.id
-    ) == 1
+    assert (
+        core.remove_organization_member(
+            conn, organization_id=org.id, user_id=bob.id, deleted_by=admin.id
+        )
+        == 1
+    )
     assert core.remove_organization_member(conn, organization_id=org.id, user_id=bob.id) == 0
     assert core.is_organization_member(conn, organization_id=org.id, user_id=bob.id) is False
     assert core.list_user_organizations(conn, user_id=bob.id) == []
@@ -169,8 +189,9 @@ def test_memberships(conn: Conn) -> None:
 
     # members whose user is soft-deleted are hidden from the member list and count
     core.soft_delete_user(conn, id=alice.id)
-    assert [r.user_id for r in core.list_organization_members(
-        conn, organization_id=org.id, limit=10)] == [bob.id]
+    assert [
+        r.user_id for r in core.list_organization_members(conn, organization_id=org.id, limit=10)
+    ] == [bob.id]
     assert core.count_organization_members(conn, organization_id=org.id) == 1
 
 
@@ -180,7 +201,9 @@ def test_list_user_organizations_is_ordered_by_name(conn: Conn) -> None:
         org = make_org(conn, slug, name=name)
         core.add_organization_member(conn, organization_id=org.id, user_id=user.id)
     assert [o.name for o in core.list_user_organizations(conn, user_id=user.id)] == [
-        "Alpha", "Mid", "Zeta"
+        "Alpha",
+        "Mid",
+        "Zeta",
     ]
 
 
@@ -235,16 +258,27 @@ def test_purge_organization_cascades(conn: Conn) -> None:
     org = make_org(conn, "doomed")
     core.add_organization_member(conn, organization_id=org.id, user_id=user.id)
     core.grant_role_by_name(
-        conn, user_id=user.id, application=Application.MLOPS, role_name="admin",
+        conn,
+        user_id=user.id,
+        application=Application.MLOPS,
+        role_name="admin",
         organization_id=org.id,
     )
     core.create_api_key(
-        conn, application=Application.MLOPS, name="org key", key_prefix="rsk_orgk",
-        key_hash=hash_secret("org-key"), organization_id=org.id,
+        conn,
+        application=Application.MLOPS,
+        name="org key",
+        key_prefix="rsk_orgk",
+        key_hash=hash_secret("org-key"),
+        organization_id=org.id,
     )
     event = core.create_audit_event(
-        conn, application=Application.CORE, action=core.AuditAction.CREATE,
-        entity_type="organization", entity_id=str(org.id), organization_id=org.id,
+        conn,
+        application=Application.CORE,
+        action=core.AuditAction.CREATE,
+        entity_type="organization",
+        entity_id=str(org.id),
+        organization_id=org.id,
     )
     with transaction(conn):
         conn.execute("DELETE FROM core.organizations WHERE id = %s", (org.id,))

@@ -3,6 +3,8 @@ reference data, grants (global and org-scoped), permission checks."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import uuid
 from typing import Any
 
@@ -11,12 +13,19 @@ import pytest
 
 from registry_sql import core
 from registry_sql.core import Application, OrganizationRow, PermissionRow, RoleRow, UserRow
-from registry_sql.demo import hash_password
 from registry_sql.errors import NotFound
 
 Conn = psycopg.Connection[Any]
 
-PW = hash_password("rbac-tests", salt=b"5555666677778888")
+
+def scrypt_hash(password: str, salt: bytes = b"registry-tests!!") -> str:
+    """A real scrypt hash in the PHC-like form ck_users__hashed_password_is_hash accepts."""
+    digest = hashlib.scrypt(password.encode(), salt=salt, n=2**10, r=8, p=1, dklen=32)
+    salt_b64 = base64.b64encode(salt).decode().rstrip("=")
+    return f"$scrypt$ln=10,r=8,p=1${salt_b64}${base64.b64encode(digest).decode().rstrip('=')}"
+
+
+PW = scrypt_hash("rbac-tests")
 
 
 def make_user(conn: Conn, username: str) -> UserRow:
@@ -36,8 +45,9 @@ def codes(rows: list[PermissionRow]) -> list[str]:
 def test_reference_roles_and_permissions(conn: Conn) -> None:
     roles = core.list_roles(conn, application=Application.MLOPS)
     assert [r.name for r in roles] == ["admin", "data_scientist", "ml_engineer", "viewer"]
-    assert all(isinstance(r, RoleRow) and r.is_system and r.application is Application.MLOPS
-               for r in roles)
+    assert all(
+        isinstance(r, RoleRow) and r.is_system and r.application is Application.MLOPS for r in roles
+    )
     viewer = core.get_role_by_name(conn, application=Application.MLOPS, name="viewer")
     assert core.get_role_by_id(conn, id=viewer.id) == viewer
     with pytest.raises(NotFound):
@@ -49,12 +59,15 @@ def test_reference_roles_and_permissions(conn: Conn) -> None:
     assert len(everything) == 17
     assert codes(everything) == sorted(codes(everything))
     assert codes(core.list_permissions(conn, application=Application.MLOPS)) == [
-        "mlops:deployment:read", "mlops:deployment:write", "mlops:model:read",
+        "mlops:deployment:read",
+        "mlops:deployment:write",
+        "mlops:model:read",
         "mlops:model:write",
     ]
     assert core.list_permissions(conn, application=Application.CORE) == []
     assert codes(core.list_role_permissions(conn, role_id=viewer.id)) == [
-        "mlops:deployment:read", "mlops:model:read"
+        "mlops:deployment:read",
+        "mlops:model:read",
     ]
     admin = core.get_role_by_name(conn, application=Application.CORE, name="platform_admin")
     assert core.list_role_permissions(conn, role_id=admin.id) == []  # implicit: all
@@ -62,8 +75,11 @@ def test_reference_roles_and_permissions(conn: Conn) -> None:
 
 def test_ensure_roles_is_idempotent(conn: Conn) -> None:
     n = core.ensure_roles(
-        conn, application=Application.SPLUNK_TA, names=["auditor", "approver", "helper"],
-        descriptions=["Audits TAs."], is_system=True,
+        conn,
+        application=Application.SPLUNK_TA,
+        names=["auditor", "approver", "helper"],
+        descriptions=["Audits TAs."],
+        is_system=True,
     )
     assert n == 2  # approver exists already
     auditor = core.get_role_by_name(conn, application=Application.SPLUNK_TA, name="auditor")
@@ -72,13 +88,14 @@ def test_ensure_roles_is_idempotent(conn: Conn) -> None:
     assert helper.description is None
     approver = core.get_role_by_name(conn, application=Application.SPLUNK_TA, name="approver")
     assert approver.description == "Approves TA requests."  # left untouched
-    assert core.ensure_roles(
-        conn, application=Application.SPLUNK_TA, names=["auditor", "helper"]
-    ) == 0
+    assert (
+        core.ensure_roles(conn, application=Application.SPLUNK_TA, names=["auditor", "helper"]) == 0
+    )
     assert core.ensure_roles(conn, application=Application.SPLUNK_TA, names=["temp"]) == 1
-    assert core.get_role_by_name(
-        conn, application=Application.SPLUNK_TA, name="temp"
-    ).is_system is False
+    assert (
+        core.get_role_by_name(conn, application=Application.SPLUNK_TA, name="temp").is_system
+        is False
+    )
 
 
 def test_grants_and_permission_checks(conn: Conn) -> None:
@@ -94,12 +111,19 @@ def test_grants_and_permission_checks(conn: Conn) -> None:
     assert g1.id == g2.id and g2.granted_by == boss.id and g1.organization_id is None
     # org-scoped grant by name
     scoped = core.grant_role_by_name(
-        conn, user_id=user.id, application=Application.MLOPS, role_name="ml_engineer",
-        organization_id=org.id, granted_by=boss.id,
+        conn,
+        user_id=user.id,
+        application=Application.MLOPS,
+        role_name="ml_engineer",
+        organization_id=org.id,
+        granted_by=boss.id,
     )
     assert scoped.organization_id == org.id
     again = core.grant_role_by_name(
-        conn, user_id=user.id, application=Application.MLOPS, role_name="ml_engineer",
+        conn,
+        user_id=user.id,
+        application=Application.MLOPS,
+        role_name="ml_engineer",
         organization_id=org.id,
     )
     assert again.id == scoped.id
@@ -129,10 +153,13 @@ def test_grants_and_permission_checks(conn: Conn) -> None:
     assert has("mlops:model:read", other_org.id) is True  # global grants apply everywhere
     assert has("no:such:code") is False
     assert codes(core.list_user_permissions(conn, user_id=user.id)) == [
-        "mlops:deployment:read", "mlops:model:read"
+        "mlops:deployment:read",
+        "mlops:model:read",
     ]
     assert codes(core.list_user_permissions(conn, user_id=user.id, organization_id=org.id)) == [
-        "mlops:deployment:read", "mlops:deployment:write", "mlops:model:read",
+        "mlops:deployment:read",
+        "mlops:deployment:write",
+        "mlops:model:read",
         "mlops:model:write",
     ]
 
@@ -161,8 +188,9 @@ def test_grants_and_permission_checks(conn: Conn) -> None:
     assert core.get_user_with_roles(
         conn, id=user.id, application=Application.MLOPS, organization_id=org.id
     ).roles == ["viewer"]
-    deleted_grant = next(g for g in core.list_user_grants(conn, user_id=user.id)
-                         if g.role_name == "ml_engineer")
+    deleted_grant = next(
+        g for g in core.list_user_grants(conn, user_id=user.id) if g.role_name == "ml_engineer"
+    )
     assert deleted_grant.organization_deleted_at is not None
     core.restore_organization(conn, id=org.id)
 
@@ -172,15 +200,22 @@ def test_grants_and_permission_checks(conn: Conn) -> None:
     members = core.list_role_members(conn, role_id=viewer.id, limit=10)
     assert [m.id for m in members] == [g_other.id, g1.id]
     page2 = core.list_role_members(
-        conn, role_id=viewer.id, limit=1, after_created_at=members[0].created_at,
+        conn,
+        role_id=viewer.id,
+        limit=1,
+        after_created_at=members[0].created_at,
         after_id=members[0].id,
     )
     assert [m.id for m in page2] == [g1.id]
     engineer = core.get_role_by_name(conn, application=Application.MLOPS, name="ml_engineer")
-    assert [m.id for m in core.list_role_members(
-        conn, role_id=engineer.id, organization_id=org.id, limit=10)] == [scoped.id]
-    assert core.list_role_members(
-        conn, role_id=engineer.id, organization_id=other_org.id, limit=10) == []
+    assert [
+        m.id
+        for m in core.list_role_members(conn, role_id=engineer.id, organization_id=org.id, limit=10)
+    ] == [scoped.id]
+    assert (
+        core.list_role_members(conn, role_id=engineer.id, organization_id=other_org.id, limit=10)
+        == []
+    )
     core.soft_delete_user(conn, id=other.id)
     assert [m.id for m in core.list_role_members(conn, role_id=viewer.id, limit=10)] == [g1.id]
 
@@ -189,13 +224,22 @@ def test_grants_and_permission_checks(conn: Conn) -> None:
     assert core.revoke_role(conn, user_id=user.id, role_id=viewer.id) == 1
     assert core.revoke_role(conn, user_id=user.id, role_id=viewer.id) == 0
     assert has("mlops:model:read") is False
-    assert core.revoke_role_by_name(
-        conn, user_id=user.id, application=Application.MLOPS, role_name="ml_engineer"
-    ) == 0  # the grant is org-scoped, not global
-    assert core.revoke_role_by_name(
-        conn, user_id=user.id, application=Application.MLOPS, role_name="ml_engineer",
-        organization_id=org.id,
-    ) == 1
+    assert (
+        core.revoke_role_by_name(
+            conn, user_id=user.id, application=Application.MLOPS, role_name="ml_engineer"
+        )
+        == 0
+    )  # the grant is org-scoped, not global
+    assert (
+        core.revoke_role_by_name(
+            conn,
+            user_id=user.id,
+            application=Application.MLOPS,
+            role_name="ml_engineer",
+            organization_id=org.id,
+        )
+        == 1
+    )
     assert core.list_user_grants(conn, user_id=user.id) == []
     assert core.list_user_permissions(conn, user_id=user.id, organization_id=org.id) == []
 

@@ -4,6 +4,8 @@ in test_core_audit.py.)"""
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,11 +20,18 @@ from registry_sql import core
 from registry_sql.auth import hash_secret
 from registry_sql.core import Application, AuthProvider, OrgRole
 from registry_sql.db import transaction
-from registry_sql.demo import hash_password
 
 Conn = psycopg.Connection[Any]
 
-PW = hash_password("trigger-tests", salt=b"ddddeeeeffff0000")
+
+def scrypt_hash(password: str, salt: bytes = b"registry-tests!!") -> str:
+    """A real scrypt hash in the PHC-like form ck_users__hashed_password_is_hash accepts."""
+    digest = hashlib.scrypt(password.encode(), salt=salt, n=2**10, r=8, p=1, dklen=32)
+    salt_b64 = base64.b64encode(salt).decode().rstrip("=")
+    return f"$scrypt$ln=10,r=8,p=1${salt_b64}${base64.b64encode(digest).decode().rstrip('=')}"
+
+
+PW = scrypt_hash("trigger-tests")
 
 
 @dataclass(frozen=True)
@@ -34,7 +43,9 @@ class Touch:
 
 def _user(conn: Conn) -> uuid.UUID:
     return core.create_user(
-        conn, username=f"u{uuid.uuid4().hex[:8]}", email=f"{uuid.uuid4().hex}@example.com",
+        conn,
+        username=f"u{uuid.uuid4().hex[:8]}",
+        email=f"{uuid.uuid4().hex}@example.com",
         hashed_password=PW,
     ).id
 
@@ -45,7 +56,10 @@ def _org(conn: Conn) -> uuid.UUID:
 
 def _identity(conn: Conn) -> uuid.UUID:
     return core.link_identity(
-        conn, user_id=_user(conn), provider=AuthProvider.OAUTH, issuer="github",
+        conn,
+        user_id=_user(conn),
+        provider=AuthProvider.OAUTH,
+        issuer="github",
         subject=uuid.uuid4().hex,
     ).id
 
@@ -77,7 +91,10 @@ def _update_role(conn: Conn, id: uuid.UUID) -> object:
 
 def _key(conn: Conn) -> uuid.UUID:
     return core.create_api_key(
-        conn, application=Application.CORE, name="k", key_prefix="rsk_trig",
+        conn,
+        application=Application.CORE,
+        name="k",
+        key_prefix="rsk_trig",
         key_hash=hash_secret(uuid.uuid4().hex),
     ).id
 
