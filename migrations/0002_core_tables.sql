@@ -385,9 +385,9 @@ CREATE INDEX ix_auth_tokens__expires_at ON core.auth_tokens (expires_at);
 --   * only live (deleted_at IS NULL), active users have permissions;
 --   * a grant with organization_id NULL applies everywhere; an org-scoped grant
 --     applies only when p_org is that (live) organization;
---   * role core.platform_admin implies every permission, including ones added
---     later (so it needs no role_permissions rows).
--- Unknown codes return false, never an error.
+--   * role core.platform_admin implies every permission in core.permissions,
+--     including ones added later (so it needs no role_permissions rows).
+-- Unknown codes return false (for platform_admin too), never an error.
 -- ---------------------------------------------------------------------------
 CREATE FUNCTION core.user_has_permission(p_user uuid, p_code text, p_org uuid DEFAULT NULL)
     RETURNS boolean
@@ -407,7 +407,8 @@ AS $fn$
                 OR (ur.organization_id = p_org
                     AND EXISTS (SELECT 1 FROM core.organizations o
                                  WHERE o.id = ur.organization_id AND o.deleted_at IS NULL)))
-           AND ((r.application = 'core' AND r.name = 'platform_admin')
+           AND ((r.application = 'core' AND r.name = 'platform_admin'
+                 AND EXISTS (SELECT 1 FROM core.permissions p WHERE p.code = p_code))
                 OR EXISTS (SELECT 1
                              FROM core.role_permissions rp
                              JOIN core.permissions p ON p.id = rp.permission_id
@@ -415,7 +416,7 @@ AS $fn$
     )
 $fn$;
 COMMENT ON FUNCTION core.user_has_permission(uuid, text, uuid) IS
-    'True when a live, active user holds permission p_code through a global grant or a grant scoped to p_org; core.platform_admin holds every permission.';
+    'True when a live, active user holds permission p_code through a global grant or a grant scoped to p_org; core.platform_admin holds every known permission; unknown codes are false.';
 
 -- ---------------------------------------------------------------------------
 -- Privileges. The migrating role owns everything. registry_app gets DML but

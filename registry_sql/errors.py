@@ -228,6 +228,10 @@ CHECK_MESSAGES: dict[str, tuple[str | None, str]] = {
         "code",
         "the first segment of code must be the permission's application",
     ),
+    "ck_partitioned_tables__interval_positive": (
+        "partition_interval",
+        "partition_interval must be a positive interval (e.g. '1 month')",
+    ),
 }
 
 # Suffixes of the <rule> part of ck_<table>__<rule>, and the sentence they imply for the field

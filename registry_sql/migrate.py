@@ -154,18 +154,30 @@ def apply(
     with _backend(url, lock_timeout) as backend, _locked(backend, wait):
         migrations = _migrations()
         pending = backend.to_apply(migrations)
-        for migration in pending:
+        failed = False
+        try:
+            for migration in pending:
+                try:
+                    backend.apply_one(migration)
+                except psycopg.Error as exc:
+                    raise MigrationError(
+                        f"{migration.path}: migration failed and was rolled back: "
+                        f"{_describe_db_error(exc)}"
+                    ) from exc
+                applied.append(migration.id)
+                log.info("applied %s", migration.id)
+        except BaseException:
+            failed = True
+            raise
+        finally:
+            # The checksum hook runs every time, also after a failed run and when nothing was
+            # pending: it records what is applied and has no checksum yet (idempotent, cheap).
             try:
-                backend.apply_one(migration)
-            except psycopg.Error as exc:
-                raise MigrationError(
-                    f"{migration.path}: migration failed and was rolled back: "
-                    f"{_describe_db_error(exc)}"
-                ) from exc
-            applied.append(migration.id)
-            log.info("applied %s", migration.id)
-        if applied:
-            backend.run_post_apply(migrations)
+                backend.run_post_apply(migrations)
+            except psycopg.Error:
+                if not failed:
+                    raise
+                log.exception("recording migration checksums failed after a failed migration")
     return applied
 
 
@@ -273,8 +285,8 @@ def checksum_problems(url: str) -> list[ChecksumProblem]:
                 ChecksumProblem(
                     state.id,
                     state.path,
-                    "applied without a recorded checksum; run `registry-sql migrate` (or `yoyo "
-                    "apply`) once so the post-apply hook records it",
+                    "applied without a recorded checksum; run `registry-sql migrate` once so "
+                    "the post-apply hook records it",
                 )
             )
         elif state.edited_after_apply:

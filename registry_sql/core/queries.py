@@ -1181,8 +1181,8 @@ def create_user(
 ) -> UserRow:
     """Create a user and return its public row (never the hash).
 
-    auth_provider defaults to 'local'; ck_users__local_needs_password (or its
-    equivalent) rejects a local user without a hash. Duplicate username/email
+    auth_provider defaults to 'local'; ck_users__local_requires_password
+    rejects a local user without a hash. Duplicate username/email
     among live users raises a unique violation on uq_users__*_lower.
 
     SQL: ``sql/core/users.sql:21`` (``create_user<!``).

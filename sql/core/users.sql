@@ -21,8 +21,8 @@
 -- name: create_user(username, email, full_name, hashed_password, auth_provider, is_active, created_by)<!
 -- Create a user and return its public row (never the hash).
 -- row: UserRow
--- auth_provider defaults to 'local'; ck_users__local_needs_password (or its
--- equivalent) rejects a local user without a hash. Duplicate username/email
+-- auth_provider defaults to 'local'; ck_users__local_requires_password
+-- rejects a local user without a hash. Duplicate username/email
 -- among live users raises a unique violation on uq_users__*_lower.
 INSERT INTO core.users (
     username, email, full_name, hashed_password, auth_provider, is_active,

@@ -10,6 +10,7 @@ from typing import Any
 
 import psycopg
 import pytest
+from psycopg.types.json import Jsonb
 
 from registry_sql import codegen
 from registry_sql.cli import main as cli_main
@@ -241,7 +242,7 @@ def test_generated_module_runs_against_the_database(
     with conn.cursor() as cur:
         cur.execute(sql_ns["_CREATE_PARENT"], {
             "name": "a%b", "note": None, "tags": ["x"], "kind": "large",
-            "data": psycopg.types.json.Jsonb({"k": 1}), "ip": "10.0.0.1",
+            "data": Jsonb({"k": 1}), "ip": "10.0.0.1",
         })
         row = cur.fetchone()
         cols = [d.name for d in cur.description or []]

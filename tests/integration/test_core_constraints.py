@@ -666,7 +666,7 @@ CASES: list[Case] = [
     Case(
         "ck_partitioned_tables__interval_positive",
         InvalidInput,
-        "interval",
+        "partition_interval",
         _sql(INS_PARTITIONED, ("core.users", "-1 day", 3, None)),
     ),
     Case(

@@ -269,12 +269,6 @@ def test_platform_admin_and_inactive_users(conn: Conn) -> None:
     assert core.user_has_permission(conn, user_id=uuid.uuid4(), code="mlops:model:read") is False
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core.user_has_permission() returns true for ANY code when the user is "
-    "platform_admin, even codes not in core.permissions; documented: 'Unknown codes return "
-    "false', and list_user_permissions claims to list exactly the codes for which it is true",
-)
 def test_platform_admin_unknown_code_is_false(conn: Conn) -> None:
     root = make_user(conn, "root")
     core.grant_role_by_name(

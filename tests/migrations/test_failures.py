@@ -201,3 +201,25 @@ def test_failed_rollback_is_undone_and_named(empty_url: str, migrations_copy: Pa
     assert "SQLSTATE 22012" in str(info.value)
     assert regclass(empty_url, "core.kept") == "core.kept", "the failed rollback was not undone"
     assert applied_ids(empty_url)[-1] == "9999_core_bad_rollback"
+
+
+def test_checksums_are_recorded_even_when_a_later_migration_fails(
+    empty_url: str, migrations_copy: Path
+) -> None:
+    """A failed run still records the checksums of what it applied, and so does an idle run."""
+    broken = migrations_copy / "9999_core_broken.sql"
+    broken.write_text(
+        "-- 9999_core_broken: fails.\nSELECT 1 / 0;\n", encoding="utf-8"
+    )
+    (migrations_copy / "9999_core_broken.rollback.sql").write_text(
+        "-- Rollback of 9999_core_broken.\nSELECT 1;\n", encoding="utf-8"
+    )
+    with pytest.raises(MigrationError, match="9999_core_broken"):
+        migrate.apply(empty_url)
+    assert migrate.checksum_problems(empty_url) == []
+    # The broken migration is dropped instead of fixed: nothing is pending, all is consistent.
+    broken.unlink()
+    (migrations_copy / "9999_core_broken.rollback.sql").unlink()
+    assert migrate.apply(empty_url) == []
+    assert migrate.checksum_problems(empty_url) == []
+    assert applied_ids(empty_url) == MIGRATION_IDS
