@@ -256,8 +256,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="registry-sql",
         description="Schema-first PostgreSQL data layer: migrations, typed queries, checks.",
-        epilog="Without DATABASE_URL, commands use an embedded PostgreSQL 18 kept under "
-        "~/.cache/registry-sql.",
+        epilog="Without DATABASE_URL (or POSTGRES_*), commands use an embedded PostgreSQL 18 "
+        "whose data stays in ~/.cache/registry-sql (/var/cache/registry-sql as root).",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
