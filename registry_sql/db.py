@@ -151,14 +151,30 @@ async def aconnect(url_or_settings: Settings | str | None = None, **kw: Any) -> 
         raise translate_error(e) from e
 
 
+def _reset_session(conn: AnyConnection) -> None:
+    """On return to the pool: undo any session-level ``SET`` (registry-sql only uses ``SET
+    LOCAL``, but application code might not), so a setting such as ``app.org_id`` can never leak
+    to the next user of the connection. Prepared statements are kept (unlike ``DISCARD ALL``)."""
+    conn.execute("RESET ALL")
+    if not conn.autocommit:
+        conn.commit()
+
+
+async def _areset_session(conn: AnyAsyncConnection) -> None:
+    await conn.execute("RESET ALL")
+    if not conn.autocommit:
+        await conn.commit()
+
+
 def create_pool(
     settings: Settings | str | None = None, *, open: bool = True
 ) -> ConnectionPool[AnyConnection]:
     """A :class:`psycopg_pool.ConnectionPool` configured from ``settings`` (default: environment).
 
     Connections are checked with ``ConnectionPool.check_connection`` when handed out (the
-    replacement for SQLAlchemy's ``pool_pre_ping``). With ``open=True`` (default) the pool starts
-    connecting in the background; use it as ``with create_pool() as pool:`` or call
+    replacement for SQLAlchemy's ``pool_pre_ping``) and reset with ``RESET ALL`` when returned
+    (no session setting survives into the next checkout). With ``open=True`` (default) the pool
+    starts connecting in the background; use it as ``with create_pool() as pool:`` or call
     ``pool.close()`` at shutdown. ``pool.wait()`` blocks until ``min_size`` connections are up.
     """
     s = _settings(settings)
@@ -171,6 +187,7 @@ def create_pool(
         max_idle=s.max_idle,
         max_lifetime=s.max_lifetime,
         check=ConnectionPool.check_connection,
+        reset=_reset_session,
         name=POOL_NAME,
         open=open,
     )
@@ -194,6 +211,7 @@ def create_async_pool(
         max_idle=s.max_idle,
         max_lifetime=s.max_lifetime,
         check=AsyncConnectionPool.check_connection,
+        reset=_areset_session,
         name=POOL_NAME,
         open=False,
     )

@@ -50,6 +50,10 @@ __all__ = [
 #: SQLSTATE raised by our own triggers (``core.forbid_modification()``) on append-only tables.
 IMMUTABLE_SQLSTATE = "RS001"
 
+#: SQLSTATE raised by our own triggers for a business rule a CHECK cannot express (e.g.
+#: ``model_registry`` lineage cycles); the server message names the rows and the hint what to do.
+RULE_VIOLATION_SQLSTATE = "RS002"
+
 
 class RegistrySqlError(Exception):
     """Base class of every error registry-sql raises.
@@ -228,6 +232,58 @@ CHECK_MESSAGES: dict[str, tuple[str | None, str]] = {
         "code",
         "the first segment of code must be the permission's application",
     ),
+    # model_registry
+    "ck_packages__sensitive_has_script": (
+        "access_control_script",
+        "a sensitive package needs an access_control_script (the program run before each "
+        "download)",
+    ),
+    "ck_packages__checksum_format": (
+        "checksum_sha256",
+        "checksum_sha256 must be 64 lowercase hex characters (a SHA-256 digest)",
+    ),
+    "ck_packages__file_size_nonneg": ("file_size_bytes", "file_size_bytes must be zero or more"),
+    "ck_packages__name_length": ("name", "name must be 1 to 255 characters long"),
+    "ck_packages__version_length": ("version", "version must be 1 to 64 characters long"),
+    "ck_package_lineage__no_self_edge": (
+        "child_package_id",
+        "a package cannot be its own parent: parent_package_id and child_package_id must differ",
+    ),
+    "ck_system_health_metrics__name_nonempty": ("metric_name", "metric_name must not be empty"),
+    # mlops
+    "ck_alerts__acknowledged_after_triggered": (
+        "acknowledged_at", "acknowledged_at cannot be before triggered_at"),
+    "ck_alerts__resolved_after_triggered": (
+        "resolved_at", "resolved_at cannot be before triggered_at"),
+    "ck_alerts__resolved_has_resolved_at": (
+        "resolved_at", "a resolved alert needs resolved_at (use resolve_alert)"),
+    "ck_data_drift_reports__current_window_ordered": (
+        "current_start", "current_start must not be after current_end"),
+    "ck_data_drift_reports__reference_window_ordered": (
+        "reference_start", "reference_start must not be after reference_end"),
+    "ck_data_drift_reports__target_present": (
+        "deployment_id", "a drift report needs a deployment_id or a model_version_id"),
+    "ck_deployments__replicas_nonnegative": ("replicas", "replicas must be 0 or more"),
+    "ck_experiment_runs__ended_after_started": (
+        "ended_at", "ended_at cannot be before started_at"),
+    "ck_experiment_runs__terminal_has_ended_at": (
+        "ended_at", "a finished, failed or killed run needs ended_at (use finish_run)"),
+    "ck_model_monitoring__latency_nonnegative": (
+        "latency_p50_ms", "latencies (p50/p95/p99) must be 0 or more"),
+    "ck_model_monitoring__throughput_nonnegative": (
+        "throughput_rps", "throughput_rps must be 0 or more"),
+    "ck_model_monitoring__error_count_range": (
+        "error_count", "error_count must be between 0 and request_count"),
+    "ck_model_versions__artifact_size_nonnegative": (
+        "artifact_size_bytes", "artifact_size_bytes must be 0 or more"),
+    "ck_model_versions__checksum_sha256_hex": (
+        "checksum_sha256",
+        "checksum_sha256 must be 64 lowercase hex characters (a SHA-256 digest)",
+    ),
+    "ck_models__framework_lowercase": (
+        "framework", "framework must be lower-case (e.g. 'xgboost')"),
+    "ck_notification_rules__cooldown_seconds_nonnegative": (
+        "cooldown_seconds", "cooldown_seconds must be 0 or more"),
     "ck_partitioned_tables__interval_positive": (
         "partition_interval",
         "partition_interval must be a positive interval (e.g. '1 month')",
@@ -490,12 +546,18 @@ def translate_error(exc: psycopg.Error, *, query: str | None = None) -> Registry
 
     # --- our own trigger ---
     if state == IMMUTABLE_SQLSTATE:
-        return ImmutableRecord(
-            f"{p}{server_msg}; records in {table or 'this table'} are immutable: write a new "
-            "record (e.g. a correcting entry) instead of changing or deleting one",
-            constraint=constraint,
-            **common,
+        # The raising trigger's HINT says what to do for that table; a generic one otherwise.
+        todo = hint or (
+            f"records in {table or 'this table'} are immutable: write a new record (e.g. a "
+            "correcting entry) instead of changing or deleting one"
         )
+        return ImmutableRecord(f"{p}{server_msg}; {todo}", constraint=constraint, **common)
+
+    if state == RULE_VIOLATION_SQLSTATE:
+        message = f"{p}{server_msg} ({constraint})" if constraint else f"{p}{server_msg}"
+        if hint:
+            message += f"; {hint}"
+        return InvalidInput(message, constraint=constraint, **common)
 
     # --- data exceptions (class 22) ---
     if state.startswith("22"):
@@ -505,6 +567,9 @@ def translate_error(exc: psycopg.Error, *, query: str | None = None) -> Registry
         m = _RLS_RE.search(server_msg)
         if m is not None:
             rls_table = table or m["table"]
+            if "." not in rls_table and query and "." in query:
+                # PostgreSQL names the table without its schema here; the query knows it.
+                rls_table = f"{query.split('.', 1)[0]}.{rls_table}"
             common["table"] = rls_table
             return Forbidden(
                 f"{p}row-level security rejected the row for {rls_table}: the row's "

@@ -170,13 +170,12 @@ def _analyse(sql: str) -> _Analysis:
             number = _param_number(args[0]) if args else None
             if number is not None:
                 optional.add(number)
-        func = item.get("FuncCall")
-        if func is not None:
-            fname = [n["String"]["sval"] for n in func.get("funcname", []) if "String" in n]
-            if fname and fname[-1] in ("nullif",) and func.get("args"):
-                number = _param_number(func["args"][0])
-                if number is not None:
-                    optional.add(number)
+        expr = item.get("A_Expr")
+        if expr is not None and expr.get("kind") == "AEXPR_NULLIF":
+            # NULLIF(:p, '') maps a value to NULL: the parameter may be NULL itself.
+            number = _param_number(expr.get("lexpr"))
+            if number is not None:
+                optional.add(number)
         insert = item.get("InsertStmt")
         if insert is not None:
             rel = insert["relation"]

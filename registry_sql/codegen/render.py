@@ -322,14 +322,15 @@ def render_models(
         used_by = ", ".join(f"``{q.split('.', 1)[1]}``" for q in model.queries)
         body.append(f'    """Row returned by {used_by}."""')
         body.append("")
-        body.append("    model_config = ConfigDict(frozen=True)")
+        # protected_namespaces=(): columns such as model_id are fine (older pydantic warned).
+        body.append("    model_config = ConfigDict(frozen=True, protected_namespaces=())")
         body.append("")
         for col in model.columns:
             ann = mapper.annotation(col.type_oid, imports)
             if col.nullable:
                 ann = f"{ann} | None"
             fname = py_name(col.name)
-            if fname in _RESERVED or fname.startswith("model_"):
+            if fname in _RESERVED:
                 imports.add("from pydantic import Field")
                 body.append(f"    {fname}_: {ann} = Field(alias={col.name!r})")
             else:

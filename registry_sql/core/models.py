@@ -112,7 +112,7 @@ register_enum_labels("core.token_type", TokenType)
 class ApiKeyRow(BaseModel):
     """Row returned by ``create_api_key``, ``find_api_key_by_hash``, ``get_api_key_by_id``, ``list_user_api_keys``, ``list_organization_api_keys``, ``update_api_key``."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, protected_namespaces=())
 
     id: UUID
     application: Application
@@ -135,7 +135,7 @@ class ApiKeyRow(BaseModel):
 class CreateAuditEventRow(BaseModel):
     """Row returned by ``create_audit_event``."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, protected_namespaces=())
 
     id: UUID
     occurred_at: datetime
@@ -144,7 +144,7 @@ class CreateAuditEventRow(BaseModel):
 class AuditEventRow(BaseModel):
     """Row returned by ``get_audit_event``, ``list_audit_events_for_entity``, ``list_recent_audit_events``, ``list_audit_events_by_correlation``, ``search_audit_events``."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, protected_namespaces=())
 
     id: UUID
     occurred_at: datetime
@@ -172,7 +172,7 @@ class AuditEventRow(BaseModel):
 class AuthTokenRow(BaseModel):
     """Row returned by ``issue_token``, ``find_active_token_by_jti``, ``find_active_token_by_hash``, ``get_token_by_jti``, ``list_active_user_tokens``."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, protected_namespaces=())
 
     id: UUID
     user_id: UUID
@@ -193,7 +193,7 @@ class AuthTokenRow(BaseModel):
 class UserIdentityRow(BaseModel):
     """Row returned by ``link_identity``, ``find_identity``, ``list_user_identities``."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, protected_namespaces=())
 
     id: UUID
     user_id: UUID
@@ -210,7 +210,7 @@ class UserIdentityRow(BaseModel):
 class UserRow(BaseModel):
     """Row returned by ``find_user_by_identity``, ``create_user``, ``get_user_by_id``, ``get_user_by_username``, ``get_user_by_email``, ``list_users_by_ids``, ``search_users``, ``list_users``, ``update_user``, ``restore_user``."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, protected_namespaces=())
 
     id: UUID
     username: str
@@ -230,7 +230,7 @@ class UserRow(BaseModel):
 class OrganizationRow(BaseModel):
     """Row returned by ``create_organization``, ``get_organization_by_id``, ``get_organization_by_slug``, ``list_organizations``, ``update_organization``, ``restore_organization``."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, protected_namespaces=())
 
     id: UUID
     name: str
@@ -248,7 +248,7 @@ class OrganizationRow(BaseModel):
 class ListUserOrganizationsRow(BaseModel):
     """Row returned by ``list_user_organizations``."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, protected_namespaces=())
 
     id: UUID
     name: str
@@ -264,7 +264,7 @@ class ListUserOrganizationsRow(BaseModel):
 class MembershipRow(BaseModel):
     """Row returned by ``add_organization_member``, ``get_membership``, ``update_membership_role``."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, protected_namespaces=())
 
     id: UUID
     organization_id: UUID
@@ -282,7 +282,7 @@ class MembershipRow(BaseModel):
 class ListOrganizationMembersRow(BaseModel):
     """Row returned by ``list_organization_members``."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, protected_namespaces=())
 
     id: UUID
     organization_id: UUID
@@ -300,7 +300,7 @@ class ListOrganizationMembersRow(BaseModel):
 class RoleRow(BaseModel):
     """Row returned by ``list_roles``, ``get_role_by_name``, ``get_role_by_id``."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, protected_namespaces=())
 
     id: UUID
     application: Application
@@ -314,7 +314,7 @@ class RoleRow(BaseModel):
 class UserRoleRow(BaseModel):
     """Row returned by ``grant_role``, ``grant_role_by_name``, ``list_role_members``."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, protected_namespaces=())
 
     id: UUID
     user_id: UUID
@@ -327,7 +327,7 @@ class UserRoleRow(BaseModel):
 class ListUserGrantsRow(BaseModel):
     """Row returned by ``list_user_grants``."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, protected_namespaces=())
 
     id: UUID
     user_id: UUID
@@ -345,7 +345,7 @@ class ListUserGrantsRow(BaseModel):
 class PermissionRow(BaseModel):
     """Row returned by ``list_permissions``, ``list_role_permissions``, ``list_user_permissions``."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, protected_namespaces=())
 
     id: UUID
     application: Application
@@ -357,7 +357,7 @@ class PermissionRow(BaseModel):
 class UserLoginRow(BaseModel):
     """Row returned by ``find_user_for_login``."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, protected_namespaces=())
 
     id: UUID
     username: str
@@ -370,7 +370,7 @@ class UserLoginRow(BaseModel):
 class SearchUsersBySimilarityRow(BaseModel):
     """Row returned by ``search_users_by_similarity``."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, protected_namespaces=())
 
     id: UUID
     username: str
@@ -384,7 +384,7 @@ class SearchUsersBySimilarityRow(BaseModel):
 class GetUserWithRolesRow(BaseModel):
     """Row returned by ``get_user_with_roles``."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, protected_namespaces=())
 
     id: UUID
     username: str

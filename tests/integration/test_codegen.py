@@ -98,6 +98,10 @@ ORDER BY at DESC, id DESC LIMIT :limit::int;
 -- Array parameter.
 DELETE FROM cg.parent WHERE id = ANY(:ids::uuid[]);
 
+-- name: find_by_note(note)^
+-- NULLIF maps '' to NULL, so the parameter may be NULL.
+SELECT id FROM cg.parent WHERE note IS NOT DISTINCT FROM NULLIF(:note, '');
+
 -- name: copy_parents()!
 -- Bulk ingest through COPY.
 -- row: ParentIn
@@ -150,7 +154,7 @@ def test_types_and_not_null_from_the_catalog(cg_url: str, tmp_path: Path) -> Non
     }
     assert "class Kind(StrEnum):" in files["models.py"]
     assert "API_KEY = 'api_key'" in files["models.py"]
-    assert "model_config = ConfigDict(frozen=True)" in files["models.py"]
+    assert "model_config = ConfigDict(frozen=True, protected_namespaces=())" in files["models.py"]
 
 
 def test_outer_join_sides_become_nullable(cg_url: str, tmp_path: Path) -> None:
@@ -202,6 +206,9 @@ def test_parameters_typed_keyword_only_and_optional_where_null_is_meaningful(
         "(conn: psycopg.Connection[Any], *, ids: Sequence[UUID]) -> int"
     )
     assert _signature(queries, "get_parent").endswith("-> GetParentRow")
+    assert _signature(queries, "find_by_note") == (
+        "(conn: psycopg.Connection[Any], *, note: str | None = None) -> FindByNoteRow | None"
+    )
     assert _signature(queries, "stats").endswith("-> StatsRow | None")
     assert "'data': Jsonb(data)" in queries
     assert "'tags': list(tags)" in queries
@@ -215,7 +222,7 @@ def test_async_twin_mirrors_sync(cg_url: str, tmp_path: Path) -> None:
     streams = [f for f in sync_funcs if f.startswith("stream_")]
     # Many-row queries without a `limit` get a streaming twin; `page` has a limit.
     assert streams == [f"stream_list_{s}" for s in ("left", "right", "full", "inner", "cte_left")]
-    assert len(sync_funcs) == 13 + len(streams)
+    assert len(sync_funcs) == 14 + len(streams)
     assert _signature(files["aio.py"], "stream_list_left") == (
         "(conn: psycopg.AsyncConnection[Any], *, batch_size: int = 1000) "
         "-> AsyncIterator[ListLeftRow]"

@@ -218,6 +218,31 @@ def test_tenant_is_transaction_local_on_a_pooled_connection(url: str) -> None:
             assert current_tenant(c) is None
 
 
+def test_pool_resets_session_settings_on_return(url: str) -> None:
+    """Even a session-level SET made by application code never reaches the next checkout."""
+    with create_pool(Settings(database_url=url, min_size=1, max_size=1)) as pool:
+        with pool.connection() as c:
+            c.execute("SET app.org_id = '00000000-0000-0000-0000-000000000042'")
+            c.execute("SET statement_timeout = '1234ms'")
+            pid = c.info.backend_pid
+        with pool.connection() as c:
+            assert c.info.backend_pid == pid  # the same server session
+            row = c.execute(
+                "SELECT current_setting('app.org_id', true), current_setting('statement_timeout')"
+            ).fetchone()
+            assert row is not None and row[0] in (None, "") and row[1] != "1234ms"
+
+
+async def test_async_pool_resets_session_settings_on_return(url: str) -> None:
+    async with create_async_pool(Settings(database_url=url, min_size=1, max_size=1)) as pool:
+        async with pool.connection() as c:
+            await c.execute("SET app.org_id = '00000000-0000-0000-0000-000000000042'")
+        async with pool.connection() as c:
+            cur = await c.execute("SELECT current_setting('app.org_id', true)")
+            row = await cur.fetchone()
+            assert row is not None and row[0] in (None, "")
+
+
 def test_tenant_rolled_back_with_a_savepoint(db: psycopg.Connection[Any]) -> None:
     with transaction(db):
         tenant(db, ORG)

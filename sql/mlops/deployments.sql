@@ -1,0 +1,202 @@
+/*
+  mlops.deployments and mlops.deployment_history. Run inside
+  `transaction(conn, org_id=...)` (row-level security).
+
+  Every change of a deployment writes its history row in the SAME statement
+  (a data-modifying CTE), so there is never a change without history nor
+  history without a change. deployment_history is append-only: registry_app
+  may only INSERT and SELECT it.
+
+  Active deployments: status deploying, running, updating or degraded.
+*/
+
+-- name: create_deployment(organization_id, project_id, model_version_id, name, description, environment, endpoint_url, replicas, resources, config, traffic_percent, created_by)<!
+-- Create a deployment (status pending) of a model version, with its `create` history row, in one statement.
+-- row: DeploymentRow
+-- ForeignKeyMissing if the project or the model version is not one of the
+-- tenant's. The id is drawn first so the history row can reference it; the
+-- foreign key from the history to the deployment is checked at the end of the
+-- statement, when both rows exist.
+WITH new_deployment AS (
+    SELECT gen_random_uuid() AS id
+),
+history AS (
+    INSERT INTO mlops.deployment_history (
+        organization_id, deployment_id, action, to_model_version_id, new_status,
+        config_snapshot, performed_by
+    )
+    SELECT :organization_id, nd.id, 'create', :model_version_id::uuid, 'pending',
+           COALESCE(:config::jsonb, '{}'::jsonb), :created_by::uuid
+    FROM new_deployment AS nd
+)
+INSERT INTO mlops.deployments (
+    organization_id, id, project_id, model_version_id, name, description, environment,
+    endpoint_url, replicas, resources, config, traffic_percent, created_by, updated_by
+)
+VALUES (
+    :organization_id, (SELECT nd.id FROM new_deployment AS nd), :project_id, :model_version_id,
+    :name, :description, :environment, :endpoint_url,
+    COALESCE(:replicas::int, 1), COALESCE(:resources::jsonb, '{}'::jsonb),
+    COALESCE(:config::jsonb, '{}'::jsonb), COALESCE(:traffic_percent::smallint, 100),
+    :created_by, :created_by
+)
+RETURNING
+    organization_id, id, project_id, model_version_id, name, description, environment, status,
+    endpoint_url, replicas, resources, config, traffic_percent, deployed_at, deployed_by,
+    created_at, updated_at, created_by, updated_by, deleted_at, deleted_by;
+
+-- name: get_deployment_by_id(organization_id, id)^
+-- Get a live deployment by id.
+-- row: DeploymentRow
+SELECT
+    organization_id, id, project_id, model_version_id, name, description, environment, status,
+    endpoint_url, replicas, resources, config, traffic_percent, deployed_at, deployed_by,
+    created_at, updated_at, created_by, updated_by, deleted_at, deleted_by
+FROM mlops.deployments
+WHERE organization_id = :organization_id
+  AND id = :id
+  AND deleted_at IS NULL;
+
+-- name: list_active_deployments(organization_id, project_id, environment)
+-- Live deployments that are serving or about to (deploying, running, updating, degraded), with model name and version.
+SELECT
+    d.organization_id, d.id, d.project_id, d.name, d.environment, d.status, d.endpoint_url,
+    d.replicas, d.traffic_percent, d.deployed_at,
+    d.model_version_id, v.version AS model_version, m.id AS model_id, m.name AS model_name
+FROM mlops.deployments AS d
+JOIN mlops.model_versions AS v
+  ON v.organization_id = d.organization_id AND v.id = d.model_version_id
+JOIN mlops.models AS m
+  ON m.organization_id = v.organization_id AND m.id = v.model_id
+WHERE d.organization_id = :organization_id
+  AND d.deleted_at IS NULL
+  AND d.status IN ('deploying', 'running', 'updating', 'degraded')   /* ix_deployments__status */
+  AND (:project_id::uuid IS NULL OR d.project_id = :project_id)
+  AND (:environment::mlops.deployment_environment IS NULL OR d.environment = :environment)
+ORDER BY d.environment DESC, d.name, d.id;
+
+-- name: update_deployment_status(organization_id, id, status, action, notes, performed_by)<!
+-- Change the status of a live deployment and record the change (action `update` unless given) in its history.
+-- row: DeploymentRow
+-- notes: None and '' both mean none. Moving to `running` stamps deployed_at/deployed_by. The deployment row is
+-- locked (FOR UPDATE) so the history's previous_status is the status this
+-- change replaced, even under concurrent changes.
+WITH prev AS (
+    SELECT organization_id, id, status, model_version_id, config
+    FROM mlops.deployments
+    WHERE organization_id = :organization_id
+      AND id = :id
+      AND deleted_at IS NULL
+    FOR UPDATE
+),
+history AS (
+    INSERT INTO mlops.deployment_history (
+        organization_id, deployment_id, action, from_model_version_id, to_model_version_id,
+        previous_status, new_status, config_snapshot, notes, performed_by
+    )
+    SELECT prev.organization_id, prev.id,
+           COALESCE(:action::mlops.deployment_action, 'update'),
+           prev.model_version_id, prev.model_version_id,
+           prev.status, :status::mlops.deployment_status, prev.config, NULLIF(COALESCE(:notes::text, ''), ''), :performed_by::uuid
+    FROM prev
+)
+UPDATE mlops.deployments AS d
+SET status      = :status::mlops.deployment_status,
+    deployed_at = CASE WHEN :status::mlops.deployment_status = 'running' THEN now() ELSE d.deployed_at END,
+    deployed_by = CASE WHEN :status::mlops.deployment_status = 'running' THEN :performed_by::uuid ELSE d.deployed_by END,
+    updated_by  = :performed_by::uuid
+FROM prev
+WHERE d.organization_id = prev.organization_id
+  AND d.id = prev.id
+RETURNING
+    d.organization_id, d.id, d.project_id, d.model_version_id, d.name, d.description, d.environment, d.status,
+    d.endpoint_url, d.replicas, d.resources, d.config, d.traffic_percent, d.deployed_at, d.deployed_by,
+    d.created_at, d.updated_at, d.created_by, d.updated_by, d.deleted_at, d.deleted_by;
+
+-- name: change_deployment_version(organization_id, id, model_version_id, action, notes, performed_by)<!
+-- Serve another model version (action deploy, promote or rollback; `deploy` unless given) and record it in the history.
+-- row: DeploymentRow
+-- A rollback is this with the previous version (see list_deployment_history's
+-- from_model_version_id). ForeignKeyMissing if the version is not one of the tenant's.
+WITH prev AS (
+    SELECT organization_id, id, status, model_version_id, config
+    FROM mlops.deployments
+    WHERE organization_id = :organization_id
+      AND id = :id
+      AND deleted_at IS NULL
+    FOR UPDATE
+),
+history AS (
+    INSERT INTO mlops.deployment_history (
+        organization_id, deployment_id, action, from_model_version_id, to_model_version_id,
+        previous_status, new_status, config_snapshot, notes, performed_by
+    )
+    SELECT prev.organization_id, prev.id,
+           COALESCE(:action::mlops.deployment_action, 'deploy'),
+           prev.model_version_id, :model_version_id::uuid,
+           prev.status, prev.status, prev.config, NULLIF(COALESCE(:notes::text, ''), ''), :performed_by::uuid
+    FROM prev
+)
+UPDATE mlops.deployments AS d
+SET model_version_id = :model_version_id::uuid,
+    updated_by       = :performed_by::uuid
+FROM prev
+WHERE d.organization_id = prev.organization_id
+  AND d.id = prev.id
+RETURNING
+    d.organization_id, d.id, d.project_id, d.model_version_id, d.name, d.description, d.environment, d.status,
+    d.endpoint_url, d.replicas, d.resources, d.config, d.traffic_percent, d.deployed_at, d.deployed_by,
+    d.created_at, d.updated_at, d.created_by, d.updated_by, d.deleted_at, d.deleted_by;
+
+-- name: list_deployment_history(organization_id, deployment_id, limit)
+-- The history of a deployment, newest first.
+SELECT
+    organization_id, id, deployment_id, action, from_model_version_id, to_model_version_id,
+    previous_status, new_status, config_snapshot, notes, performed_by, created_at
+FROM mlops.deployment_history
+WHERE organization_id = :organization_id
+  AND deployment_id = :deployment_id::uuid   /* ix_deployment_history__deployment_time */
+ORDER BY created_at DESC, id DESC
+LIMIT :limit::int;
+
+-- name: soft_delete_deployment(organization_id, id, deleted_by)!
+-- Soft-delete a live deployment and record a `delete` history row; returns 1, or 0 if no such live deployment.
+WITH prev AS (
+    SELECT organization_id, id, status, model_version_id, config
+    FROM mlops.deployments
+    WHERE organization_id = :organization_id
+      AND id = :id
+      AND deleted_at IS NULL
+    FOR UPDATE
+),
+history AS (
+    INSERT INTO mlops.deployment_history (
+        organization_id, deployment_id, action, from_model_version_id, previous_status,
+        new_status, config_snapshot, performed_by
+    )
+    SELECT prev.organization_id, prev.id, 'delete', prev.model_version_id, prev.status,
+           prev.status, prev.config, :deleted_by::uuid
+    FROM prev
+)
+UPDATE mlops.deployments AS d
+SET deleted_at = now(),
+    deleted_by = :deleted_by::uuid,
+    updated_by = :deleted_by::uuid
+FROM prev
+WHERE d.organization_id = prev.organization_id
+  AND d.id = prev.id;
+
+-- name: restore_deployment(organization_id, id, restored_by)<!
+-- Restore a soft-deleted deployment; raises Conflict if a live deployment took its project/environment/name meanwhile.
+-- row: DeploymentRow
+UPDATE mlops.deployments
+SET deleted_at = NULL,
+    deleted_by = NULL,
+    updated_by = :restored_by
+WHERE organization_id = :organization_id
+  AND id = :id
+  AND deleted_at IS NOT NULL
+RETURNING
+    organization_id, id, project_id, model_version_id, name, description, environment, status,
+    endpoint_url, replicas, resources, config, traffic_percent, deployed_at, deployed_by,
+    created_at, updated_at, created_by, updated_by, deleted_at, deleted_by;
