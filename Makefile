@@ -15,7 +15,7 @@ STAMP  := $(VENV)/.registry-sql-installed
 MIGRATIONS := $(filter-out %.rollback.sql,$(wildcard migrations/*.sql))
 PYTEST_ARGS ?=
 
-.PHONY: help venv install demo test lint typecheck squawk check pytest unit generate clean distclean
+.PHONY: help venv install demo test lint typecheck squawk check pytest unit reliability generate clean distclean
 
 help: ## List the targets (this message)
 	@echo "registry-sql: make <target>"
@@ -59,6 +59,9 @@ pytest: $(STAMP) ## The test suite on PostgreSQL 18 and 15 (PYTEST_ARGS='-k foo'
 
 unit: $(STAMP) ## Unit tests only (no database server)
 	$(BIN)/python -m pytest tests/unit $(PYTEST_ARGS)
+
+reliability: $(STAMP) ## Reliability suite: faults, bad input (50 examples/function), migration safety; prints a summary
+	REGISTRY_SQL_RELIABILITY_PROFILE=reliability $(BIN)/python -m pytest tests/reliability tests/migrations $(PYTEST_ARGS)
 
 generate: $(STAMP) ## Regenerate the typed Python layer from migrations and sql/
 	$(BIN)/registry-sql generate

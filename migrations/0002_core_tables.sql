@@ -317,6 +317,8 @@ CREATE TABLE core.api_keys (
     CONSTRAINT ck_api_keys__key_prefix_length CHECK (length(key_prefix) BETWEEN 4 AND 16),
     CONSTRAINT ck_api_keys__key_hash_sha256_hex CHECK (key_hash ~ '^[0-9a-f]{64}$'),
     CONSTRAINT ck_api_keys__permissions_object CHECK (jsonb_typeof(permissions) = 'object'),
+    -- Arrays never hold NULL elements (the typed layer reads them as list[str]).
+    CONSTRAINT ck_api_keys__scopes_no_nulls CHECK (array_position(scopes, NULL) IS NULL),
     CONSTRAINT ck_api_keys__expires_after_created CHECK (expires_at > created_at),
     CONSTRAINT uq_api_keys__key_hash UNIQUE (key_hash),
     CONSTRAINT fk_api_keys__user_id FOREIGN KEY (user_id)

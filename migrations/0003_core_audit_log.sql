@@ -65,7 +65,9 @@ BEGIN
             CONSTRAINT ck_audit_log__entity_type_not_empty CHECK (length(entity_type) > 0),
             CONSTRAINT ck_audit_log__details_object CHECK (jsonb_typeof(details) = 'object'),
             CONSTRAINT ck_audit_log__old_values_object CHECK (jsonb_typeof(old_values) = 'object'),
-            CONSTRAINT ck_audit_log__new_values_object CHECK (jsonb_typeof(new_values) = 'object')
+            CONSTRAINT ck_audit_log__new_values_object CHECK (jsonb_typeof(new_values) = 'object'),
+            CONSTRAINT ck_audit_log__changed_fields_no_nulls
+                CHECK (array_position(changed_fields, NULL) IS NULL)
         );
 
         -- 7-day chunks (TimescaleDB 2.x by_range API). Default indexes off: the
@@ -113,7 +115,9 @@ BEGIN
             CONSTRAINT ck_audit_log__entity_type_not_empty CHECK (length(entity_type) > 0),
             CONSTRAINT ck_audit_log__details_object CHECK (jsonb_typeof(details) = 'object'),
             CONSTRAINT ck_audit_log__old_values_object CHECK (jsonb_typeof(old_values) = 'object'),
-            CONSTRAINT ck_audit_log__new_values_object CHECK (jsonb_typeof(new_values) = 'object')
+            CONSTRAINT ck_audit_log__new_values_object CHECK (jsonb_typeof(new_values) = 'object'),
+            CONSTRAINT ck_audit_log__changed_fields_no_nulls
+                CHECK (array_position(changed_fields, NULL) IS NULL)
         ) PARTITION BY RANGE (occurred_at);
 
         -- Rows outside every monthly partition (far past, far future) land here

@@ -66,6 +66,7 @@ CREATE TABLE model_registry.packages (
     CONSTRAINT ck_packages__s3_key_nonempty CHECK (length(s3_key) > 0),
     CONSTRAINT ck_packages__s3_bucket_nonempty CHECK (length(s3_bucket) > 0),
     CONSTRAINT ck_packages__file_size_nonneg CHECK (file_size_bytes >= 0),
+    CONSTRAINT ck_packages__tags_no_nulls CHECK (array_position(tags, NULL) IS NULL),
     CONSTRAINT ck_packages__checksum_format CHECK (checksum_sha256 ~ '^[0-9a-f]{64}$'),
     CONSTRAINT ck_packages__sensitive_has_script
         CHECK (NOT is_sensitive OR access_control_script IS NOT NULL),

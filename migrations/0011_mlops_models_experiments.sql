@@ -54,6 +54,7 @@ CREATE TABLE mlops.models (
     CONSTRAINT models_pkey PRIMARY KEY (organization_id, id),
     CONSTRAINT ck_models__name_length CHECK (length(name) BETWEEN 1 AND 200),
     CONSTRAINT ck_models__framework_lowercase CHECK (framework = lower(framework)),
+    CONSTRAINT ck_models__tags_no_nulls CHECK (array_position(tags, NULL) IS NULL),
     CONSTRAINT fk_models__project_id FOREIGN KEY (organization_id, project_id)
         REFERENCES mlops.projects (organization_id, id) ON DELETE CASCADE,
     CONSTRAINT fk_models__created_by FOREIGN KEY (created_by) REFERENCES core.users (id) ON DELETE SET NULL,

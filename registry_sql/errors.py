@@ -304,6 +304,7 @@ _RULE_SUFFIXES: tuple[tuple[str, str], ...] = (
     ("_sha256", "{field} must be 64 lowercase hex characters (a SHA-256 digest)"),
     ("_sha256_hex", "{field} must be 64 lowercase hex characters (a SHA-256 digest)"),
     ("_object", "{field} must be a JSON object"),
+    ("_no_nulls", "{field} must not contain NULL elements"),
     ("_array", "{field} must be a JSON array"),
 )
 
@@ -736,6 +737,16 @@ def _foreign_key(
     )
 
 
+_ECHO_CHARS = 100  # a rejected value is quoted in the message up to this length
+
+
+def _echo(value: str) -> str:
+    """``repr`` of a rejected value, cut when long (a 1 MB value makes no better message)."""
+    if len(value) <= _ECHO_CHARS:
+        return repr(value)
+    return f"{value[:_ECHO_CHARS]!r}... ({len(value)} characters)"
+
+
 def _data_exception(p: str, state: str, server_msg: str, common: _Common) -> InvalidInput:
     enum = _ENUM_RE.match(server_msg)
     if enum is not None:
@@ -751,13 +762,13 @@ def _data_exception(p: str, state: str, server_msg: str, common: _Common) -> Inv
             else f"use one of the labels of {type_name}"
         )
         return InvalidInput(
-            f"{p}{enum['value']!r} is not a valid {type_name} value; {allowed}",
+            f"{p}{_echo(enum['value'])} is not a valid {type_name} value; {allowed}",
             **common,
         )
     syntax = _SYNTAX_RE.match(server_msg)
     if syntax is not None:
         return InvalidInput(
-            f"{p}{syntax['value']!r} is not a valid {syntax['type']}; pass a well-formed "
+            f"{p}{_echo(syntax['value'])} is not a valid {syntax['type']}; pass a well-formed "
             f"{syntax['type']}",
             **common,
         )

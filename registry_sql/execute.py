@@ -8,44 +8,131 @@ place that does it (:func:`registry_sql.errors.translate_error`). Sync and async
 from __future__ import annotations
 
 import itertools
+import json
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator, Mapping, Sequence
 from typing import Any, LiteralString, TypeVar
 
 import psycopg
-from psycopg.rows import class_row
+from psycopg.adapt import PyFormat, Transformer
+from psycopg.pq import Format
+from psycopg.types.json import Json, Jsonb
 from pydantic import BaseModel
 
-from registry_sql.errors import not_found, translate_error
+from registry_sql.errors import InvalidInput, RegistrySqlError, not_found, translate_error
+from registry_sql.rows import model_rows
 
 M = TypeVar("M", bound=BaseModel)
 
 Params = Mapping[str, Any]
 
 
+_SHOWN_CHARS = 100  # longer values are cut in NotFound messages (a 1 MB key is no help)
+
+
+def _shown(value: object) -> object:
+    if isinstance(value, str) and len(value) > _SHOWN_CHARS:
+        return f"{value[:_SHOWN_CHARS]}... ({len(value)} characters)"
+    return value
+
+
 def _missing(query: str, params: Params, keys: tuple[str, ...]) -> Exception:
-    return not_found(query, **{key: params[key] for key in keys})
+    return not_found(query, **{key: _shown(params[key]) for key in keys})
+
+
+def _unsendable(value: object) -> str | None:
+    """Why ``value`` cannot be sent as a parameter (None when it can)."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            return "text cannot contain NUL (0x00) characters; remove them"
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return "text must be valid Unicode (it has a lone surrogate); fix the encoding"
+        return None
+    if isinstance(value, Json | Jsonb):
+        try:
+            json.dumps(value.obj)
+        except (TypeError, ValueError) as exc:
+            return f"the value is not JSON ({exc}); pass dicts, lists, str, int, float, bool, None"
+        return _unsendable(value.obj)
+    if isinstance(value, list | tuple):
+        for item in value:
+            why = _unsendable(item)
+            if why is not None:
+                return why
+    if isinstance(value, dict):
+        for key, item in value.items():
+            why = _unsendable(key) or _unsendable(item)
+            if why is not None:
+                return why
+    return None
+
+
+def _bad_parameter(query: str, params: Params) -> InvalidInput | None:
+    """InvalidInput naming the first parameter that cannot be sent (encoded/serialised)."""
+    for name, value in params.items():
+        why = _unsendable(value)
+        if why is not None:
+            return InvalidInput(f"{query}: parameter {name}: {why}", field=name, query=query)
+    return None
+
+
+def _translate(exc: psycopg.Error, query: str, params: Params) -> RegistrySqlError:
+    """translate_error, naming the parameter when a value could not be sent or stored (NUL
+    characters, lone surrogates, also inside JSON)."""
+    error = translate_error(exc, query=query)
+    if isinstance(error, InvalidInput) and error.field is None and error.constraint is None:
+        bad = _bad_parameter(query, params)
+        if bad is not None:
+            bad.sqlstate = error.sqlstate
+            return bad
+    return error
+
+
+class _Translating:
+    """``with _Translating(query, params):`` turns every driver error into ours, in one place.
+
+    psycopg errors go through :func:`_translate`; a value psycopg could not even encode (a lone
+    surrogate, a non-JSON object) becomes ``InvalidInput`` naming the parameter. A plain class,
+    not ``@contextmanager``: it sits on every call's hot path.
+    """
+
+    __slots__ = ("params", "query")
+
+    def __init__(self, query: str, params: Params) -> None:
+        self.query = query
+        self.params = params
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: Any
+    ) -> None:
+        if exc is None:
+            return
+        if isinstance(exc, psycopg.Error):
+            raise _translate(exc, self.query, self.params) from exc
+        if isinstance(exc, UnicodeEncodeError | TypeError):
+            bad = _bad_parameter(self.query, self.params)
+            if bad is not None:
+                raise bad from exc
 
 
 def fetch_all(
     conn: psycopg.Connection[Any], sql: LiteralString, params: Params, model: type[M], query: str
 ) -> list[M]:
-    try:
-        with conn.cursor(row_factory=class_row(model)) as cur:
-            cur.execute(sql, params)
-            return cur.fetchall()
-    except psycopg.Error as exc:
-        raise translate_error(exc, query=query) from exc
+    with _Translating(query, params), conn.cursor(row_factory=model_rows(model)) as cur:
+        cur.execute(sql, params)
+        return cur.fetchall()
 
 
 def fetch_optional(
     conn: psycopg.Connection[Any], sql: LiteralString, params: Params, model: type[M], query: str
 ) -> M | None:
-    try:
-        with conn.cursor(row_factory=class_row(model)) as cur:
-            cur.execute(sql, params)
-            return cur.fetchone()
-    except psycopg.Error as exc:
-        raise translate_error(exc, query=query) from exc
+    with _Translating(query, params), conn.cursor(row_factory=model_rows(model)) as cur:
+        cur.execute(sql, params)
+        return cur.fetchone()
 
 
 def fetch_one(
@@ -71,24 +158,18 @@ def fetch_value(
     keys: tuple[str, ...] = (),
 ) -> Any:
     """The first column of the one row (a scalar query always returns a row)."""
-    try:
-        with conn.cursor() as cur:
-            cur.execute(sql, params)
-            row = cur.fetchone()
-    except psycopg.Error as exc:
-        raise translate_error(exc, query=query) from exc
+    with _Translating(query, params), conn.cursor() as cur:
+        cur.execute(sql, params)
+        row = cur.fetchone()
     if row is None:
         raise _missing(query, params, keys)
     return row[0]
 
 
 def execute(conn: psycopg.Connection[Any], sql: LiteralString, params: Params, query: str) -> int:
-    try:
-        with conn.cursor() as cur:
-            cur.execute(sql, params)
-            return cur.rowcount
-    except psycopg.Error as exc:
-        raise translate_error(exc, query=query) from exc
+    with _Translating(query, params), conn.cursor() as cur:
+        cur.execute(sql, params)
+        return cur.rowcount
 
 
 async def afetch_all(
@@ -98,12 +179,10 @@ async def afetch_all(
     model: type[M],
     query: str,
 ) -> list[M]:
-    try:
-        async with conn.cursor(row_factory=class_row(model)) as cur:
+    with _Translating(query, params):
+        async with conn.cursor(row_factory=model_rows(model)) as cur:
             await cur.execute(sql, params)
             return await cur.fetchall()
-    except psycopg.Error as exc:
-        raise translate_error(exc, query=query) from exc
 
 
 async def afetch_optional(
@@ -113,12 +192,10 @@ async def afetch_optional(
     model: type[M],
     query: str,
 ) -> M | None:
-    try:
-        async with conn.cursor(row_factory=class_row(model)) as cur:
+    with _Translating(query, params):
+        async with conn.cursor(row_factory=model_rows(model)) as cur:
             await cur.execute(sql, params)
             return await cur.fetchone()
-    except psycopg.Error as exc:
-        raise translate_error(exc, query=query) from exc
 
 
 async def afetch_one(
@@ -142,12 +219,10 @@ async def afetch_value(
     query: str,
     keys: tuple[str, ...] = (),
 ) -> Any:
-    try:
+    with _Translating(query, params):
         async with conn.cursor() as cur:
             await cur.execute(sql, params)
             row = await cur.fetchone()
-    except psycopg.Error as exc:
-        raise translate_error(exc, query=query) from exc
     if row is None:
         raise _missing(query, params, keys)
     return row[0]
@@ -156,15 +231,17 @@ async def afetch_value(
 async def aexecute(
     conn: psycopg.AsyncConnection[Any], sql: LiteralString, params: Params, query: str
 ) -> int:
-    try:
+    with _Translating(query, params):
         async with conn.cursor() as cur:
             await cur.execute(sql, params)
             return cur.rowcount
-    except psycopg.Error as exc:
-        raise translate_error(exc, query=query) from exc
 
 
 _STREAM_IDS = itertools.count(1)
+
+
+def _stream_name() -> str:
+    return f"registry_sql_stream_{next(_STREAM_IDS)}"
 
 
 def stream(
@@ -180,18 +257,14 @@ def stream(
     Runs inside ``conn.transaction()`` (a transaction, or a savepoint in the caller's), which a
     server-side cursor needs; consume the iterator before the connection does anything else.
     """
-    try:
-        with (
-            conn.transaction(),
-            conn.cursor(
-                name=f"registry_sql_stream_{next(_STREAM_IDS)}", row_factory=class_row(model)
-            ) as cur,
-        ):
-            cur.itersize = batch_size
-            cur.execute(sql, params)
-            yield from cur
-    except psycopg.Error as exc:
-        raise translate_error(exc, query=query) from exc
+    with (
+        _Translating(query, params),
+        conn.transaction(),
+        conn.cursor(name=_stream_name(), row_factory=model_rows(model)) as cur,
+    ):
+        cur.itersize = batch_size
+        cur.execute(sql, params)
+        yield from cur
 
 
 async def astream(
@@ -203,19 +276,67 @@ async def astream(
     batch_size: int = 1000,
 ) -> AsyncIterator[M]:
     """The async twin of :func:`stream`."""
-    try:
+    with _Translating(query, params):
         async with (
             conn.transaction(),
-            conn.cursor(
-                name=f"registry_sql_stream_{next(_STREAM_IDS)}", row_factory=class_row(model)
-            ) as cur,
+            conn.cursor(name=_stream_name(), row_factory=model_rows(model)) as cur,
         ):
             cur.itersize = batch_size
             await cur.execute(sql, params)
             async for row in cur:
                 yield row
-    except psycopg.Error as exc:
-        raise translate_error(exc, query=query) from exc
+
+
+def _row_fields(row: Sequence[Any]) -> dict[str, Any]:
+    """The row being written when COPY failed, by field name (a NamedTuple's, else positions)."""
+    names = getattr(row, "_fields", None) or [str(i) for i in range(len(row))]
+    return dict(zip(names, row, strict=False))
+
+
+def _bad_copy_field(
+    conn: psycopg.Connection[Any] | psycopg.AsyncConnection[Any],
+    row: Sequence[Any],
+    types: Sequence[int],
+    query: str,
+) -> InvalidInput | None:
+    """The field of ``row`` that psycopg cannot encode as its column's type, as InvalidInput.
+
+    Dumps each value alone with its column's dumper (no server round trip): the first one that
+    fails is named, e.g. ``file_size_bytes`` given a float NaN, or a jsonb value holding a set.
+    """
+    tx = Transformer(conn)
+    for (name, value), oid in zip(_row_fields(row).items(), types, strict=False):
+        if value is None:
+            continue
+        try:
+            tx.set_dumper_types([oid], Format.TEXT)
+            tx.dump_sequence([value], [PyFormat.TEXT])
+        except (psycopg.Error, UnicodeEncodeError, TypeError, ValueError) as exc:
+            why = _unsendable(value) or f"{exc}"
+            return InvalidInput(
+                f"{query}: parameter {name}: {why}; fix the value and try again",
+                field=name,
+                query=query,
+            )
+    return None
+
+
+def _copy_failed(
+    exc: BaseException,
+    conn: psycopg.Connection[Any] | psycopg.AsyncConnection[Any],
+    row: Sequence[Any],
+    types: Sequence[int],
+    query: str,
+) -> BaseException:
+    """The error to raise for a failed COPY: a value that could not be encoded names its field;
+    a server error (a constraint, a bad label) is translated as usual."""
+    if not (isinstance(exc, psycopg.Error) and exc.sqlstate):
+        bad = _bad_copy_field(conn, row, types, query)
+        if bad is not None:
+            return bad
+    if isinstance(exc, psycopg.Error):
+        return _translate(exc, query, {})
+    return exc
 
 
 def copy_rows(
@@ -231,14 +352,18 @@ def copy_rows(
     is its own transaction. A bad row aborts the whole COPY with a translated error.
     """
     count = 0
+    row: Sequence[Any] = ()
     try:
         with conn.cursor() as cur, cur.copy(sql) as copy:
             copy.set_types(list(types))
             for row in rows:
                 copy.write_row(row)
                 count += 1
-    except psycopg.Error as exc:
-        raise translate_error(exc, query=query) from exc
+    except (psycopg.Error, UnicodeEncodeError, TypeError) as exc:
+        error = _copy_failed(exc, conn, row, types, query)
+        if error is exc:
+            raise
+        raise error from exc
     return count
 
 
@@ -251,6 +376,7 @@ async def acopy_rows(
 ) -> int:
     """The async twin of :func:`copy_rows` (also takes an async iterable)."""
     count = 0
+    row: Sequence[Any] = ()
     try:
         async with conn.cursor() as cur, cur.copy(sql) as copy:
             copy.set_types(list(types))
@@ -262,6 +388,9 @@ async def acopy_rows(
                 for row in rows:
                     await copy.write_row(row)
                     count += 1
-    except psycopg.Error as exc:
-        raise translate_error(exc, query=query) from exc
+    except (psycopg.Error, UnicodeEncodeError, TypeError) as exc:
+        error = _copy_failed(exc, conn, row, types, query)
+        if error is exc:
+            raise
+        raise error from exc
     return count

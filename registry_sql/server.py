@@ -506,6 +506,32 @@ class LocalServer:
         if remove:
             self._remove_root()
 
+    def restart(self, *, mode: str = "fast", pause: float = 0.0) -> Self:
+        """Stop the running server and start it again on the same data directory and socket.
+
+        ``mode`` is pg_ctl's shutdown mode: ``fast`` (sessions are terminated, a shutdown
+        checkpoint is written) or ``immediate`` (a crash: the server recovers from WAL when it
+        starts). ``pause`` seconds pass in between, while clients find it down. For fault
+        tests: what a pool sees when the database restarts under it.
+        """
+        if not self._started:
+            raise ServerError("the server is not running; call start() first")
+        if mode not in ("fast", "immediate"):
+            raise ServerError(f"restart mode must be 'fast' or 'immediate', not {mode!r}")
+        _run(
+            [str(self.bindir / "pg_ctl"), "stop", "-w", "-t", "60", "-m", mode,
+             "-D", str(self.data_dir)],
+            user=self.user,
+            cwd=self._root(),
+            timeout=90,
+        )
+        self._started = False
+        if pause > 0:
+            time.sleep(pause)
+        self._pg_ctl_start()
+        self._started = True
+        return self
+
     def _remove_root(self) -> None:
         if self.root_dir is not None:
             shutil.rmtree(self.root_dir, ignore_errors=True)

@@ -597,6 +597,7 @@ CASES: list[Case] = [
     Case(
         "ck_api_keys__permissions_object", InvalidInput, "permissions", _key(permissions=["read"])
     ),
+    Case("ck_api_keys__scopes_no_nulls", InvalidInput, "scopes", _key(scopes=["a:b:c", None])),
     Case(
         "ck_api_keys__expires_after_created",
         InvalidInput,
@@ -655,6 +656,12 @@ CASES: list[Case] = [
         "ck_audit_log__entity_type_not_empty", InvalidInput, "entity_type", _audit(entity_type="")
     ),
     Case("ck_audit_log__details_object", InvalidInput, "details", _audit(details=[1])),
+    Case(
+        "ck_audit_log__changed_fields_no_nulls",
+        InvalidInput,
+        "changed_fields",
+        _audit(changed_fields=["email", None]),
+    ),
     Case(
         "ck_audit_log__old_values_object", InvalidInput, "old_values", _audit(old_values="a string")
     ),

@@ -84,6 +84,7 @@ CHECKS: dict[str, tuple[str, str]] = {
     "ck_model_versions__signature_object": ("model_versions", "signature = '[]'"),
     "ck_model_versions__version_positive": ("model_versions", "version = 0"),
     "ck_models__framework_lowercase": ("models", "framework = 'XGBoost'"),
+    "ck_models__tags_no_nulls": ("models", "tags = ARRAY['a', NULL]"),
     "ck_models__name_length": ("models", "name = ''"),
     "ck_notification_channels__config_object": ("notification_channels", "config = '[]'"),
     "ck_notification_channels__name_length": ("notification_channels", "name = repeat('x', 201)"),

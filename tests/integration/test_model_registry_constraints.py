@@ -148,6 +148,7 @@ CASES: list[Case] = [
     Case("ck_packages__s3_key_nonempty", InvalidInput, "s3_key", _pkg(s3_key="")),
     Case("ck_packages__s3_bucket_nonempty", InvalidInput, "s3_bucket", _pkg(s3_bucket="")),
     Case("ck_packages__file_size_nonneg", InvalidInput, "file_size", _pkg(file_size_bytes=-1)),
+    Case("ck_packages__tags_no_nulls", InvalidInput, "tags", _pkg(tags=["nlp", None])),
     Case("ck_packages__checksum_format", InvalidInput, "checksum",
          _pkg(checksum_sha256="ABC")),
     Case("ck_packages__sensitive_has_script", InvalidInput, "access_control_script",
