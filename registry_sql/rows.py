@@ -6,7 +6,7 @@ very PostgreSQL types psycopg loads (``uuid`` → ``UUID``, ``timestamptz`` → 
 cost 5–10 µs per row for nothing, so :func:`model_rows` builds instances directly, the way
 ``BaseModel.model_construct`` does but with the per-model work done once: only the columns whose
 Python type psycopg cannot produce by itself are converted (enum labels → the generated
-``StrEnum``). The result is an ordinary, frozen, hashable model instance.
+``StrEnum``). The result is an ordinary frozen model instance, equal to the validated one.
 
 Set ``REGISTRY_SQL_VALIDATE_ROWS=1`` to validate every row with Pydantic instead (``class_row``):
 slower, and a way to prove the fast path returns the same thing (the tests do).
