@@ -24,6 +24,7 @@ from typing import Any
 
 import psycopg
 import pytest
+from catalog_support import named_constraints, required_columns
 from pytest_postgresql.janitor import DatabaseJanitor
 
 from registry_sql import core
@@ -747,46 +748,8 @@ def test_duplicate_username_leaves_no_second_row(sconn: Conn, base: Base) -> Non
 
 # --------------------------------------------------------------------------- meta-tests
 
-CATALOG_CONSTRAINTS = """
-SELECT con.conname
-  FROM pg_constraint con
-  JOIN pg_class rel ON rel.oid = con.conrelid
-  JOIN pg_namespace n ON n.oid = rel.relnamespace
- WHERE n.nspname = 'core'
-   AND con.contype IN ('c', 'u', 'f', 'x')
-   AND NOT rel.relispartition
-UNION
-SELECT i.indexname
-  FROM pg_indexes i
-  JOIN pg_namespace n ON n.nspname = i.schemaname
-  JOIN pg_class rel ON rel.relname = i.tablename AND rel.relnamespace = n.oid
-  JOIN pg_class idx ON idx.relname = i.indexname AND idx.relnamespace = n.oid
-  JOIN pg_index x ON x.indexrelid = idx.oid
- WHERE i.schemaname = 'core'
-   AND x.indisunique
-   AND NOT x.indisprimary
-   AND NOT rel.relispartition
-ORDER BY 1
-"""
-
-CATALOG_NOT_NULL = """
-SELECT rel.relname || '.' || a.attname
-  FROM pg_attribute a
-  JOIN pg_class rel ON rel.oid = a.attrelid
-  JOIN pg_namespace n ON n.oid = rel.relnamespace
- WHERE n.nspname = 'core'
-   AND rel.relkind IN ('r', 'p')
-   AND NOT rel.relispartition
-   AND a.attnum > 0
-   AND NOT a.attisdropped
-   AND a.attnotnull
-   AND NOT a.atthasdef
-ORDER BY 1
-"""
-
-
 def test_every_constraint_has_a_case(conn: Conn) -> None:
-    names = {r[0] for r in conn.execute(CATALOG_CONSTRAINTS)}
+    names = named_constraints(conn, "core")
     assert len(names) > 50  # sanity: the query sees the schema
     covered = {c.id for c in CASES}
     missing = sorted(names - covered)
@@ -796,7 +759,7 @@ def test_every_constraint_has_a_case(conn: Conn) -> None:
 
 
 def test_every_not_null_column_without_default_has_a_case(conn: Conn) -> None:
-    columns = {r[0] for r in conn.execute(CATALOG_NOT_NULL)}
+    columns = required_columns(conn, "core")
     assert "users.username" in columns
     covered = {c.id[3:] for c in CASES if c.id.startswith("nn:")}
     missing = sorted(columns - covered)

@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Callable
 
 import pytest
+from catalog_support import named_constraints
 from mlops_support import Conn, Tenant, make_tenant
 from psycopg import sql
 
@@ -197,17 +198,7 @@ def _fks(conn: Conn) -> list[tuple[str, str, str]]:
 
 
 def _catalog_names(conn: Conn) -> set[str]:
-    cons = conn.execute(
-        "SELECT c.conname FROM pg_constraint c JOIN pg_class r ON r.oid = c.conrelid"
-        " JOIN pg_namespace n ON n.oid = r.relnamespace WHERE n.nspname = 'mlops'"
-        " AND c.contype IN ('c', 'f', 'u') AND NOT r.relispartition"
-    ).fetchall()
-    idx = conn.execute(
-        "SELECT i.indexname FROM pg_indexes i JOIN pg_class r ON r.relname = i.tablename"
-        " AND r.relnamespace = 'mlops'::regnamespace"
-        " WHERE i.schemaname = 'mlops' AND i.indexname LIKE 'uq\\_%' AND NOT r.relispartition"
-    ).fetchall()
-    return {r[0] for r in cons} | {r[0] for r in idx}
+    return named_constraints(conn, "mlops")
 
 
 @pytest.fixture

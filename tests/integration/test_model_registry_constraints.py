@@ -16,6 +16,7 @@ from typing import Any
 
 import psycopg
 import pytest
+from catalog_support import named_constraints, required_columns
 from psycopg import sql
 from pytest_postgresql.janitor import DatabaseJanitor
 
@@ -352,36 +353,6 @@ def test_app_role_can_run_the_registry_but_not_rewrite_history(
 
 # --------------------------------------------------------------------------- meta-tests
 
-CATALOG_CONSTRAINTS = """
-SELECT con.conname
-  FROM pg_constraint con
-  JOIN pg_class rel ON rel.oid = con.conrelid
-  JOIN pg_namespace n ON n.oid = rel.relnamespace
- WHERE n.nspname = 'model_registry'
-   AND con.contype IN ('c', 'u', 'f', 'x')
-   AND NOT rel.relispartition
-UNION
-SELECT idx.relname
-  FROM pg_index x
-  JOIN pg_class idx ON idx.oid = x.indexrelid
-  JOIN pg_class rel ON rel.oid = x.indrelid
-  JOIN pg_namespace n ON n.oid = rel.relnamespace
- WHERE n.nspname = 'model_registry'
-   AND x.indisunique AND NOT x.indisprimary AND NOT rel.relispartition
-ORDER BY 1
-"""
-
-CATALOG_NOT_NULL = """
-SELECT rel.relname || '.' || a.attname
-  FROM pg_attribute a
-  JOIN pg_class rel ON rel.oid = a.attrelid
-  JOIN pg_namespace n ON n.oid = rel.relnamespace
- WHERE n.nspname = 'model_registry'
-   AND rel.relkind IN ('r', 'p') AND NOT rel.relispartition
-   AND a.attnum > 0 AND NOT a.attisdropped AND a.attnotnull AND NOT a.atthasdef
-ORDER BY 1
-"""
-
 CATALOG_INDEXES = """
 SELECT idx.relname
   FROM pg_index x
@@ -394,7 +365,7 @@ ORDER BY 1
 
 
 def test_every_constraint_has_a_case(conn: Conn) -> None:
-    names = {r[0] for r in conn.execute(CATALOG_CONSTRAINTS)}
+    names = named_constraints(conn, "model_registry")
     assert len(names) > 25
     covered = {c.id for c in CASES}
     missing = sorted(names - covered)
@@ -404,7 +375,7 @@ def test_every_constraint_has_a_case(conn: Conn) -> None:
 
 
 def test_every_not_null_column_without_default_has_a_case(conn: Conn) -> None:
-    columns = {r[0] for r in conn.execute(CATALOG_NOT_NULL)}
+    columns = required_columns(conn, "model_registry")
     covered = {c.id[3:] for c in CASES if c.id.startswith("nn:")}
     assert sorted(columns - covered) == []
     assert sorted(covered - columns) == []
