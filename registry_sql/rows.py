@@ -89,8 +89,11 @@ def model_rows(model: type[M]) -> BaseRowFactory[M]:
     validating = class_row(model)
 
     def factory(cursor: Any) -> Callable[[Sequence[Any]], M]:
-        description = cursor.description
-        names = tuple(column.name for column in description) if description else ()
+        # Column names straight from the result (cursor.description would build a Column
+        # object per column on every execute: a measurable cost on single-row lookups).
+        result = cursor.pgresult
+        nfields = result.nfields if result is not None else 0
+        names = tuple(result.fname(i).decode() for i in range(nfields)) if nfields else ()
         if names != plan.columns:
             # Not the shape the model was generated for: let Pydantic check every value.
             return validating(cursor)
