@@ -14,8 +14,10 @@ STAMP  := $(VENV)/.registry-sql-installed
 # Migrations squawk lints: the forward files (rollbacks drop things on purpose).
 MIGRATIONS := $(filter-out %.rollback.sql,$(wildcard migrations/*.sql))
 PYTEST_ARGS ?=
+BENCH_SIZE ?= 100000
+BENCH_REPS ?= 5
 
-.PHONY: help venv install demo test lint typecheck squawk check pytest unit reliability generate clean distclean
+.PHONY: help venv install demo test lint typecheck squawk check pytest unit reliability bench generate clean distclean
 
 help: ## List the targets (this message)
 	@echo "registry-sql: make <target>"
@@ -62,6 +64,9 @@ unit: $(STAMP) ## Unit tests only (no database server)
 
 reliability: $(STAMP) ## Reliability suite: faults, bad input (50 examples/function), migration safety; prints a summary
 	REGISTRY_SQL_RELIABILITY_PROFILE=reliability $(BIN)/python -m pytest tests/reliability tests/migrations $(PYTEST_ARGS)
+
+bench: $(STAMP) ## Benchmarks vs peers -> benchmarks/RESULTS.md (embedded PG unless DATABASE_URL; BENCH_SIZE=100000)
+	$(BIN)/python -m benchmarks.run --size $(BENCH_SIZE) --reps $(BENCH_REPS) --out benchmarks/RESULTS.md
 
 generate: $(STAMP) ## Regenerate the typed Python layer from migrations and sql/
 	$(BIN)/registry-sql generate

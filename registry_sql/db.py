@@ -154,16 +154,23 @@ async def aconnect(url_or_settings: Settings | str | None = None, **kw: Any) -> 
 def _reset_session(conn: AnyConnection) -> None:
     """On return to the pool: undo any session-level ``SET`` (registry-sql only uses ``SET
     LOCAL``, but application code might not), so a setting such as ``app.org_id`` can never leak
-    to the next user of the connection. Prepared statements are kept (unlike ``DISCARD ALL``)."""
-    conn.execute("RESET ALL")
-    if not conn.autocommit:
-        conn.commit()
+    to the next user of the connection. Prepared statements are kept (unlike ``DISCARD ALL``).
+    One round trip: run outside a transaction, not in one that then needs a COMMIT."""
+    autocommit = conn.autocommit
+    conn.autocommit = True
+    try:
+        conn.execute("RESET ALL")
+    finally:
+        conn.autocommit = autocommit
 
 
 async def _areset_session(conn: AnyAsyncConnection) -> None:
-    await conn.execute("RESET ALL")
-    if not conn.autocommit:
-        await conn.commit()
+    autocommit = conn.autocommit
+    await conn.set_autocommit(True)
+    try:
+        await conn.execute("RESET ALL")
+    finally:
+        await conn.set_autocommit(autocommit)
 
 
 def create_pool(
@@ -172,8 +179,9 @@ def create_pool(
     """A :class:`psycopg_pool.ConnectionPool` configured from ``settings`` (default: environment).
 
     Connections are checked with ``ConnectionPool.check_connection`` when handed out (the
-    replacement for SQLAlchemy's ``pool_pre_ping``) and reset with ``RESET ALL`` when returned
-    (no session setting survives into the next checkout). With ``open=True`` (default) the pool
+    replacement for SQLAlchemy's ``pool_pre_ping``: a connection the server dropped while it sat
+    in the pool is replaced instead of failing the next call) and reset with ``RESET ALL`` when
+    returned (no session setting survives into the next checkout). With ``open=True`` (default) the pool
     starts connecting in the background; use it as ``with create_pool() as pool:`` or call
     ``pool.close()`` at shutdown. ``pool.wait()`` blocks until ``min_size`` connections are up.
     """

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import itertools
 import json
+import weakref
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator, Mapping, Sequence
 from typing import Any, LiteralString, TypeVar
 
 import psycopg
 from psycopg.adapt import PyFormat, Transformer
 from psycopg.pq import Format
+from psycopg.rows import tuple_row
 from psycopg.types.json import Json, Jsonb
 from pydantic import BaseModel
 
@@ -127,12 +129,48 @@ def fetch_all(
         return cur.fetchall()
 
 
+# Idle cursors per connection, reused by the single-row paths. A new cursor per call costs more
+# than the rest of a primary-key lookup's Python work (measured in benchmarks/: 126 µs per lookup
+# with a fresh cursor against 86 µs with a reused one, raw psycopg 91 µs): a fresh cursor sets up
+# its column loaders again. Each call takes its own cursor off the list (list.pop is atomic), so
+# threads or tasks sharing a connection never share a cursor; a cursor that saw an error is
+# closed, not returned. Many-row paths keep a cursor per call, so no large result stays alive.
+_IDLE: weakref.WeakKeyDictionary[Any, list[Any]] = weakref.WeakKeyDictionary()
+_MAX_IDLE = 4
+
+
+def _take(conn: psycopg.Connection[Any] | psycopg.AsyncConnection[Any]) -> Any:
+    idle = _IDLE.get(conn)
+    if idle:
+        try:
+            return idle.pop()
+        except IndexError:  # another thread took the last one meanwhile
+            pass
+    return conn.cursor()
+
+
+def _give(conn: psycopg.Connection[Any] | psycopg.AsyncConnection[Any], cur: Any) -> None:
+    idle = _IDLE.get(conn)
+    if idle is None:
+        idle = _IDLE.setdefault(conn, [])
+    if len(idle) < _MAX_IDLE:
+        idle.append(cur)
+
+
 def fetch_optional(
     conn: psycopg.Connection[Any], sql: LiteralString, params: Params, model: type[M], query: str
 ) -> M | None:
-    with _Translating(query, params), conn.cursor(row_factory=model_rows(model)) as cur:
-        cur.execute(sql, params)
-        return cur.fetchone()
+    cur: psycopg.Cursor[Any] = _take(conn)
+    with _Translating(query, params):
+        try:
+            cur.row_factory = model_rows(model)
+            cur.execute(sql, params)
+            row: M | None = cur.fetchone()
+        except BaseException:
+            cur.close()
+            raise
+    _give(conn, cur)
+    return row
 
 
 def fetch_one(
@@ -158,9 +196,16 @@ def fetch_value(
     keys: tuple[str, ...] = (),
 ) -> Any:
     """The first column of the one row (a scalar query always returns a row)."""
-    with _Translating(query, params), conn.cursor() as cur:
-        cur.execute(sql, params)
-        row = cur.fetchone()
+    cur: psycopg.Cursor[Any] = _take(conn)
+    with _Translating(query, params):
+        try:
+            cur.row_factory = tuple_row
+            cur.execute(sql, params)
+            row = cur.fetchone()
+        except BaseException:
+            cur.close()
+            raise
+    _give(conn, cur)
     if row is None:
         raise _missing(query, params, keys)
     return row[0]
@@ -192,10 +237,17 @@ async def afetch_optional(
     model: type[M],
     query: str,
 ) -> M | None:
+    cur: psycopg.AsyncCursor[Any] = _take(conn)
     with _Translating(query, params):
-        async with conn.cursor(row_factory=model_rows(model)) as cur:
+        try:
+            cur.row_factory = model_rows(model)
             await cur.execute(sql, params)
-            return await cur.fetchone()
+            row: M | None = await cur.fetchone()
+        except BaseException:
+            await cur.close()
+            raise
+    _give(conn, cur)
+    return row
 
 
 async def afetch_one(
@@ -219,10 +271,16 @@ async def afetch_value(
     query: str,
     keys: tuple[str, ...] = (),
 ) -> Any:
+    cur: psycopg.AsyncCursor[Any] = _take(conn)
     with _Translating(query, params):
-        async with conn.cursor() as cur:
+        try:
+            cur.row_factory = tuple_row
             await cur.execute(sql, params)
             row = await cur.fetchone()
+        except BaseException:
+            await cur.close()
+            raise
+    _give(conn, cur)
     if row is None:
         raise _missing(query, params, keys)
     return row[0]

@@ -1,0 +1,1 @@
+"""The peers registry-sql is measured against: raw psycopg, aiosql, SQLAlchemy, asyncpg."""
