@@ -181,8 +181,8 @@ def create_pool(
     Connections are checked with ``ConnectionPool.check_connection`` when handed out (the
     replacement for SQLAlchemy's ``pool_pre_ping``: a connection the server dropped while it sat
     in the pool is replaced instead of failing the next call) and reset with ``RESET ALL`` when
-    returned (no session setting survives into the next checkout). With ``open=True`` (default) the pool
-    starts connecting in the background; use it as ``with create_pool() as pool:`` or call
+    returned (no session setting survives into the next checkout). With ``open=True`` (default)
+    the pool starts connecting in the background; use it as ``with create_pool() as pool:`` or call
     ``pool.close()`` at shutdown. ``pool.wait()`` blocks until ``min_size`` connections are up.
     """
     s = _settings(settings)
