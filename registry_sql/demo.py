@@ -43,14 +43,26 @@ def run_demo(url: str, *, reset: bool = False, own_database: bool = False) -> in
     print(f"{BOLD}registry-sql demo{RESET} on {redact_url(url)}")
 
     section("Migrations (yoyo, locked, checksummed)")
+    if not reset and own_database and migrate.checksum_problems(url):
+        # The demo's own database was migrated by other versions of these files (an older
+        # checkout): start it over rather than tour a schema that no longer matches the code.
+        print("the demo database was migrated by other versions of the migration files: "
+              "starting it over")
+        reset = True
     if reset:
         dropped = migrate.wipe(url)
-        print(f"--reset: dropped {', '.join(dropped) or 'nothing'}")
+        print(f"reset: dropped {', '.join(dropped) or 'nothing'}")
     applied = migrate.apply(url)
     print(f"applied {len(applied)} migration(s)"
           + (f": {', '.join(applied)}" if applied else " (already up to date)"))
     problems = migrate.checksum_problems(url)
-    print(f"applied-migration checksums: {'OK' if not problems else problems}")
+    if problems:
+        print(f"applied-migration checksums: {len(problems)} problem(s)")
+        for problem in problems:
+            print(f"  {problem}")
+        print("  (`registry-sql demo --reset` starts the demo data over)")
+    else:
+        print("applied-migration checksums: OK")
 
     with psycopg.connect(url, autocommit=True) as conn:
         section("Sample data, loaded through the typed functions")
