@@ -37,13 +37,18 @@ def migration_checksum(migration_id: str, directory: Path = MIGRATIONS_DIR) -> s
 
 def record_checksums(conn: Any) -> None:
     cur = conn.cursor()
-    cur.execute(
-        "CREATE TABLE IF NOT EXISTS public._registry_sql_migration_checksums ("
-        " migration_id text PRIMARY KEY,"
-        " sha256 text NOT NULL CHECK (sha256 ~ '^[0-9a-f]{64}$'),"
-        " applied_at_utc timestamp NOT NULL,"
-        " recorded_at timestamptz NOT NULL DEFAULT now())"
-    )
+    # CREATE TABLE IF NOT EXISTS needs CREATE on public even when the table exists (PostgreSQL
+    # checks the privilege first); after a restore into a database made by plain `createdb`,
+    # the migrating role owns the table but may not create in public: look before creating.
+    cur.execute("SELECT to_regclass('public._registry_sql_migration_checksums')")
+    if cur.fetchone()[0] is None:
+        cur.execute(
+            "CREATE TABLE IF NOT EXISTS public._registry_sql_migration_checksums ("
+            " migration_id text PRIMARY KEY,"
+            " sha256 text NOT NULL CHECK (sha256 ~ '^[0-9a-f]{64}$'),"
+            " applied_at_utc timestamp NOT NULL,"
+            " recorded_at timestamptz NOT NULL DEFAULT now())"
+        )
     cur.execute("SELECT migration_id, applied_at_utc FROM public._yoyo_migration")
     for migration_id, applied_at in cur.fetchall():
         checksum = migration_checksum(migration_id)

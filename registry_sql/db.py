@@ -138,7 +138,7 @@ def connect(url_or_settings: Settings | str | None = None, **kw: Any) -> AnyConn
     try:
         return psycopg.Connection.connect(settings.conninfo, **kwargs)
     except psycopg.Error as e:
-        raise translate_error(e) from e
+        raise translate_error(e, query=_connecting(settings)) from e
 
 
 async def aconnect(url_or_settings: Settings | str | None = None, **kw: Any) -> AnyAsyncConnection:
@@ -148,7 +148,12 @@ async def aconnect(url_or_settings: Settings | str | None = None, **kw: Any) -> 
     try:
         return await psycopg.AsyncConnection.connect(settings.conninfo, **kwargs)
     except psycopg.Error as e:
-        raise translate_error(e) from e
+        raise translate_error(e, query=_connecting(settings)) from e
+
+
+def _connecting(settings: Settings) -> str:
+    """How a connection failure names its target (the password masked)."""
+    return f"connecting to {settings.redacted_url}"
 
 
 def _reset_session(conn: AnyConnection) -> None:
@@ -173,6 +178,31 @@ async def _areset_session(conn: AnyAsyncConnection) -> None:
         await conn.set_autocommit(autocommit)
 
 
+class _FailFastPool(ConnectionPool[AnyConnection]):
+    """A pool whose ``open()`` first opens one connection itself: a pool that cannot connect at
+    all (authentication, unknown database, refused, DNS) raises the translated
+    :class:`~registry_sql.errors.ConfigError` / :class:`~registry_sql.errors.Unavailable`
+    at once, instead of a :class:`PoolTimeout` at the first checkout after ``timeout`` seconds."""
+
+    _settings: Settings
+
+    def open(self, wait: bool = False, timeout: float = 30.0) -> None:
+        if self.closed:
+            connect(self._settings).close()
+        super().open(wait=wait, timeout=timeout)
+
+
+class _AsyncFailFastPool(AsyncConnectionPool[AnyAsyncConnection]):
+    """The async twin of :class:`_FailFastPool`."""
+
+    _settings: Settings
+
+    async def open(self, wait: bool = False, timeout: float = 30.0) -> None:
+        if self.closed:
+            await (await aconnect(self._settings)).close()
+        await super().open(wait=wait, timeout=timeout)
+
+
 def create_pool(
     settings: Settings | str | None = None, *, open: bool = True
 ) -> ConnectionPool[AnyConnection]:
@@ -182,11 +212,14 @@ def create_pool(
     replacement for SQLAlchemy's ``pool_pre_ping``: a connection the server dropped while it sat
     in the pool is replaced instead of failing the next call) and reset with ``RESET ALL`` when
     returned (no session setting survives into the next checkout). With ``open=True`` (default)
-    the pool starts connecting in the background; use it as ``with create_pool() as pool:`` or call
-    ``pool.close()`` at shutdown. ``pool.wait()`` blocks until ``min_size`` connections are up.
+    the pool first opens one connection itself, so a pool that cannot connect at all raises the
+    translated :class:`~registry_sql.errors.ConfigError` / ``Unavailable`` here (within the
+    connect timeout), then it fills in the background; use it as ``with create_pool() as pool:``
+    or call ``pool.close()`` at shutdown. ``pool.wait()`` blocks until ``min_size`` connections
+    are up.
     """
     s = _settings(settings)
-    return ConnectionPool(
+    pool = _FailFastPool(
         s.conninfo,
         kwargs=_connect_kwargs(s, is_async=False),
         min_size=s.min_size,
@@ -197,8 +230,12 @@ def create_pool(
         check=ConnectionPool.check_connection,
         reset=_reset_session,
         name=POOL_NAME,
-        open=open,
+        open=False,
     )
+    pool._settings = s
+    if open:
+        pool.open()
+    return pool
 
 
 def create_async_pool(
@@ -210,7 +247,7 @@ def create_async_pool(
     (an async pool cannot open in a constructor).
     """
     s = _settings(settings)
-    return AsyncConnectionPool(
+    pool = _AsyncFailFastPool(
         s.conninfo,
         kwargs=_connect_kwargs(s, is_async=True),
         min_size=s.min_size,
@@ -223,6 +260,8 @@ def create_async_pool(
         name=POOL_NAME,
         open=False,
     )
+    pool._settings = s
+    return pool
 
 
 def health_check(target: AnyConnection | ConnectionPool[Any]) -> None:

@@ -10,10 +10,9 @@ from __future__ import annotations
 
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-import psycopg
 from psycopg import sql as pgsql
 
-from registry_sql import migrate
+from registry_sql import db, migrate
 from registry_sql.seeds import seed_all
 from registry_sql.settings import redact_url
 from registry_sql.tours import BOLD, RESET, modules, section
@@ -22,18 +21,29 @@ DEMO_DB = "registry_sql_demo"
 DEMO_SIZE = 200
 
 
+def demo_url(server_url: str) -> str:
+    """The URL of the demo's own database on the server of ``server_url`` (the embedded one).
+
+    Written plainly (the socket directory in ``?host=`` is not percent-encoded), so it can be
+    copied into ``DATABASE_URL`` as it is.
+    """
+    parts = urlsplit(server_url)
+    query = dict(parse_qsl(parts.query))
+    query.pop("dbname", None)
+    return urlunsplit(
+        parts._replace(path=f"/{DEMO_DB}", query=urlencode(query, safe="/"))
+    )
+
+
 def demo_database(url: str) -> str:
     """On the embedded server the demo uses a database of its own, created on first use."""
-    parts = urlsplit(url)
-    with psycopg.connect(url, autocommit=True) as admin:
+    with db.connect(url, autocommit=True) as admin:
         exists = admin.execute(
             "SELECT 1 FROM pg_database WHERE datname = %s", (DEMO_DB,)
         ).fetchone()
         if not exists:
             admin.execute(pgsql.SQL("CREATE DATABASE {}").format(pgsql.Identifier(DEMO_DB)))
-    query = dict(parse_qsl(parts.query))
-    query.pop("dbname", None)
-    return urlunsplit(parts._replace(path=f"/{DEMO_DB}", query=urlencode(query)))
+    return demo_url(url)
 
 
 def run_demo(url: str, *, reset: bool = False, own_database: bool = False) -> int:
@@ -64,7 +74,7 @@ def run_demo(url: str, *, reset: bool = False, own_database: bool = False) -> in
     else:
         print("applied-migration checksums: OK")
 
-    with psycopg.connect(url, autocommit=True) as conn:
+    with db.connect(url, autocommit=True) as conn:
         section("Sample data, loaded through the typed functions")
         for schema, counts in seed_all(conn, size=DEMO_SIZE).items():
             done = ", ".join(f"{n} {what}" for what, n in counts.items())
@@ -74,4 +84,7 @@ def run_demo(url: str, *, reset: bool = False, own_database: bool = False) -> in
 
     print(f"\n{BOLD}Tour complete.{RESET} Next: `from registry_sql.core import get_user_by_id`; "
           "see README.md.")
+    print("To use this database from Python (registry_sql.db.connect()) and the CLI "
+          "(`registry-sql status`), set:")
+    print(f"export DATABASE_URL='{redact_url(url)}'")
     return 0

@@ -1,13 +1,17 @@
 """Migrations: yoyo underneath, with a lock timeout, batch mode, clear errors and content checksums.
 
 `registry-sql migrate | rollback | status` call these functions; deploy pipelines may equally run
-`yoyo apply --batch` with `yoyo.ini` (the same migrations, the same post-apply checksum hook).
+`yoyo apply --batch` with `yoyo.ini` (the same migrations, the same post-apply checksum hook, the
+same backend: :mod:`registry_sql.yoyo_backend`). Every connection is opened by
+:func:`registry_sql.db.connect`.
 """
 
 from __future__ import annotations
 
 import importlib.util
 import logging
+import shutil
+import subprocess
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -15,15 +19,15 @@ from datetime import datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import psycopg
 from yoyo import exceptions as yoyo_exceptions
-from yoyo import get_backend, read_migrations
+from yoyo import read_migrations
 
-from registry_sql.errors import MigrationError
+from registry_sql import db
+from registry_sql.errors import MigrationError, translate_error
 from registry_sql.paths import migrations_dir
-from registry_sql.settings import normalize_url, redact_url, yoyo_url
+from registry_sql.settings import normalize_url, redact_url
 
 log = logging.getLogger("registry_sql.migrate")
 
@@ -79,26 +83,12 @@ def migration_checksum(migration_id: str, directory: Path | None = None) -> str 
     return fn(migration_id, directory or migrations_dir())
 
 
-def _backend_url(url: str, lock_timeout: str | None) -> str:
-    """The yoyo form of ``url`` with ``lock_timeout`` set for every migration connection."""
-    target = yoyo_url(url)
-    if not lock_timeout:
-        return target
-    parts = urlsplit(target)
-    query = dict(parse_qsl(parts.query))
-    options = query.get("options", "")
-    query["options"] = f"{options} -c lock_timeout={lock_timeout}".strip()
-    return urlunsplit(parts._replace(query=urlencode(query)))
-
-
 @contextmanager
 def _backend(url: str, lock_timeout: str | None = DEFAULT_LOCK_TIMEOUT) -> Iterator[Any]:
-    try:
-        backend = get_backend(_backend_url(url, lock_timeout))
-    except psycopg.Error as exc:
-        raise MigrationError(
-            f"cannot connect to {redact_url(normalize_url(url))} to migrate: {exc}"
-        ) from exc
+    from registry_sql.yoyo_backend import backend_for
+
+    options = f"-c lock_timeout={lock_timeout}" if lock_timeout else None
+    backend = backend_for(normalize_url(url), options=options)
     try:
         yield backend
     finally:
@@ -144,14 +134,25 @@ def apply(
     *,
     lock_timeout: str | None = DEFAULT_LOCK_TIMEOUT,
     wait: float = DEFAULT_WAIT,
+    allow_edited: bool = False,
 ) -> list[str]:
     """Apply every pending migration in order; return the ids applied (empty when up to date).
 
     Each migration runs in its own transaction: one that fails leaves the database as it was before
-    it, and the error names the file, the SQLSTATE and PostgreSQL's message.
+    it, and the error names the file, the SQLSTATE and PostgreSQL's message. An applied migration
+    whose file was edited or removed since stops the run before anything is applied (a
+    :class:`MigrationError` naming the files and what to do), unless ``allow_edited``.
     """
     applied: list[str] = []
     with _backend(url, lock_timeout) as backend, _locked(backend, wait):
+        if not allow_edited:
+            problems = checksum_problems(url, edits_only=True)
+            if problems:
+                raise MigrationError(
+                    f"refusing to migrate {redact_url(normalize_url(url))}: "
+                    + "; ".join(str(p) for p in problems)
+                    + " (`registry-sql migrate --allow-edited` applies anyway)"
+                )
         migrations = _migrations()
         pending = backend.to_apply(migrations)
         failed = False
@@ -174,9 +175,12 @@ def apply(
             # pending: it records what is applied and has no checksum yet (idempotent, cheap).
             try:
                 backend.run_post_apply(migrations)
-            except psycopg.Error:
+            except psycopg.Error as exc:
                 if not failed:
-                    raise
+                    raise MigrationError(
+                        "recording the migration checksums failed: "
+                        f"{_describe_db_error(exc)}"
+                    ) from exc
                 log.exception("recording migration checksums failed after a failed migration")
     return applied
 
@@ -210,7 +214,7 @@ def rollback(
 
 def _recorded(url: str) -> tuple[dict[str, datetime], dict[str, str]]:
     """Applied migrations (id → applied_at) and recorded checksums (id → sha256)."""
-    with psycopg.connect(normalize_url(url), autocommit=True) as conn:
+    with db.connect(normalize_url(url), autocommit=True) as conn:
         applied: dict[str, datetime] = {}
         if conn.execute("SELECT to_regclass('public._yoyo_migration')").fetchone() != (None,):
             for mid, at in conn.execute(
@@ -234,8 +238,8 @@ def status(url: str) -> list[MigrationState]:
     try:
         applied, sums = _recorded(url)
     except psycopg.Error as exc:
-        raise MigrationError(
-            f"cannot read migration state from {redact_url(normalize_url(url))}: {exc}"
+        raise translate_error(
+            exc, query=f"reading the migration state of {redact_url(normalize_url(url))}"
         ) from exc
     states: list[MigrationState] = []
     seen: set[str] = set()
@@ -265,8 +269,56 @@ def status(url: str) -> list[MigrationState]:
     return states
 
 
-def checksum_problems(url: str) -> list[ChecksumProblem]:
-    """Applied migrations whose file was edited or removed after they were applied."""
+def _git_state(path: Path) -> str | None:
+    """``"modified"`` when ``path`` differs from the committed version, ``"committed"`` when it
+    matches it, None when that cannot be told (no git, not a checkout, an installed wheel)."""
+    git = shutil.which("git")
+    if git is None or not path.exists():
+        return None
+    try:
+        proc = subprocess.run(
+            [git, "status", "--porcelain", "--", path.name],
+            cwd=path.parent,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if proc.returncode != 0:
+        return None
+    return "modified" if proc.stdout.strip() else "committed"
+
+
+def _edit_advice(path: Path) -> str:
+    """What to do about an applied migration whose checksum differs, fitting the situation."""
+    state = _git_state(path)
+    if state == "modified":
+        return (
+            "the file has uncommitted changes: revert them (git checkout -- "
+            f"{path.name}) and put the change in a new migration"
+        )
+    if state == "committed":
+        return (
+            "the file matches the committed version, so this database was migrated from "
+            "another version of it (an edit since reverted, or another branch): on a "
+            "development database start over with `registry-sql reset --yes`; on a shared one, "
+            "find which version was applied before going on"
+        )
+    return (
+        "applied migrations never change: revert the file to the version that was applied and "
+        "put the change in a new migration (on a development database, `registry-sql reset "
+        "--yes` starts over)"
+    )
+
+
+def checksum_problems(url: str, *, edits_only: bool = False) -> list[ChecksumProblem]:
+    """Applied migrations whose file was edited or removed after they were applied.
+
+    ``edits_only``: leave out applied migrations without a recorded checksum (the post-apply hook
+    records it on the next run).
+    """
     problems: list[ChecksumProblem] = []
     for state in status(url):
         if not state.applied:
@@ -281,6 +333,8 @@ def checksum_problems(url: str) -> list[ChecksumProblem]:
                 )
             )
         elif state.checksum_recorded is None:
+            if edits_only:
+                continue
             problems.append(
                 ChecksumProblem(
                     state.id,
@@ -294,8 +348,8 @@ def checksum_problems(url: str) -> list[ChecksumProblem]:
                 ChecksumProblem(
                     state.id,
                     state.path,
-                    "edited after it was applied (content checksum differs from the one recorded "
-                    "at apply time); revert the edit and put the change in a new migration",
+                    "differs from the version applied to this database (content checksum "
+                    f"recorded at apply time); {_edit_advice(state.path)}",
                 )
             )
     return problems
@@ -322,7 +376,7 @@ def wipe(url: str) -> list[str]:
 
     dropped: list[str] = []
     try:
-        with psycopg.connect(normalize_url(url), autocommit=True) as conn, conn.transaction():
+        with db.connect(normalize_url(url), autocommit=True) as conn, conn.transaction():
             for schema in reversed(SCHEMAS):
                 exists = conn.execute(
                     "SELECT 1 FROM pg_namespace WHERE nspname = %s", (schema,)

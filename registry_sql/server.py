@@ -43,6 +43,7 @@ from urllib.parse import quote
 from registry_sql.errors import RegistrySqlError
 
 __all__ = [
+    "EMBEDDED_DATA_DIR_VARIABLE",
     "EMBEDDED_INSTALL_HINT",
     "LocalServer",
     "ServerError",
@@ -584,10 +585,19 @@ def embedded_server(*, tcp: bool = False) -> LocalServer:
 # --------------------------------------------------------------------------- embedded_url
 
 
+EMBEDDED_DATA_DIR_VARIABLE = "REGISTRY_SQL_EMBEDDED_DATA_DIR"
+"""The environment variable that moves the embedded server's data directory (root too)."""
+
+
 def embedded_data_dir() -> Path:
     """Where :func:`embedded_url` keeps its data.
 
-    A normal user: ``$XDG_CACHE_HOME/registry-sql/pg18`` (default ``~/.cache/...``).
+    ``REGISTRY_SQL_EMBEDDED_DATA_DIR``, when set, for every user (root included): one data
+    directory (and so one demo database) per checkout, e.g.
+    ``REGISTRY_SQL_EMBEDDED_DATA_DIR=$PWD/.pgdata``. As root, the unprivileged server user must
+    be able to traverse its parents; the wheel adds ``g+rx,o+rx`` to each of them.
+
+    Otherwise, a normal user: ``$XDG_CACHE_HOME/registry-sql/pg18`` (default ``~/.cache/...``).
 
     root: ``/var/cache/registry-sql/pg18``. The server runs as the unprivileged
     ``embedded_postgres`` user, which must traverse every parent of the data directory; the
@@ -595,6 +605,12 @@ def embedded_data_dir() -> Path:
     would make ``/root`` (0700) listable by every user, so root uses the system cache, whose
     parents are already world-traversable.
     """
+    override = os.environ.get(EMBEDDED_DATA_DIR_VARIABLE, "").strip()
+    if override:
+        path = Path(override).expanduser()
+        if not path.is_absolute():
+            path = Path.cwd() / path
+        return path
     if _is_root():
         return Path("/var/cache/registry-sql/pg18")
     cache = os.environ.get("XDG_CACHE_HOME") or ""
@@ -691,7 +707,8 @@ def embedded_url(data_dir: Path | None = None) -> str:
     except OSError as e:
         raise ServerError(
             f"cannot create the embedded server's data directory {pgdata}: {e}; "
-            "set XDG_CACHE_HOME to a writable directory or set DATABASE_URL"
+            f"set {EMBEDDED_DATA_DIR_VARIABLE} (or XDG_CACHE_HOME) to a writable directory, or "
+            "set DATABASE_URL"
         ) from e
     with _file_lock(pgdata.parent / f".{pgdata.name}.lock"):
         _clear_stale_pidfile(pgdata)

@@ -56,7 +56,8 @@ _KNOWN_DRIVERS = frozenset(
     {"psycopg", "psycopg2", "psycopg2cffi", "asyncpg", "pg8000", "psycopg_async"}
 )
 _SCHEME_RE = re.compile(r"^(?P<scheme>[A-Za-z][A-Za-z0-9+.\-]*)://(?P<rest>.*)$", re.S)
-_EXAMPLE_URL = "postgresql://USER:PASSWORD@HOST:5432/DBNAME"
+EXAMPLE_URL = "postgresql://USER:PASSWORD@HOST:5432/DBNAME"
+_EXAMPLE_URL = EXAMPLE_URL
 
 # asyncpg's ``ssl=`` query parameter (seed 004 uses +asyncpg URLs) -> libpq's ``sslmode``.
 _ASYNCPG_SSL = {
@@ -169,6 +170,14 @@ def normalize_url(url: str, *, source: str = "DATABASE_URL") -> str:
         )
     authority, sep, tail = _split_authority(rest)
     userinfo = authority.rpartition("@")[0]
+    if "@" in userinfo:
+        raise _url_error(
+            url,
+            source,
+            "the user or password contains an unescaped '@' (only the last '@' may end them); "
+            "percent-encode it as %40 (a password a@b is written a%40b: "
+            "postgresql://USER:a%40b@HOST:5432/DBNAME)",
+        )
     if any(ch in userinfo for ch in "/?#"):
         raise _url_error(
             url,

@@ -426,6 +426,12 @@ WHERE id = %(id)s
   AND user_id = %(user_id)s
 """
 
+# sql/core/maintenance.sql:9
+_MAINTAIN_PARTITIONS: Final = """\
+SELECT parent AS "parent", action AS "action", partition_name
+FROM core.maintain_partitions()
+"""
+
 # sql/core/organizations.sql:17
 _CREATE_ORGANIZATION: Final = """\
 INSERT INTO core.organizations (name, slug, description, settings, created_by, updated_by)

@@ -70,6 +70,7 @@ from registry_sql.core._sql import (
     _LIST_USER_PERMISSIONS,
     _LIST_USERS,
     _LIST_USERS_BY_IDS,
+    _MAINTAIN_PARTITIONS,
     _PURGE_EXPIRED_TOKENS,
     _PURGE_USER,
     _RECORD_IDENTITY_LOGIN,
@@ -111,6 +112,7 @@ from registry_sql.core.models import (
     ListOrganizationMembersRow,
     ListUserGrantsRow,
     ListUserOrganizationsRow,
+    MaintainPartitionsRow,
     MembershipRow,
     OrganizationRow,
     OrgRole,
@@ -681,6 +683,26 @@ async def unlink_identity(conn: psycopg.AsyncConnection[Any], *, id: UUID, user_
     SQL: ``sql/core/identities.sql:81`` (``unlink_identity!``).
     """
     return await aexecute(conn, _UNLINK_IDENTITY, {'id': id, 'user_id': user_id}, 'core.unlink_identity')
+
+
+async def maintain_partitions(conn: psycopg.AsyncConnection[Any]) -> list[MaintainPartitionsRow]:
+    """Create time partitions ahead and drop expired ones; one row per action taken.
+
+    SQL: ``sql/core/maintenance.sql:9`` (``maintain_partitions``).
+    """
+    return await afetch_all(conn, _MAINTAIN_PARTITIONS, {}, MaintainPartitionsRow, 'core.maintain_partitions')
+
+
+def stream_maintain_partitions(
+    conn: psycopg.AsyncConnection[Any],
+    *,
+    batch_size: int = 1000,
+) -> AsyncIterator[MaintainPartitionsRow]:
+    """Like ``maintain_partitions``, streamed through a server-side cursor in batches.
+
+    For results too large to hold in memory; consume it before using ``conn`` again.
+    """
+    return astream(conn, _MAINTAIN_PARTITIONS, {}, MaintainPartitionsRow, 'core.maintain_partitions', batch_size)
 
 
 async def create_organization(

@@ -227,6 +227,16 @@ class UserRow(BaseModel):
     deleted_by: UUID | None
 
 
+class MaintainPartitionsRow(BaseModel):
+    """Row returned by ``maintain_partitions``."""
+
+    model_config = ConfigDict(frozen=True, protected_namespaces=())
+
+    parent: str
+    action: str
+    partition_name: str | None
+
+
 class OrganizationRow(BaseModel):
     """Row returned by ``create_organization``, ``get_organization_by_id``, ``get_organization_by_slug``, ``list_organizations``, ``update_organization``, ``restore_organization``."""
 

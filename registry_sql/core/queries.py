@@ -70,6 +70,7 @@ from registry_sql.core._sql import (
     _LIST_USER_PERMISSIONS,
     _LIST_USERS,
     _LIST_USERS_BY_IDS,
+    _MAINTAIN_PARTITIONS,
     _PURGE_EXPIRED_TOKENS,
     _PURGE_USER,
     _RECORD_IDENTITY_LOGIN,
@@ -111,6 +112,7 @@ from registry_sql.core.models import (
     ListOrganizationMembersRow,
     ListUserGrantsRow,
     ListUserOrganizationsRow,
+    MaintainPartitionsRow,
     MembershipRow,
     OrganizationRow,
     OrgRole,
@@ -657,6 +659,26 @@ def unlink_identity(conn: psycopg.Connection[Any], *, id: UUID, user_id: UUID) -
     SQL: ``sql/core/identities.sql:81`` (``unlink_identity!``).
     """
     return execute(conn, _UNLINK_IDENTITY, {'id': id, 'user_id': user_id}, 'core.unlink_identity')
+
+
+def maintain_partitions(conn: psycopg.Connection[Any]) -> list[MaintainPartitionsRow]:
+    """Create time partitions ahead and drop expired ones; one row per action taken.
+
+    SQL: ``sql/core/maintenance.sql:9`` (``maintain_partitions``).
+    """
+    return fetch_all(conn, _MAINTAIN_PARTITIONS, {}, MaintainPartitionsRow, 'core.maintain_partitions')
+
+
+def stream_maintain_partitions(
+    conn: psycopg.Connection[Any],
+    *,
+    batch_size: int = 1000,
+) -> Iterator[MaintainPartitionsRow]:
+    """Like ``maintain_partitions``, streamed through a server-side cursor in batches.
+
+    For results too large to hold in memory; consume it before using ``conn`` again.
+    """
+    return stream(conn, _MAINTAIN_PARTITIONS, {}, MaintainPartitionsRow, 'core.maintain_partitions', batch_size)
 
 
 def create_organization(

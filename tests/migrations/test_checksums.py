@@ -16,7 +16,7 @@ from migration_support import MIGRATION_IDS, applied_ids, run_yoyo, use_migratio
 from registry_sql import migrate
 from registry_sql.cli import main
 
-EDITED = "edited after it was applied"
+EDITED = "differs from the version applied to this database"
 
 
 @pytest.fixture
