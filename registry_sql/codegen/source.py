@@ -158,6 +158,19 @@ def _header_lines(path: Path) -> dict[str, int]:
     return lines
 
 
+def _error_line(path: Path, message: str) -> int:
+    """The line an aiosql parse error is about: the header of the query its message names
+    (e.g. "undeclared parameter name in query get_y: b"), else the file's first line."""
+    try:
+        headers = _header_lines(path)
+    except QuerySourceError:
+        return 1
+    for word in re.findall(r"[A-Za-z_][A-Za-z0-9_]*", message):
+        if word in headers:
+            return headers[word]
+    return 1
+
+
 def _body_line(path: Path, header: int) -> int:
     text = path.read_text(encoding="utf-8").splitlines()
     line = header + 1
@@ -179,7 +192,7 @@ def load_schema(sql_root: Path, schema: str) -> list[QuerySource]:
         try:
             data = loader.load_query_data_from_file(path, [])
         except (SQLParseException, SQLLoadException) as exc:
-            raise QuerySourceError(f"{relpath}: {exc}") from exc
+            raise QuerySourceError(f"{relpath}:{_error_line(path, str(exc))}: {exc}") from exc
         headers = _header_lines(path)
         for datum in data:
             name = datum.query_name
