@@ -453,3 +453,31 @@ def test_migrate_after_a_restore_as_a_non_superuser(
     line = one_line(proc)
     assert f"role {role} lacks SELECT, INSERT, UPDATE, DELETE on public._yoyo_migration" in line
     assert f"ALTER TABLE public._yoyo_migration OWNER TO {role}" in line
+
+
+# --------------------------------------------------------------------------- the README
+
+
+def test_readme_deploy_commands_run_as_written(empty_url: str, tmp_path: Path) -> None:
+    """The README's "Deploying migrations" block, line by line, with the placeholder URL
+    replaced by a real one; every command exits 0."""
+    import re
+
+    text = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    section = text.split("## Deploying migrations", 1)[1]
+    block = re.search(r"```sh\n(.*?)```", section, re.S)
+    assert block is not None
+    lines = [line.strip() for line in block.group(1).splitlines() if line.strip()]
+    assert lines[0] == "export DATABASE_URL='postgresql://USER:PASSWORD@HOST:5432/DBNAME'"
+    assert lines[1:] == [
+        "registry-sql migrate", "yoyo apply", "registry-sql status", "registry-sql maintain"
+    ]
+    env = {"DATABASE_URL": empty_url, "PATH": _env()["PATH"], "HOME": str(tmp_path)}
+    for line in lines[1:]:
+        proc = subprocess.run(
+            ["bash", "-c", line], cwd=REPO_ROOT, env=env, capture_output=True, text=True,
+            timeout=300, check=False,
+        )
+        assert proc.returncode == 0, f"{line}: {proc.stdout}{proc.stderr}"
+        assert "Traceback" not in proc.stderr
+    assert applied_ids(empty_url) == MIGRATION_IDS

@@ -66,7 +66,7 @@ def test_placeholders_and_percent_escaping(tmp_path: Path) -> None:
 
 def test_undeclared_parameter_is_rejected_with_file_name(tmp_path: Path) -> None:
     _write(tmp_path, "core", "bad.sql", "-- name: f(a)^\n-- Doc.\nSELECT :a, :b;\n")
-    with pytest.raises(QuerySourceError, match=r"core/bad.sql: .*undeclared parameter.*b"):
+    with pytest.raises(QuerySourceError, match=r"core/bad.sql:1: .*undeclared parameter.*b"):
         load_schema(tmp_path, "core")
 
 
