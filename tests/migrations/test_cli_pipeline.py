@@ -48,11 +48,11 @@ def _env(**extra: str) -> dict[str, str]:
 
 
 def run(
-    args: list[str], *, env: dict[str, str] | None = None, cwd: Path = REPO_ROOT, **kw: object
+    args: list[str], *, env: dict[str, str] | None = None, cwd: Path = REPO_ROOT
 ) -> subprocess.CompletedProcess[str]:
     """Run ``registry-sql`` (or ``yoyo`` when ``args[0] == "yoyo"``) as a user would."""
     command = [_tool("yoyo"), *args[1:]] if args[0] == "yoyo" else [_tool("registry-sql"), *args]
-    return subprocess.run(  # noqa: S603 - our own console scripts
+    return subprocess.run(
         command,
         cwd=cwd,
         env=env if env is not None else _env(),
@@ -61,7 +61,6 @@ def run(
         text=True,
         timeout=300,
         check=False,
-        **kw,  # type: ignore[arg-type]
     )
 
 
@@ -133,9 +132,7 @@ def _edit(path: Path) -> None:
         f.write("\n-- an edit made after the migration was applied\n")
 
 
-def test_migrate_refuses_an_edited_applied_migration(
-    empty_url: str, migrations_copy: Path
-) -> None:
+def test_migrate_refuses_an_edited_applied_migration(empty_url: str, migrations_copy: Path) -> None:
     env = _env(DATABASE_URL=empty_url, REGISTRY_SQL_MIGRATIONS_DIR=str(migrations_copy))
     assert run(["migrate"], env=env).returncode == 0
     edited = migrations_copy / f"{MIGRATION_IDS[1]}.sql"
@@ -160,7 +157,9 @@ def test_checksum_advice_fits_the_situation(
     def git(*args: str) -> None:
         subprocess.run(
             ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *args],
-            cwd=migrations_copy, check=True, capture_output=True,
+            cwd=migrations_copy,
+            check=True,
+            capture_output=True,
         )
 
     git("init", "-q")
@@ -244,7 +243,11 @@ def test_a_pool_that_cannot_connect_fails_at_once(server_url: str) -> None:
     )
     env = _env(DATABASE_URL=missing_db, DB_POOL_TIMEOUT="600")
     proc = subprocess.run(
-        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=False,
+        [sys.executable, "-c", code],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
         timeout=120,
     )
     assert proc.returncode == 1, proc.stdout + proc.stderr
@@ -339,7 +342,11 @@ def test_no_traceback_when_the_reader_goes_away(migrated_url: str) -> None:
     try:
         proc = subprocess.run(
             [_tool("registry-sql"), "status", "--database-url", migrated_url],
-            env=_env(), stdout=write_end, stderr=subprocess.PIPE, text=True, check=False,
+            env=_env(),
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+            check=False,
             timeout=120,
         )
     finally:
@@ -357,8 +364,15 @@ def test_a_query_parse_error_names_file_and_line(server_url: str, tmp_path: Path
         encoding="utf-8",
     )
     proc = run(
-        ["generate", "--scratch-url", server_url, "--sql-dir", str(tmp_path / "sql"),
-         "--out", str(tmp_path / "out")]
+        [
+            "generate",
+            "--scratch-url",
+            server_url,
+            "--sql-dir",
+            str(tmp_path / "sql"),
+            "--out",
+            str(tmp_path / "out"),
+        ]
     )
     assert proc.returncode == 1
     assert one_line(proc) == (
@@ -369,7 +383,7 @@ def test_a_query_parse_error_names_file_and_line(server_url: str, tmp_path: Path
 # --------------------------------------------------------------------------- migrate after restore
 
 
-def _superuser(url: str, statement: sql.Composable) -> None:
+def _superuser(url: str, statement: sql.Composed) -> None:
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute(statement)
 
@@ -384,8 +398,9 @@ def migrating_role(server_url: str) -> Iterator[str]:
         for (db,) in conn.execute(
             "SELECT datname FROM pg_database WHERE datname LIKE 'restore_%'"
         ).fetchall():
-            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
-                sql.Identifier(db)))
+            conn.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(db))
+            )
         conn.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(role)))
 
 
@@ -393,8 +408,12 @@ def _createdb(server_url: str, name: str, role: str) -> str:
     """A database as plain `createdb` makes it (owner: the superuser; PostgreSQL 15+ grants
     nobody else CREATE on public), with CREATE on the database for the migrating role."""
     _superuser(server_url, sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    _superuser(server_url, sql.SQL("GRANT CREATE ON DATABASE {} TO {}").format(
-        sql.Identifier(name), sql.Identifier(role)))
+    _superuser(
+        server_url,
+        sql.SQL("GRANT CREATE ON DATABASE {} TO {}").format(
+            sql.Identifier(name), sql.Identifier(role)
+        ),
+    )
     return server_url.replace("@/postgres?", f"@/{name}?")
 
 
@@ -414,8 +433,9 @@ def test_migrate_after_a_restore_as_a_non_superuser(
 
     # 2. With the grant, the role migrates everything and owns the bookkeeping.
     with psycopg.connect(src, autocommit=True) as conn:
-        conn.execute(sql.SQL("GRANT USAGE, CREATE ON SCHEMA public TO {}").format(
-            sql.Identifier(role)))
+        conn.execute(
+            sql.SQL("GRANT USAGE, CREATE ON SCHEMA public TO {}").format(sql.Identifier(role))
+        )
     proc = run(["migrate", "--database-url", with_user(src, role)])
     assert proc.returncode == 0, proc.stderr
     assert applied_ids(src) == MIGRATION_IDS
@@ -424,18 +444,22 @@ def test_migrate_after_a_restore_as_a_non_superuser(
     dump = tmp_path / "src.dump"
     subprocess.run(
         [str(pg_dump_path(pg_server)), "-Fc", "-f", str(dump), src],
-        check=True, capture_output=True, timeout=300,
+        check=True,
+        capture_output=True,
+        timeout=300,
     )
     dst = _createdb(server_url, f"restore_dst_{uuid.uuid4().hex[:6]}", role)
     proc = subprocess.run(
         [str(pg_dump_path(pg_server).with_name("pg_restore")), "-d", dst, str(dump)],
-        capture_output=True, text=True, timeout=300, check=False,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
     )
     assert proc.returncode == 0, proc.stderr
     with psycopg.connect(dst, autocommit=True) as conn:
         # pg_dump may carry the grant on public over; the reported case had none
-        conn.execute(sql.SQL("REVOKE CREATE ON SCHEMA public FROM {}").format(
-            sql.Identifier(role)))
+        conn.execute(sql.SQL("REVOKE CREATE ON SCHEMA public FROM {}").format(sql.Identifier(role)))
 
     # 4. Nothing pending: migrate succeeds (the bookkeeping exists and is the role's own).
     proc = run(["migrate", "--database-url", with_user(dst, role)])
@@ -470,13 +494,21 @@ def test_readme_deploy_commands_run_as_written(empty_url: str, tmp_path: Path) -
     lines = [line.strip() for line in block.group(1).splitlines() if line.strip()]
     assert lines[0] == "export DATABASE_URL='postgresql://USER:PASSWORD@HOST:5432/DBNAME'"
     assert lines[1:] == [
-        "registry-sql migrate", "yoyo apply", "registry-sql status", "registry-sql maintain"
+        "registry-sql migrate",
+        "yoyo apply",
+        "registry-sql status",
+        "registry-sql maintain",
     ]
     env = {"DATABASE_URL": empty_url, "PATH": _env()["PATH"], "HOME": str(tmp_path)}
     for line in lines[1:]:
         proc = subprocess.run(
-            ["bash", "-c", line], cwd=REPO_ROOT, env=env, capture_output=True, text=True,
-            timeout=300, check=False,
+            ["bash", "-c", line],
+            cwd=REPO_ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
         )
         assert proc.returncode == 0, f"{line}: {proc.stdout}{proc.stderr}"
         assert "Traceback" not in proc.stderr
