@@ -230,6 +230,16 @@ def test_a_connection_failure_is_one_translated_line(command: str) -> None:
     assert "s3cr3t-pw" not in proc.stdout + proc.stderr
 
 
+@pytest.mark.parametrize("command", ["apply", "list", "rollback"])
+def test_yoyo_connection_failure_is_one_translated_line(command: str, tmp_path: Path) -> None:
+    env = {"DATABASE_URL": UNREACHABLE, "PATH": _env()["PATH"], "HOME": str(tmp_path)}
+    proc = run(["yoyo", command], env=env)
+    assert proc.returncode == 1
+    line = one_line(proc)
+    assert line.startswith("yoyo: connecting to postgresql://nobody:***@127.0.0.1:1/x: ")
+    assert "s3cr3t-pw" not in proc.stdout + proc.stderr
+
+
 def test_a_pool_that_cannot_connect_fails_at_once(server_url: str) -> None:
     """Not a PoolTimeout after DB_POOL_TIMEOUT seconds: the translated cause, at create_pool()."""
     missing_db = server_url.replace("@/postgres?", f"@/no_such_db_{uuid.uuid4().hex[:6]}?")
