@@ -369,3 +369,17 @@ def test_maintain_partitions_is_idempotent(conn: Conn) -> None:
     assert set(created) <= names
     with pytest.raises(ImmutableRecord), transaction(conn):
         conn.execute(sql.SQL("TRUNCATE {}").format(sql.Identifier("core", created[-1])))
+
+
+def test_maintain_partitions_named_query_recreates_a_missing_partition(conn: Conn) -> None:
+    """`registry-sql maintain` runs the named query ``core.maintain_partitions``."""
+    core.maintain_partitions(conn)
+    assert core.maintain_partitions(conn) == []
+    newest = max(
+        str(r[0]) for r in conn.execute(PARTITIONS) if not str(r[0]).endswith("_default")
+    )
+    conn.execute(sql.SQL("DROP TABLE {}").format(sql.Identifier("core", newest)))
+    rows = core.maintain_partitions(conn)
+    created = [r for r in rows if r.action == "created" and r.parent == "core.audit_log"]
+    assert [r.partition_name for r in created] == [newest]
+    assert core.maintain_partitions(conn) == []
