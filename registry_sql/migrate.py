@@ -271,7 +271,8 @@ def status(url: str) -> list[MigrationState]:
 
 def _git_state(path: Path) -> str | None:
     """``"modified"`` when ``path`` differs from the committed version, ``"committed"`` when it
-    matches it, None when that cannot be told (no git, not a checkout, an installed wheel)."""
+    matches it, ``"untracked"`` when it was never committed, None when that cannot be told (no
+    git, not a checkout, an installed wheel)."""
     git = shutil.which("git")
     if git is None or not path.exists():
         return None
@@ -288,6 +289,8 @@ def _git_state(path: Path) -> str | None:
         return None
     if proc.returncode != 0:
         return None
+    if proc.stdout.startswith("??"):
+        return "untracked"
     return "modified" if proc.stdout.strip() else "committed"
 
 
@@ -298,6 +301,12 @@ def _edit_advice(path: Path) -> str:
         return (
             "the file has uncommitted changes: revert them (git checkout -- "
             f"{path.name}) and put the change in a new migration"
+        )
+    if state == "untracked":
+        return (
+            "the file is not committed yet and changed after this database applied it: on a "
+            "development database, `registry-sql rollback` (while its rollback still fits) or "
+            "`registry-sql reset --yes`, then migrate again"
         )
     if state == "committed":
         return (

@@ -162,12 +162,23 @@ def test_checksum_advice_fits_the_situation(
             capture_output=True,
         )
 
-    git("init", "-q")
-    git("add", ".")
-    git("commit", "-qm", "migrations")
     env = _env(DATABASE_URL=empty_url, REGISTRY_SQL_MIGRATIONS_DIR=str(migrations_copy))
     edited = migrations_copy / f"{MIGRATION_IDS[-1]}.sql"
+    original = edited.read_text(encoding="utf-8")
 
+    # A migration not committed yet, edited after this database applied it: roll back or reset.
+    git("init", "-q")
+    assert run(["migrate"], env=env).returncode == 0
+    _edit(edited)
+    proc = run(["migrate"], env=env)
+    assert proc.returncode == 1
+    assert "the file is not committed yet and changed after this database applied it" in (
+        one_line(proc)
+    )
+    edited.write_text(original, encoding="utf-8")
+
+    git("add", ".")
+    git("commit", "-qm", "migrations")
     # A committed migration edited in the working tree: revert the edit.
     assert run(["migrate"], env=env).returncode == 0
     _edit(edited)
