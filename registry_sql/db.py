@@ -160,11 +160,13 @@ def _reset_session(conn: AnyConnection) -> None:
     """On return to the pool: undo any session-level ``SET`` (registry-sql only uses ``SET
     LOCAL``, but application code might not), so a setting such as ``app.org_id`` can never leak
     to the next user of the connection. Prepared statements are kept (unlike ``DISCARD ALL``).
-    One round trip: run outside a transaction, not in one that then needs a COMMIT."""
+    One round trip: run outside a transaction, not in one that then needs a COMMIT. Never
+    prepared (see the tenant statements below: a prepared name can mean another statement
+    behind PgBouncer)."""
     autocommit = conn.autocommit
     conn.autocommit = True
     try:
-        conn.execute("RESET ALL")
+        conn.execute("RESET ALL", prepare=False)
     finally:
         conn.autocommit = autocommit
 
@@ -173,7 +175,7 @@ async def _areset_session(conn: AnyAsyncConnection) -> None:
     autocommit = conn.autocommit
     await conn.set_autocommit(True)
     try:
-        await conn.execute("RESET ALL")
+        await conn.execute("RESET ALL", prepare=False)
     finally:
         await conn.set_autocommit(autocommit)
 
@@ -270,9 +272,9 @@ def health_check(target: AnyConnection | ConnectionPool[Any]) -> None:
     try:
         if isinstance(target, ConnectionPool):
             with target.connection() as conn:
-                conn.execute("SELECT 1")
+                conn.execute("SELECT 1", prepare=False)
         else:
-            target.execute("SELECT 1")
+            target.execute("SELECT 1", prepare=False)
     except psycopg.Error as e:
         raise translate_error(e, query="health_check") from e
 
@@ -282,9 +284,9 @@ async def ahealth_check(target: AnyAsyncConnection | AsyncConnectionPool[Any]) -
     try:
         if isinstance(target, AsyncConnectionPool):
             async with target.connection() as conn:
-                await conn.execute("SELECT 1")
+                await conn.execute("SELECT 1", prepare=False)
         else:
-            await target.execute("SELECT 1")
+            await target.execute("SELECT 1", prepare=False)
     except psycopg.Error as e:
         raise translate_error(e, query="ahealth_check") from e
 
@@ -364,6 +366,11 @@ async def _aset_context(
 # Tenant and correlation context (transaction-local settings)
 
 # The statements are static; only the value is a literal, quoted by psycopg.
+# They are executed with prepare=False, whatever prepare_threshold says: behind a pooler in
+# transaction mode (PgBouncer) a prepared name such as "_pg3_0" may exist on the server
+# connection as ANOTHER client's statement, and executing it would run that client's
+# "SET LOCAL app.org_id = '<other tenant>'" without any error. An unprepared statement carries
+# its own text, so it always sets the value it was given (tests/reliability/test_pgbouncer.py).
 _SET_ORG: LiteralString = "SET LOCAL app.org_id = {}"
 _SET_CORRELATION: LiteralString = "SET LOCAL app.correlation_id = {}"
 _GET_ORG: LiteralString = "SELECT NULLIF(current_setting('app.org_id', true), '')"
@@ -423,7 +430,7 @@ def tenant(conn: AnyConnection, org_id: uuid.UUID | str) -> uuid.UUID:
     value = _org_uuid(org_id, "tenant")
     _require_transaction(conn.info.transaction_status, "tenant")
     try:
-        conn.execute(sql.SQL(_SET_ORG).format(sql.Literal(str(value))))
+        conn.execute(sql.SQL(_SET_ORG).format(sql.Literal(str(value))), prepare=False)
     except psycopg.Error as e:
         raise translate_error(e, query="tenant") from e
     return value
@@ -434,7 +441,7 @@ async def atenant(conn: AnyAsyncConnection, org_id: uuid.UUID | str) -> uuid.UUI
     value = _org_uuid(org_id, "atenant")
     _require_transaction(conn.info.transaction_status, "atenant")
     try:
-        await conn.execute(sql.SQL(_SET_ORG).format(sql.Literal(str(value))))
+        await conn.execute(sql.SQL(_SET_ORG).format(sql.Literal(str(value))), prepare=False)
     except psycopg.Error as e:
         raise translate_error(e, query="atenant") from e
     return value
@@ -445,7 +452,7 @@ def correlation(conn: AnyConnection, correlation_id: str) -> None:
     value = _correlation_value(correlation_id, "correlation")
     _require_transaction(conn.info.transaction_status, "correlation")
     try:
-        conn.execute(sql.SQL(_SET_CORRELATION).format(sql.Literal(value)))
+        conn.execute(sql.SQL(_SET_CORRELATION).format(sql.Literal(value)), prepare=False)
     except psycopg.Error as e:
         raise translate_error(e, query="correlation") from e
 
@@ -455,7 +462,7 @@ async def acorrelation(conn: AnyAsyncConnection, correlation_id: str) -> None:
     value = _correlation_value(correlation_id, "acorrelation")
     _require_transaction(conn.info.transaction_status, "acorrelation")
     try:
-        await conn.execute(sql.SQL(_SET_CORRELATION).format(sql.Literal(value)))
+        await conn.execute(sql.SQL(_SET_CORRELATION).format(sql.Literal(value)), prepare=False)
     except psycopg.Error as e:
         raise translate_error(e, query="acorrelation") from e
 
