@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+import weakref
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from typing import Any, LiteralString, cast
@@ -126,6 +127,50 @@ def _connect_kwargs(settings: Settings, *, is_async: bool) -> dict[str, Any]:
     return kwargs
 
 
+# Behind PgBouncer (Settings.pgbouncer) the timeouts cannot be connection options: they are set
+# at the start of every top-level transaction() instead, from this registry of connections.
+_TIMEOUTS: LiteralString = (
+    "SELECT set_config('statement_timeout', %s, true), set_config('lock_timeout', %s, true)"
+)
+_txn_timeouts: weakref.WeakKeyDictionary[Any, tuple[str, str]] = weakref.WeakKeyDictionary()
+
+
+def _timeouts_configure(settings: Settings) -> Any:
+    """The pool's ``configure`` callback: remember the timeouts of each new connection."""
+    timeouts = settings.transaction_timeouts
+    if timeouts is None:
+        return None
+
+    def configure(conn: Any) -> None:
+        _txn_timeouts[conn] = timeouts
+
+    return configure
+
+
+def _atimeouts_configure(settings: Settings) -> Any:
+    """The async pool's ``configure`` callback (see :func:`_timeouts_configure`)."""
+    timeouts = settings.transaction_timeouts
+    if timeouts is None:
+        return None
+
+    async def configure(conn: Any) -> None:
+        _txn_timeouts[conn] = timeouts
+
+    return configure
+
+
+def _set_timeouts(conn: AnyConnection) -> None:
+    timeouts = _txn_timeouts.get(conn)
+    if timeouts is not None:
+        conn.execute(_TIMEOUTS, timeouts, prepare=False)
+
+
+async def _aset_timeouts(conn: AnyAsyncConnection) -> None:
+    timeouts = _txn_timeouts.get(conn)
+    if timeouts is not None:
+        await conn.execute(_TIMEOUTS, timeouts, prepare=False)
+
+
 def connect(url_or_settings: Settings | str | None = None, **kw: Any) -> AnyConnection:
     """Open one connection (the caller closes it; prefer ``with connect() as conn:``).
 
@@ -136,9 +181,12 @@ def connect(url_or_settings: Settings | str | None = None, **kw: Any) -> AnyConn
     settings = _settings(url_or_settings)
     kwargs = _connect_kwargs(settings, is_async=False) | kw
     try:
-        return psycopg.Connection.connect(settings.conninfo, **kwargs)
+        conn = psycopg.Connection.connect(settings.conninfo, **kwargs)
     except psycopg.Error as e:
         raise translate_error(e, query=_connecting(settings)) from e
+    if settings.transaction_timeouts is not None:
+        _txn_timeouts[conn] = settings.transaction_timeouts
+    return conn
 
 
 async def aconnect(url_or_settings: Settings | str | None = None, **kw: Any) -> AnyAsyncConnection:
@@ -146,9 +194,12 @@ async def aconnect(url_or_settings: Settings | str | None = None, **kw: Any) -> 
     settings = _settings(url_or_settings)
     kwargs = _connect_kwargs(settings, is_async=True) | kw
     try:
-        return await psycopg.AsyncConnection.connect(settings.conninfo, **kwargs)
+        conn = await psycopg.AsyncConnection.connect(settings.conninfo, **kwargs)
     except psycopg.Error as e:
         raise translate_error(e, query=_connecting(settings)) from e
+    if settings.transaction_timeouts is not None:
+        _txn_timeouts[conn] = settings.transaction_timeouts
+    return conn
 
 
 def _connecting(settings: Settings) -> str:
@@ -230,6 +281,7 @@ def create_pool(
         max_idle=s.max_idle,
         max_lifetime=s.max_lifetime,
         check=ConnectionPool.check_connection,
+        configure=_timeouts_configure(s),
         reset=_reset_session,
         name=POOL_NAME,
         open=False,
@@ -258,6 +310,7 @@ def create_async_pool(
         max_idle=s.max_idle,
         max_lifetime=s.max_lifetime,
         check=AsyncConnectionPool.check_connection,
+        configure=_atimeouts_configure(s),
         reset=_areset_session,
         name=POOL_NAME,
         open=False,
@@ -313,10 +366,14 @@ def transaction(
     try:
         if isinstance(conn_or_pool, ConnectionPool):
             with conn_or_pool.connection() as conn, conn.transaction():
+                _set_timeouts(conn)
                 _set_context(conn, org_id, correlation_id)
                 yield conn
         else:
+            outer = conn_or_pool.info.transaction_status == pq.TransactionStatus.IDLE
             with conn_or_pool.transaction():
+                if outer:
+                    _set_timeouts(conn_or_pool)
                 _set_context(conn_or_pool, org_id, correlation_id)
                 yield conn_or_pool
     except psycopg.Error as e:
@@ -334,10 +391,14 @@ async def atransaction(
     try:
         if isinstance(conn_or_pool, AsyncConnectionPool):
             async with conn_or_pool.connection() as conn, conn.transaction():
+                await _aset_timeouts(conn)
                 await _aset_context(conn, org_id, correlation_id)
                 yield conn
         else:
+            outer = conn_or_pool.info.transaction_status == pq.TransactionStatus.IDLE
             async with conn_or_pool.transaction():
+                if outer:
+                    await _aset_timeouts(conn_or_pool)
                 await _aset_context(conn_or_pool, org_id, correlation_id)
                 yield conn_or_pool
     except psycopg.Error as e:

@@ -468,6 +468,16 @@ _CONFIG_FAILURE_RE = re.compile(
     r'(role|database) "[^"]*" does not exist|authentication failed|no password supplied'
     r"|password authentication|no pg_hba.conf entry"
 )
+# A pooler in transaction mode (PgBouncer) in front of the server: psycopg's prepared statements
+# ("_pg3_0", ...) meet other clients' on the shared server connections, and PgBouncer refuses
+# the "options" startup parameter (where DB_STATEMENT_TIMEOUT/DB_LOCK_TIMEOUT go).
+_POOLER_PREPARED_RE = re.compile(r'prepared statement "_pg3_\w*"')
+_POOLER_PREPARED_STATES = frozenset({"42P05", "26000", "08P01"})
+_POOLER_STARTUP_RE = re.compile(r"unsupported startup parameter(?: in options)?: ?(?P<param>\S*)")
+_POOLER_TODO = (
+    "the connection goes through a pooler in transaction mode (PgBouncer), which shares "
+    "server connections between clients: set DB_PGBOUNCER=true (docs/operations.md)"
+)
 _MIGRATION_STATES = frozenset({"42P01", "42883", "3F000", "42703", "42704"})
 _UNAVAILABLE_STATES = frozenset({"57P01", "57P02", "57P03", "53300", "25P03"})
 
@@ -500,6 +510,22 @@ def translate_error(exc: psycopg.Error, *, query: str | None = None) -> Registry
         "hint": hint,
         "table": table,
     }
+
+    startup = _POOLER_STARTUP_RE.search(server_msg)
+    if startup is not None:
+        return ConfigError(
+            f"{p}the server refused the startup parameter {startup['param'] or 'options'!r} "
+            f"({server_msg.strip().splitlines()[-1].strip()}); {_POOLER_TODO}, which sets "
+            "statement_timeout/lock_timeout inside each transaction instead, and remove "
+            "options= from DATABASE_URL",
+            **common,
+        )
+    if state in _POOLER_PREPARED_STATES and _POOLER_PREPARED_RE.search(server_msg):
+        return ConfigError(
+            f"{p}{server_msg}; {_POOLER_TODO} (it turns prepared statements off; or "
+            "DB_PREPARE_THRESHOLD=none)",
+            **common,
+        )
 
     if state is None:
         if isinstance(exc, psycopg.DataError):

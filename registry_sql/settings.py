@@ -356,6 +356,21 @@ class Settings(BaseModel):
     echo: bool = False
     prepare_threshold: int | None = Field(default=DEFAULT_PREPARE_THRESHOLD, ge=0)
     statement_timeout_ms: int | None = Field(default=None, ge=0)
+    lock_timeout_ms: int | None = Field(default=None, ge=0)
+    pgbouncer: bool = False
+    """Connections go through PgBouncer in transaction pooling mode (``DB_PGBOUNCER``): no
+    prepared statements unless ``prepare_threshold`` is given explicitly, no startup ``options``;
+    the timeouts are set inside each transaction instead (docs/operations.md)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _pgbouncer_defaults(cls, data: Any) -> Any:
+        # Behind PgBouncer (transaction mode) a prepared statement name can belong to another
+        # client on the server connection: never prepare, unless asked to explicitly (PgBouncer
+        # 1.21+ with max_prepared_statements keeps them per client).
+        if isinstance(data, dict) and data.get("pgbouncer") and "prepare_threshold" not in data:
+            return {**data, "prepare_threshold": None}
+        return data
 
     @field_validator("database_url")
     @classmethod
@@ -384,20 +399,38 @@ class Settings(BaseModel):
         return None if self.database_url is None else redact_url(self.database_url)
 
     @property
+    def transaction_timeouts(self) -> tuple[str, str] | None:
+        """``(statement_timeout, lock_timeout)`` to set inside each transaction, as
+        ``set_config`` values (``'0'`` leaves one unlimited), when ``pgbouncer`` is on and a
+        timeout is configured; None otherwise (then they are connection options)."""
+        if not self.pgbouncer or (self.statement_timeout_ms, self.lock_timeout_ms) == (None, None):
+            return None
+        return (
+            "0" if self.statement_timeout_ms is None else str(self.statement_timeout_ms),
+            "0" if self.lock_timeout_ms is None else str(self.lock_timeout_ms),
+        )
+
+    @property
     def conninfo(self) -> str:
-        """The psycopg connection string, with ``statement_timeout`` as a connection option."""
+        """The psycopg connection string, with ``statement_timeout`` / ``lock_timeout`` as
+        connection options (not behind PgBouncer: it refuses the ``options`` startup parameter,
+        and they are set per transaction instead, see :attr:`transaction_timeouts`)."""
         if self.database_url is None:
             raise ConfigError(
                 "no database is configured: set DATABASE_URL (e.g. "
                 f"DATABASE_URL={_EXAMPLE_URL}) or POSTGRES_HOST/POSTGRES_DB/..., or use "
                 "registry_sql.server.embedded_url() for a local embedded server"
             )
-        if self.statement_timeout_ms is None:
+        extra = []
+        if self.statement_timeout_ms is not None:
+            extra.append(f"-c statement_timeout={self.statement_timeout_ms}")
+        if self.lock_timeout_ms is not None:
+            extra.append(f"-c lock_timeout={self.lock_timeout_ms}")
+        if self.pgbouncer or not extra:
             return self.database_url
         params = conninfo_to_dict(self.database_url)
         options = str(params.get("options") or "").strip()
-        extra = f"-c statement_timeout={self.statement_timeout_ms}"
-        return make_conninfo(self.database_url, options=f"{options} {extra}".strip())
+        return make_conninfo(self.database_url, options=" ".join([options, *extra]).strip())
 
     @property
     def yoyo_url(self) -> str | None:
@@ -477,7 +510,13 @@ class Settings(BaseModel):
         if found is not None:
             echo = _parse_bool(*found)
 
-        prepare_threshold: int | None = DEFAULT_PREPARE_THRESHOLD
+        pgbouncer = False
+        found = _lookup(env, "DB_PGBOUNCER", "DATABASE_PGBOUNCER")
+        if found is not None:
+            pgbouncer = _parse_bool(*found)
+
+        # Behind PgBouncer: never prepare unless DB_PREPARE_THRESHOLD says otherwise.
+        prepare_threshold: int | None = None if pgbouncer else DEFAULT_PREPARE_THRESHOLD
         found = _lookup(env, "DB_PREPARE_THRESHOLD")
         if found is not None:
             prepare_threshold = _parse_prepare_threshold(*found)
@@ -486,6 +525,11 @@ class Settings(BaseModel):
         found = _lookup(env, "DB_STATEMENT_TIMEOUT")
         if found is not None:
             statement_timeout_ms = _parse_duration_ms(*found)
+
+        lock_timeout_ms: int | None = None
+        found = _lookup(env, "DB_LOCK_TIMEOUT")
+        if found is not None:
+            lock_timeout_ms = _parse_duration_ms(*found)
 
         return cls(
             database_url=url,
@@ -497,6 +541,8 @@ class Settings(BaseModel):
             echo=echo,
             prepare_threshold=prepare_threshold,
             statement_timeout_ms=statement_timeout_ms,
+            lock_timeout_ms=lock_timeout_ms,
+            pgbouncer=pgbouncer,
         )
 
 
