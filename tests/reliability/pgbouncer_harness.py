@@ -27,7 +27,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote
 
-import psycopg
 import pytest
 from psycopg.conninfo import conninfo_to_dict
 
@@ -210,12 +209,3 @@ def running_pgbouncer(
     finally:
         bouncer.stop()
 
-
-def drop_server_connections(admin_url: str, dbname: str) -> None:
-    """Terminate the server backends PgBouncer holds to ``dbname`` (so it can be dropped)."""
-    with psycopg.connect(admin_url, autocommit=True) as c:
-        c.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-            " WHERE datname = %s AND pid <> pg_backend_pid()",
-            (dbname,),
-        )

@@ -29,6 +29,7 @@ from typing import Any
 import psycopg
 import pytest
 from pgbouncer_harness import PgBouncer, running_pgbouncer
+from reliability_plugin import TALLY
 
 from registry_sql import core, db, mlops
 from registry_sql.core import Application, AuditAction
@@ -324,3 +325,40 @@ def test_timeouts_behind_pgbouncer_are_set_in_each_transaction(
             assert c.execute("SELECT 1").fetchone() == (1,)
     with db.connect(settings) as c, db.transaction(c):
         assert c.execute("SHOW statement_timeout").fetchone() == ("200ms",)
+
+
+def test_server_connections_killed_behind_pgbouncer_are_survived(
+    bouncer2: PgBouncer, app_url: str, conn: Conn
+) -> None:
+    """A fault case through PgBouncer: every server connection it holds is terminated. Calls
+    that meet a dead one fail with a translated, retryable error at most; PgBouncer reconnects
+    and every later transaction runs, under its own tenant."""
+    (org,) = _seed_tenants(conn, 1)
+    env = {"DATABASE_URL": bouncer2.url(app_url), "DB_PGBOUNCER": "true", "DB_POOL_SIZE": "2"}
+    settings = Settings.from_env(env)
+    failed: Counter[str] = Counter()
+    with db.create_pool(settings) as pool:
+        pool.wait()
+        for _ in range(2):
+            with db.transaction(pool, org_id=org) as c:
+                assert db.current_tenant(c) == org
+        killed = conn.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND usename = %s",
+            (APP_LOGIN,),
+        ).fetchall()
+        assert killed and all(ok for (ok,) in killed)
+        done = 0
+        for _ in range(10):
+            try:
+                with db.transaction(pool, org_id=org) as c:
+                    assert db.current_tenant(c) == org
+                    assert {r[0] for r in c.execute(_VISIBLE_ORGS).fetchall()} == {org}
+                done += 1
+            except RegistrySqlError as e:
+                assert e.retryable, f"not retryable: {type(e).__name__}: {e}"
+                failed[type(e).__name__] += 1
+    assert done >= 10 - len(killed), (done, failed)
+    for name, n in failed.items():
+        TALLY.failed(name, n)
+    TALLY.fault("server connections killed behind PgBouncer", survived=True)

@@ -307,3 +307,32 @@ def test_yoyo_url() -> None:
     assert yoyo_url("postgresql+asyncpg://h/db") == "postgresql+psycopg://h/db"
     assert env(DATABASE_URL=URL).yoyo_url == yoyo_url(URL)
     assert env().yoyo_url is None
+
+
+def test_lock_timeout_goes_into_conninfo_options_too() -> None:
+    s = env(DATABASE_URL=URL, DB_STATEMENT_TIMEOUT="5s", DB_LOCK_TIMEOUT="2s")
+    assert s.lock_timeout_ms == 2000
+    options = conninfo_to_dict(s.conninfo)["options"]
+    assert options == "-c statement_timeout=5000 -c lock_timeout=2000"
+    assert s.transaction_timeouts is None  # not behind PgBouncer: connection options
+
+
+def test_pgbouncer_turns_off_prepared_statements_and_startup_options() -> None:
+    s = env(DATABASE_URL=URL, DB_PGBOUNCER="true", DB_STATEMENT_TIMEOUT="30s")
+    assert s.pgbouncer is True
+    assert s.prepare_threshold is None
+    assert "options" not in conninfo_to_dict(s.conninfo)
+    assert s.transaction_timeouts == ("30000", "0")  # lock_timeout 0: unlimited
+    assert env(DATABASE_URL=URL, DB_PGBOUNCER="on").transaction_timeouts is None  # nothing to set
+
+
+def test_pgbouncer_keeps_an_explicit_prepare_threshold() -> None:
+    # PgBouncer 1.21+ with max_prepared_statements keeps prepared statements per client
+    assert env(DB_PGBOUNCER="true", DB_PREPARE_THRESHOLD="5").prepare_threshold == 5
+    assert Settings(pgbouncer=True).prepare_threshold is None
+    assert Settings(pgbouncer=True, prepare_threshold=3).prepare_threshold == 3
+
+
+def test_pgbouncer_must_be_a_boolean() -> None:
+    with pytest.raises(ConfigError, match="DB_PGBOUNCER='maybe' is not a boolean"):
+        env(DB_PGBOUNCER="maybe")
