@@ -362,3 +362,25 @@ def test_server_connections_killed_behind_pgbouncer_are_survived(
     for name, n in failed.items():
         TALLY.failed(name, n)
     TALLY.fault("server connections killed behind PgBouncer", survived=True)
+
+
+async def test_async_pool_behind_pgbouncer_sets_tenant_and_timeouts(
+    bouncer: PgBouncer, app_url: str, conn: Conn
+) -> None:
+    """The async twins do the same: timeouts in each transaction, the tenant unprepared."""
+    (org,) = _seed_tenants(conn, 1)
+    env = {
+        "DATABASE_URL": bouncer.url(app_url),
+        "DB_PGBOUNCER": "true",
+        "DB_STATEMENT_TIMEOUT": "250ms",
+        "DB_POOL_SIZE": "2",
+    }
+    async with db.create_async_pool(Settings.from_env(env)) as pool:
+        for _ in range(8):
+            async with db.atransaction(pool, org_id=org) as c:
+                assert await db.acurrent_tenant(c) == org
+                cur = await c.execute("SHOW statement_timeout")
+                assert await cur.fetchone() == ("250ms",)
+        with pytest.raises(QueryTimeout):
+            async with db.atransaction(pool) as c:
+                await c.execute("SELECT pg_sleep(5)")
