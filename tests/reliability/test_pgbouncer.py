@@ -384,3 +384,22 @@ async def test_async_pool_behind_pgbouncer_sets_tenant_and_timeouts(
         with pytest.raises(QueryTimeout):
             async with db.atransaction(pool) as c:
                 await c.execute("SELECT pg_sleep(5)")
+
+
+def test_a_prepared_statement_clash_says_to_set_db_pgbouncer(
+    pg_server: Any, app_url: str, conn: Conn
+) -> None:
+    """Without DB_PGBOUNCER, two clients that prepare on PgBouncer's one server connection
+    clash on the name ``_pg3_0``: a ConfigError that says what to set, not a bare 42P05."""
+    (org,) = _seed_tenants(conn, 1)
+    with _bouncer(pg_server, 1) as bouncer:
+        settings = _settings(bouncer.url(app_url), clients=1, prepare_threshold=0)
+        # plain connections: a pool's checkout check would prepare (and discard) first
+        with db.connect(settings) as client_a, db.connect(settings) as client_b:
+            with db.transaction(client_a, org_id=org):
+                assert db.current_tenant(client_a) == org  # prepared as _pg3_0
+            with pytest.raises(ConfigError) as clash, db.transaction(client_b, org_id=org):
+                db.current_tenant(client_b)  # its own _pg3_0, on the same server connection
+    assert clash.value.sqlstate == "42P05"
+    assert '"_pg3_0" already exists' in str(clash.value)
+    assert "set DB_PGBOUNCER=true" in str(clash.value)
