@@ -208,4 +208,3 @@ def running_pgbouncer(
         yield bouncer
     finally:
         bouncer.stop()
-
