@@ -318,7 +318,7 @@ async def create_audit_event(
     ip_address: InetAddress | str | None = None,
     user_agent: str | None = None,
 ) -> CreateAuditEventRow:
-    """Append an event to the audit log; returns its id and occurred_at (now(), the transaction's start time).
+    """Append an event to the audit log; returns its id and occurred_at (statement_timestamp(): the time of this statement).
 
     organization_id and correlation_id default to the transaction's tenant and
     correlation settings (SET LOCAL app.org_id / app.correlation_id, see
@@ -436,7 +436,7 @@ async def issue_token(
 ) -> AuthTokenRow:
     """Record a newly issued token (by jti and optional SHA-256 hash, never the token) and return it.
 
-    issued_at defaults to now(); pass the JWT's iat to keep both equal.
+    issued_at defaults to the statement's time; pass the JWT's iat to keep both equal.
     expires_at must be after issued_at (ck_auth_tokens__expires_after_issued).
 
     SQL: ``sql/core/auth_tokens.sql:17`` (``issue_token<!``).
