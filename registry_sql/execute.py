@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 import weakref
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator, Mapping, Sequence
 from typing import Any, Generic, LiteralString, TypeVar
@@ -90,7 +91,33 @@ def _translate(exc: psycopg.Error, query: str, params: Params) -> RegistrySqlErr
         if bad is not None:
             bad.sqlstate = error.sqlstate
             return bad
+        field = _rejected_parameter(exc, params)
+        if field is not None:
+            error.field = field
+            error.message = error.message.replace(f"{query}: ", f"{query}: parameter {field}: ", 1)
+            error.args = (error.message,)
     return error
+
+
+def _holds(value: object, text: str) -> bool:
+    if isinstance(value, list | tuple):
+        return any(_holds(item, text) for item in value)
+    return isinstance(value, str) and value == text
+
+
+def _rejected_parameter(exc: psycopg.Error, params: Params) -> str | None:
+    """The parameter whose value the server rejected ('invalid input syntax for type uuid:
+    "x"'), when exactly one parameter holds that value."""
+    if exc.sqlstate not in ("22P02", "22007", "22008", "22003"):
+        return None
+    match = _REJECTED_RE.match(exc.diag.message_primary or "")
+    if match is None:
+        return None
+    names = [name for name, value in params.items() if _holds(value, match["value"])]
+    return names[0] if len(names) == 1 else None
+
+
+_REJECTED_RE = re.compile(r'^[^"]*: "(?P<value>.*)"$', re.S)
 
 
 class _Translating:

@@ -701,10 +701,11 @@ def stream_maintain_partitions(
     conn: psycopg.AsyncConnection[Any],
     *,
     batch_size: int = 1000,
-) -> AsyncIterator[MaintainPartitionsRow]:
+) -> AsyncStream[MaintainPartitionsRow]:
     """Like ``maintain_partitions``, streamed through a server-side cursor in batches.
 
-    For results too large to hold in memory; consume it before using ``conn`` again.
+    For results too large to hold in memory. Breaking out early is safe; close it
+    (``with``/``closing()``) to free the server-side cursor before the transaction ends.
     """
     return astream(conn, _MAINTAIN_PARTITIONS, {}, MaintainPartitionsRow, 'core.maintain_partitions', batch_size)
 

@@ -684,10 +684,11 @@ def stream_maintain_partitions(
     conn: psycopg.Connection[Any],
     *,
     batch_size: int = 1000,
-) -> Iterator[MaintainPartitionsRow]:
+) -> Stream[MaintainPartitionsRow]:
     """Like ``maintain_partitions``, streamed through a server-side cursor in batches.
 
-    For results too large to hold in memory; consume it before using ``conn`` again.
+    For results too large to hold in memory. Breaking out early is safe; close it
+    (``with``/``closing()``) to free the server-side cursor before the transaction ends.
     """
     return stream(conn, _MAINTAIN_PARTITIONS, {}, MaintainPartitionsRow, 'core.maintain_partitions', batch_size)
 
