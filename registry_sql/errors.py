@@ -639,6 +639,12 @@ def translate_error(exc: psycopg.Error, *, query: str | None = None) -> Registry
             **common,
         )
 
+    if state == "25006":
+        return Forbidden(
+            f"{p}{server_msg}: this transaction is read-only (transaction(read_only=True) or "
+            "default_transaction_read_only); write in a read-write transaction",
+            **common,
+        )
     if state == "25P02":
         return TransactionAborted(
             f"{p}the transaction was aborted by an earlier error, so this statement was not "
