@@ -525,6 +525,17 @@ def _referenced_table(schema: str | None, table: str | None, constraint: str | N
     return f"{schema}.{unqualified}" if schema else unqualified
 
 
+def _unique_key(table: str | None, constraint: str | None) -> tuple[str, ...] | None:
+    if table is None or constraint is None or "." not in table:
+        return None
+    schema, bare = table.split(".", 1)
+    facts = _catalog(schema)
+    if facts is None:
+        return None
+    found: tuple[str, ...] | None = getattr(facts, "UNIQUE_KEYS", {}).get((bare, constraint))
+    return found
+
+
 def translate_error(exc: psycopg.Error, *, query: str | None = None) -> RegistrySqlError:
     """Map a psycopg error to the registry-sql hierarchy.
 
@@ -709,6 +720,10 @@ def _unique(
         pairs = _split_key(m["cols"], m["vals"])
         field = ", ".join(_column_of(c) for c in _split_top_level(m["cols"]))
         what = _describe_key(pairs, m["cols"], m["vals"])
+    elif (key_cols := _unique_key(table, constraint)) is not None:
+        # The key is hidden (row-level security); the catalog knows its columns.
+        field = ", ".join(_column_of(c) for c in key_cols)
+        what = f"this {field}"
     else:
         parsed = parse_constraint_name(constraint or "")
         if parsed is not None:

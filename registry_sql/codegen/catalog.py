@@ -27,6 +27,18 @@ WHERE con.contype = 'f' AND con.conparentid = 0 AND n.nspname = %s AND NOT rel.r
 ORDER BY rel.relname, con.conname
 """
 
+_UNIQUE_KEYS = """
+SELECT rel.relname, ix.relname,
+       array(SELECT pg_catalog.pg_get_indexdef(i.indexrelid, k, true)
+             FROM generate_series(1, i.indnkeyatts) AS k ORDER BY k)
+FROM pg_catalog.pg_index i
+JOIN pg_catalog.pg_class ix ON ix.oid = i.indexrelid
+JOIN pg_catalog.pg_class rel ON rel.oid = i.indrelid
+JOIN pg_catalog.pg_namespace n ON n.oid = rel.relnamespace
+WHERE i.indisunique AND n.nspname = %s AND NOT rel.relispartition
+ORDER BY rel.relname, ix.relname
+"""
+
 _PARTITIONED = """
 SELECT c.relname
 FROM pg_catalog.pg_class c
@@ -39,6 +51,7 @@ ORDER BY c.relname
 def render_catalog(conn: psycopg.Connection[Any], schema: str) -> str:
     fks = conn.execute(_FOREIGN_KEYS, (schema,)).fetchall()
     parts = [row[0] for row in conn.execute(_PARTITIONED, (schema,)).fetchall()]
+    keys = conn.execute(_UNIQUE_KEYS, (schema,)).fetchall()
     lines = [
         HEADER.format(src="migrations/"),
         f'"""Catalog facts of ``{schema}`` for error messages (see registry_sql.errors)."""',
@@ -50,6 +63,12 @@ def render_catalog(conn: psycopg.Connection[Any], schema: str) -> str:
         "#: (table, foreign key) -> the table it references, schema-qualified.",
         "FOREIGN_KEYS: Final[dict[tuple[str, str], str]] = {",
         *(f"    ({t!r}, {c!r}): {f'{fs}.{ft}'!r}," for t, c, fs, ft in fks),
+        "}",
+        "",
+        "#: (table, unique index or constraint) -> its key (columns or expressions), for",
+        "#: conflicts whose detail PostgreSQL hides (row-level security).",
+        "UNIQUE_KEYS: Final[dict[tuple[str, str], tuple[str, ...]]] = {",
+        *(f"    ({t!r}, {i!r}): {tuple(cols)!r}," for t, i, cols in keys),
         "}",
         "",
         "#: Partitioned tables: an error on one of their partitions names the parent.",

@@ -36,6 +36,34 @@ FOREIGN_KEYS: Final[dict[tuple[str, str], str]] = {
     ('users', 'fk_users__updated_by'): 'core.users',
 }
 
+#: (table, unique index or constraint) -> its key (columns or expressions), for
+#: conflicts whose detail PostgreSQL hides (row-level security).
+UNIQUE_KEYS: Final[dict[tuple[str, str], tuple[str, ...]]] = {
+    ('api_keys', 'api_keys_pkey'): ('id',),
+    ('api_keys', 'uq_api_keys__key_hash'): ('key_hash',),
+    ('audit_log', 'audit_log_pkey'): ('id', 'occurred_at'),
+    ('auth_tokens', 'auth_tokens_pkey'): ('id',),
+    ('auth_tokens', 'uq_auth_tokens__jti'): ('jti',),
+    ('auth_tokens', 'uq_auth_tokens__token_hash'): ('token_hash',),
+    ('organization_memberships', 'organization_memberships_pkey'): ('id',),
+    ('organization_memberships', 'uq_organization_memberships__org_user'): ('organization_id', 'user_id'),
+    ('organizations', 'organizations_pkey'): ('id',),
+    ('organizations', 'uq_organizations__slug'): ('slug',),
+    ('partitioned_tables', 'partitioned_tables_pkey'): ('parent',),
+    ('permissions', 'permissions_pkey'): ('id',),
+    ('permissions', 'uq_permissions__code'): ('code',),
+    ('role_permissions', 'role_permissions_pkey'): ('role_id', 'permission_id'),
+    ('roles', 'roles_pkey'): ('id',),
+    ('roles', 'uq_roles__application_name'): ('application', 'name'),
+    ('user_identities', 'uq_user_identities__provider_issuer_subject'): ('provider', 'issuer', 'subject'),
+    ('user_identities', 'user_identities_pkey'): ('id',),
+    ('user_roles', 'uq_user_roles__user_role_org'): ('user_id', 'role_id', 'organization_id'),
+    ('user_roles', 'user_roles_pkey'): ('id',),
+    ('users', 'uq_users__email_lower'): ('lower(email)',),
+    ('users', 'uq_users__username_lower'): ('lower(username)',),
+    ('users', 'users_pkey'): ('id',),
+}
+
 #: Partitioned tables: an error on one of their partitions names the parent.
 PARTITIONED: Final[tuple[str, ...]] = (
     'audit_log',

@@ -77,6 +77,34 @@ FOREIGN_KEYS: Final[dict[tuple[str, str], str]] = {
     ('run_metrics', 'fk_run_metrics__run_id'): 'mlops.experiment_runs',
 }
 
+#: (table, unique index or constraint) -> its key (columns or expressions), for
+#: conflicts whose detail PostgreSQL hides (row-level security).
+UNIQUE_KEYS: Final[dict[tuple[str, str], tuple[str, ...]]] = {
+    ('alerts', 'alerts_pkey'): ('organization_id', 'id'),
+    ('data_drift_reports', 'data_drift_reports_pkey'): ('organization_id', 'id'),
+    ('deployment_history', 'deployment_history_pkey'): ('organization_id', 'id'),
+    ('deployments', 'deployments_pkey'): ('organization_id', 'id'),
+    ('deployments', 'uq_deployments__org_project_env_name'): ('organization_id', 'project_id', 'environment', 'name'),
+    ('experiment_runs', 'experiment_runs_pkey'): ('organization_id', 'id'),
+    ('experiments', 'experiments_pkey'): ('organization_id', 'id'),
+    ('experiments', 'uq_experiments__org_project_name'): ('organization_id', 'project_id', 'name'),
+    ('model_monitoring', 'model_monitoring_pkey'): ('organization_id', 'id', 'recorded_at'),
+    ('model_versions', 'model_versions_pkey'): ('organization_id', 'id'),
+    ('model_versions', 'uq_model_versions__one_production'): ('organization_id', 'model_id'),
+    ('model_versions', 'uq_model_versions__org_model_version'): ('organization_id', 'model_id', 'version'),
+    ('models', 'models_pkey'): ('organization_id', 'id'),
+    ('models', 'uq_models__org_project_name'): ('organization_id', 'project_id', 'name'),
+    ('notification_channels', 'notification_channels_pkey'): ('organization_id', 'id'),
+    ('notification_channels', 'uq_notification_channels__org_name'): ('organization_id', 'name'),
+    ('notification_rules', 'notification_rules_pkey'): ('organization_id', 'id'),
+    ('notification_rules', 'uq_notification_rules__org_name'): ('organization_id', 'name'),
+    ('project_members', 'project_members_pkey'): ('organization_id', 'id'),
+    ('project_members', 'uq_project_members__org_project_user'): ('organization_id', 'project_id', 'user_id'),
+    ('projects', 'projects_pkey'): ('organization_id', 'id'),
+    ('projects', 'uq_projects__org_slug'): ('organization_id', 'slug'),
+    ('run_metrics', 'run_metrics_pkey'): ('organization_id', 'run_id', 'metric_name', 'step', 'recorded_at'),
+}
+
 #: Partitioned tables: an error on one of their partitions names the parent.
 PARTITIONED: Final[tuple[str, ...]] = (
     'model_monitoring',

@@ -18,6 +18,19 @@ FOREIGN_KEYS: Final[dict[tuple[str, str], str]] = {
     ('packages', 'fk_packages__uploaded_by'): 'core.users',
 }
 
+#: (table, unique index or constraint) -> its key (columns or expressions), for
+#: conflicts whose detail PostgreSQL hides (row-level security).
+UNIQUE_KEYS: Final[dict[tuple[str, str], tuple[str, ...]]] = {
+    ('download_history', 'download_history_pkey'): ('id', 'downloaded_at'),
+    ('package_lineage', 'package_lineage_pkey'): ('id',),
+    ('package_lineage', 'uq_package_lineage__parent_child_relationship'): ('parent_package_id', 'child_package_id', 'relationship'),
+    ('package_scores', 'package_scores_pkey'): ('id',),
+    ('package_scores', 'uq_package_scores__package_id'): ('package_id',),
+    ('packages', 'packages_pkey'): ('id',),
+    ('packages', 'uq_packages__name_version'): ('name', 'version'),
+    ('system_health_metrics', 'system_health_metrics_pkey'): ('id', 'recorded_at'),
+}
+
 #: Partitioned tables: an error on one of their partitions names the parent.
 PARTITIONED: Final[tuple[str, ...]] = (
     'download_history',
