@@ -362,6 +362,7 @@ _KEY_REFERENCED_RE = re.compile(
 _HIDDEN_KEY_MISSING_RE = re.compile(r'^Key is not present in table "(?P<ref>[^"]+)"\.?$')
 _HIDDEN_KEY_REFERENCED_RE = re.compile(r'^Key is still referenced from table "(?P<src>[^"]+)"\.?$')
 _NAME_RE = re.compile(r"^[a-z_][a-z0-9_]*$")
+_PARTITION_SUFFIX_RE = re.compile(r"^(?:p[0-9_]+|default)$")
 _ON_TABLE_RE = re.compile(r'^(?:update or delete|delete) on table "(?P<table>[^"]+)"')
 _ENUM_RE = re.compile(r'^invalid input value for enum (?P<type>[^:]+): "(?P<value>.*)"$', re.S)
 _SYNTAX_RE = re.compile(r'^invalid input syntax for type (?P<type>[^:]+): "(?P<value>.*)"$', re.S)
@@ -506,7 +507,10 @@ def _user_table(schema: str | None, table: str | None) -> str | None:
     facts = _catalog(schema)
     if facts is not None:
         for parent in facts.PARTITIONED:
-            if table.startswith(f"{parent}_") and table != parent:
+            # core.maintain_partitions() names partitions <parent>_p<date>; plus <parent>_default
+            if table.startswith(f"{parent}_") and _PARTITION_SUFFIX_RE.match(
+                table[len(parent) + 1 :]
+            ):
                 table = parent
                 break
     return _qualified(schema, table)
@@ -518,7 +522,7 @@ def _referenced_table(schema: str | None, table: str | None, constraint: str | N
     message names it without its schema."""
     facts = _catalog(schema)
     if facts is not None and table is not None and constraint is not None:
-        bare = (_user_table(schema, table) or table).rsplit(".", 1)[-1]
+        bare = table.rsplit(".", 1)[-1]  # already the user's table (a partition's parent)
         found: str | None = facts.FOREIGN_KEYS.get((bare, constraint))
         if found is not None:
             return found
