@@ -461,9 +461,7 @@ def _options(
     timeout: str | None = None
     if lock_timeout is not None:
         seconds = (
-            lock_timeout.total_seconds()
-            if isinstance(lock_timeout, timedelta)
-            else lock_timeout
+            lock_timeout.total_seconds() if isinstance(lock_timeout, timedelta) else lock_timeout
         )
         if (
             isinstance(seconds, bool)
@@ -533,9 +531,7 @@ def transaction(
     - ``lock_timeout``: seconds (or a timedelta) to wait for a lock before
       :class:`~registry_sql.errors.LockTimeout`; for this block (restored on exit when nested).
     """
-    options = _options(
-        "transaction", org_id, correlation_id, isolation, read_only, lock_timeout
-    )
+    options = _options("transaction", org_id, correlation_id, isolation, read_only, lock_timeout)
     try:
         if isinstance(conn_or_pool, ConnectionPool):
             with conn_or_pool.connection() as conn, conn.transaction():
@@ -567,9 +563,7 @@ async def atransaction(
     lock_timeout: float | timedelta | None = None,
 ) -> AsyncIterator[AnyAsyncConnection]:
     """The async twin of :func:`transaction`."""
-    options = _options(
-        "atransaction", org_id, correlation_id, isolation, read_only, lock_timeout
-    )
+    options = _options("atransaction", org_id, correlation_id, isolation, read_only, lock_timeout)
     try:
         if isinstance(conn_or_pool, AsyncConnectionPool):
             async with conn_or_pool.connection() as conn, conn.transaction():

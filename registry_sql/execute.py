@@ -398,9 +398,7 @@ class _StreamState(Generic[M]):
         return psql.SQL(template).format(psql.Identifier(self._name), psql.SQL(self._sql))
 
     def _fetch_statement(self) -> psql.Composed:
-        return psql.SQL(_FETCH).format(
-            psql.Literal(self._batch_size), psql.Identifier(self._name)
-        )
+        return psql.SQL(_FETCH).format(psql.Literal(self._batch_size), psql.Identifier(self._name))
 
     def _close_statement(self) -> psql.Composed:
         return psql.SQL(_CLOSE).format(psql.Identifier(self._name))

@@ -44,11 +44,13 @@ logger = logging.getLogger("registry_sql.retry")
 
 def _check(attempts: int, first_delay: float, max_delay: float) -> None:
     if isinstance(attempts, bool) or not isinstance(attempts, int) or attempts < 1:
-        raise InvalidInput(f"retry: attempts must be 1 or more (got {attempts!r})",
-                           field="attempts")
+        raise InvalidInput(
+            f"retry: attempts must be 1 or more (got {attempts!r})", field="attempts"
+        )
     if first_delay < 0 or max_delay < 0:
-        raise InvalidInput("retry: first_delay and max_delay must be 0 or more",
-                           field="first_delay")
+        raise InvalidInput(
+            "retry: first_delay and max_delay must be 0 or more", field="first_delay"
+        )
 
 
 def _delay(attempt: int, first_delay: float, max_delay: float) -> float:
@@ -83,8 +85,14 @@ def retry(
             if not _retryable(exc) or attempt == attempts:
                 raise
             pause = _delay(attempt, first_delay, max_delay)
-            logger.warning("attempt %d of %d failed (%s: %s); retrying in %.3fs",
-                           attempt, attempts, type(exc).__name__, exc, pause)
+            logger.warning(
+                "attempt %d of %d failed (%s: %s); retrying in %.3fs",
+                attempt,
+                attempts,
+                type(exc).__name__,
+                exc,
+                pause,
+            )
             time.sleep(pause)
     raise AssertionError("unreachable")  # pragma: no cover
 
@@ -105,7 +113,13 @@ async def aretry(
             if not _retryable(exc) or attempt == attempts:
                 raise
             pause = _delay(attempt, first_delay, max_delay)
-            logger.warning("attempt %d of %d failed (%s: %s); retrying in %.3fs",
-                           attempt, attempts, type(exc).__name__, exc, pause)
+            logger.warning(
+                "attempt %d of %d failed (%s: %s); retrying in %.3fs",
+                attempt,
+                attempts,
+                type(exc).__name__,
+                exc,
+                pause,
+            )
             await asyncio.sleep(pause)
     raise AssertionError("unreachable")  # pragma: no cover

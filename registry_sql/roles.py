@@ -127,7 +127,10 @@ def role_report(conn: psycopg.Connection[Any], name: str | None = None) -> dict[
         "bypassrls": bypassrls,
         "groups": list(groups),
         "service_ok": bool(
-            login and not superuser and not bypassrls and "registry_owner" not in groups
+            login
+            and not superuser
+            and not bypassrls
+            and "registry_owner" not in groups
             and (APP_ROLE in groups or READONLY_ROLE in groups)
         ),
     }

@@ -67,8 +67,10 @@ def test_two_tenants_404_and_409(conn: psycopg.Connection[Any], app_url: str) ->
         assert again.json()["field"] == "organization_id, slug", again.json()
         assert "mlops.projects" in again.json()["detail"]
         # the same slug in the other tenant is fine
-        assert client.post("/projects", headers=_h(b),
-                           json={"name": "New", "slug": "new"}).status_code == 201
+        assert (
+            client.post("/projects", headers=_h(b), json={"name": "New", "slug": "new"}).status_code
+            == 201
+        )
         # no tenant header: rejected before any query
         assert client.get("/projects").status_code == 422
     with psycopg.connect(app_url) as c, transaction(c, org_id=a.org_id):

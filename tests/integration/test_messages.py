@@ -71,9 +71,7 @@ def test_errors_on_a_partition_name_the_partitioned_table(conn: Conn) -> None:
 def test_foreign_key_under_row_level_security_is_friendly(conn: Conn, app_conn: Conn) -> None:
     t = make_tenant(conn, "fk-rls")
     with pytest.raises(ForeignKeyMissing) as info, db.transaction(app_conn, org_id=t.org_id):
-        mlops.create_model(
-            app_conn, organization_id=t.org_id, project_id=uuid.uuid4(), name="m"
-        )
+        mlops.create_model(app_conn, organization_id=t.org_id, project_id=uuid.uuid4(), name="m")
     err = info.value
     assert err.field == "project_id" and err.table == "mlops.models"
     assert "refers to a mlops.projects row that does not exist" in str(err), str(err)
@@ -147,8 +145,9 @@ def _show(conn: Conn, setting: str) -> str:
 
 
 def test_isolation_read_only_and_lock_timeout(conn: Conn) -> None:
-    with db.transaction(conn, isolation="serializable", read_only=True,
-                        lock_timeout=timedelta(milliseconds=250)):
+    with db.transaction(
+        conn, isolation="serializable", read_only=True, lock_timeout=timedelta(milliseconds=250)
+    ):
         assert _show(conn, "transaction_isolation") == "serializable"
         assert _show(conn, "transaction_read_only") == "on"
         assert _show(conn, "lock_timeout") == "250ms"
@@ -189,8 +188,9 @@ def test_pool_transaction_takes_the_options(migrated_url: str) -> None:
 
 def _concurrent_update(url: str, package_id: uuid.UUID) -> None:
     with psycopg.connect(url, autocommit=True) as other:
-        other.execute("UPDATE model_registry.packages SET description = 'other' WHERE id = %s",
-                      (package_id,))
+        other.execute(
+            "UPDATE model_registry.packages SET description = 'other' WHERE id = %s", (package_id,)
+        )
 
 
 def test_retry_runs_the_transaction_again_after_a_serialization_failure(

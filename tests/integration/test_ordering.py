@@ -27,7 +27,11 @@ N = 10
 
 def _pkg(conn: Conn, name: str, version: str) -> PackageRow:
     return mr.create_package(
-        conn, name=name, version=version, s3_key=f"{name}/{version}", s3_bucket="b",
+        conn,
+        name=name,
+        version=version,
+        s3_key=f"{name}/{version}",
+        s3_bucket="b",
         file_size_bytes=1,
     )
 
@@ -38,23 +42,31 @@ def test_deployment_history_newest_first(conn: Conn) -> None:
     with transaction(conn, org_id=t.org_id):
         for i in range(N):
             mlops.update_deployment_status(
-                conn, organization_id=t.org_id, id=t.deployment_id, status=statuses[i % 2],
+                conn,
+                organization_id=t.org_id,
+                id=t.deployment_id,
+                status=statuses[i % 2],
                 notes=f"change {i}",
             )
         history = mlops.list_deployment_history(
             conn, organization_id=t.org_id, deployment_id=t.deployment_id, limit=N
         )
     assert [h.notes for h in history] == [f"change {i}" for i in reversed(range(N))]
-    assert [h.new_status for h in history][:2] == [DeploymentStatus.STOPPED,
-                                                   DeploymentStatus.RUNNING]
+    assert [h.new_status for h in history][:2] == [
+        DeploymentStatus.STOPPED,
+        DeploymentStatus.RUNNING,
+    ]
 
 
 def test_audit_events_by_correlation_in_the_order_they_happened(conn: Conn) -> None:
     with transaction(conn, correlation_id="req-order"):
         for i in range(N):
             core.create_audit_event(
-                conn, application=Application.CORE, action=AuditAction.UPDATE,
-                entity_type="thing", entity_id=str(i),
+                conn,
+                application=Application.CORE,
+                action=AuditAction.UPDATE,
+                entity_type="thing",
+                entity_id=str(i),
             )
     events = core.list_audit_events_by_correlation(conn, correlation_id="req-order", limit=N)
     assert [e.entity_id for e in events] == [str(i) for i in range(N)]
@@ -77,7 +89,9 @@ def test_lineage_graph_edges_oldest_first(conn: Conn) -> None:
         children = [_pkg(conn, f"child-{uuid.uuid4().hex[:6]}", "1.0.0") for _ in range(N)]
         for child in children:
             mr.add_lineage_edge(
-                conn, parent_package_id=root.id, child_package_id=child.id,
+                conn,
+                parent_package_id=root.id,
+                child_package_id=child.id,
                 relationship=LineageRelationship.FINE_TUNED,
             )
     graph = mr.get_lineage_graph(conn, package_id=root.id, max_depth=2)
@@ -89,8 +103,12 @@ def test_lineage_graph_edges_oldest_first(conn: Conn) -> None:
 def test_users_newest_first(conn: Conn) -> None:
     with transaction(conn):
         made = [
-            core.create_user(conn, username=f"u{i}", email=f"u{i}@example.com",
-                             auth_provider=core.AuthProvider.OIDC).id
+            core.create_user(
+                conn,
+                username=f"u{i}",
+                email=f"u{i}@example.com",
+                auth_provider=core.AuthProvider.OIDC,
+            ).id
             for i in range(N)
         ]
     assert [u.id for u in core.list_users(conn, limit=N)] == list(reversed(made))
@@ -100,14 +118,20 @@ def test_runs_and_alerts_newest_first(conn: Conn) -> None:
     t = make_tenant(conn, "order-runs")
     with transaction(conn, org_id=t.org_id):
         runs = [
-            mlops.start_run(conn, organization_id=t.org_id, experiment_id=t.experiment_id,
-                            name=f"r{i}").id
+            mlops.start_run(
+                conn, organization_id=t.org_id, experiment_id=t.experiment_id, name=f"r{i}"
+            ).id
             for i in range(N)
         ]
         alerts = [
-            mlops.create_alert(conn, organization_id=t.org_id, project_id=t.project_id,
-                               alert_type=AlertType.DATA_DRIFT, severity=AlertSeverity.WARNING,
-                               title=f"a{i}").id
+            mlops.create_alert(
+                conn,
+                organization_id=t.org_id,
+                project_id=t.project_id,
+                alert_type=AlertType.DATA_DRIFT,
+                severity=AlertSeverity.WARNING,
+                title=f"a{i}",
+            ).id
             for i in range(N)
         ]
         listed_runs = mlops.list_runs(
@@ -124,8 +148,9 @@ def test_downloads_newest_first(conn: Conn) -> None:
     with transaction(conn):
         pkg = _pkg(conn, "dl", "1.0.0")
         made = [
-            mr.record_download(conn, package_id=pkg.id, access_granted=True,
-                               user_agent=f"agent {i}").id
+            mr.record_download(
+                conn, package_id=pkg.id, access_granted=True, user_agent=f"agent {i}"
+            ).id
             for i in range(N)
         ]
     listed = mr.list_downloads_for_package(conn, package_id=pkg.id, limit=N)
@@ -134,8 +159,9 @@ def test_downloads_newest_first(conn: Conn) -> None:
 
 def test_updated_at_is_never_before_created_at_in_one_transaction(conn: Conn) -> None:
     with transaction(conn):
-        user = core.create_user(conn, username="tick", email="tick@example.com",
-                                auth_provider=core.AuthProvider.OIDC)
+        user = core.create_user(
+            conn, username="tick", email="tick@example.com", auth_provider=core.AuthProvider.OIDC
+        )
         assert user.created_at == user.updated_at  # one statement: one time
         core.update_user(conn, id=user.id, full_name="Tick")
         after = core.get_user_by_id(conn, id=user.id)

@@ -70,10 +70,10 @@ END $$;
 """
 
 
-
 def _one(url: str) -> Settings:
     """A pool of one connection (the tests connect as the superuser: pool mechanics only)."""
     return Settings(database_url=url, min_size=1, max_size=1)
+
 
 @pytest.fixture
 def url(empty_url: str) -> str:

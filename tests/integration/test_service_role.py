@@ -69,8 +69,9 @@ def test_service_role_cannot_bypass_row_level_security(
         with db.transaction(c):  # no tenant: no rows at all
             assert mlops.list_projects(c, organization_id=a.org_id, limit=10) == []
         with db.transaction(c, org_id=a.org_id):  # tenant a: a's rows, never b's
-            assert [p.id for p in mlops.list_projects(c, organization_id=a.org_id, limit=10)] \
-                == [a.project_id]
+            assert [p.id for p in mlops.list_projects(c, organization_id=a.org_id, limit=10)] == [
+                a.project_id
+            ]
             assert mlops.list_projects(c, organization_id=b.org_id, limit=10) == []
         with pytest.raises(Forbidden), db.transaction(c, org_id=a.org_id):
             mlops.create_project(c, organization_id=b.org_id, name="intruder", slug="x")
@@ -118,17 +119,21 @@ def test_pool_refuses_a_superuser_at_start_up(migrated_url: str) -> None:
     with pytest.raises(ConfigError):
         pool.open()
     # the explicit opt-out, for admin tools
-    with db.create_pool(
-        Settings(database_url=migrated_url, min_size=1, max_size=1), allow_privileged_role=True
-    ) as admin, db.transaction(admin) as c:
+    with (
+        db.create_pool(
+            Settings(database_url=migrated_url, min_size=1, max_size=1), allow_privileged_role=True
+        ) as admin,
+        db.transaction(admin) as c,
+    ):
         assert c.execute("SELECT 1").fetchone() == (1,)
 
 
 def test_pool_refuses_a_member_of_the_owner_role(pg_server: Any, migrated_url: str) -> None:
     name = f"owner_{uuid.uuid4().hex[:10]}"
     with psycopg.connect(migrated_url, autocommit=True) as c:
-        c.execute(sql.SQL("CREATE ROLE {} LOGIN IN ROLE registry_owner").format(
-            sql.Identifier(name)))
+        c.execute(
+            sql.SQL("CREATE ROLE {} LOGIN IN ROLE registry_owner").format(sql.Identifier(name))
+        )
     try:
         dbname = str(psycopg.conninfo.conninfo_to_dict(migrated_url)["dbname"])
         owner_url = pg_server.url(dbname, user=name)
@@ -150,7 +155,8 @@ async def test_async_pool_refuses_a_superuser_and_opens_for_the_service(
             Settings(database_url=migrated_url, min_size=1, max_size=1)
         ):
             pass
-    async with db.create_async_pool(
-        Settings(database_url=service_url, min_size=1, max_size=1)
-    ) as pool, db.atransaction(pool) as c:
+    async with (
+        db.create_async_pool(Settings(database_url=service_url, min_size=1, max_size=1)) as pool,
+        db.atransaction(pool) as c,
+    ):
         await c.execute("SELECT 1")

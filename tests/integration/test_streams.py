@@ -27,14 +27,22 @@ AConn = psycopg.AsyncConnection[Any]
 
 def _pkg(conn: Conn, name: str, version: str) -> PackageRow:
     return mr.create_package(
-        conn, name=name, version=version, s3_key=f"{name}/{version}", s3_bucket="b",
+        conn,
+        name=name,
+        version=version,
+        s3_key=f"{name}/{version}",
+        s3_bucket="b",
         file_size_bytes=1,
     )
 
 
 async def _apkg(conn: AConn, name: str, version: str) -> PackageRow:
     return await aio.create_package(
-        conn, name=name, version=version, s3_key=f"{name}/{version}", s3_bucket="b",
+        conn,
+        name=name,
+        version=version,
+        s3_key=f"{name}/{version}",
+        s3_bucket="b",
         file_size_bytes=1,
     )
 
