@@ -166,3 +166,24 @@ def test_updated_at_is_never_before_created_at_in_one_transaction(conn: Conn) ->
         core.update_user(conn, id=user.id, full_name="Tick")
         after = core.get_user_by_id(conn, id=user.id)
     assert after.updated_at > after.created_at == user.created_at
+
+
+def test_no_row_time_defaults_to_the_transaction_start(conn: Conn) -> None:
+    """Every other newest-first list (API keys, tokens, projects, metrics, ...) orders by a column
+    whose default is statement_timestamp(): none is left at now()."""
+    left = conn.execute(
+        "SELECT n.nspname || '.' || c.relname || '.' || a.attname"
+        " FROM pg_attrdef d JOIN pg_class c ON c.oid = d.adrelid"
+        " JOIN pg_namespace n ON n.oid = c.relnamespace"
+        " JOIN pg_attribute a ON a.attrelid = d.adrelid AND a.attnum = d.adnum"
+        " WHERE n.nspname IN ('core', 'model_registry', 'mlops')"
+        " AND pg_get_expr(d.adbin, d.adrelid) IN ('now()', 'CURRENT_TIMESTAMP')"
+    ).fetchall()
+    assert left == []
+    row = conn.execute(
+        "SELECT count(*) FROM pg_attrdef d JOIN pg_class c ON c.oid = d.adrelid"
+        " JOIN pg_namespace n ON n.oid = c.relnamespace"
+        " WHERE n.nspname IN ('core', 'model_registry', 'mlops')"
+        " AND pg_get_expr(d.adbin, d.adrelid) = 'statement_timestamp()'"
+    ).fetchone()
+    assert row is not None and row[0] >= 52
