@@ -821,7 +821,7 @@ def throughput_cases(ctx: Context) -> list[Case]:
     p, ids = ctx.p, ctx.inp.ids
     n, w, secs = len(ids), p.workers, p.throughput_seconds
     settings = Settings(database_url=ctx.url, min_size=w, max_size=w)
-    rs_pool = db.create_pool(settings)
+    rs_pool = db.create_pool(settings, allow_privileged_role=True)
     rs_pool.wait()
     pg_pool = psycopg_pool.ConnectionPool(
         ctx.url, min_size=w, max_size=w, kwargs={"autocommit": True}, open=True
@@ -830,7 +830,7 @@ def throughput_cases(ctx: Context) -> list[Case]:
 
     async def open_async_pools() -> tuple[Any, Any, Any]:
         # created inside the loop that will use them
-        rsa = db.create_async_pool(settings)
+        rsa = db.create_async_pool(settings, allow_privileged_role=True)
         await rsa.open(wait=True)
         pga: psycopg_pool.AsyncConnectionPool[Any] = psycopg_pool.AsyncConnectionPool(
             ctx.url, min_size=w, max_size=w, kwargs={"autocommit": True}, open=False

@@ -34,7 +34,7 @@ SEED_DEFAULT_SIZE = 1_000
 so that building the parser imports no seed or tour module."""
 
 #: Commands that change a database: they need an explicit target and print it first.
-CHANGING_COMMANDS = frozenset({"migrate", "rollback", "reset", "seed", "maintain"})
+CHANGING_COMMANDS = frozenset({"migrate", "rollback", "reset", "seed", "maintain", "roles"})
 
 
 def _say(message: str = "") -> None:
@@ -328,6 +328,44 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return run_demo(url, reset=args.reset, own_database=embedded)
 
 
+def cmd_roles(args: argparse.Namespace) -> int:
+    """`roles create-login NAME` / `roles check [NAME]`: the service's login role."""
+    from registry_sql import db, roles
+
+    url = target_url(args) if args.action == "create-login" else database_url(args)
+    with db.connect(url, autocommit=True) as conn:
+        if args.action == "create-login":
+            if not args.name:
+                raise ConfigError("roles create-login needs the role's NAME, e.g. "
+                                  "`registry-sql roles create-login model_registry_api`")
+            password = None
+            if args.password_env:
+                password = os.environ.get(args.password_env)
+                if not password:
+                    raise ConfigError(
+                        f"--password-env {args.password_env}: that environment variable is "
+                        "empty or unset; export the password there (never on the command line)"
+                    )
+            created = roles.create_login_role(
+                conn, args.name, password=password, readonly=args.readonly
+            )
+            group = roles.READONLY_ROLE if args.readonly else roles.APP_ROLE
+            _say(f"{'created' if created else 'updated'} login role {args.name} "
+                 f"(member of {group} only)")
+            _say("run the service with DATABASE_URL=postgresql://"
+                 f"{args.name}:PASSWORD@HOST:PORT/DBNAME; run migrations with the owner's URL")
+            return EXIT_OK
+        report = roles.role_report(conn, args.name)
+        for key, value in report.items():
+            _say(f"{key:10} {value}")
+        if not report["service_ok"]:
+            _err(f"role {report['role']} is not fit for a service: it must be a login role, a "
+                 "member of registry_app (or registry_readonly) and neither superuser, BYPASSRLS "
+                 "nor registry_owner; see `registry-sql roles create-login --help`")
+            return EXIT_FAILED
+    return EXIT_OK
+
+
 # -- parser -------------------------------------------------------------------------------------
 
 
@@ -400,6 +438,15 @@ def build_parser() -> argparse.ArgumentParser:
             "server when no URL is set)")
     p.add_argument("--demo", action="store_true",
                    help="the demo's database (what `registry-sql demo` uses)")
+    p = add("roles", cmd_roles, "create or check the service's login role (registry_app only)")
+    p.add_argument("action", choices=["create-login", "check"],
+                   help="create-login NAME: create/update it; check [NAME]: is it fit for a "
+                   "service (default: the connected role)")
+    p.add_argument("name", nargs="?", help="the login role (required for create-login)")
+    p.add_argument("--password-env", metavar="VAR",
+                   help="set the password from this environment variable")
+    p.add_argument("--readonly", action="store_true",
+                   help="member of registry_readonly instead of registry_app")
     return parser
 
 

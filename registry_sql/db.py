@@ -24,7 +24,9 @@ import uuid
 import weakref
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
-from typing import Any, LiteralString, cast
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any, Literal, LiteralString, cast
 
 import psycopg
 from psycopg import pq, sql
@@ -40,12 +42,14 @@ from registry_sql.errors import (
 from registry_sql.settings import Settings
 
 __all__ = [
+    "acheck_service_role",
     "aconnect",
     "acorrelation",
     "acurrent_tenant",
     "ahealth_check",
     "atenant",
     "atransaction",
+    "check_service_role",
     "connect",
     "correlation",
     "create_async_pool",
@@ -135,26 +139,33 @@ _TIMEOUTS: LiteralString = (
 _txn_timeouts: weakref.WeakKeyDictionary[Any, tuple[str, str]] = weakref.WeakKeyDictionary()
 
 
-def _timeouts_configure(settings: Settings) -> Any:
-    """The pool's ``configure`` callback: remember the timeouts of each new connection."""
+def _pool_configure(settings: Settings, *, check_role: bool) -> Any:
+    """The pool's ``configure`` callback for each new connection: remember its transaction
+    timeouts (PgBouncer mode) and, unless the caller opted out, check the service role."""
     timeouts = settings.transaction_timeouts
-    if timeouts is None:
+    if timeouts is None and not check_role:
         return None
 
     def configure(conn: Any) -> None:
-        _txn_timeouts[conn] = timeouts
+        if timeouts is not None:
+            _txn_timeouts[conn] = timeouts
+        if check_role:
+            _checked_configure(conn)
 
     return configure
 
 
-def _atimeouts_configure(settings: Settings) -> Any:
-    """The async pool's ``configure`` callback (see :func:`_timeouts_configure`)."""
+def _apool_configure(settings: Settings, *, check_role: bool) -> Any:
+    """The async pool's ``configure`` callback (see :func:`_pool_configure`)."""
     timeouts = settings.transaction_timeouts
-    if timeouts is None:
+    if timeouts is None and not check_role:
         return None
 
     async def configure(conn: Any) -> None:
-        _txn_timeouts[conn] = timeouts
+        if timeouts is not None:
+            _txn_timeouts[conn] = timeouts
+        if check_role:
+            await _achecked_configure(conn)
 
     return configure
 
@@ -231,17 +242,95 @@ async def _areset_session(conn: AnyAsyncConnection) -> None:
         await conn.set_autocommit(autocommit)
 
 
+# --------------------------------------------------------------------------------------------
+# The service's role: never a superuser or the schema owner
+
+_ROLE_CHECK: LiteralString = """
+SELECT current_user::text, r.rolsuper, r.rolbypassrls,
+       EXISTS (SELECT 1 FROM pg_catalog.pg_roles o
+                WHERE o.rolname = 'registry_owner'
+                  AND pg_catalog.pg_has_role(current_user, o.oid, 'MEMBER'))
+FROM pg_catalog.pg_roles r
+WHERE r.rolname = current_user
+"""
+
+
+def _role_problem(row: tuple[Any, ...] | None) -> str | None:
+    if row is None:
+        return None
+    user, superuser, bypassrls, owner = row
+    if superuser:
+        why = "is a superuser"
+    elif bypassrls:
+        why = "has BYPASSRLS"
+    elif owner:
+        why = "is (a member of) registry_owner, which owns the tables"
+    else:
+        return None
+    return (
+        f"the service's pool refuses role {user!r}: it {why}, so row-level security would not "
+        "apply to it (every tenant's rows visible) and it could change the schema and the audit "
+        "log. Connect the service as a login role that is a member of registry_app only: "
+        "`registry-sql roles create-login NAME` creates one (see docs/runtime.md, 'The "
+        "service's role'). Tools that need the owner (migrations, admin scripts) use "
+        "connect(), or create_pool(..., allow_privileged_role=True)"
+    )
+
+
+def check_service_role(conn: AnyConnection) -> None:
+    """Raise :class:`~registry_sql.errors.ConfigError` when ``conn``'s role would bypass
+    row-level security (a superuser, BYPASSRLS, or the schema owner ``registry_owner``)."""
+    try:
+        row = conn.execute(_ROLE_CHECK, prepare=False).fetchone()
+    except psycopg.Error as e:
+        raise translate_error(e, query="check_service_role") from e
+    problem = _role_problem(row)
+    if problem is not None:
+        raise ConfigError(problem)
+
+
+async def acheck_service_role(conn: AnyAsyncConnection) -> None:
+    """The async twin of :func:`check_service_role`."""
+    try:
+        cur = await conn.execute(_ROLE_CHECK, prepare=False)
+        row = await cur.fetchone()
+    except psycopg.Error as e:
+        raise translate_error(e, query="acheck_service_role") from e
+    problem = _role_problem(row)
+    if problem is not None:
+        raise ConfigError(problem)
+
+
+def _checked_configure(conn: AnyConnection) -> None:
+    # Every new connection (the pool logs the error and retries; the start-up check in open()
+    # is what the service sees).
+    check_service_role(conn)
+    if conn.info.transaction_status != pq.TransactionStatus.IDLE:
+        conn.rollback()
+
+
+async def _achecked_configure(conn: AnyAsyncConnection) -> None:
+    await acheck_service_role(conn)
+    if conn.info.transaction_status != pq.TransactionStatus.IDLE:
+        await conn.rollback()
+
+
 class _FailFastPool(ConnectionPool[AnyConnection]):
     """A pool whose ``open()`` first opens one connection itself: a pool that cannot connect at
     all (authentication, unknown database, refused, DNS) raises the translated
     :class:`~registry_sql.errors.ConfigError` / :class:`~registry_sql.errors.Unavailable`
-    at once, instead of a :class:`PoolTimeout` at the first checkout after ``timeout`` seconds."""
+    at once, instead of a :class:`PoolTimeout` at the first checkout after ``timeout`` seconds.
+    Unless ``allow_privileged_role``, that connection also checks the role
+    (:func:`check_service_role`): a superuser or owner is refused at start-up."""
 
     _settings: Settings
+    _check_role: bool
 
     def open(self, wait: bool = False, timeout: float = 30.0) -> None:
         if self.closed:
-            connect(self._settings).close()
+            with connect(self._settings) as conn:
+                if self._check_role:
+                    check_service_role(conn)
         super().open(wait=wait, timeout=timeout)
 
 
@@ -249,15 +338,21 @@ class _AsyncFailFastPool(AsyncConnectionPool[AnyAsyncConnection]):
     """The async twin of :class:`_FailFastPool`."""
 
     _settings: Settings
+    _check_role: bool
 
     async def open(self, wait: bool = False, timeout: float = 30.0) -> None:
         if self.closed:
-            await (await aconnect(self._settings)).close()
+            async with await aconnect(self._settings) as conn:
+                if self._check_role:
+                    await acheck_service_role(conn)
         await super().open(wait=wait, timeout=timeout)
 
 
 def create_pool(
-    settings: Settings | str | None = None, *, open: bool = True
+    settings: Settings | str | None = None,
+    *,
+    open: bool = True,
+    allow_privileged_role: bool = False,
 ) -> ConnectionPool[AnyConnection]:
     """A :class:`psycopg_pool.ConnectionPool` configured from ``settings`` (default: environment).
 
@@ -270,6 +365,11 @@ def create_pool(
     connect timeout), then it fills in the background; use it as ``with create_pool() as pool:``
     or call ``pool.close()`` at shutdown. ``pool.wait()`` blocks until ``min_size`` connections
     are up.
+
+    The pool is for the service: opening it raises :class:`~registry_sql.errors.ConfigError` when
+    the role is a superuser, has BYPASSRLS or owns the schema (row-level security would not
+    apply); every new connection is checked too. Admin tools that really need such a role pass
+    ``allow_privileged_role=True``.
     """
     s = _settings(settings)
     pool = _FailFastPool(
@@ -281,12 +381,13 @@ def create_pool(
         max_idle=s.max_idle,
         max_lifetime=s.max_lifetime,
         check=ConnectionPool.check_connection,
-        configure=_timeouts_configure(s),
+        configure=_pool_configure(s, check_role=not allow_privileged_role),
         reset=_reset_session,
         name=POOL_NAME,
         open=False,
     )
     pool._settings = s
+    pool._check_role = not allow_privileged_role
     if open:
         pool.open()
     return pool
@@ -294,11 +395,14 @@ def create_pool(
 
 def create_async_pool(
     settings: Settings | str | None = None,
+    *,
+    allow_privileged_role: bool = False,
 ) -> AsyncConnectionPool[AnyAsyncConnection]:
     """An :class:`psycopg_pool.AsyncConnectionPool`, not yet open.
 
     Open it with ``async with create_async_pool() as pool:`` or ``await pool.open()``
-    (an async pool cannot open in a constructor).
+    (an async pool cannot open in a constructor). Like :func:`create_pool`, opening it refuses a
+    privileged role unless ``allow_privileged_role=True``.
     """
     s = _settings(settings)
     pool = _AsyncFailFastPool(
@@ -310,12 +414,13 @@ def create_async_pool(
         max_idle=s.max_idle,
         max_lifetime=s.max_lifetime,
         check=AsyncConnectionPool.check_connection,
-        configure=_atimeouts_configure(s),
+        configure=_apool_configure(s, check_role=not allow_privileged_role),
         reset=_areset_session,
         name=POOL_NAME,
         open=False,
     )
     pool._settings = s
+    pool._check_role = not allow_privileged_role
     return pool
 
 
@@ -348,34 +453,161 @@ async def ahealth_check(target: AnyAsyncConnection | AsyncConnectionPool[Any]) -
 # Transactions
 
 
+#: Isolation levels ``transaction(isolation=...)`` accepts, and the statement each one runs.
+_ISOLATION: dict[str, LiteralString] = {
+    "read committed": "SET TRANSACTION ISOLATION LEVEL READ COMMITTED",
+    "repeatable read": "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ",
+    "serializable": "SET TRANSACTION ISOLATION LEVEL SERIALIZABLE",
+}
+_READ_ONLY: LiteralString = "SET TRANSACTION READ ONLY"
+_READ_WRITE: LiteralString = "SET TRANSACTION READ WRITE"
+_SET_LOCK_TIMEOUT: LiteralString = "SET LOCAL lock_timeout = {}"
+_GET_CONTEXT: LiteralString = (
+    "SELECT current_setting('app.org_id', true), current_setting('app.correlation_id', true),"
+    " current_setting('lock_timeout')"
+)
+
+Isolation = Literal["read committed", "repeatable read", "serializable"] | psycopg.IsolationLevel
+
+
+@dataclass(frozen=True)
+class _Options:
+    """What a ``transaction()`` block sets, validated before anything is sent."""
+
+    org_id: uuid.UUID | None
+    correlation_id: str | None
+    isolation: LiteralString | None
+    read_only: bool | None
+    lock_timeout: str | None
+
+    @property
+    def starts_only(self) -> bool:
+        """Options that only the outermost transaction can take."""
+        return self.isolation is not None or self.read_only is not None
+
+    @property
+    def sets_context(self) -> bool:
+        return (
+            self.org_id is not None
+            or self.correlation_id is not None
+            or self.lock_timeout is not None
+        )
+
+
+def _options(
+    helper: str,
+    org_id: uuid.UUID | str | None,
+    correlation_id: str | None,
+    isolation: Isolation | None,
+    read_only: bool | None,
+    lock_timeout: float | timedelta | None,
+) -> _Options:
+    level: LiteralString | None = None
+    if isolation is not None:
+        key = (
+            isolation.name.replace("_", " ").lower()
+            if isinstance(isolation, psycopg.IsolationLevel)
+            else str(isolation).strip().lower()
+        )
+        if key not in _ISOLATION:
+            raise InvalidInput(
+                f"{helper}: isolation {isolation!r} is not an isolation level; use one of: "
+                f"{', '.join(_ISOLATION)}",
+                field="isolation",
+            )
+        level = _ISOLATION[key]
+    if read_only is not None and not isinstance(read_only, bool):
+        raise InvalidInput(f"{helper}: read_only must be True or False", field="read_only")
+    timeout: str | None = None
+    if lock_timeout is not None:
+        seconds = (
+            lock_timeout.total_seconds() if isinstance(lock_timeout, timedelta) else lock_timeout
+        )
+        if (
+            isinstance(seconds, bool)
+            or not isinstance(seconds, int | float)
+            or not 0 < seconds < 86400 * 24
+        ):
+            raise InvalidInput(
+                f"{helper}: lock_timeout {lock_timeout!r} is not valid; pass seconds (e.g. 0.5) "
+                "or a timedelta, more than 0",
+                field="lock_timeout",
+            )
+        timeout = f"{max(1, round(seconds * 1000))}ms"
+    return _Options(
+        org_id=None if org_id is None else _org_uuid(org_id, helper),
+        correlation_id=(
+            None if correlation_id is None else _correlation_value(correlation_id, helper)
+        ),
+        isolation=level,
+        read_only=read_only,
+        lock_timeout=timeout,
+    )
+
+
+def _refuse_nested(options: _Options, helper: str) -> None:
+    if options.starts_only:
+        raise InvalidInput(
+            f"{helper}: isolation and read_only apply to a whole transaction, and this block is "
+            "nested in one (a savepoint); pass them to the outermost transaction()",
+            field="isolation" if options.isolation is not None else "read_only",
+        )
+
+
+def _start_statements(options: _Options) -> list[LiteralString]:
+    statements: list[LiteralString] = []
+    if options.isolation is not None:
+        statements.append(options.isolation)
+    if options.read_only is not None:
+        statements.append(_READ_ONLY if options.read_only else _READ_WRITE)
+    return statements
+
+
 @contextmanager
 def transaction(
     conn_or_pool: AnyConnection | ConnectionPool[Any],
     *,
     org_id: uuid.UUID | str | None = None,
     correlation_id: str | None = None,
+    isolation: Isolation | None = None,
+    read_only: bool | None = None,
+    lock_timeout: float | timedelta | None = None,
 ) -> Iterator[AnyConnection]:
     """A transaction block: commit at the end, roll back on an exception.
 
     Given a connection, it uses ``conn.transaction()``: a top-level transaction, or a savepoint
     when one is already open (an inner failure rolls back to the savepoint, the outer
     transaction goes on). Given a pool, it checks a connection out for the block.
-    ``org_id`` / ``correlation_id`` call :func:`tenant` / :func:`correlation` first.
     psycopg errors are re-raised as :mod:`registry_sql.errors` exceptions.
+
+    Options (all validated before anything is sent):
+
+    - ``org_id`` / ``correlation_id``: call :func:`tenant` / :func:`correlation` first. In a
+      nested block they last for the block only: on its exit the outer block's values are
+      restored (on an error, the savepoint's rollback restores them).
+    - ``isolation``: ``"read committed"`` (PostgreSQL's default), ``"repeatable read"`` or
+      ``"serializable"`` (or a :class:`psycopg.IsolationLevel`); ``read_only``: True for
+      ``SET TRANSACTION READ ONLY``. Outermost block only: a nested one raises InvalidInput.
+    - ``lock_timeout``: seconds (or a timedelta) to wait for a lock before
+      :class:`~registry_sql.errors.LockTimeout`; for this block (restored on exit when nested).
     """
+    options = _options("transaction", org_id, correlation_id, isolation, read_only, lock_timeout)
     try:
         if isinstance(conn_or_pool, ConnectionPool):
             with conn_or_pool.connection() as conn, conn.transaction():
-                _set_timeouts(conn)
-                _set_context(conn, org_id, correlation_id)
+                _start(conn, options)
                 yield conn
         else:
-            outer = conn_or_pool.info.transaction_status == pq.TransactionStatus.IDLE
-            with conn_or_pool.transaction():
-                if outer:
-                    _set_timeouts(conn_or_pool)
-                _set_context(conn_or_pool, org_id, correlation_id)
-                yield conn_or_pool
+            conn = conn_or_pool
+            nested = conn.info.transaction_status != pq.TransactionStatus.IDLE
+            if nested:
+                _refuse_nested(options, "transaction")
+            saved = _save_context(conn) if nested and options.sets_context else None
+            with conn.transaction():
+                _start(conn, options, nested=nested)
+                yield conn
+                if saved is not None:
+                    _restore_context(conn, saved)
     except psycopg.Error as e:
         raise translate_error(e) from e
 
@@ -386,23 +618,89 @@ async def atransaction(
     *,
     org_id: uuid.UUID | str | None = None,
     correlation_id: str | None = None,
+    isolation: Isolation | None = None,
+    read_only: bool | None = None,
+    lock_timeout: float | timedelta | None = None,
 ) -> AsyncIterator[AnyAsyncConnection]:
     """The async twin of :func:`transaction`."""
+    options = _options("atransaction", org_id, correlation_id, isolation, read_only, lock_timeout)
     try:
         if isinstance(conn_or_pool, AsyncConnectionPool):
             async with conn_or_pool.connection() as conn, conn.transaction():
-                await _aset_timeouts(conn)
-                await _aset_context(conn, org_id, correlation_id)
+                await _astart(conn, options)
                 yield conn
         else:
-            outer = conn_or_pool.info.transaction_status == pq.TransactionStatus.IDLE
-            async with conn_or_pool.transaction():
-                if outer:
-                    await _aset_timeouts(conn_or_pool)
-                await _aset_context(conn_or_pool, org_id, correlation_id)
-                yield conn_or_pool
+            conn = conn_or_pool
+            nested = conn.info.transaction_status != pq.TransactionStatus.IDLE
+            if nested:
+                _refuse_nested(options, "atransaction")
+            saved = await _asave_context(conn) if nested and options.sets_context else None
+            async with conn.transaction():
+                await _astart(conn, options, nested=nested)
+                yield conn
+                if saved is not None:
+                    await _arestore_context(conn, saved)
     except psycopg.Error as e:
         raise translate_error(e) from e
+
+
+_Saved = tuple[str | None, str | None, str]
+
+
+def _save_context(conn: AnyConnection) -> _Saved:
+    row = conn.execute(_GET_CONTEXT, prepare=False).fetchone()
+    assert row is not None
+    return row[0], row[1], row[2]
+
+
+async def _asave_context(conn: AnyAsyncConnection) -> _Saved:
+    cur = await conn.execute(_GET_CONTEXT, prepare=False)
+    row = await cur.fetchone()
+    assert row is not None
+    return row[0], row[1], row[2]
+
+
+def _restore_statements(saved: _Saved) -> list[sql.Composed]:
+    org, corr, timeout = saved
+    return [
+        sql.SQL(_SET_ORG).format(sql.Literal(org or "")),
+        sql.SQL(_SET_CORRELATION).format(sql.Literal(corr or "")),
+        sql.SQL(_SET_LOCK_TIMEOUT).format(sql.Literal(timeout)),
+    ]
+
+
+def _restore_context(conn: AnyConnection, saved: _Saved) -> None:
+    for statement in _restore_statements(saved):
+        conn.execute(statement, prepare=False)
+
+
+async def _arestore_context(conn: AnyAsyncConnection, saved: _Saved) -> None:
+    for statement in _restore_statements(saved):
+        await conn.execute(statement, prepare=False)
+
+
+def _start(conn: AnyConnection, options: _Options, *, nested: bool = False) -> None:
+    if not nested:
+        for statement in _start_statements(options):
+            conn.execute(statement, prepare=False)
+        _set_timeouts(conn)
+    if options.lock_timeout is not None:
+        conn.execute(
+            sql.SQL(_SET_LOCK_TIMEOUT).format(sql.Literal(options.lock_timeout)), prepare=False
+        )
+    _set_context(conn, options.org_id, options.correlation_id)
+
+
+async def _astart(conn: AnyAsyncConnection, options: _Options, *, nested: bool = False) -> None:
+    if not nested:
+        for statement in _start_statements(options):
+            await conn.execute(statement, prepare=False)
+        await _aset_timeouts(conn)
+    if options.lock_timeout is not None:
+        await conn.execute(
+            sql.SQL(_SET_LOCK_TIMEOUT).format(sql.Literal(options.lock_timeout)), prepare=False
+        )
+    await _aset_context(conn, options.org_id, options.correlation_id)
 
 
 def _set_context(

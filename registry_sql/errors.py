@@ -16,9 +16,10 @@ Error mapping depends on the naming conventions of the migrations (catalog §0.3
 
 from __future__ import annotations
 
+import importlib
 import re
 from collections.abc import Iterable, Mapping
-from typing import ClassVar, TypedDict
+from typing import Any, ClassVar, TypedDict
 
 import psycopg
 import psycopg_pool
@@ -39,6 +40,7 @@ __all__ = [
     "QueryTimeout",
     "RegistrySqlError",
     "SerializationFailure",
+    "TransactionAborted",
     "TransactionRequired",
     "Unavailable",
     "not_found",
@@ -133,6 +135,14 @@ class ConfigError(RegistrySqlError):
 
 class TransactionRequired(RegistrySqlError):
     """A helper that must run inside a transaction (``tenant()``) was called outside one."""
+
+
+class TransactionAborted(RegistrySqlError):
+    """A statement ran in a transaction that an earlier error already aborted (25P02).
+
+    Typical after a caught :class:`Conflict` in get-or-create code: run the statement that may
+    fail in a nested ``transaction(conn)`` (a savepoint), so its failure rolls back only that.
+    """
 
 
 class Unavailable(RegistrySqlError):
@@ -347,6 +357,12 @@ _KEY_REFERENCED_RE = re.compile(
     r'^Key \((?P<cols>.*)\)=\((?P<vals>.*)\) is still referenced from table "(?P<src>[^"]+)"\.?$',
     re.S,
 )
+# Without SELECT rights on the key columns, or under row-level security, PostgreSQL leaves the key
+# out of the detail: 'Key is not present in table "users".'
+_HIDDEN_KEY_MISSING_RE = re.compile(r'^Key is not present in table "(?P<ref>[^"]+)"\.?$')
+_HIDDEN_KEY_REFERENCED_RE = re.compile(r'^Key is still referenced from table "(?P<src>[^"]+)"\.?$')
+_NAME_RE = re.compile(r"^[a-z_][a-z0-9_]*$")
+_PARTITION_SUFFIX_RE = re.compile(r"^(?:p[0-9_]+|default)$")
 _ON_TABLE_RE = re.compile(r'^(?:update or delete|delete) on table "(?P<table>[^"]+)"')
 _ENUM_RE = re.compile(r'^invalid input value for enum (?P<type>[^:]+): "(?P<value>.*)"$', re.S)
 _SYNTAX_RE = re.compile(r'^invalid input syntax for type (?P<type>[^:]+): "(?P<value>.*)"$', re.S)
@@ -482,6 +498,58 @@ _MIGRATION_STATES = frozenset({"42P01", "42883", "3F000", "42703", "42704"})
 _UNAVAILABLE_STATES = frozenset({"57P01", "57P02", "57P03", "53300", "25P03"})
 
 
+def _catalog(schema: str | None) -> Any:
+    """The generated ``registry_sql.<schema>._catalog`` module (foreign keys, partitioned tables),
+    or None for a schema without generated code. Imported on first need, then cached."""
+    if schema is None or not _NAME_RE.match(schema):
+        return None
+    try:
+        return importlib.import_module(f"registry_sql.{schema}._catalog")
+    except ImportError:
+        return None
+
+
+def _user_table(schema: str | None, table: str | None) -> str | None:
+    """The table as the user knows it: a partition's parent (``download_history``, not
+    ``download_history_p20261130``), schema-qualified."""
+    if table is None:
+        return None
+    facts = _catalog(schema)
+    if facts is not None:
+        for parent in facts.PARTITIONED:
+            # core.maintain_partitions() names partitions <parent>_p<date>; plus <parent>_default
+            if table.startswith(f"{parent}_") and _PARTITION_SUFFIX_RE.match(
+                table[len(parent) + 1 :]
+            ):
+                table = parent
+                break
+    return _qualified(schema, table)
+
+
+def _referenced_table(schema: str | None, table: str | None, constraint: str | None,
+                      unqualified: str) -> str:
+    """The table a foreign key references, schema-qualified from the catalog; PostgreSQL's
+    message names it without its schema."""
+    facts = _catalog(schema)
+    if facts is not None and table is not None and constraint is not None:
+        bare = table.rsplit(".", 1)[-1]  # already the user's table (a partition's parent)
+        found: str | None = facts.FOREIGN_KEYS.get((bare, constraint))
+        if found is not None:
+            return found
+    return f"{schema}.{unqualified}" if schema else unqualified
+
+
+def _unique_key(table: str | None, constraint: str | None) -> tuple[str, ...] | None:
+    if table is None or constraint is None or "." not in table:
+        return None
+    schema, bare = table.split(".", 1)
+    facts = _catalog(schema)
+    if facts is None:
+        return None
+    found: tuple[str, ...] | None = getattr(facts, "UNIQUE_KEYS", {}).get((bare, constraint))
+    return found
+
+
 def translate_error(exc: psycopg.Error, *, query: str | None = None) -> RegistrySqlError:
     """Map a psycopg error to the registry-sql hierarchy.
 
@@ -502,7 +570,7 @@ def translate_error(exc: psycopg.Error, *, query: str | None = None) -> Registry
     detail = diag.message_detail
     hint = diag.message_hint
     constraint = diag.constraint_name
-    table = _qualified(diag.schema_name, diag.table_name)
+    table = _user_table(diag.schema_name, diag.table_name)
     common: _Common = {
         "sqlstate": state,
         "query": query,
@@ -551,7 +619,9 @@ def translate_error(exc: psycopg.Error, *, query: str | None = None) -> Registry
     if state == "23505" or state == "23P01":
         return _unique(p, state, constraint, table, detail, server_msg, query, hint)
     if state in ("23503", "23001"):
-        return _foreign_key(p, state, constraint, table, detail, server_msg, query, hint)
+        return _foreign_key(
+            p, state, constraint, table, detail, server_msg, query, hint, diag.schema_name
+        )
     if state == "23502":
         column = diag.column_name
         where = f"{table}.{column}" if table and column else (column or table or "a column")
@@ -610,6 +680,20 @@ def translate_error(exc: psycopg.Error, *, query: str | None = None) -> Registry
             **common,
         )
 
+    if state == "25006":
+        return Forbidden(
+            f"{p}{server_msg}: this transaction is read-only (transaction(read_only=True) or "
+            "default_transaction_read_only); write in a read-write transaction",
+            **common,
+        )
+    if state == "25P02":
+        return TransactionAborted(
+            f"{p}the transaction was aborted by an earlier error, so this statement was not "
+            "run; roll back (leave the transaction() block). To go on after an expected error "
+            "(e.g. a Conflict in get-or-create), run the statement that may fail in a nested "
+            "`with transaction(conn):` block: a savepoint, so only that block is rolled back",
+            **common,
+        )
     if state in ("40001", "40P01"):
         what = "deadlock detected" if state == "40P01" else "serialization failure"
         return SerializationFailure(
@@ -666,6 +750,10 @@ def _unique(
         pairs = _split_key(m["cols"], m["vals"])
         field = ", ".join(_column_of(c) for c in _split_top_level(m["cols"]))
         what = _describe_key(pairs, m["cols"], m["vals"])
+    elif (key_cols := _unique_key(table, constraint)) is not None:
+        # The key is hidden (row-level security); the catalog knows its columns.
+        field = ", ".join(_column_of(c) for c in key_cols)
+        what = f"this {field}"
     else:
         parsed = parse_constraint_name(constraint or "")
         if parsed is not None:
@@ -710,18 +798,33 @@ def _foreign_key(
     server_msg: str,
     query: str | None,
     hint: str | None,
+    schema_name: str | None = None,
 ) -> ForeignKeyMissing:
     name = constraint or "a foreign key"
     d = detail or ""
     schema = table.split(".", 1)[0] + "." if table and "." in table else ""
+    parsed_name = parse_constraint_name(constraint or "")
+    named_field = parsed_name[2] if parsed_name is not None and parsed_name[0] == "fk" else None
     missing = _KEY_MISSING_RE.match(d)
-    if missing is not None:
-        pairs = _split_key(missing["cols"], missing["vals"])
-        field = ", ".join(_column_of(c) for c in _split_top_level(missing["cols"]))
-        key = _describe_key(pairs, missing["cols"], missing["vals"])
+    hidden = _HIDDEN_KEY_MISSING_RE.match(d) if missing is None else None
+    if missing is not None or hidden is not None:
+        if missing is not None:
+            pairs = _split_key(missing["cols"], missing["vals"])
+            field: str | None = ", ".join(
+                _column_of(c) for c in _split_top_level(missing["cols"])
+            )
+            key = _describe_key(pairs, missing["cols"], missing["vals"])
+            ref_name = missing["ref"]
+        else:
+            assert hidden is not None
+            # The key is hidden (row-level security): the constraint name says the column.
+            field = named_field
+            key = f"the {named_field} given" if named_field else "the key given"
+            ref_name = hidden["ref"]
+        ref = _referenced_table(schema_name, table, constraint, ref_name)
         return ForeignKeyMissing(
-            f"{p}{table or 'the row'}: {key} refers to a {schema}{missing['ref']} row that does "
-            f"not exist ({name}); create that row first or pass an existing id",
+            f"{p}{table or 'the row'}: {key} refers to a {ref} row that does not exist "
+            f"({name}); create that row first or pass an existing id",
             sqlstate=state,
             constraint=constraint,
             field=field,
@@ -731,14 +834,23 @@ def _foreign_key(
             hint=hint,
         )
     referenced = _KEY_REFERENCED_RE.match(d)
-    if referenced is not None:
+    hidden_ref = _HIDDEN_KEY_REFERENCED_RE.match(d) if referenced is None else None
+    if referenced is not None or hidden_ref is not None:
         on = _ON_TABLE_RE.match(server_msg)
-        parent = f"{schema}{on['table']}" if on else "the row"
-        pairs = _split_key(referenced["cols"], referenced["vals"])
-        key = _describe_key(pairs, referenced["cols"], referenced["vals"])
+        parent = (
+            _referenced_table(schema_name, table, constraint, on["table"]) if on else "the row"
+        )
+        if referenced is not None:
+            pairs = _split_key(referenced["cols"], referenced["vals"])
+            key = _describe_key(pairs, referenced["cols"], referenced["vals"])
+            src = referenced["src"]
+        else:
+            assert hidden_ref is not None
+            key = "this key"
+            src = hidden_ref["src"]
         return ForeignKeyMissing(
             f"{p}{parent}: cannot delete or change the row with {key}: rows in "
-            f"{schema}{referenced['src']} still reference it ({name}); delete or reassign "
+            f"{table or schema + src} still reference it ({name}); delete or reassign "
             "those rows first",
             sqlstate=state,
             constraint=constraint,

@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 import weakref
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator, Mapping, Sequence
-from typing import Any, LiteralString, TypeVar
+from typing import Any, Generic, LiteralString, TypeVar
 
 import psycopg
+from psycopg import pq
+from psycopg import sql as psql
 from psycopg.adapt import PyFormat, Transformer
 from psycopg.pq import Format
 from psycopg.rows import tuple_row
@@ -88,7 +91,33 @@ def _translate(exc: psycopg.Error, query: str, params: Params) -> RegistrySqlErr
         if bad is not None:
             bad.sqlstate = error.sqlstate
             return bad
+        field = _rejected_parameter(exc, params)
+        if field is not None:
+            error.field = field
+            error.message = error.message.replace(f"{query}: ", f"{query}: parameter {field}: ", 1)
+            error.args = (error.message,)
     return error
+
+
+def _holds(value: object, text: str) -> bool:
+    if isinstance(value, list | tuple):
+        return any(_holds(item, text) for item in value)
+    return isinstance(value, str) and value == text
+
+
+def _rejected_parameter(exc: psycopg.Error, params: Params) -> str | None:
+    """The parameter whose value the server rejected ('invalid input syntax for type uuid:
+    "x"'), when exactly one parameter holds that value."""
+    if exc.sqlstate not in ("22P02", "22007", "22008", "22003"):
+        return None
+    match = _REJECTED_RE.match(exc.diag.message_primary or "")
+    if match is None:
+        return None
+    names = [name for name, value in params.items() if _holds(value, match["value"])]
+    return names[0] if len(names) == 1 else None
+
+
+_REJECTED_RE = re.compile(r'^[^"]*: "(?P<value>.*)"$', re.S)
 
 
 class _Translating:
@@ -297,9 +326,218 @@ async def aexecute(
 
 _STREAM_IDS = itertools.count(1)
 
+# The statements a stream sends. The cursor's name is generated here (a counter), the query is
+# the generated module's constant: nothing comes from the caller but bound parameters.
+_DECLARE: LiteralString = "DECLARE {} NO SCROLL CURSOR WITHOUT HOLD FOR {}"
+_DECLARE_HOLD: LiteralString = "DECLARE {} NO SCROLL CURSOR WITH HOLD FOR {}"
+_FETCH: LiteralString = "FETCH FORWARD {} FROM {}"
+_CLOSE: LiteralString = "CLOSE {}"
+_CURSOR_EXISTS: LiteralString = "SELECT 1 FROM pg_catalog.pg_cursors WHERE name = %s"
 
-def _stream_name() -> str:
-    return f"registry_sql_stream_{next(_STREAM_IDS)}"
+_IDLE_STATUS = pq.TransactionStatus.IDLE
+_INTRANS_STATUS = pq.TransactionStatus.INTRANS
+
+
+class _StreamState(Generic[M]):
+    """What :class:`Stream` and :class:`AsyncStream` share.
+
+    A stream is a server-side cursor driven with plain ``DECLARE`` / ``FETCH`` / ``CLOSE`` on the
+    caller's connection. It opens no transaction or savepoint of its own, so breaking out of the
+    loop, raising inside it, or dropping a half-read stream never changes the caller's transaction
+    (its writes commit as usual), and the connection may run other queries between two rows.
+
+    - Inside a transaction the cursor lives until the stream is read to the end or closed, or
+      until the transaction ends (PostgreSQL closes it then).
+    - On an autocommit connection outside a transaction the cursor is declared ``WITH HOLD``: the
+      server keeps the result until the stream ends or is closed (or the session ends); the
+      client still receives it ``batch_size`` rows at a time.
+    """
+
+    def __init__(
+        self,
+        conn: Any,
+        sql_text: LiteralString,
+        params: Params,
+        model: type[M],
+        query: str,
+        batch_size: int,
+    ) -> None:
+        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+            raise InvalidInput(
+                f"{query}: batch_size must be a whole number of rows, 1 or more "
+                f"(got {batch_size!r})",
+                field="batch_size",
+                query=query,
+            )
+        self._conn = conn
+        self._sql = sql_text
+        self._params = params
+        self._model = model
+        self._query = query
+        self._batch_size = batch_size
+        self._name = f"registry_sql_stream_{next(_STREAM_IDS)}"
+        self._rows: Iterator[M] = iter(())
+        self._started = False
+        self._done = False
+        self._hold = False
+
+    @property
+    def name(self) -> str:
+        """The server-side cursor's name (as in ``pg_cursors``)."""
+        return self._name
+
+    @property
+    def closed(self) -> bool:
+        """True once the stream was read to the end, failed or was closed."""
+        return self._done
+
+    def _declare_statement(self) -> psql.Composed:
+        status = self._conn.info.transaction_status
+        self._hold = status == _IDLE_STATUS and bool(self._conn.autocommit)
+        template = _DECLARE_HOLD if self._hold else _DECLARE
+        return psql.SQL(template).format(psql.Identifier(self._name), psql.SQL(self._sql))
+
+    def _fetch_statement(self) -> psql.Composed:
+        return psql.SQL(_FETCH).format(psql.Literal(self._batch_size), psql.Identifier(self._name))
+
+    def _close_statement(self) -> psql.Composed:
+        return psql.SQL(_CLOSE).format(psql.Identifier(self._name))
+
+    def _close_needed(self) -> bool:
+        """Mark the stream closed; True when a CLOSE may still be owed to the server."""
+        if self._done:
+            return False
+        self._done = True
+        self._rows = iter(())
+        if not self._started or self._conn.closed:
+            return False
+        status = self._conn.info.transaction_status
+        if status not in (_IDLE_STATUS, _INTRANS_STATUS):
+            return False  # a failed transaction: the rollback closes the cursor
+        # A cursor without hold is gone once its transaction has ended.
+        return self._hold or status == _INTRANS_STATUS
+
+
+class Stream(_StreamState[M], Iterator[M]):
+    """Rows of one query, read from a server-side cursor ``batch_size`` at a time.
+
+    Iterate it (``for row in stream_list_x(conn, ...)``); it closes itself at the end. Stop early
+    with ``break`` or an exception at any time: the enclosing transaction is untouched. Call
+    :meth:`close` (or use ``with stream_list_x(...) as rows:`` or
+    :func:`contextlib.closing`) to free the server-side cursor before the transaction ends.
+    """
+
+    def __iter__(self) -> Stream[M]:
+        return self
+
+    def __next__(self) -> M:
+        try:
+            return next(self._rows)
+        except StopIteration:
+            pass
+        if self._done:
+            raise StopIteration
+        batch = self._read()
+        if not batch:
+            raise StopIteration
+        self._rows = iter(batch)
+        return next(self._rows)
+
+    def _read(self) -> list[M]:
+        conn: psycopg.Connection[Any] = self._conn
+        try:
+            with (
+                _Translating(self._query, self._params),
+                conn.cursor(row_factory=model_rows(self._model)) as cur,
+            ):
+                if not self._started:
+                    self._started = True
+                    cur.execute(self._declare_statement(), self._params, prepare=False)
+                cur.execute(self._fetch_statement(), prepare=False)
+                batch: list[M] = cur.fetchall()
+                if len(batch) < self._batch_size:
+                    self._done = True
+                    cur.execute(self._close_statement(), prepare=False)
+        except BaseException:
+            self._done = True
+            raise
+        return batch
+
+    def close(self) -> None:
+        """Free the server-side cursor now (safe to call twice, or after the transaction)."""
+        if not self._close_needed():
+            return
+        conn: psycopg.Connection[Any] = self._conn
+        with _Translating(self._query, {}), conn.cursor() as cur:
+            if not self._hold:
+                cur.execute(_CURSOR_EXISTS, (self._name,), prepare=False)
+                if cur.fetchone() is None:
+                    return  # declared in a transaction that has ended since
+            cur.execute(self._close_statement(), prepare=False)
+
+    def __enter__(self) -> Stream[M]:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+class AsyncStream(_StreamState[M], AsyncIterator[M]):
+    """The async twin of :class:`Stream`: ``async for``, :meth:`aclose`, ``async with`` and
+    :func:`contextlib.aclosing`."""
+
+    def __aiter__(self) -> AsyncStream[M]:
+        return self
+
+    async def __anext__(self) -> M:
+        try:
+            return next(self._rows)
+        except StopIteration:
+            pass
+        if self._done:
+            raise StopAsyncIteration
+        batch = await self._read()
+        if not batch:
+            raise StopAsyncIteration
+        self._rows = iter(batch)
+        return next(self._rows)
+
+    async def _read(self) -> list[M]:
+        conn: psycopg.AsyncConnection[Any] = self._conn
+        try:
+            with _Translating(self._query, self._params):
+                async with conn.cursor(row_factory=model_rows(self._model)) as cur:
+                    if not self._started:
+                        self._started = True
+                        await cur.execute(self._declare_statement(), self._params, prepare=False)
+                    await cur.execute(self._fetch_statement(), prepare=False)
+                    batch: list[M] = await cur.fetchall()
+                    if len(batch) < self._batch_size:
+                        self._done = True
+                        await cur.execute(self._close_statement(), prepare=False)
+        except BaseException:
+            self._done = True
+            raise
+        return batch
+
+    async def aclose(self) -> None:
+        """Free the server-side cursor now (safe to call twice, or after the transaction)."""
+        if not self._close_needed():
+            return
+        conn: psycopg.AsyncConnection[Any] = self._conn
+        with _Translating(self._query, {}):
+            async with conn.cursor() as cur:
+                if not self._hold:
+                    await cur.execute(_CURSOR_EXISTS, (self._name,), prepare=False)
+                    if await cur.fetchone() is None:
+                        return
+                await cur.execute(self._close_statement(), prepare=False)
+
+    async def __aenter__(self) -> AsyncStream[M]:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
 
 
 def stream(
@@ -309,40 +547,24 @@ def stream(
     model: type[M],
     query: str,
     batch_size: int = 1000,
-) -> Iterator[M]:
+) -> Stream[M]:
     """Rows through a server-side cursor, ``batch_size`` at a time: memory stays flat.
 
-    Runs inside ``conn.transaction()`` (a transaction, or a savepoint in the caller's), which a
-    server-side cursor needs; consume the iterator before the connection does anything else.
+    Nothing runs until the first row is asked for. See :class:`Stream`.
     """
-    with (
-        _Translating(query, params),
-        conn.transaction(),
-        conn.cursor(name=_stream_name(), row_factory=model_rows(model)) as cur,
-    ):
-        cur.itersize = batch_size
-        cur.execute(sql, params)
-        yield from cur
+    return Stream(conn, sql, params, model, query, batch_size)
 
 
-async def astream(
+def astream(
     conn: psycopg.AsyncConnection[Any],
     sql: LiteralString,
     params: Params,
     model: type[M],
     query: str,
     batch_size: int = 1000,
-) -> AsyncIterator[M]:
+) -> AsyncStream[M]:
     """The async twin of :func:`stream`."""
-    with _Translating(query, params):
-        async with (
-            conn.transaction(),
-            conn.cursor(name=_stream_name(), row_factory=model_rows(model)) as cur,
-        ):
-            cur.itersize = batch_size
-            await cur.execute(sql, params)
-            async for row in cur:
-                yield row
+    return AsyncStream(conn, sql, params, model, query, batch_size)
 
 
 def _row_fields(row: Sequence[Any]) -> dict[str, Any]:

@@ -21,6 +21,7 @@ import psycopg
 from psycopg import sql as pgsql
 
 from registry_sql import db, migrate
+from registry_sql.codegen.catalog import render_catalog
 from registry_sql.codegen.introspect import DescribedQuery, Introspector, PgType, PrepareError
 from registry_sql.codegen.render import (
     RenderError,
@@ -131,6 +132,7 @@ def render_all(
                 files[folder / "aio.py"] = render_queries(
                     schema, described, mapper, asynchronous=True
                 )
+                files[folder / "_catalog.py"] = render_catalog(conn, schema)
                 files[folder / "__init__.py"] = render_init(
                     schema, described, enums, {**models, **copy_inputs}
                 )

@@ -566,8 +566,12 @@ def _render_copy(
     """``name(conn, rows)``: stream any iterable of input rows through COPY; returns the count."""
     model = model_for(q)
     imports.add(f"from registry_sql.{schema}.models import {model}")
-    iterable = "Iterable"
-    imports.add(f"from collections.abc import {iterable}")
+    imports.add("from collections.abc import Iterable")
+    if asynchronous:  # acopy_rows also reads an async iterable (an async generator, a stream)
+        imports.add("from collections.abc import AsyncIterable")
+        rows_type = f"Iterable[{model}] | AsyncIterable[{model}]"
+    else:
+        rows_type = f"Iterable[{model}]"
     helper = "acopy_rows" if asynchronous else "copy_rows"
     imports.add(f"from registry_sql.execute import {helper}")
     const = _sql_const(q)
@@ -576,7 +580,7 @@ def _render_copy(
     ret_kw = "return await" if asynchronous else "return"
     oids = copy_type_oids(q, mapper.intro)
     qname = f"{schema}.{q.source.name}"
-    out = [f"{d} {q.source.name}(conn: {conn_type}, rows: {iterable}[{model}]) -> int:"]
+    out = [f"{d} {q.source.name}(conn: {conn_type}, rows: {rows_type}) -> int:"]
     out.extend(_docstring(q, "    "))
     out.append(f"    {ret_kw} {helper}(conn, {const}, rows, {oids!r}, {qname!r})")
     out += ["", ""]
@@ -594,10 +598,10 @@ def _render_stream(
 ) -> list[str]:
     """``stream_<name>``: the same query through a server-side cursor, for unbounded results."""
     model = model_for(q)
-    iterator = "AsyncIterator" if asynchronous else "Iterator"
-    imports.add(f"from collections.abc import {iterator}")
+    # A closeable iterator: `with`, contextlib.closing()/aclosing() and .close()/.aclose().
+    iterator = "AsyncStream" if asynchronous else "Stream"
     helper = "astream" if asynchronous else "stream"
-    imports.add(f"from registry_sql.execute import {helper}")
+    imports.add(f"from registry_sql.execute import {iterator}, {helper}")
     parts = [*sig_parts, *([] if q.params else ["*"]), "batch_size: int = 1000"]
     name = f"stream_{q.source.name}"
     d = "def"
@@ -608,7 +612,8 @@ def _render_stream(
     out += [
         f'    """Like ``{q.source.name}``, streamed through a server-side cursor in batches.',
         "",
-        "    For results too large to hold in memory; consume it before using ``conn`` again.",
+        "    For results too large to hold in memory. Breaking out early is safe; close it",
+        "    (``with``/``closing()``) to free the server-side cursor before the transaction ends.",
         '    """',
         f"    return {helper}(conn, {const}, {params}, {model}, {qname!r}, batch_size)",
         "",

@@ -236,7 +236,7 @@ VALUES (
     %(user_id)s, %(application)s::core.application,
     COALESCE(%(token_type)s::core.token_type, 'access'),
     %(jti)s, %(token_hash)s,
-    COALESCE(%(issued_at)s::timestamptz, now()),
+    COALESCE(%(issued_at)s::timestamptz, statement_timestamp()),
     %(expires_at)s, %(max_uses)s, %(ip_address)s, %(user_agent)s
 )
 RETURNING

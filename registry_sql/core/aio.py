@@ -8,7 +8,7 @@ Every function takes an open connection first; the caller owns the transaction.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any, cast
 from uuid import UUID
@@ -126,6 +126,7 @@ from registry_sql.core.models import (
     UserRow,
 )
 from registry_sql.execute import (
+    AsyncStream,
     aexecute,
     afetch_all,
     afetch_one,
@@ -208,10 +209,11 @@ def stream_list_user_api_keys(
     user_id: UUID,
     include_revoked: bool,
     batch_size: int = 1000,
-) -> AsyncIterator[ApiKeyRow]:
+) -> AsyncStream[ApiKeyRow]:
     """Like ``list_user_api_keys``, streamed through a server-side cursor in batches.
 
-    For results too large to hold in memory; consume it before using ``conn`` again.
+    For results too large to hold in memory. Breaking out early is safe; close it
+    (``with``/``closing()``) to free the server-side cursor before the transaction ends.
     """
     return astream(conn, _LIST_USER_API_KEYS, {'user_id': user_id, 'include_revoked': include_revoked}, ApiKeyRow, 'core.list_user_api_keys', batch_size)
 
@@ -316,7 +318,7 @@ async def create_audit_event(
     ip_address: InetAddress | str | None = None,
     user_agent: str | None = None,
 ) -> CreateAuditEventRow:
-    """Append an event to the audit log; returns its id and occurred_at (now(), the transaction's start time).
+    """Append an event to the audit log; returns its id and occurred_at (statement_timestamp(): the time of this statement).
 
     organization_id and correlation_id default to the transaction's tenant and
     correlation settings (SET LOCAL app.org_id / app.correlation_id, see
@@ -434,7 +436,7 @@ async def issue_token(
 ) -> AuthTokenRow:
     """Record a newly issued token (by jti and optional SHA-256 hash, never the token) and return it.
 
-    issued_at defaults to now(); pass the JWT's iat to keep both equal.
+    issued_at defaults to the statement's time; pass the JWT's iat to keep both equal.
     expires_at must be after issued_at (ck_auth_tokens__expires_after_issued).
 
     SQL: ``sql/core/auth_tokens.sql:17`` (``issue_token<!``).
@@ -495,10 +497,11 @@ def stream_list_active_user_tokens(
     user_id: UUID,
     application: Application | None = None,
     batch_size: int = 1000,
-) -> AsyncIterator[AuthTokenRow]:
+) -> AsyncStream[AuthTokenRow]:
     """Like ``list_active_user_tokens``, streamed through a server-side cursor in batches.
 
-    For results too large to hold in memory; consume it before using ``conn`` again.
+    For results too large to hold in memory. Breaking out early is safe; close it
+    (``with``/``closing()``) to free the server-side cursor before the transaction ends.
     """
     return astream(conn, _LIST_ACTIVE_USER_TOKENS, {'user_id': user_id, 'application': application}, AuthTokenRow, 'core.list_active_user_tokens', batch_size)
 
@@ -653,10 +656,11 @@ def stream_list_user_identities(
     *,
     user_id: UUID,
     batch_size: int = 1000,
-) -> AsyncIterator[UserIdentityRow]:
+) -> AsyncStream[UserIdentityRow]:
     """Like ``list_user_identities``, streamed through a server-side cursor in batches.
 
-    For results too large to hold in memory; consume it before using ``conn`` again.
+    For results too large to hold in memory. Breaking out early is safe; close it
+    (``with``/``closing()``) to free the server-side cursor before the transaction ends.
     """
     return astream(conn, _LIST_USER_IDENTITIES, {'user_id': user_id}, UserIdentityRow, 'core.list_user_identities', batch_size)
 
@@ -697,10 +701,11 @@ def stream_maintain_partitions(
     conn: psycopg.AsyncConnection[Any],
     *,
     batch_size: int = 1000,
-) -> AsyncIterator[MaintainPartitionsRow]:
+) -> AsyncStream[MaintainPartitionsRow]:
     """Like ``maintain_partitions``, streamed through a server-side cursor in batches.
 
-    For results too large to hold in memory; consume it before using ``conn`` again.
+    For results too large to hold in memory. Breaking out early is safe; close it
+    (``with``/``closing()``) to free the server-side cursor before the transaction ends.
     """
     return astream(conn, _MAINTAIN_PARTITIONS, {}, MaintainPartitionsRow, 'core.maintain_partitions', batch_size)
 
@@ -824,10 +829,11 @@ def stream_list_user_organizations(
     *,
     user_id: UUID,
     batch_size: int = 1000,
-) -> AsyncIterator[ListUserOrganizationsRow]:
+) -> AsyncStream[ListUserOrganizationsRow]:
     """Like ``list_user_organizations``, streamed through a server-side cursor in batches.
 
-    For results too large to hold in memory; consume it before using ``conn`` again.
+    For results too large to hold in memory. Breaking out early is safe; close it
+    (``with``/``closing()``) to free the server-side cursor before the transaction ends.
     """
     return astream(conn, _LIST_USER_ORGANIZATIONS, {'user_id': user_id}, ListUserOrganizationsRow, 'core.list_user_organizations', batch_size)
 
@@ -964,10 +970,11 @@ def stream_list_roles(
     *,
     application: Application,
     batch_size: int = 1000,
-) -> AsyncIterator[RoleRow]:
+) -> AsyncStream[RoleRow]:
     """Like ``list_roles``, streamed through a server-side cursor in batches.
 
-    For results too large to hold in memory; consume it before using ``conn`` again.
+    For results too large to hold in memory. Breaking out early is safe; close it
+    (``with``/``closing()``) to free the server-side cursor before the transaction ends.
     """
     return astream(conn, _LIST_ROLES, {'application': application}, RoleRow, 'core.list_roles', batch_size)
 
@@ -1111,10 +1118,11 @@ def stream_list_user_grants(
     user_id: UUID,
     application: Application | None = None,
     batch_size: int = 1000,
-) -> AsyncIterator[ListUserGrantsRow]:
+) -> AsyncStream[ListUserGrantsRow]:
     """Like ``list_user_grants``, streamed through a server-side cursor in batches.
 
-    For results too large to hold in memory; consume it before using ``conn`` again.
+    For results too large to hold in memory. Breaking out early is safe; close it
+    (``with``/``closing()``) to free the server-side cursor before the transaction ends.
     """
     return astream(conn, _LIST_USER_GRANTS, {'user_id': user_id, 'application': application}, ListUserGrantsRow, 'core.list_user_grants', batch_size)
 
@@ -1152,10 +1160,11 @@ def stream_list_permissions(
     *,
     application: Application | None = None,
     batch_size: int = 1000,
-) -> AsyncIterator[PermissionRow]:
+) -> AsyncStream[PermissionRow]:
     """Like ``list_permissions``, streamed through a server-side cursor in batches.
 
-    For results too large to hold in memory; consume it before using ``conn`` again.
+    For results too large to hold in memory. Breaking out early is safe; close it
+    (``with``/``closing()``) to free the server-side cursor before the transaction ends.
     """
     return astream(conn, _LIST_PERMISSIONS, {'application': application}, PermissionRow, 'core.list_permissions', batch_size)
 
@@ -1177,10 +1186,11 @@ def stream_list_role_permissions(
     *,
     role_id: UUID,
     batch_size: int = 1000,
-) -> AsyncIterator[PermissionRow]:
+) -> AsyncStream[PermissionRow]:
     """Like ``list_role_permissions``, streamed through a server-side cursor in batches.
 
-    For results too large to hold in memory; consume it before using ``conn`` again.
+    For results too large to hold in memory. Breaking out early is safe; close it
+    (``with``/``closing()``) to free the server-side cursor before the transaction ends.
     """
     return astream(conn, _LIST_ROLE_PERMISSIONS, {'role_id': role_id}, PermissionRow, 'core.list_role_permissions', batch_size)
 
@@ -1208,10 +1218,11 @@ def stream_list_user_permissions(
     user_id: UUID,
     organization_id: UUID | None = None,
     batch_size: int = 1000,
-) -> AsyncIterator[PermissionRow]:
+) -> AsyncStream[PermissionRow]:
     """Like ``list_user_permissions``, streamed through a server-side cursor in batches.
 
-    For results too large to hold in memory; consume it before using ``conn`` again.
+    For results too large to hold in memory. Breaking out early is safe; close it
+    (``with``/``closing()``) to free the server-side cursor before the transaction ends.
     """
     return astream(conn, _LIST_USER_PERMISSIONS, {'user_id': user_id, 'organization_id': organization_id}, PermissionRow, 'core.list_user_permissions', batch_size)
 
@@ -1297,10 +1308,11 @@ def stream_list_users_by_ids(
     *,
     ids: Sequence[UUID],
     batch_size: int = 1000,
-) -> AsyncIterator[UserRow]:
+) -> AsyncStream[UserRow]:
     """Like ``list_users_by_ids``, streamed through a server-side cursor in batches.
 
-    For results too large to hold in memory; consume it before using ``conn`` again.
+    For results too large to hold in memory. Breaking out early is safe; close it
+    (``with``/``closing()``) to free the server-side cursor before the transaction ends.
     """
     return astream(conn, _LIST_USERS_BY_IDS, {'ids': list(ids)}, UserRow, 'core.list_users_by_ids', batch_size)
 

@@ -8,7 +8,7 @@ Every function takes an open connection first; the caller owns the transaction.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any, cast
 from uuid import UUID
@@ -125,7 +125,15 @@ from registry_sql.core.models import (
     UserRoleRow,
     UserRow,
 )
-from registry_sql.execute import execute, fetch_all, fetch_one, fetch_optional, fetch_value, stream
+from registry_sql.execute import (
+    Stream,
+    execute,
+    fetch_all,
+    fetch_one,
+    fetch_optional,
+    fetch_value,
+    stream,
+)
 from registry_sql.types import InetAddress
 
 
@@ -197,10 +205,11 @@ def stream_list_user_api_keys(
     user_id: UUID,
     include_revoked: bool,
     batch_size: int = 1000,
-) -> Iterator[ApiKeyRow]:
+) -> Stream[ApiKeyRow]:
     """Like ``list_user_api_keys``, streamed through a server-side cursor in batches.
 
-    For results too large to hold in memory; consume it before using ``conn`` again.
+    For results too large to hold in memory. Breaking out early is safe; close it
+    (``with``/``closing()``) to free the server-side cursor before the transaction ends.
     """
     return stream(conn, _LIST_USER_API_KEYS, {'user_id': user_id, 'include_revoked': include_revoked}, ApiKeyRow, 'core.list_user_api_keys', batch_size)
 
@@ -305,7 +314,7 @@ def create_audit_event(
     ip_address: InetAddress | str | None = None,
     user_agent: str | None = None,
 ) -> CreateAuditEventRow:
-    """Append an event to the audit log; returns its id and occurred_at (now(), the transaction's start time).
+    """Append an event to the audit log; returns its id and occurred_at (statement_timestamp(): the time of this statement).
 
     organization_id and correlation_id default to the transaction's tenant and
     correlation settings (SET LOCAL app.org_id / app.correlation_id, see
@@ -423,7 +432,7 @@ def issue_token(
 ) -> AuthTokenRow:
     """Record a newly issued token (by jti and optional SHA-256 hash, never the token) and return it.
 
-    issued_at defaults to now(); pass the JWT's iat to keep both equal.
+    issued_at defaults to the statement's time; pass the JWT's iat to keep both equal.
     expires_at must be after issued_at (ck_auth_tokens__expires_after_issued).
 
     SQL: ``sql/core/auth_tokens.sql:17`` (``issue_token<!``).
@@ -480,10 +489,11 @@ def stream_list_active_user_tokens(
     user_id: UUID,
     application: Application | None = None,
     batch_size: int = 1000,
-) -> Iterator[AuthTokenRow]:
+) -> Stream[AuthTokenRow]:
     """Like ``list_active_user_tokens``, streamed through a server-side cursor in batches.
 
-    For results too large to hold in memory; consume it before using ``conn`` again.
+    For results too large to hold in memory. Breaking out early is safe; close it
+    (``with``/``closing()``) to free the server-side cursor before the transaction ends.
     """
     return stream(conn, _LIST_ACTIVE_USER_TOKENS, {'user_id': user_id, 'application': application}, AuthTokenRow, 'core.list_active_user_tokens', batch_size)
 
@@ -629,10 +639,11 @@ def stream_list_user_identities(
     *,
     user_id: UUID,
     batch_size: int = 1000,
-) -> Iterator[UserIdentityRow]:
+) -> Stream[UserIdentityRow]:
     """Like ``list_user_identities``, streamed through a server-side cursor in batches.
 
-    For results too large to hold in memory; consume it before using ``conn`` again.
+    For results too large to hold in memory. Breaking out early is safe; close it
+    (``with``/``closing()``) to free the server-side cursor before the transaction ends.
     """
     return stream(conn, _LIST_USER_IDENTITIES, {'user_id': user_id}, UserIdentityRow, 'core.list_user_identities', batch_size)
 
@@ -673,10 +684,11 @@ def stream_maintain_partitions(
     conn: psycopg.Connection[Any],
     *,
     batch_size: int = 1000,
-) -> Iterator[MaintainPartitionsRow]:
+) -> Stream[MaintainPartitionsRow]:
     """Like ``maintain_partitions``, streamed through a server-side cursor in batches.
 
-    For results too large to hold in memory; consume it before using ``conn`` again.
+    For results too large to hold in memory. Breaking out early is safe; close it
+    (``with``/``closing()``) to free the server-side cursor before the transaction ends.
     """
     return stream(conn, _MAINTAIN_PARTITIONS, {}, MaintainPartitionsRow, 'core.maintain_partitions', batch_size)
 
@@ -792,10 +804,11 @@ def stream_list_user_organizations(
     *,
     user_id: UUID,
     batch_size: int = 1000,
-) -> Iterator[ListUserOrganizationsRow]:
+) -> Stream[ListUserOrganizationsRow]:
     """Like ``list_user_organizations``, streamed through a server-side cursor in batches.
 
-    For results too large to hold in memory; consume it before using ``conn`` again.
+    For results too large to hold in memory. Breaking out early is safe; close it
+    (``with``/``closing()``) to free the server-side cursor before the transaction ends.
     """
     return stream(conn, _LIST_USER_ORGANIZATIONS, {'user_id': user_id}, ListUserOrganizationsRow, 'core.list_user_organizations', batch_size)
 
@@ -928,10 +941,11 @@ def stream_list_roles(
     *,
     application: Application,
     batch_size: int = 1000,
-) -> Iterator[RoleRow]:
+) -> Stream[RoleRow]:
     """Like ``list_roles``, streamed through a server-side cursor in batches.
 
-    For results too large to hold in memory; consume it before using ``conn`` again.
+    For results too large to hold in memory. Breaking out early is safe; close it
+    (``with``/``closing()``) to free the server-side cursor before the transaction ends.
     """
     return stream(conn, _LIST_ROLES, {'application': application}, RoleRow, 'core.list_roles', batch_size)
 
@@ -1075,10 +1089,11 @@ def stream_list_user_grants(
     user_id: UUID,
     application: Application | None = None,
     batch_size: int = 1000,
-) -> Iterator[ListUserGrantsRow]:
+) -> Stream[ListUserGrantsRow]:
     """Like ``list_user_grants``, streamed through a server-side cursor in batches.
 
-    For results too large to hold in memory; consume it before using ``conn`` again.
+    For results too large to hold in memory. Breaking out early is safe; close it
+    (``with``/``closing()``) to free the server-side cursor before the transaction ends.
     """
     return stream(conn, _LIST_USER_GRANTS, {'user_id': user_id, 'application': application}, ListUserGrantsRow, 'core.list_user_grants', batch_size)
 
@@ -1116,10 +1131,11 @@ def stream_list_permissions(
     *,
     application: Application | None = None,
     batch_size: int = 1000,
-) -> Iterator[PermissionRow]:
+) -> Stream[PermissionRow]:
     """Like ``list_permissions``, streamed through a server-side cursor in batches.
 
-    For results too large to hold in memory; consume it before using ``conn`` again.
+    For results too large to hold in memory. Breaking out early is safe; close it
+    (``with``/``closing()``) to free the server-side cursor before the transaction ends.
     """
     return stream(conn, _LIST_PERMISSIONS, {'application': application}, PermissionRow, 'core.list_permissions', batch_size)
 
@@ -1137,10 +1153,11 @@ def stream_list_role_permissions(
     *,
     role_id: UUID,
     batch_size: int = 1000,
-) -> Iterator[PermissionRow]:
+) -> Stream[PermissionRow]:
     """Like ``list_role_permissions``, streamed through a server-side cursor in batches.
 
-    For results too large to hold in memory; consume it before using ``conn`` again.
+    For results too large to hold in memory. Breaking out early is safe; close it
+    (``with``/``closing()``) to free the server-side cursor before the transaction ends.
     """
     return stream(conn, _LIST_ROLE_PERMISSIONS, {'role_id': role_id}, PermissionRow, 'core.list_role_permissions', batch_size)
 
@@ -1168,10 +1185,11 @@ def stream_list_user_permissions(
     user_id: UUID,
     organization_id: UUID | None = None,
     batch_size: int = 1000,
-) -> Iterator[PermissionRow]:
+) -> Stream[PermissionRow]:
     """Like ``list_user_permissions``, streamed through a server-side cursor in batches.
 
-    For results too large to hold in memory; consume it before using ``conn`` again.
+    For results too large to hold in memory. Breaking out early is safe; close it
+    (``with``/``closing()``) to free the server-side cursor before the transaction ends.
     """
     return stream(conn, _LIST_USER_PERMISSIONS, {'user_id': user_id, 'organization_id': organization_id}, PermissionRow, 'core.list_user_permissions', batch_size)
 
@@ -1253,10 +1271,11 @@ def stream_list_users_by_ids(
     *,
     ids: Sequence[UUID],
     batch_size: int = 1000,
-) -> Iterator[UserRow]:
+) -> Stream[UserRow]:
     """Like ``list_users_by_ids``, streamed through a server-side cursor in batches.
 
-    For results too large to hold in memory; consume it before using ``conn`` again.
+    For results too large to hold in memory. Breaking out early is safe; close it
+    (``with``/``closing()``) to free the server-side cursor before the transaction ends.
     """
     return stream(conn, _LIST_USERS_BY_IDS, {'ids': list(ids)}, UserRow, 'core.list_users_by_ids', batch_size)
 

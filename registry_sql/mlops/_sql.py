@@ -16,7 +16,7 @@ INSERT INTO mlops.alerts (
 VALUES (
     %(organization_id)s, %(project_id)s, %(deployment_id)s, %(data_drift_report_id)s, %(notification_rule_id)s,
     %(alert_type)s, %(severity)s, %(title)s, %(message)s, COALESCE(%(details)s::jsonb, '{}'::jsonb),
-    COALESCE(%(triggered_at)s::timestamptz, now()), %(created_by)s, %(created_by)s
+    COALESCE(%(triggered_at)s::timestamptz, statement_timestamp()), %(created_by)s, %(created_by)s
 )
 RETURNING
     organization_id, id, project_id, deployment_id, data_drift_report_id, notification_rule_id,
@@ -374,7 +374,7 @@ INSERT INTO mlops.experiment_runs (
 VALUES (
     %(organization_id)s, %(experiment_id)s, %(name)s,
     COALESCE(%(status)s::mlops.run_status, 'running'),
-    COALESCE(%(started_at)s::timestamptz, now()),
+    COALESCE(%(started_at)s::timestamptz, statement_timestamp()),
     COALESCE(%(params)s::jsonb, '{}'::jsonb), COALESCE(%(tags)s::jsonb, '{}'::jsonb),
     %(source_version)s, %(artifact_uri)s, %(created_by)s, %(created_by)s
 )
@@ -494,7 +494,7 @@ RETURNING
 _LOG_METRIC: Final = """\
 INSERT INTO mlops.run_metrics (organization_id, run_id, metric_name, value, step, recorded_at)
 VALUES (%(organization_id)s, %(run_id)s, %(metric_name)s, %(value)s::double precision,
-        COALESCE(%(step)s::bigint, 0), COALESCE(%(recorded_at)s::timestamptz, now()))
+        COALESCE(%(step)s::bigint, 0), COALESCE(%(recorded_at)s::timestamptz, statement_timestamp()))
 """
 
 # sql/mlops/metrics.sql:21

@@ -8,7 +8,7 @@ Every function takes an open connection first; the caller owns the transaction.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterable, Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any, cast
 from uuid import UUID
@@ -17,6 +17,7 @@ import psycopg
 from psycopg.types.json import Jsonb
 
 from registry_sql.execute import (
+    AsyncStream,
     acopy_rows,
     aexecute,
     afetch_all,
@@ -311,10 +312,11 @@ def stream_list_active_deployments(
     project_id: UUID | None = None,
     environment: DeploymentEnvironment | None = None,
     batch_size: int = 1000,
-) -> AsyncIterator[ListActiveDeploymentsRow]:
+) -> AsyncStream[ListActiveDeploymentsRow]:
     """Like ``list_active_deployments``, streamed through a server-side cursor in batches.
 
-    For results too large to hold in memory; consume it before using ``conn`` again.
+    For results too large to hold in memory. Breaking out early is safe; close it
+    (``with``/``closing()``) to free the server-side cursor before the transaction ends.
     """
     return astream(conn, _LIST_ACTIVE_DEPLOYMENTS, {'organization_id': organization_id, 'project_id': project_id, 'environment': environment}, ListActiveDeploymentsRow, 'mlops.list_active_deployments', batch_size)
 
@@ -463,10 +465,11 @@ def stream_list_experiments(
     project_id: UUID,
     status: ExperimentStatus | None = None,
     batch_size: int = 1000,
-) -> AsyncIterator[ExperimentRow]:
+) -> AsyncStream[ExperimentRow]:
     """Like ``list_experiments``, streamed through a server-side cursor in batches.
 
-    For results too large to hold in memory; consume it before using ``conn`` again.
+    For results too large to hold in memory. Breaking out early is safe; close it
+    (``with``/``closing()``) to free the server-side cursor before the transaction ends.
     """
     return astream(conn, _LIST_EXPERIMENTS, {'organization_id': organization_id, 'project_id': project_id, 'status': status}, ExperimentRow, 'mlops.list_experiments', batch_size)
 
@@ -692,7 +695,7 @@ async def log_metric(
     return await aexecute(conn, _LOG_METRIC, {'organization_id': organization_id, 'run_id': run_id, 'metric_name': metric_name, 'value': value, 'step': step, 'recorded_at': recorded_at}, 'mlops.log_metric')
 
 
-async def copy_run_metrics(conn: psycopg.AsyncConnection[Any], rows: Iterable[RunMetricIn]) -> int:
+async def copy_run_metrics(conn: psycopg.AsyncConnection[Any], rows: Iterable[RunMetricIn] | AsyncIterable[RunMetricIn]) -> int:
     """Bulk-ingest metric values with COPY (streams any iterable; returns the row count).
 
     Every row needs organization_id (the current tenant's), run_id,
@@ -723,10 +726,11 @@ def stream_list_latest_metrics(
     organization_id: UUID,
     run_id: UUID,
     batch_size: int = 1000,
-) -> AsyncIterator[ListLatestMetricsRow]:
+) -> AsyncStream[ListLatestMetricsRow]:
     """Like ``list_latest_metrics``, streamed through a server-side cursor in batches.
 
-    For results too large to hold in memory; consume it before using ``conn`` again.
+    For results too large to hold in memory. Breaking out early is safe; close it
+    (``with``/``closing()``) to free the server-side cursor before the transaction ends.
     """
     return astream(conn, _LIST_LATEST_METRICS, {'organization_id': organization_id, 'run_id': run_id}, ListLatestMetricsRow, 'mlops.list_latest_metrics', batch_size)
 
@@ -752,10 +756,11 @@ def stream_get_metric_history(
     run_id: UUID,
     metric_name: str,
     batch_size: int = 1000,
-) -> AsyncIterator[RunMetricRow]:
+) -> AsyncStream[RunMetricRow]:
     """Like ``get_metric_history``, streamed through a server-side cursor in batches.
 
-    For results too large to hold in memory; consume it before using ``conn`` again.
+    For results too large to hold in memory. Breaking out early is safe; close it
+    (``with``/``closing()``) to free the server-side cursor before the transaction ends.
     """
     return astream(conn, _GET_METRIC_HISTORY, {'organization_id': organization_id, 'run_id': run_id, 'metric_name': metric_name}, RunMetricRow, 'mlops.get_metric_history', batch_size)
 
@@ -985,10 +990,11 @@ def stream_list_model_versions(
     model_id: UUID,
     stage: ModelVersionStage | None = None,
     batch_size: int = 1000,
-) -> AsyncIterator[ModelVersionRow]:
+) -> AsyncStream[ModelVersionRow]:
     """Like ``list_model_versions``, streamed through a server-side cursor in batches.
 
-    For results too large to hold in memory; consume it before using ``conn`` again.
+    For results too large to hold in memory. Breaking out early is safe; close it
+    (``with``/``closing()``) to free the server-side cursor before the transaction ends.
     """
     return astream(conn, _LIST_MODEL_VERSIONS, {'organization_id': organization_id, 'model_id': model_id, 'stage': stage}, ModelVersionRow, 'mlops.list_model_versions', batch_size)
 
@@ -1147,10 +1153,11 @@ def stream_list_monitoring_rollups(
     since: datetime,
     until: datetime,
     batch_size: int = 1000,
-) -> AsyncIterator[ListMonitoringRollupsRow]:
+) -> AsyncStream[ListMonitoringRollupsRow]:
     """Like ``list_monitoring_rollups``, streamed through a server-side cursor in batches.
 
-    For results too large to hold in memory; consume it before using ``conn`` again.
+    For results too large to hold in memory. Breaking out early is safe; close it
+    (``with``/``closing()``) to free the server-side cursor before the transaction ends.
     """
     return astream(conn, _LIST_MONITORING_ROLLUPS, {'organization_id': organization_id, 'deployment_id': deployment_id, 'bucket': bucket, 'since': since, 'until': until}, ListMonitoringRollupsRow, 'mlops.list_monitoring_rollups', batch_size)
 
@@ -1274,10 +1281,11 @@ def stream_list_notification_channels(
     *,
     organization_id: UUID,
     batch_size: int = 1000,
-) -> AsyncIterator[NotificationChannelRow]:
+) -> AsyncStream[NotificationChannelRow]:
     """Like ``list_notification_channels``, streamed through a server-side cursor in batches.
 
-    For results too large to hold in memory; consume it before using ``conn`` again.
+    For results too large to hold in memory. Breaking out early is safe; close it
+    (``with``/``closing()``) to free the server-side cursor before the transaction ends.
     """
     return astream(conn, _LIST_NOTIFICATION_CHANNELS, {'organization_id': organization_id}, NotificationChannelRow, 'mlops.list_notification_channels', batch_size)
 
@@ -1374,10 +1382,11 @@ def stream_list_notification_rules(
     organization_id: UUID,
     event_type: NotificationEventType | None = None,
     batch_size: int = 1000,
-) -> AsyncIterator[NotificationRuleRow]:
+) -> AsyncStream[NotificationRuleRow]:
     """Like ``list_notification_rules``, streamed through a server-side cursor in batches.
 
-    For results too large to hold in memory; consume it before using ``conn`` again.
+    For results too large to hold in memory. Breaking out early is safe; close it
+    (``with``/``closing()``) to free the server-side cursor before the transaction ends.
     """
     return astream(conn, _LIST_NOTIFICATION_RULES, {'organization_id': organization_id, 'event_type': event_type}, NotificationRuleRow, 'mlops.list_notification_rules', batch_size)
 
@@ -1426,10 +1435,11 @@ def stream_match_notification_rules(
     project_id: UUID | None = None,
     at: datetime | None = None,
     batch_size: int = 1000,
-) -> AsyncIterator[MatchNotificationRulesRow]:
+) -> AsyncStream[MatchNotificationRulesRow]:
     """Like ``match_notification_rules``, streamed through a server-side cursor in batches.
 
-    For results too large to hold in memory; consume it before using ``conn`` again.
+    For results too large to hold in memory. Breaking out early is safe; close it
+    (``with``/``closing()``) to free the server-side cursor before the transaction ends.
     """
     return astream(conn, _MATCH_NOTIFICATION_RULES, {'organization_id': organization_id, 'event_type': event_type, 'severity': severity, 'project_id': project_id, 'at': at}, MatchNotificationRulesRow, 'mlops.match_notification_rules', batch_size)
 
@@ -1542,10 +1552,11 @@ def stream_list_projects_for_user(
     organization_id: UUID,
     user_id: UUID,
     batch_size: int = 1000,
-) -> AsyncIterator[ListProjectsForUserRow]:
+) -> AsyncStream[ListProjectsForUserRow]:
     """Like ``list_projects_for_user``, streamed through a server-side cursor in batches.
 
-    For results too large to hold in memory; consume it before using ``conn`` again.
+    For results too large to hold in memory. Breaking out early is safe; close it
+    (``with``/``closing()``) to free the server-side cursor before the transaction ends.
     """
     return astream(conn, _LIST_PROJECTS_FOR_USER, {'organization_id': organization_id, 'user_id': user_id}, ListProjectsForUserRow, 'mlops.list_projects_for_user', batch_size)
 
@@ -1646,10 +1657,11 @@ def stream_list_project_members(
     organization_id: UUID,
     project_id: UUID,
     batch_size: int = 1000,
-) -> AsyncIterator[ListProjectMembersRow]:
+) -> AsyncStream[ListProjectMembersRow]:
     """Like ``list_project_members``, streamed through a server-side cursor in batches.
 
-    For results too large to hold in memory; consume it before using ``conn`` again.
+    For results too large to hold in memory. Breaking out early is safe; close it
+    (``with``/``closing()``) to free the server-side cursor before the transaction ends.
     """
     return astream(conn, _LIST_PROJECT_MEMBERS, {'organization_id': organization_id, 'project_id': project_id}, ListProjectMembersRow, 'mlops.list_project_members', batch_size)
 

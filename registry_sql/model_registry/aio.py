@@ -8,7 +8,7 @@ Every function takes an open connection first; the caller owns the transaction.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterable, Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any, cast
 from uuid import UUID
@@ -16,7 +16,15 @@ from uuid import UUID
 import psycopg
 from psycopg.types.json import Jsonb
 
-from registry_sql.execute import acopy_rows, aexecute, afetch_all, afetch_one, afetch_value, astream
+from registry_sql.execute import (
+    AsyncStream,
+    acopy_rows,
+    aexecute,
+    afetch_all,
+    afetch_one,
+    afetch_value,
+    astream,
+)
 from registry_sql.model_registry._sql import (
     _ADD_LINEAGE_EDGE,
     _CHECK_DOWNLOAD,
@@ -135,7 +143,7 @@ async def record_download(
     return await afetch_one(conn, _RECORD_DOWNLOAD, {'package_id': package_id, 'user_id': user_id, 'access_granted': access_granted, 'access_check_output': access_check_output, 'ip_address': ip_address, 'user_agent': user_agent}, DownloadRow, 'model_registry.record_download', ('package_id', 'user_id', 'access_granted', 'access_check_output', 'ip_address', 'user_agent'))
 
 
-async def copy_downloads(conn: psycopg.AsyncConnection[Any], rows: Iterable[DownloadIn]) -> int:
+async def copy_downloads(conn: psycopg.AsyncConnection[Any], rows: Iterable[DownloadIn] | AsyncIterable[DownloadIn]) -> int:
     """Bulk-ingest download events with COPY (streams any iterable; returns the row count).
 
     For imports and backfills: downloaded_at is taken as given. Rows outside
@@ -222,10 +230,11 @@ def stream_count_downloads_per_day(
     downloaded_from: datetime,
     downloaded_to: datetime,
     batch_size: int = 1000,
-) -> AsyncIterator[DailyDownloadsRow]:
+) -> AsyncStream[DailyDownloadsRow]:
     """Like ``count_downloads_per_day``, streamed through a server-side cursor in batches.
 
-    For results too large to hold in memory; consume it before using ``conn`` again.
+    For results too large to hold in memory. Breaking out early is safe; close it
+    (``with``/``closing()``) to free the server-side cursor before the transaction ends.
     """
     return astream(conn, _COUNT_DOWNLOADS_PER_DAY, {'package_id': package_id, 'downloaded_from': downloaded_from, 'downloaded_to': downloaded_to}, DailyDownloadsRow, 'model_registry.count_downloads_per_day', batch_size)
 
@@ -262,7 +271,7 @@ async def record_health_metric(
     return await afetch_one(conn, _RECORD_HEALTH_METRIC, {'metric_name': metric_name, 'metric_value': metric_value, 'unit': unit, 'labels': None if labels is None else Jsonb(labels), 'recorded_at': recorded_at}, HealthMetricRow, 'model_registry.record_health_metric', ('metric_name', 'metric_value', 'unit', 'recorded_at'))
 
 
-async def copy_health_metrics(conn: psycopg.AsyncConnection[Any], rows: Iterable[HealthMetricIn]) -> int:
+async def copy_health_metrics(conn: psycopg.AsyncConnection[Any], rows: Iterable[HealthMetricIn] | AsyncIterable[HealthMetricIn]) -> int:
     """Bulk-ingest metric samples with COPY (streams any iterable; returns the row count).
 
     labels must be a JSON object (dicts are sent as jsonb); samples older than
@@ -319,10 +328,11 @@ def stream_rollup_health_metrics(
     recorded_from: datetime,
     recorded_to: datetime,
     batch_size: int = 1000,
-) -> AsyncIterator[HealthRollupRow]:
+) -> AsyncStream[HealthRollupRow]:
     """Like ``rollup_health_metrics``, streamed through a server-side cursor in batches.
 
-    For results too large to hold in memory; consume it before using ``conn`` again.
+    For results too large to hold in memory. Breaking out early is safe; close it
+    (``with``/``closing()``) to free the server-side cursor before the transaction ends.
     """
     return astream(conn, _ROLLUP_HEALTH_METRICS, {'bucket': bucket, 'metric_name': metric_name, 'recorded_from': recorded_from, 'recorded_to': recorded_to}, HealthRollupRow, 'model_registry.rollup_health_metrics', batch_size)
 
@@ -372,10 +382,11 @@ def stream_list_lineage_parents(
     *,
     package_id: UUID,
     batch_size: int = 1000,
-) -> AsyncIterator[LineageNeighborRow]:
+) -> AsyncStream[LineageNeighborRow]:
     """Like ``list_lineage_parents``, streamed through a server-side cursor in batches.
 
-    For results too large to hold in memory; consume it before using ``conn`` again.
+    For results too large to hold in memory. Breaking out early is safe; close it
+    (``with``/``closing()``) to free the server-side cursor before the transaction ends.
     """
     return astream(conn, _LIST_LINEAGE_PARENTS, {'package_id': package_id}, LineageNeighborRow, 'model_registry.list_lineage_parents', batch_size)
 
@@ -397,10 +408,11 @@ def stream_list_lineage_children(
     *,
     package_id: UUID,
     batch_size: int = 1000,
-) -> AsyncIterator[LineageNeighborRow]:
+) -> AsyncStream[LineageNeighborRow]:
     """Like ``list_lineage_children``, streamed through a server-side cursor in batches.
 
-    For results too large to hold in memory; consume it before using ``conn`` again.
+    For results too large to hold in memory. Breaking out early is safe; close it
+    (``with``/``closing()``) to free the server-side cursor before the transaction ends.
     """
     return astream(conn, _LIST_LINEAGE_CHILDREN, {'package_id': package_id}, LineageNeighborRow, 'model_registry.list_lineage_children', batch_size)
 
@@ -424,10 +436,11 @@ def stream_list_lineage_ancestors(
     package_id: UUID,
     max_depth: int,
     batch_size: int = 1000,
-) -> AsyncIterator[LineageNodeRow]:
+) -> AsyncStream[LineageNodeRow]:
     """Like ``list_lineage_ancestors``, streamed through a server-side cursor in batches.
 
-    For results too large to hold in memory; consume it before using ``conn`` again.
+    For results too large to hold in memory. Breaking out early is safe; close it
+    (``with``/``closing()``) to free the server-side cursor before the transaction ends.
     """
     return astream(conn, _LIST_LINEAGE_ANCESTORS, {'package_id': package_id, 'max_depth': max_depth}, LineageNodeRow, 'model_registry.list_lineage_ancestors', batch_size)
 
@@ -451,10 +464,11 @@ def stream_list_lineage_descendants(
     package_id: UUID,
     max_depth: int,
     batch_size: int = 1000,
-) -> AsyncIterator[LineageNodeRow]:
+) -> AsyncStream[LineageNodeRow]:
     """Like ``list_lineage_descendants``, streamed through a server-side cursor in batches.
 
-    For results too large to hold in memory; consume it before using ``conn`` again.
+    For results too large to hold in memory. Breaking out early is safe; close it
+    (``with``/``closing()``) to free the server-side cursor before the transaction ends.
     """
     return astream(conn, _LIST_LINEAGE_DESCENDANTS, {'package_id': package_id, 'max_depth': max_depth}, LineageNodeRow, 'model_registry.list_lineage_descendants', batch_size)
 
@@ -510,7 +524,7 @@ async def create_package(
     return await afetch_one(conn, _CREATE_PACKAGE, {'name': name, 'version': version, 'package_type': package_type, 'description': description, 'tags': None if tags is None else list(tags), 's3_key': s3_key, 's3_bucket': s3_bucket, 'file_size_bytes': file_size_bytes, 'checksum_sha256': checksum_sha256, 'uploaded_by': uploaded_by, 'is_sensitive': is_sensitive, 'access_control_script': access_control_script, 'source_url': source_url}, PackageRow, 'model_registry.create_package', ('name', 'version', 'package_type', 'description', 's3_bucket', 'file_size_bytes', 'checksum_sha256', 'uploaded_by', 'is_sensitive', 'access_control_script', 'source_url'))
 
 
-async def copy_packages(conn: psycopg.AsyncConnection[Any], rows: Iterable[PackageIn]) -> int:
+async def copy_packages(conn: psycopg.AsyncConnection[Any], rows: Iterable[PackageIn] | AsyncIterable[PackageIn]) -> int:
     """Bulk-ingest packages with COPY (streams any iterable; returns the row count).
 
     Pass id (e.g. uuid4()) so scores, lineage and downloads can refer to the
@@ -566,10 +580,11 @@ def stream_list_package_versions(
     *,
     name: str,
     batch_size: int = 1000,
-) -> AsyncIterator[PackageRow]:
+) -> AsyncStream[PackageRow]:
     """Like ``list_package_versions``, streamed through a server-side cursor in batches.
 
-    For results too large to hold in memory; consume it before using ``conn`` again.
+    For results too large to hold in memory. Breaking out early is safe; close it
+    (``with``/``closing()``) to free the server-side cursor before the transaction ends.
     """
     return astream(conn, _LIST_PACKAGE_VERSIONS, {'name': name}, PackageRow, 'model_registry.list_package_versions', batch_size)
 
@@ -752,7 +767,7 @@ async def upsert_package_score(
     return await afetch_one(conn, _UPSERT_PACKAGE_SCORE, {'package_id': package_id, 'ramp_up_time': ramp_up_time, 'bus_factor': bus_factor, 'license_score': license_score, 'performance_claims': performance_claims, 'size_score': size_score, 'dataset_and_code_score': dataset_and_code_score, 'dataset_quality': dataset_quality, 'code_quality': code_quality, 'reproducibility': reproducibility, 'reviewedness': reviewedness, 'tree_score': tree_score, 'net_score': net_score, 'size_score_detail': None if size_score_detail is None else Jsonb(size_score_detail), 'metric_latencies_ms': None if metric_latencies_ms is None else Jsonb(metric_latencies_ms)}, PackageScoreRow, 'model_registry.upsert_package_score', ('package_id', 'ramp_up_time', 'bus_factor', 'license_score', 'performance_claims', 'size_score', 'dataset_and_code_score', 'dataset_quality', 'code_quality', 'reproducibility', 'reviewedness', 'tree_score', 'net_score'))
 
 
-async def copy_package_scores(conn: psycopg.AsyncConnection[Any], rows: Iterable[PackageScoreIn]) -> int:
+async def copy_package_scores(conn: psycopg.AsyncConnection[Any], rows: Iterable[PackageScoreIn] | AsyncIterable[PackageScoreIn]) -> int:
     """Bulk-ingest package scores with COPY (new packages only; returns the row count).
 
     COPY cannot upsert: a package that already has a score raises Conflict on

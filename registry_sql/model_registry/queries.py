@@ -8,7 +8,7 @@ Every function takes an open connection first; the caller owns the transaction.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any, cast
 from uuid import UUID
@@ -16,7 +16,15 @@ from uuid import UUID
 import psycopg
 from psycopg.types.json import Jsonb
 
-from registry_sql.execute import copy_rows, execute, fetch_all, fetch_one, fetch_value, stream
+from registry_sql.execute import (
+    Stream,
+    copy_rows,
+    execute,
+    fetch_all,
+    fetch_one,
+    fetch_value,
+    stream,
+)
 from registry_sql.model_registry._sql import (
     _ADD_LINEAGE_EDGE,
     _CHECK_DOWNLOAD,
@@ -222,10 +230,11 @@ def stream_count_downloads_per_day(
     downloaded_from: datetime,
     downloaded_to: datetime,
     batch_size: int = 1000,
-) -> Iterator[DailyDownloadsRow]:
+) -> Stream[DailyDownloadsRow]:
     """Like ``count_downloads_per_day``, streamed through a server-side cursor in batches.
 
-    For results too large to hold in memory; consume it before using ``conn`` again.
+    For results too large to hold in memory. Breaking out early is safe; close it
+    (``with``/``closing()``) to free the server-side cursor before the transaction ends.
     """
     return stream(conn, _COUNT_DOWNLOADS_PER_DAY, {'package_id': package_id, 'downloaded_from': downloaded_from, 'downloaded_to': downloaded_to}, DailyDownloadsRow, 'model_registry.count_downloads_per_day', batch_size)
 
@@ -319,10 +328,11 @@ def stream_rollup_health_metrics(
     recorded_from: datetime,
     recorded_to: datetime,
     batch_size: int = 1000,
-) -> Iterator[HealthRollupRow]:
+) -> Stream[HealthRollupRow]:
     """Like ``rollup_health_metrics``, streamed through a server-side cursor in batches.
 
-    For results too large to hold in memory; consume it before using ``conn`` again.
+    For results too large to hold in memory. Breaking out early is safe; close it
+    (``with``/``closing()``) to free the server-side cursor before the transaction ends.
     """
     return stream(conn, _ROLLUP_HEALTH_METRICS, {'bucket': bucket, 'metric_name': metric_name, 'recorded_from': recorded_from, 'recorded_to': recorded_to}, HealthRollupRow, 'model_registry.rollup_health_metrics', batch_size)
 
@@ -372,10 +382,11 @@ def stream_list_lineage_parents(
     *,
     package_id: UUID,
     batch_size: int = 1000,
-) -> Iterator[LineageNeighborRow]:
+) -> Stream[LineageNeighborRow]:
     """Like ``list_lineage_parents``, streamed through a server-side cursor in batches.
 
-    For results too large to hold in memory; consume it before using ``conn`` again.
+    For results too large to hold in memory. Breaking out early is safe; close it
+    (``with``/``closing()``) to free the server-side cursor before the transaction ends.
     """
     return stream(conn, _LIST_LINEAGE_PARENTS, {'package_id': package_id}, LineageNeighborRow, 'model_registry.list_lineage_parents', batch_size)
 
@@ -397,10 +408,11 @@ def stream_list_lineage_children(
     *,
     package_id: UUID,
     batch_size: int = 1000,
-) -> Iterator[LineageNeighborRow]:
+) -> Stream[LineageNeighborRow]:
     """Like ``list_lineage_children``, streamed through a server-side cursor in batches.
 
-    For results too large to hold in memory; consume it before using ``conn`` again.
+    For results too large to hold in memory. Breaking out early is safe; close it
+    (``with``/``closing()``) to free the server-side cursor before the transaction ends.
     """
     return stream(conn, _LIST_LINEAGE_CHILDREN, {'package_id': package_id}, LineageNeighborRow, 'model_registry.list_lineage_children', batch_size)
 
@@ -424,10 +436,11 @@ def stream_list_lineage_ancestors(
     package_id: UUID,
     max_depth: int,
     batch_size: int = 1000,
-) -> Iterator[LineageNodeRow]:
+) -> Stream[LineageNodeRow]:
     """Like ``list_lineage_ancestors``, streamed through a server-side cursor in batches.
 
-    For results too large to hold in memory; consume it before using ``conn`` again.
+    For results too large to hold in memory. Breaking out early is safe; close it
+    (``with``/``closing()``) to free the server-side cursor before the transaction ends.
     """
     return stream(conn, _LIST_LINEAGE_ANCESTORS, {'package_id': package_id, 'max_depth': max_depth}, LineageNodeRow, 'model_registry.list_lineage_ancestors', batch_size)
 
@@ -451,10 +464,11 @@ def stream_list_lineage_descendants(
     package_id: UUID,
     max_depth: int,
     batch_size: int = 1000,
-) -> Iterator[LineageNodeRow]:
+) -> Stream[LineageNodeRow]:
     """Like ``list_lineage_descendants``, streamed through a server-side cursor in batches.
 
-    For results too large to hold in memory; consume it before using ``conn`` again.
+    For results too large to hold in memory. Breaking out early is safe; close it
+    (``with``/``closing()``) to free the server-side cursor before the transaction ends.
     """
     return stream(conn, _LIST_LINEAGE_DESCENDANTS, {'package_id': package_id, 'max_depth': max_depth}, LineageNodeRow, 'model_registry.list_lineage_descendants', batch_size)
 
@@ -562,10 +576,11 @@ def stream_list_package_versions(
     *,
     name: str,
     batch_size: int = 1000,
-) -> Iterator[PackageRow]:
+) -> Stream[PackageRow]:
     """Like ``list_package_versions``, streamed through a server-side cursor in batches.
 
-    For results too large to hold in memory; consume it before using ``conn`` again.
+    For results too large to hold in memory. Breaking out early is safe; close it
+    (``with``/``closing()``) to free the server-side cursor before the transaction ends.
     """
     return stream(conn, _LIST_PACKAGE_VERSIONS, {'name': name}, PackageRow, 'model_registry.list_package_versions', batch_size)
 

@@ -18,7 +18,7 @@
 */
 
 -- name: create_audit_event(application, organization_id, actor_type, actor_user_id, actor_username, actor_api_key_id, action, event_level, entity_type, entity_id, old_values, new_values, changed_fields, details, reason, correlation_id, session_id, ip_address, user_agent)<!
--- Append an event to the audit log; returns its id and occurred_at (now(), the transaction's start time).
+-- Append an event to the audit log; returns its id and occurred_at (statement_timestamp(): the time of this statement).
 -- organization_id and correlation_id default to the transaction's tenant and
 -- correlation settings (SET LOCAL app.org_id / app.correlation_id, see
 -- registry_sql.db.tenant) when not passed. actor_type defaults to 'user',

@@ -17,7 +17,7 @@
 -- name: issue_token(user_id, application, token_type, jti, token_hash, issued_at, expires_at, max_uses, ip_address, user_agent)<!
 -- Record a newly issued token (by jti and optional SHA-256 hash, never the token) and return it.
 -- row: AuthTokenRow
--- issued_at defaults to now(); pass the JWT's iat to keep both equal.
+-- issued_at defaults to the statement's time; pass the JWT's iat to keep both equal.
 -- expires_at must be after issued_at (ck_auth_tokens__expires_after_issued).
 INSERT INTO core.auth_tokens (
     user_id, application, token_type, jti, token_hash, issued_at, expires_at,
@@ -27,7 +27,7 @@ VALUES (
     :user_id, :application::core.application,
     COALESCE(:token_type::core.token_type, 'access'),
     :jti, :token_hash,
-    COALESCE(:issued_at::timestamptz, now()),
+    COALESCE(:issued_at::timestamptz, statement_timestamp()),
     :expires_at, :max_uses, :ip_address, :user_agent
 )
 RETURNING

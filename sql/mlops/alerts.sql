@@ -18,7 +18,7 @@ INSERT INTO mlops.alerts (
 VALUES (
     :organization_id, :project_id, :deployment_id, :data_drift_report_id, :notification_rule_id,
     :alert_type, :severity, :title, :message, COALESCE(:details::jsonb, '{}'::jsonb),
-    COALESCE(:triggered_at::timestamptz, now()), :created_by, :created_by
+    COALESCE(:triggered_at::timestamptz, statement_timestamp()), :created_by, :created_by
 )
 RETURNING
     organization_id, id, project_id, deployment_id, data_drift_report_id, notification_rule_id,

@@ -101,7 +101,7 @@ INSERT INTO mlops.experiment_runs (
 VALUES (
     :organization_id, :experiment_id, :name,
     COALESCE(:status::mlops.run_status, 'running'),
-    COALESCE(:started_at::timestamptz, now()),
+    COALESCE(:started_at::timestamptz, statement_timestamp()),
     COALESCE(:params::jsonb, '{}'::jsonb), COALESCE(:tags::jsonb, '{}'::jsonb),
     :source_version, :artifact_uri, :created_by, :created_by
 )

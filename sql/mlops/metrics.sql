@@ -16,7 +16,7 @@
 -- same (metric, step, recorded_at) was already logged.
 INSERT INTO mlops.run_metrics (organization_id, run_id, metric_name, value, step, recorded_at)
 VALUES (:organization_id, :run_id, :metric_name, :value::double precision,
-        COALESCE(:step::bigint, 0), COALESCE(:recorded_at::timestamptz, now()));
+        COALESCE(:step::bigint, 0), COALESCE(:recorded_at::timestamptz, statement_timestamp()));
 
 -- name: copy_run_metrics()!
 -- Bulk-ingest metric values with COPY (streams any iterable; returns the row count).

@@ -225,7 +225,7 @@ def test_async_twin_mirrors_sync(cg_url: str, tmp_path: Path) -> None:
     assert len(sync_funcs) == 14 + len(streams)
     assert _signature(files["aio.py"], "stream_list_left") == (
         "(conn: psycopg.AsyncConnection[Any], *, batch_size: int = 1000) "
-        "-> AsyncIterator[ListLeftRow]"
+        "-> AsyncStream[ListLeftRow]"
     )
     assert "psycopg.AsyncConnection[Any]" in files["aio.py"]
     assert "return await afetch_one(conn, _GET_PARENT, {'id': id}, GetParentRow" in files["aio.py"]

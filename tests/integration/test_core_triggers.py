@@ -127,12 +127,14 @@ def test_set_updated_at_trigger_bumps_updated_at(conn: Conn, touch: Touch) -> No
 
     with transaction(conn):
         touch.update(conn, row_id)
-        now = conn.execute("SELECT now()").fetchone()
+        now = conn.execute("SELECT now(), statement_timestamp()").fetchone()
     assert now is not None
     created_after, updated_after = _stamps(conn, touch.table, row_id)
     assert created_after == created_at  # untouched
     assert updated_after > updated_at
-    assert updated_after == now[0]  # the transaction's start time
+    # The time of the updating statement (0020): after the transaction's start, before the
+    # next statement of the same transaction.
+    assert now[0] <= updated_after < now[1]
 
     # The database, not the caller, decides: an explicit value is overwritten.
     stmt = sql.SQL("UPDATE {} SET updated_at = '2000-01-01' WHERE id = %s").format(

@@ -19,11 +19,11 @@ def test_stream_yields_the_same_rows_as_the_list_in_small_batches(
     streamed = list(core.stream_list_roles(conn, application=Application.MLOPS, batch_size=2))
     assert len(listed) > 2  # several batches
     assert streamed == listed
-    # The stream opened and closed its own transaction: the connection is idle again.
+    # Autocommit: the stream held its cursor outside a transaction and closed it at the end.
     assert conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
 
 
-def test_stream_inside_a_caller_transaction_uses_a_savepoint(
+def test_stream_inside_a_caller_transaction_leaves_it_open(
     conn: psycopg.Connection[Any],
 ) -> None:
     with db.transaction(conn):

@@ -773,7 +773,7 @@ def test_updated_at_triggers_on_every_mutable_table(t: Tenant, conn: Conn) -> No
         with transaction(conn, org_id=t.org_id):
             q = sql.SQL(
                 "UPDATE mlops.{} SET created_at = created_at - interval '1 day',"
-                " updated_at = '2000-01-01' RETURNING updated_at, now()"
+                " updated_at = '2000-01-01' RETURNING updated_at, statement_timestamp()"
             ).format(sql.Identifier(table))
             rows = conn.execute(q).fetchall()
             assert rows and all(u == now for u, now in rows), table

@@ -17,12 +17,13 @@ README = Path(__file__).resolve().parents[2] / "README.md"
 
 
 def test_readme_example_runs(
-    conn: psycopg.Connection[Any], migrated_url: str, monkeypatch: pytest.MonkeyPatch
+    conn: psycopg.Connection[Any], app_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     blocks = re.findall(r"```python\n(.*?)```", README.read_text(encoding="utf-8"), re.S)
     assert len(blocks) == 1, "the README has exactly one runnable example"
     core_seed.seed(conn)
-    monkeypatch.setenv("DATABASE_URL", migrated_url)
+    # as a service runs: its own login role (the pool refuses a superuser)
+    monkeypatch.setenv("DATABASE_URL", app_url)
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
         exec(compile(blocks[0], "README.md", "exec"), {})

@@ -70,6 +70,11 @@ END $$;
 """
 
 
+def _one(url: str) -> Settings:
+    """A pool of one connection (the tests connect as the superuser: pool mechanics only)."""
+    return Settings(database_url=url, min_size=1, max_size=1)
+
+
 @pytest.fixture
 def url(empty_url: str) -> str:
     with psycopg.connect(empty_url, autocommit=True) as c:
@@ -117,7 +122,7 @@ def test_connect_applies_settings(url: str) -> None:
 
 def test_pool_open_health_close(url: str) -> None:
     settings = Settings(database_url=url, min_size=1, max_size=2)
-    pool = create_pool(settings, open=False)
+    pool = create_pool(settings, open=False, allow_privileged_role=True)
     assert pool.closed
     pool.open(wait=True, timeout=20)
     try:
@@ -132,7 +137,7 @@ def test_pool_open_health_close(url: str) -> None:
 
 def test_pool_timeout_is_translated(url: str) -> None:
     settings = Settings(database_url=url, min_size=1, max_size=1, timeout=0.2)
-    with create_pool(settings) as pool, pool.connection():
+    with create_pool(settings, allow_privileged_role=True) as pool, pool.connection():
         with pytest.raises(PoolTimeout, match="DB_POOL_MAX_SIZE") as info:
             with transaction(pool):
                 pass
@@ -180,7 +185,7 @@ def test_nested_transaction_is_a_savepoint(db: psycopg.Connection[Any], url: str
 
 
 def test_transaction_on_pool_checks_out_and_commits(url: str) -> None:
-    with create_pool(Settings(database_url=url, min_size=1, max_size=1)) as pool:
+    with create_pool(_one(url), allow_privileged_role=True) as pool:
         with transaction(pool) as c:
             c.execute("INSERT INTO rt_parent (id, name) VALUES (1, 'a')")
         with pytest.raises(Conflict):
@@ -206,7 +211,7 @@ def test_commit_time_error_is_translated(db: psycopg.Connection[Any]) -> None:
 
 
 def test_tenant_is_transaction_local_on_a_pooled_connection(url: str) -> None:
-    with create_pool(Settings(database_url=url, min_size=1, max_size=1)) as pool:
+    with create_pool(_one(url), allow_privileged_role=True) as pool:
         with transaction(pool) as c:
             assert tenant(c, str(ORG)) == ORG
             assert current_tenant(c) == ORG
@@ -220,7 +225,7 @@ def test_tenant_is_transaction_local_on_a_pooled_connection(url: str) -> None:
 
 def test_pool_resets_session_settings_on_return(url: str) -> None:
     """Even a session-level SET made by application code never reaches the next checkout."""
-    with create_pool(Settings(database_url=url, min_size=1, max_size=1)) as pool:
+    with create_pool(_one(url), allow_privileged_role=True) as pool:
         with pool.connection() as c:
             c.execute("SET app.org_id = '00000000-0000-0000-0000-000000000042'")
             c.execute("SET statement_timeout = '1234ms'")
@@ -234,7 +239,7 @@ def test_pool_resets_session_settings_on_return(url: str) -> None:
 
 
 async def test_async_pool_resets_session_settings_on_return(url: str) -> None:
-    async with create_async_pool(Settings(database_url=url, min_size=1, max_size=1)) as pool:
+    async with create_async_pool(_one(url), allow_privileged_role=True) as pool:
         async with pool.connection() as c:
             await c.execute("SET app.org_id = '00000000-0000-0000-0000-000000000042'")
         async with pool.connection() as c:
@@ -462,7 +467,7 @@ def test_duplicate_organization_slug(migrated_url: str) -> None:
 
 
 async def test_async_pool_transaction_and_tenant(url: str) -> None:
-    async with create_async_pool(Settings(database_url=url, min_size=1, max_size=1)) as pool:
+    async with create_async_pool(_one(url), allow_privileged_role=True) as pool:
         await ahealth_check(pool)
         async with atransaction(pool) as c:
             assert await atenant(c, ORG) == ORG

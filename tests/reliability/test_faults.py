@@ -179,7 +179,7 @@ def test_server_restarts_under_a_pool_with_writers(
     settings = Settings(
         database_url=fault_url, min_size=2, max_size=WRITERS, timeout=2.0, max_idle=60
     )
-    pool = db.create_pool(settings, open=False)
+    pool = db.create_pool(settings, open=False, allow_privileged_role=True)
     pool.open(wait=True, timeout=30)
     work = Workload(pool)
     try:
@@ -229,7 +229,7 @@ def test_server_restarts_under_a_pool_with_writers(
 
 def test_terminated_backends_are_replaced_by_the_pool(migrated_url: str) -> None:
     settings = Settings(database_url=migrated_url, min_size=2, max_size=2, timeout=5.0)
-    with db.create_pool(settings, open=False) as pool:
+    with db.create_pool(settings, open=False, allow_privileged_role=True) as pool:
         pool.open(wait=True, timeout=30)
         with db.transaction(pool) as c:
             before = c.info.backend_pid
@@ -251,7 +251,7 @@ def test_statement_timeout_is_clear_and_the_connection_stays_usable(migrated_url
     settings = Settings(
         database_url=migrated_url, min_size=1, max_size=1, timeout=5.0, statement_timeout_ms=300
     )
-    with db.create_pool(settings) as pool:
+    with db.create_pool(settings, allow_privileged_role=True) as pool:
         with db.transaction(pool) as c:
             user = core.create_user(
                 c, username=f"st_{uuid.uuid4().hex[:8]}", email=f"st{uuid.uuid4().hex[:8]}@x.io",
@@ -301,7 +301,7 @@ def test_pool_exhaustion_is_a_clear_timeout_not_a_hang(migrated_url: str) -> Non
         with lock:
             outcomes.append(outcome)
 
-    with db.create_pool(settings) as pool:
+    with db.create_pool(settings, allow_privileged_role=True) as pool:
         threads = [threading.Thread(target=hog, daemon=True) for _ in range(6)]
         for t in threads:
             t.start()
