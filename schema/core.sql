@@ -417,6 +417,74 @@ CREATE TABLE core.api_keys (
 
 COMMENT ON TABLE core.api_keys IS 'API keys; only the SHA-256 hex of the secret is stored. Revocation: revoked_at.';
 
+-- Name: COLUMN api_keys.id; Type: COMMENT; Schema: core; Owner: -
+
+COMMENT ON COLUMN core.api_keys.id IS 'Surrogate key (gen_random_uuid() by default).';
+
+-- Name: COLUMN api_keys.application; Type: COMMENT; Schema: core; Owner: -
+
+COMMENT ON COLUMN core.api_keys.application IS 'Application the key is valid for.';
+
+-- Name: COLUMN api_keys.name; Type: COMMENT; Schema: core; Owner: -
+
+COMMENT ON COLUMN core.api_keys.name IS 'Label chosen by the owner.';
+
+-- Name: COLUMN api_keys.key_prefix; Type: COMMENT; Schema: core; Owner: -
+
+COMMENT ON COLUMN core.api_keys.key_prefix IS 'First characters of the key, shown to the owner to tell keys apart; never enough to use it.';
+
+-- Name: COLUMN api_keys.key_hash; Type: COMMENT; Schema: core; Owner: -
+
+COMMENT ON COLUMN core.api_keys.key_hash IS 'SHA-256 of the key (hex); the key itself is never stored.';
+
+-- Name: COLUMN api_keys.user_id; Type: COMMENT; Schema: core; Owner: -
+
+COMMENT ON COLUMN core.api_keys.user_id IS 'The user the key acts for (core.users.id); NULL for a service key with no owner.';
+
+-- Name: COLUMN api_keys.organization_id; Type: COMMENT; Schema: core; Owner: -
+
+COMMENT ON COLUMN core.api_keys.organization_id IS 'Organization the key is limited to (core.organizations.id); NULL: not limited to one.';
+
+-- Name: COLUMN api_keys.scopes; Type: COMMENT; Schema: core; Owner: -
+
+COMMENT ON COLUMN core.api_keys.scopes IS 'Scopes the key is limited to.';
+
+-- Name: COLUMN api_keys.permissions; Type: COMMENT; Schema: core; Owner: -
+
+COMMENT ON COLUMN core.api_keys.permissions IS 'Permissions granted to the key, as JSON.';
+
+-- Name: COLUMN api_keys.expires_at; Type: COMMENT; Schema: core; Owner: -
+
+COMMENT ON COLUMN core.api_keys.expires_at IS 'After this instant the key is refused; NULL: no expiry.';
+
+-- Name: COLUMN api_keys.last_used_at; Type: COMMENT; Schema: core; Owner: -
+
+COMMENT ON COLUMN core.api_keys.last_used_at IS 'Last time the key was accepted.';
+
+-- Name: COLUMN api_keys.last_used_ip; Type: COMMENT; Schema: core; Owner: -
+
+COMMENT ON COLUMN core.api_keys.last_used_ip IS 'Client address of that last use.';
+
+-- Name: COLUMN api_keys.revoked_at; Type: COMMENT; Schema: core; Owner: -
+
+COMMENT ON COLUMN core.api_keys.revoked_at IS 'When the key was revoked; a revoked key is refused.';
+
+-- Name: COLUMN api_keys.revoked_by; Type: COMMENT; Schema: core; Owner: -
+
+COMMENT ON COLUMN core.api_keys.revoked_by IS 'User who revoked it.';
+
+-- Name: COLUMN api_keys.created_by; Type: COMMENT; Schema: core; Owner: -
+
+COMMENT ON COLUMN core.api_keys.created_by IS 'User who created the row (core.users.id); NULL for system/seed writes or once that user is deleted (ON DELETE SET NULL).';
+
+-- Name: COLUMN api_keys.created_at; Type: COMMENT; Schema: core; Owner: -
+
+COMMENT ON COLUMN core.api_keys.created_at IS 'When the row was inserted (default now()).';
+
+-- Name: COLUMN api_keys.updated_at; Type: COMMENT; Schema: core; Owner: -
+
+COMMENT ON COLUMN core.api_keys.updated_at IS 'When the row last changed; kept current by the trg_api_keys__set_updated_at trigger.';
+
 -- Name: audit_log; Type: TABLE; Schema: core; Owner: -
 
 CREATE TABLE core.audit_log (
@@ -453,13 +521,89 @@ PARTITION BY RANGE (occurred_at);
 
 COMMENT ON TABLE core.audit_log IS 'Append-only audit trail of all applications (UPDATE/DELETE/TRUNCATE raise RS001). Time-partitioned on occurred_at; no FKs; kept forever.';
 
+-- Name: COLUMN audit_log.id; Type: COMMENT; Schema: core; Owner: -
+
+COMMENT ON COLUMN core.audit_log.id IS 'Event id (with occurred_at, the primary key of this time-partitioned table).';
+
+-- Name: COLUMN audit_log.occurred_at; Type: COMMENT; Schema: core; Owner: -
+
+COMMENT ON COLUMN core.audit_log.occurred_at IS 'When the event happened: the partitioning (time) column.';
+
+-- Name: COLUMN audit_log.application; Type: COMMENT; Schema: core; Owner: -
+
+COMMENT ON COLUMN core.audit_log.application IS 'Application that recorded the event.';
+
+-- Name: COLUMN audit_log.organization_id; Type: COMMENT; Schema: core; Owner: -
+
+COMMENT ON COLUMN core.audit_log.organization_id IS 'Organization the event belongs to; a snapshot, deliberately no foreign key (the log outlives what it describes).';
+
+-- Name: COLUMN audit_log.actor_type; Type: COMMENT; Schema: core; Owner: -
+
+COMMENT ON COLUMN core.audit_log.actor_type IS 'Who acted: a user, an API key, the system.';
+
 -- Name: COLUMN audit_log.actor_user_id; Type: COMMENT; Schema: core; Owner: -
 
 COMMENT ON COLUMN core.audit_log.actor_user_id IS 'Snapshot of the acting user id; deliberately no FK.';
 
+-- Name: COLUMN audit_log.actor_username; Type: COMMENT; Schema: core; Owner: -
+
+COMMENT ON COLUMN core.audit_log.actor_username IS 'Snapshot of the acting user''s name.';
+
+-- Name: COLUMN audit_log.actor_api_key_id; Type: COMMENT; Schema: core; Owner: -
+
+COMMENT ON COLUMN core.audit_log.actor_api_key_id IS 'Snapshot of the API key used; no foreign key.';
+
+-- Name: COLUMN audit_log.action; Type: COMMENT; Schema: core; Owner: -
+
+COMMENT ON COLUMN core.audit_log.action IS 'What was done.';
+
+-- Name: COLUMN audit_log.event_level; Type: COMMENT; Schema: core; Owner: -
+
+COMMENT ON COLUMN core.audit_log.event_level IS 'Severity of the event.';
+
+-- Name: COLUMN audit_log.entity_type; Type: COMMENT; Schema: core; Owner: -
+
+COMMENT ON COLUMN core.audit_log.entity_type IS 'Kind of object acted on (e.g. a table name).';
+
+-- Name: COLUMN audit_log.entity_id; Type: COMMENT; Schema: core; Owner: -
+
+COMMENT ON COLUMN core.audit_log.entity_id IS 'Id of the object acted on, as text.';
+
+-- Name: COLUMN audit_log.old_values; Type: COMMENT; Schema: core; Owner: -
+
+COMMENT ON COLUMN core.audit_log.old_values IS 'Values before the change (JSON object); NULL for creations.';
+
+-- Name: COLUMN audit_log.new_values; Type: COMMENT; Schema: core; Owner: -
+
+COMMENT ON COLUMN core.audit_log.new_values IS 'Values after the change (JSON object); NULL for deletions.';
+
+-- Name: COLUMN audit_log.changed_fields; Type: COMMENT; Schema: core; Owner: -
+
+COMMENT ON COLUMN core.audit_log.changed_fields IS 'Names of the fields that changed.';
+
+-- Name: COLUMN audit_log.details; Type: COMMENT; Schema: core; Owner: -
+
+COMMENT ON COLUMN core.audit_log.details IS 'Further details, as JSON.';
+
 -- Name: COLUMN audit_log.reason; Type: COMMENT; Schema: core; Owner: -
 
 COMMENT ON COLUMN core.audit_log.reason IS 'Reason for change (FDA 21 CFR Part 11).';
+
+-- Name: COLUMN audit_log.correlation_id; Type: COMMENT; Schema: core; Owner: -
+
+COMMENT ON COLUMN core.audit_log.correlation_id IS 'Request/trace id that ties events of one operation together.';
+
+-- Name: COLUMN audit_log.session_id; Type: COMMENT; Schema: core; Owner: -
+
+COMMENT ON COLUMN core.audit_log.session_id IS 'Session of the actor.';
+
+-- Name: COLUMN audit_log.ip_address; Type: COMMENT; Schema: core; Owner: -
+
+COMMENT ON COLUMN core.audit_log.ip_address IS 'Client address.';
+
+-- Name: COLUMN audit_log.user_agent; Type: COMMENT; Schema: core; Owner: -
+
+COMMENT ON COLUMN core.audit_log.user_agent IS 'Client user agent.';
 
 -- Name: audit_log_default; Type: TABLE; Schema: core; Owner: -
 
@@ -521,6 +665,66 @@ CREATE TABLE core.auth_tokens (
 
 COMMENT ON TABLE core.auth_tokens IS 'Issued JWTs (by jti) for revocation and usage limits; hashes only.';
 
+-- Name: COLUMN auth_tokens.id; Type: COMMENT; Schema: core; Owner: -
+
+COMMENT ON COLUMN core.auth_tokens.id IS 'Surrogate key (gen_random_uuid() by default).';
+
+-- Name: COLUMN auth_tokens.user_id; Type: COMMENT; Schema: core; Owner: -
+
+COMMENT ON COLUMN core.auth_tokens.user_id IS 'The user the token was issued to (core.users.id).';
+
+-- Name: COLUMN auth_tokens.application; Type: COMMENT; Schema: core; Owner: -
+
+COMMENT ON COLUMN core.auth_tokens.application IS 'Application the token is valid for.';
+
+-- Name: COLUMN auth_tokens.token_type; Type: COMMENT; Schema: core; Owner: -
+
+COMMENT ON COLUMN core.auth_tokens.token_type IS 'Kind of token (access, refresh, ...).';
+
+-- Name: COLUMN auth_tokens.jti; Type: COMMENT; Schema: core; Owner: -
+
+COMMENT ON COLUMN core.auth_tokens.jti IS 'The token''s unique id (JWT jti claim).';
+
+-- Name: COLUMN auth_tokens.token_hash; Type: COMMENT; Schema: core; Owner: -
+
+COMMENT ON COLUMN core.auth_tokens.token_hash IS 'SHA-256 of the token (hex); the token itself is never stored.';
+
+-- Name: COLUMN auth_tokens.issued_at; Type: COMMENT; Schema: core; Owner: -
+
+COMMENT ON COLUMN core.auth_tokens.issued_at IS 'When the token was issued.';
+
+-- Name: COLUMN auth_tokens.expires_at; Type: COMMENT; Schema: core; Owner: -
+
+COMMENT ON COLUMN core.auth_tokens.expires_at IS 'After this instant the token is refused.';
+
+-- Name: COLUMN auth_tokens.revoked_at; Type: COMMENT; Schema: core; Owner: -
+
+COMMENT ON COLUMN core.auth_tokens.revoked_at IS 'When the token was revoked; NULL while valid.';
+
+-- Name: COLUMN auth_tokens.revoked_reason; Type: COMMENT; Schema: core; Owner: -
+
+COMMENT ON COLUMN core.auth_tokens.revoked_reason IS 'Why it was revoked.';
+
+-- Name: COLUMN auth_tokens.last_used_at; Type: COMMENT; Schema: core; Owner: -
+
+COMMENT ON COLUMN core.auth_tokens.last_used_at IS 'Last time the token was accepted.';
+
+-- Name: COLUMN auth_tokens.usage_count; Type: COMMENT; Schema: core; Owner: -
+
+COMMENT ON COLUMN core.auth_tokens.usage_count IS 'How many times the token was accepted.';
+
+-- Name: COLUMN auth_tokens.max_uses; Type: COMMENT; Schema: core; Owner: -
+
+COMMENT ON COLUMN core.auth_tokens.max_uses IS 'Accepted at most this many times; NULL: no limit.';
+
+-- Name: COLUMN auth_tokens.ip_address; Type: COMMENT; Schema: core; Owner: -
+
+COMMENT ON COLUMN core.auth_tokens.ip_address IS 'Client address the token was issued to.';
+
+-- Name: COLUMN auth_tokens.user_agent; Type: COMMENT; Schema: core; Owner: -
+
+COMMENT ON COLUMN core.auth_tokens.user_agent IS 'Client user agent the token was issued to.';
+
 -- Name: organization_memberships; Type: TABLE; Schema: core; Owner: -
 
 CREATE TABLE core.organization_memberships (
@@ -540,6 +744,50 @@ CREATE TABLE core.organization_memberships (
 -- Name: TABLE organization_memberships; Type: COMMENT; Schema: core; Owner: -
 
 COMMENT ON TABLE core.organization_memberships IS 'User membership in an organization. Soft delete: deleted_at.';
+
+-- Name: COLUMN organization_memberships.id; Type: COMMENT; Schema: core; Owner: -
+
+COMMENT ON COLUMN core.organization_memberships.id IS 'Surrogate key (gen_random_uuid() by default).';
+
+-- Name: COLUMN organization_memberships.organization_id; Type: COMMENT; Schema: core; Owner: -
+
+COMMENT ON COLUMN core.organization_memberships.organization_id IS 'The organization (core.organizations.id).';
+
+-- Name: COLUMN organization_memberships.user_id; Type: COMMENT; Schema: core; Owner: -
+
+COMMENT ON COLUMN core.organization_memberships.user_id IS 'The member (core.users.id).';
+
+-- Name: COLUMN organization_memberships.role; Type: COMMENT; Schema: core; Owner: -
+
+COMMENT ON COLUMN core.organization_memberships.role IS 'The member''s role in the organization.';
+
+-- Name: COLUMN organization_memberships.invited_by; Type: COMMENT; Schema: core; Owner: -
+
+COMMENT ON COLUMN core.organization_memberships.invited_by IS 'User who invited the member; NULL when unknown or deleted.';
+
+-- Name: COLUMN organization_memberships.created_at; Type: COMMENT; Schema: core; Owner: -
+
+COMMENT ON COLUMN core.organization_memberships.created_at IS 'When the row was inserted (default now()).';
+
+-- Name: COLUMN organization_memberships.updated_at; Type: COMMENT; Schema: core; Owner: -
+
+COMMENT ON COLUMN core.organization_memberships.updated_at IS 'When the row last changed; kept current by the trg_organization_memberships__set_updated_at trigger.';
+
+-- Name: COLUMN organization_memberships.created_by; Type: COMMENT; Schema: core; Owner: -
+
+COMMENT ON COLUMN core.organization_memberships.created_by IS 'User who created the row (core.users.id); NULL for system/seed writes or once that user is deleted (ON DELETE SET NULL).';
+
+-- Name: COLUMN organization_memberships.updated_by; Type: COMMENT; Schema: core; Owner: -
+
+COMMENT ON COLUMN core.organization_memberships.updated_by IS 'User who last changed the row (core.users.id); NULL when unknown or that user was deleted.';
+
+-- Name: COLUMN organization_memberships.deleted_at; Type: COMMENT; Schema: core; Owner: -
+
+COMMENT ON COLUMN core.organization_memberships.deleted_at IS 'Soft delete: when the row was deleted; NULL while it is live. Queries and partial unique indexes only see rows WHERE deleted_at IS NULL.';
+
+-- Name: COLUMN organization_memberships.deleted_by; Type: COMMENT; Schema: core; Owner: -
+
+COMMENT ON COLUMN core.organization_memberships.deleted_by IS 'Soft delete: user who deleted the row (core.users.id); NULL while it is live.';
 
 -- Name: organizations; Type: TABLE; Schema: core; Owner: -
 
@@ -564,6 +812,50 @@ CREATE TABLE core.organizations (
 
 COMMENT ON TABLE core.organizations IS 'Tenants (mlops is multi-tenant). Soft delete: deleted_at.';
 
+-- Name: COLUMN organizations.id; Type: COMMENT; Schema: core; Owner: -
+
+COMMENT ON COLUMN core.organizations.id IS 'Surrogate key (gen_random_uuid() by default).';
+
+-- Name: COLUMN organizations.name; Type: COMMENT; Schema: core; Owner: -
+
+COMMENT ON COLUMN core.organizations.name IS 'Display name.';
+
+-- Name: COLUMN organizations.slug; Type: COMMENT; Schema: core; Owner: -
+
+COMMENT ON COLUMN core.organizations.slug IS 'URL-safe short name, unique among live organizations.';
+
+-- Name: COLUMN organizations.description; Type: COMMENT; Schema: core; Owner: -
+
+COMMENT ON COLUMN core.organizations.description IS 'Free text; optional.';
+
+-- Name: COLUMN organizations.settings; Type: COMMENT; Schema: core; Owner: -
+
+COMMENT ON COLUMN core.organizations.settings IS 'Organization settings as a JSON object.';
+
+-- Name: COLUMN organizations.created_at; Type: COMMENT; Schema: core; Owner: -
+
+COMMENT ON COLUMN core.organizations.created_at IS 'When the row was inserted (default now()).';
+
+-- Name: COLUMN organizations.updated_at; Type: COMMENT; Schema: core; Owner: -
+
+COMMENT ON COLUMN core.organizations.updated_at IS 'When the row last changed; kept current by the trg_organizations__set_updated_at trigger.';
+
+-- Name: COLUMN organizations.created_by; Type: COMMENT; Schema: core; Owner: -
+
+COMMENT ON COLUMN core.organizations.created_by IS 'User who created the row (core.users.id); NULL for system/seed writes or once that user is deleted (ON DELETE SET NULL).';
+
+-- Name: COLUMN organizations.updated_by; Type: COMMENT; Schema: core; Owner: -
+
+COMMENT ON COLUMN core.organizations.updated_by IS 'User who last changed the row (core.users.id); NULL when unknown or that user was deleted.';
+
+-- Name: COLUMN organizations.deleted_at; Type: COMMENT; Schema: core; Owner: -
+
+COMMENT ON COLUMN core.organizations.deleted_at IS 'Soft delete: when the row was deleted; NULL while it is live. Queries and partial unique indexes only see rows WHERE deleted_at IS NULL.';
+
+-- Name: COLUMN organizations.deleted_by; Type: COMMENT; Schema: core; Owner: -
+
+COMMENT ON COLUMN core.organizations.deleted_by IS 'Soft delete: user who deleted the row (core.users.id); NULL while it is live.';
+
 -- Name: partitioned_tables; Type: TABLE; Schema: core; Owner: -
 
 CREATE TABLE core.partitioned_tables (
@@ -579,6 +871,22 @@ CREATE TABLE core.partitioned_tables (
 -- Name: TABLE partitioned_tables; Type: COMMENT; Schema: core; Owner: -
 
 COMMENT ON TABLE core.partitioned_tables IS 'Registry of natively range-partitioned tables maintained by core.maintain_partitions().';
+
+-- Name: COLUMN partitioned_tables.parent; Type: COMMENT; Schema: core; Owner: -
+
+COMMENT ON COLUMN core.partitioned_tables.parent IS 'A natively partitioned time-series table that core.maintain_partitions() manages.';
+
+-- Name: COLUMN partitioned_tables.partition_interval; Type: COMMENT; Schema: core; Owner: -
+
+COMMENT ON COLUMN core.partitioned_tables.partition_interval IS 'Time span of one partition.';
+
+-- Name: COLUMN partitioned_tables.premake; Type: COMMENT; Schema: core; Owner: -
+
+COMMENT ON COLUMN core.partitioned_tables.premake IS 'How many partitions to keep created ahead of now.';
+
+-- Name: COLUMN partitioned_tables.retention; Type: COMMENT; Schema: core; Owner: -
+
+COMMENT ON COLUMN core.partitioned_tables.retention IS 'Partitions entirely older than this are dropped; NULL: kept forever.';
 
 -- Name: permissions; Type: TABLE; Schema: core; Owner: -
 
@@ -596,6 +904,26 @@ CREATE TABLE core.permissions (
 
 COMMENT ON TABLE core.permissions IS 'Permission catalog; codes are <application>:<resource>:<action>.';
 
+-- Name: COLUMN permissions.id; Type: COMMENT; Schema: core; Owner: -
+
+COMMENT ON COLUMN core.permissions.id IS 'Surrogate key (gen_random_uuid() by default).';
+
+-- Name: COLUMN permissions.application; Type: COMMENT; Schema: core; Owner: -
+
+COMMENT ON COLUMN core.permissions.application IS 'Application the permission belongs to.';
+
+-- Name: COLUMN permissions.code; Type: COMMENT; Schema: core; Owner: -
+
+COMMENT ON COLUMN core.permissions.code IS 'Permission code checked by core.user_has_permission(), e.g. model_registry:package:download.';
+
+-- Name: COLUMN permissions.description; Type: COMMENT; Schema: core; Owner: -
+
+COMMENT ON COLUMN core.permissions.description IS 'What the permission allows.';
+
+-- Name: COLUMN permissions.created_at; Type: COMMENT; Schema: core; Owner: -
+
+COMMENT ON COLUMN core.permissions.created_at IS 'When the row was inserted (default now()).';
+
 -- Name: role_permissions; Type: TABLE; Schema: core; Owner: -
 
 CREATE TABLE core.role_permissions (
@@ -607,6 +935,18 @@ CREATE TABLE core.role_permissions (
 -- Name: TABLE role_permissions; Type: COMMENT; Schema: core; Owner: -
 
 COMMENT ON TABLE core.role_permissions IS 'Which permissions each role holds.';
+
+-- Name: COLUMN role_permissions.role_id; Type: COMMENT; Schema: core; Owner: -
+
+COMMENT ON COLUMN core.role_permissions.role_id IS 'The role (core.roles.id).';
+
+-- Name: COLUMN role_permissions.permission_id; Type: COMMENT; Schema: core; Owner: -
+
+COMMENT ON COLUMN core.role_permissions.permission_id IS 'The permission it grants (core.permissions.id).';
+
+-- Name: COLUMN role_permissions.created_at; Type: COMMENT; Schema: core; Owner: -
+
+COMMENT ON COLUMN core.role_permissions.created_at IS 'When the row was inserted (default now()).';
 
 -- Name: roles; Type: TABLE; Schema: core; Owner: -
 
@@ -624,6 +964,34 @@ CREATE TABLE core.roles (
 -- Name: TABLE roles; Type: COMMENT; Schema: core; Owner: -
 
 COMMENT ON TABLE core.roles IS 'Application roles (RBAC), e.g. (splunk_ta, approver).';
+
+-- Name: COLUMN roles.id; Type: COMMENT; Schema: core; Owner: -
+
+COMMENT ON COLUMN core.roles.id IS 'Surrogate key (gen_random_uuid() by default).';
+
+-- Name: COLUMN roles.application; Type: COMMENT; Schema: core; Owner: -
+
+COMMENT ON COLUMN core.roles.application IS 'Application the role belongs to.';
+
+-- Name: COLUMN roles.name; Type: COMMENT; Schema: core; Owner: -
+
+COMMENT ON COLUMN core.roles.name IS 'Role name, unique per application.';
+
+-- Name: COLUMN roles.description; Type: COMMENT; Schema: core; Owner: -
+
+COMMENT ON COLUMN core.roles.description IS 'What the role is for.';
+
+-- Name: COLUMN roles.is_system; Type: COMMENT; Schema: core; Owner: -
+
+COMMENT ON COLUMN core.roles.is_system IS 'TRUE for roles created by the migrations (reference data).';
+
+-- Name: COLUMN roles.created_at; Type: COMMENT; Schema: core; Owner: -
+
+COMMENT ON COLUMN core.roles.created_at IS 'When the row was inserted (default now()).';
+
+-- Name: COLUMN roles.updated_at; Type: COMMENT; Schema: core; Owner: -
+
+COMMENT ON COLUMN core.roles.updated_at IS 'When the row last changed; kept current by the trg_roles__set_updated_at trigger.';
 
 -- Name: user_identities; Type: TABLE; Schema: core; Owner: -
 
@@ -648,6 +1016,46 @@ CREATE TABLE core.user_identities (
 
 COMMENT ON TABLE core.user_identities IS 'External identities (SAML/OAuth/OIDC) linked to a user.';
 
+-- Name: COLUMN user_identities.id; Type: COMMENT; Schema: core; Owner: -
+
+COMMENT ON COLUMN core.user_identities.id IS 'Surrogate key (gen_random_uuid() by default).';
+
+-- Name: COLUMN user_identities.user_id; Type: COMMENT; Schema: core; Owner: -
+
+COMMENT ON COLUMN core.user_identities.user_id IS 'The user this external identity signs in as (core.users.id).';
+
+-- Name: COLUMN user_identities.provider; Type: COMMENT; Schema: core; Owner: -
+
+COMMENT ON COLUMN core.user_identities.provider IS 'Identity provider kind.';
+
+-- Name: COLUMN user_identities.issuer; Type: COMMENT; Schema: core; Owner: -
+
+COMMENT ON COLUMN core.user_identities.issuer IS 'The provider''s issuer (e.g. the OIDC iss claim).';
+
+-- Name: COLUMN user_identities.subject; Type: COMMENT; Schema: core; Owner: -
+
+COMMENT ON COLUMN core.user_identities.subject IS 'The user''s id at the issuer (e.g. the OIDC sub claim); unique per provider and issuer.';
+
+-- Name: COLUMN user_identities.email; Type: COMMENT; Schema: core; Owner: -
+
+COMMENT ON COLUMN core.user_identities.email IS 'E-mail address the provider reported; informational.';
+
+-- Name: COLUMN user_identities.claims; Type: COMMENT; Schema: core; Owner: -
+
+COMMENT ON COLUMN core.user_identities.claims IS 'Last claims received from the provider, as a JSON object.';
+
+-- Name: COLUMN user_identities.last_login_at; Type: COMMENT; Schema: core; Owner: -
+
+COMMENT ON COLUMN core.user_identities.last_login_at IS 'Last sign-in through this identity.';
+
+-- Name: COLUMN user_identities.created_at; Type: COMMENT; Schema: core; Owner: -
+
+COMMENT ON COLUMN core.user_identities.created_at IS 'When the row was inserted (default now()).';
+
+-- Name: COLUMN user_identities.updated_at; Type: COMMENT; Schema: core; Owner: -
+
+COMMENT ON COLUMN core.user_identities.updated_at IS 'When the row last changed; kept current by the trg_user_identities__set_updated_at trigger.';
+
 -- Name: user_roles; Type: TABLE; Schema: core; Owner: -
 
 CREATE TABLE core.user_roles (
@@ -662,6 +1070,30 @@ CREATE TABLE core.user_roles (
 -- Name: TABLE user_roles; Type: COMMENT; Schema: core; Owner: -
 
 COMMENT ON TABLE core.user_roles IS 'Role grants to users, optionally scoped to one organization.';
+
+-- Name: COLUMN user_roles.id; Type: COMMENT; Schema: core; Owner: -
+
+COMMENT ON COLUMN core.user_roles.id IS 'Surrogate key (gen_random_uuid() by default).';
+
+-- Name: COLUMN user_roles.user_id; Type: COMMENT; Schema: core; Owner: -
+
+COMMENT ON COLUMN core.user_roles.user_id IS 'The user (core.users.id).';
+
+-- Name: COLUMN user_roles.role_id; Type: COMMENT; Schema: core; Owner: -
+
+COMMENT ON COLUMN core.user_roles.role_id IS 'The role granted (core.roles.id).';
+
+-- Name: COLUMN user_roles.organization_id; Type: COMMENT; Schema: core; Owner: -
+
+COMMENT ON COLUMN core.user_roles.organization_id IS 'Organization the grant is scoped to (core.organizations.id); NULL: the grant applies in every organization.';
+
+-- Name: COLUMN user_roles.granted_by; Type: COMMENT; Schema: core; Owner: -
+
+COMMENT ON COLUMN core.user_roles.granted_by IS 'User who granted the role; NULL when unknown or deleted.';
+
+-- Name: COLUMN user_roles.created_at; Type: COMMENT; Schema: core; Owner: -
+
+COMMENT ON COLUMN core.user_roles.created_at IS 'When the row was inserted (default now()).';
 
 -- Name: users; Type: TABLE; Schema: core; Owner: -
 
@@ -690,9 +1122,61 @@ CREATE TABLE core.users (
 
 COMMENT ON TABLE core.users IS 'People (and service accounts) of all applications. Soft delete: deleted_at.';
 
+-- Name: COLUMN users.id; Type: COMMENT; Schema: core; Owner: -
+
+COMMENT ON COLUMN core.users.id IS 'Surrogate key (gen_random_uuid() by default).';
+
+-- Name: COLUMN users.username; Type: COMMENT; Schema: core; Owner: -
+
+COMMENT ON COLUMN core.users.username IS 'Login name, unique among live users (case-insensitively).';
+
+-- Name: COLUMN users.email; Type: COMMENT; Schema: core; Owner: -
+
+COMMENT ON COLUMN core.users.email IS 'E-mail address, unique among live users (case-insensitively).';
+
+-- Name: COLUMN users.full_name; Type: COMMENT; Schema: core; Owner: -
+
+COMMENT ON COLUMN core.users.full_name IS 'Display name; optional.';
+
 -- Name: COLUMN users.hashed_password; Type: COMMENT; Schema: core; Owner: -
 
 COMMENT ON COLUMN core.users.hashed_password IS 'Password hash (bcrypt/argon2/scrypt/pbkdf2), never plaintext; NULL for SSO-only users.';
+
+-- Name: COLUMN users.auth_provider; Type: COMMENT; Schema: core; Owner: -
+
+COMMENT ON COLUMN core.users.auth_provider IS 'How the user signs in: local password or an identity provider (see core.user_identities for the external subject).';
+
+-- Name: COLUMN users.is_active; Type: COMMENT; Schema: core; Owner: -
+
+COMMENT ON COLUMN core.users.is_active IS 'FALSE disables sign-in without deleting the user.';
+
+-- Name: COLUMN users.last_login_at; Type: COMMENT; Schema: core; Owner: -
+
+COMMENT ON COLUMN core.users.last_login_at IS 'Last successful sign-in; NULL if never.';
+
+-- Name: COLUMN users.created_at; Type: COMMENT; Schema: core; Owner: -
+
+COMMENT ON COLUMN core.users.created_at IS 'When the row was inserted (default now()).';
+
+-- Name: COLUMN users.updated_at; Type: COMMENT; Schema: core; Owner: -
+
+COMMENT ON COLUMN core.users.updated_at IS 'When the row last changed; kept current by the trg_users__set_updated_at trigger.';
+
+-- Name: COLUMN users.created_by; Type: COMMENT; Schema: core; Owner: -
+
+COMMENT ON COLUMN core.users.created_by IS 'User who created the row (core.users.id); NULL for system/seed writes or once that user is deleted (ON DELETE SET NULL).';
+
+-- Name: COLUMN users.updated_by; Type: COMMENT; Schema: core; Owner: -
+
+COMMENT ON COLUMN core.users.updated_by IS 'User who last changed the row (core.users.id); NULL when unknown or that user was deleted.';
+
+-- Name: COLUMN users.deleted_at; Type: COMMENT; Schema: core; Owner: -
+
+COMMENT ON COLUMN core.users.deleted_at IS 'Soft delete: when the row was deleted; NULL while it is live. Queries and partial unique indexes only see rows WHERE deleted_at IS NULL.';
+
+-- Name: COLUMN users.deleted_by; Type: COMMENT; Schema: core; Owner: -
+
+COMMENT ON COLUMN core.users.deleted_by IS 'Soft delete: user who deleted the row (core.users.id); NULL while it is live.';
 
 -- Name: audit_log_default; Type: TABLE ATTACH; Schema: core; Owner: -
 

@@ -312,6 +312,98 @@ ALTER TABLE ONLY mlops.alerts FORCE ROW LEVEL SECURITY;
 
 COMMENT ON TABLE mlops.alerts IS 'Alerts of a tenant: open -> acknowledged -> resolved (or suppressed). RLS on organization_id; soft delete.';
 
+-- Name: COLUMN alerts.organization_id; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.alerts.organization_id IS 'Tenant: the owning organization (core.organizations.id). Leads every key; the row-level security policy rls_alerts__tenant shows only rows of the organization set in app.org_id.';
+
+-- Name: COLUMN alerts.id; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.alerts.id IS 'Surrogate key (gen_random_uuid() by default).';
+
+-- Name: COLUMN alerts.project_id; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.alerts.project_id IS 'The project concerned, if any.';
+
+-- Name: COLUMN alerts.deployment_id; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.alerts.deployment_id IS 'The deployment concerned, if any.';
+
+-- Name: COLUMN alerts.data_drift_report_id; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.alerts.data_drift_report_id IS 'The drift report that raised the alert, if any.';
+
+-- Name: COLUMN alerts.notification_rule_id; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.alerts.notification_rule_id IS 'The notification rule that fired, if any.';
+
+-- Name: COLUMN alerts.alert_type; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.alerts.alert_type IS 'What kind of problem.';
+
+-- Name: COLUMN alerts.severity; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.alerts.severity IS 'How serious (ordered enum).';
+
+-- Name: COLUMN alerts.status; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.alerts.status IS 'open, acknowledged, resolved or suppressed.';
+
+-- Name: COLUMN alerts.title; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.alerts.title IS 'One-line summary.';
+
+-- Name: COLUMN alerts.message; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.alerts.message IS 'Longer text; optional.';
+
+-- Name: COLUMN alerts.details; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.alerts.details IS 'Further details, as a JSON object.';
+
+-- Name: COLUMN alerts.triggered_at; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.alerts.triggered_at IS 'When the alert was raised.';
+
+-- Name: COLUMN alerts.acknowledged_at; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.alerts.acknowledged_at IS 'When someone acknowledged it.';
+
+-- Name: COLUMN alerts.acknowledged_by; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.alerts.acknowledged_by IS 'Who acknowledged it.';
+
+-- Name: COLUMN alerts.resolved_at; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.alerts.resolved_at IS 'When it was resolved.';
+
+-- Name: COLUMN alerts.resolved_by; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.alerts.resolved_by IS 'Who resolved it.';
+
+-- Name: COLUMN alerts.created_at; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.alerts.created_at IS 'When the row was inserted (default now()).';
+
+-- Name: COLUMN alerts.updated_at; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.alerts.updated_at IS 'When the row last changed; kept current by the trg_alerts__set_updated_at trigger.';
+
+-- Name: COLUMN alerts.created_by; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.alerts.created_by IS 'User who created the row (core.users.id); NULL for system/seed writes or once that user is deleted (ON DELETE SET NULL).';
+
+-- Name: COLUMN alerts.updated_by; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.alerts.updated_by IS 'User who last changed the row (core.users.id); NULL when unknown or that user was deleted.';
+
+-- Name: COLUMN alerts.deleted_at; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.alerts.deleted_at IS 'Soft delete: when the row was deleted; NULL while it is live. Queries and partial unique indexes only see rows WHERE deleted_at IS NULL.';
+
+-- Name: COLUMN alerts.deleted_by; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.alerts.deleted_by IS 'Soft delete: user who deleted the row (core.users.id); NULL while it is live.';
+
 -- Name: data_drift_reports; Type: TABLE; Schema: mlops; Owner: -
 
 CREATE TABLE mlops.data_drift_reports (
@@ -347,6 +439,86 @@ ALTER TABLE ONLY mlops.data_drift_reports FORCE ROW LEVEL SECURITY;
 
 COMMENT ON TABLE mlops.data_drift_reports IS 'Data drift detection results per deployment and/or model version. RLS on organization_id; soft delete.';
 
+-- Name: COLUMN data_drift_reports.organization_id; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.data_drift_reports.organization_id IS 'Tenant: the owning organization (core.organizations.id). Leads every key; the row-level security policy rls_data_drift_reports__tenant shows only rows of the organization set in app.org_id.';
+
+-- Name: COLUMN data_drift_reports.id; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.data_drift_reports.id IS 'Surrogate key (gen_random_uuid() by default).';
+
+-- Name: COLUMN data_drift_reports.deployment_id; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.data_drift_reports.deployment_id IS 'The deployment checked (mlops.deployments).';
+
+-- Name: COLUMN data_drift_reports.model_version_id; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.data_drift_reports.model_version_id IS 'The model version checked.';
+
+-- Name: COLUMN data_drift_reports.reference_start; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.data_drift_reports.reference_start IS 'Start of the reference window.';
+
+-- Name: COLUMN data_drift_reports.reference_end; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.data_drift_reports.reference_end IS 'End of the reference window.';
+
+-- Name: COLUMN data_drift_reports.current_start; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.data_drift_reports.current_start IS 'Start of the compared window.';
+
+-- Name: COLUMN data_drift_reports.current_end; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.data_drift_reports.current_end IS 'End of the compared window.';
+
+-- Name: COLUMN data_drift_reports.method; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.data_drift_reports.method IS 'Statistical method (e.g. psi, ks); open vocabulary.';
+
+-- Name: COLUMN data_drift_reports.drift_detected; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.data_drift_reports.drift_detected IS 'TRUE when drift_score crossed threshold.';
+
+-- Name: COLUMN data_drift_reports.drift_score; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.data_drift_reports.drift_score IS 'Overall drift score.';
+
+-- Name: COLUMN data_drift_reports.threshold; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.data_drift_reports.threshold IS 'Score above which drift is reported.';
+
+-- Name: COLUMN data_drift_reports.feature_results; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.data_drift_reports.feature_results IS 'Per-feature results, as a JSON object.';
+
+-- Name: COLUMN data_drift_reports.report_uri; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.data_drift_reports.report_uri IS 'Where the full report is stored (URI).';
+
+-- Name: COLUMN data_drift_reports.created_at; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.data_drift_reports.created_at IS 'When the row was inserted (default now()).';
+
+-- Name: COLUMN data_drift_reports.updated_at; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.data_drift_reports.updated_at IS 'When the row last changed; kept current by the trg_data_drift_reports__set_updated_at trigger.';
+
+-- Name: COLUMN data_drift_reports.created_by; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.data_drift_reports.created_by IS 'User who created the row (core.users.id); NULL for system/seed writes or once that user is deleted (ON DELETE SET NULL).';
+
+-- Name: COLUMN data_drift_reports.updated_by; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.data_drift_reports.updated_by IS 'User who last changed the row (core.users.id); NULL when unknown or that user was deleted.';
+
+-- Name: COLUMN data_drift_reports.deleted_at; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.data_drift_reports.deleted_at IS 'Soft delete: when the row was deleted; NULL while it is live. Queries and partial unique indexes only see rows WHERE deleted_at IS NULL.';
+
+-- Name: COLUMN data_drift_reports.deleted_by; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.data_drift_reports.deleted_by IS 'Soft delete: user who deleted the row (core.users.id); NULL while it is live.';
+
 -- Name: deployment_history; Type: TABLE; Schema: mlops; Owner: -
 
 CREATE TABLE mlops.deployment_history (
@@ -370,6 +542,54 @@ ALTER TABLE ONLY mlops.deployment_history FORCE ROW LEVEL SECURITY;
 -- Name: TABLE deployment_history; Type: COMMENT; Schema: mlops; Owner: -
 
 COMMENT ON TABLE mlops.deployment_history IS 'Append-only history of deployment actions (registry_app: INSERT and SELECT only). RLS on organization_id.';
+
+-- Name: COLUMN deployment_history.organization_id; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.deployment_history.organization_id IS 'Tenant: the owning organization (core.organizations.id). Leads every key; the row-level security policy rls_deployment_history__tenant shows only rows of the organization set in app.org_id.';
+
+-- Name: COLUMN deployment_history.id; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.deployment_history.id IS 'Surrogate key (gen_random_uuid() by default).';
+
+-- Name: COLUMN deployment_history.deployment_id; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.deployment_history.deployment_id IS 'The deployment (mlops.deployments).';
+
+-- Name: COLUMN deployment_history.action; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.deployment_history.action IS 'What was done.';
+
+-- Name: COLUMN deployment_history.from_model_version_id; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.deployment_history.from_model_version_id IS 'Model version served before the action.';
+
+-- Name: COLUMN deployment_history.to_model_version_id; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.deployment_history.to_model_version_id IS 'Model version served after it.';
+
+-- Name: COLUMN deployment_history.previous_status; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.deployment_history.previous_status IS 'Status before the action.';
+
+-- Name: COLUMN deployment_history.new_status; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.deployment_history.new_status IS 'Status after it.';
+
+-- Name: COLUMN deployment_history.config_snapshot; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.deployment_history.config_snapshot IS 'The deployment''s configuration at that moment, as JSON.';
+
+-- Name: COLUMN deployment_history.notes; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.deployment_history.notes IS 'Free text; optional.';
+
+-- Name: COLUMN deployment_history.performed_by; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.deployment_history.performed_by IS 'User who performed the action (core.users.id).';
+
+-- Name: COLUMN deployment_history.created_at; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.deployment_history.created_at IS 'When the row was inserted (default now()).';
 
 -- Name: deployments; Type: TABLE; Schema: mlops; Owner: -
 
@@ -399,6 +619,7 @@ CREATE TABLE mlops.deployments (
     CONSTRAINT ck_deployments__name_length CHECK (((length(name) >= 1) AND (length(name) <= 200))),
     CONSTRAINT ck_deployments__replicas_nonnegative CHECK ((replicas >= 0)),
     CONSTRAINT ck_deployments__resources_object CHECK ((jsonb_typeof(resources) = 'object'::text)),
+    CONSTRAINT ck_deployments__running_has_deployed_at CHECK (((status <> 'running'::mlops.deployment_status) OR (deployed_at IS NOT NULL))),
     CONSTRAINT ck_deployments__traffic_percent_range CHECK (((traffic_percent >= 0) AND (traffic_percent <= 100)))
 );
 
@@ -407,6 +628,94 @@ ALTER TABLE ONLY mlops.deployments FORCE ROW LEVEL SECURITY;
 -- Name: TABLE deployments; Type: COMMENT; Schema: mlops; Owner: -
 
 COMMENT ON TABLE mlops.deployments IS 'Model versions served in an environment. Every change is recorded in deployment_history by the queries that make it. RLS on organization_id; soft delete.';
+
+-- Name: COLUMN deployments.organization_id; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.deployments.organization_id IS 'Tenant: the owning organization (core.organizations.id). Leads every key; the row-level security policy rls_deployments__tenant shows only rows of the organization set in app.org_id.';
+
+-- Name: COLUMN deployments.id; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.deployments.id IS 'Surrogate key (gen_random_uuid() by default).';
+
+-- Name: COLUMN deployments.project_id; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.deployments.project_id IS 'The project (mlops.projects).';
+
+-- Name: COLUMN deployments.model_version_id; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.deployments.model_version_id IS 'The model version served (mlops.model_versions).';
+
+-- Name: COLUMN deployments.name; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.deployments.name IS 'Deployment name, unique per project and environment among live deployments.';
+
+-- Name: COLUMN deployments.description; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.deployments.description IS 'Free text; optional.';
+
+-- Name: COLUMN deployments.environment; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.deployments.environment IS 'Target environment (development, staging, production).';
+
+-- Name: COLUMN deployments.status; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.deployments.status IS 'Lifecycle state of the deployment.';
+
+-- Name: COLUMN deployments.endpoint_url; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.deployments.endpoint_url IS 'URL the deployment serves at.';
+
+-- Name: COLUMN deployments.replicas; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.deployments.replicas IS 'Number of serving replicas.';
+
+-- Name: COLUMN deployments.resources; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.deployments.resources IS 'Resource requests/limits, as a JSON object.';
+
+-- Name: COLUMN deployments.config; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.deployments.config IS 'Serving configuration, as a JSON object.';
+
+-- Name: COLUMN deployments.traffic_percent; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.deployments.traffic_percent IS 'Share of the traffic routed to this deployment, 0 to 100.';
+
+-- Name: COLUMN deployments.deployed_at; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.deployments.deployed_at IS 'When the deployment last moved to running (stamped by update_deployment_status); NULL if it never ran.';
+
+-- Name: COLUMN deployments.deployed_by; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.deployments.deployed_by IS 'User who last moved it to running.';
+
+-- Name: COLUMN deployments.created_at; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.deployments.created_at IS 'When the row was inserted (default now()).';
+
+-- Name: COLUMN deployments.updated_at; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.deployments.updated_at IS 'When the row last changed; kept current by the trg_deployments__set_updated_at trigger.';
+
+-- Name: COLUMN deployments.created_by; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.deployments.created_by IS 'User who created the row (core.users.id); NULL for system/seed writes or once that user is deleted (ON DELETE SET NULL).';
+
+-- Name: COLUMN deployments.updated_by; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.deployments.updated_by IS 'User who last changed the row (core.users.id); NULL when unknown or that user was deleted.';
+
+-- Name: COLUMN deployments.deleted_at; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.deployments.deleted_at IS 'Soft delete: when the row was deleted; NULL while it is live. Queries and partial unique indexes only see rows WHERE deleted_at IS NULL.';
+
+-- Name: COLUMN deployments.deleted_by; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.deployments.deleted_by IS 'Soft delete: user who deleted the row (core.users.id); NULL while it is live.';
+
+-- Name: CONSTRAINT ck_deployments__running_has_deployed_at ON deployments; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON CONSTRAINT ck_deployments__running_has_deployed_at ON mlops.deployments IS 'deployed_at must be set while status is running (update_deployment_status stamps it); set deployed_at, or move the deployment out of running';
 
 -- Name: experiment_runs; Type: TABLE; Schema: mlops; Owner: -
 
@@ -440,6 +749,74 @@ ALTER TABLE ONLY mlops.experiment_runs FORCE ROW LEVEL SECURITY;
 
 COMMENT ON TABLE mlops.experiment_runs IS 'Executions of an experiment (MLflow runs). params are write-once per key. RLS on organization_id; soft delete.';
 
+-- Name: COLUMN experiment_runs.organization_id; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.experiment_runs.organization_id IS 'Tenant: the owning organization (core.organizations.id). Leads every key; the row-level security policy rls_experiment_runs__tenant shows only rows of the organization set in app.org_id.';
+
+-- Name: COLUMN experiment_runs.id; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.experiment_runs.id IS 'Surrogate key (gen_random_uuid() by default).';
+
+-- Name: COLUMN experiment_runs.experiment_id; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.experiment_runs.experiment_id IS 'The experiment the run belongs to (mlops.experiments).';
+
+-- Name: COLUMN experiment_runs.name; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.experiment_runs.name IS 'Run name; optional.';
+
+-- Name: COLUMN experiment_runs.status; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.experiment_runs.status IS 'Lifecycle state of the run.';
+
+-- Name: COLUMN experiment_runs.started_at; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.experiment_runs.started_at IS 'When the run started.';
+
+-- Name: COLUMN experiment_runs.ended_at; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.experiment_runs.ended_at IS 'When the run ended; NULL while it runs.';
+
+-- Name: COLUMN experiment_runs.params; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.experiment_runs.params IS 'Hyper-parameters, as a JSON object; a parameter once logged is not overwritten (trigger).';
+
+-- Name: COLUMN experiment_runs.tags; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.experiment_runs.tags IS 'Tags, as a JSON object.';
+
+-- Name: COLUMN experiment_runs.artifact_uri; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.experiment_runs.artifact_uri IS 'Where the run''s artifacts are stored (URI).';
+
+-- Name: COLUMN experiment_runs.source_version; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.experiment_runs.source_version IS 'Version of the training code (e.g. a git commit).';
+
+-- Name: COLUMN experiment_runs.created_at; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.experiment_runs.created_at IS 'When the row was inserted (default now()).';
+
+-- Name: COLUMN experiment_runs.updated_at; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.experiment_runs.updated_at IS 'When the row last changed; kept current by the trg_experiment_runs__set_updated_at trigger.';
+
+-- Name: COLUMN experiment_runs.created_by; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.experiment_runs.created_by IS 'User who created the row (core.users.id); NULL for system/seed writes or once that user is deleted (ON DELETE SET NULL).';
+
+-- Name: COLUMN experiment_runs.updated_by; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.experiment_runs.updated_by IS 'User who last changed the row (core.users.id); NULL when unknown or that user was deleted.';
+
+-- Name: COLUMN experiment_runs.deleted_at; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.experiment_runs.deleted_at IS 'Soft delete: when the row was deleted; NULL while it is live. Queries and partial unique indexes only see rows WHERE deleted_at IS NULL.';
+
+-- Name: COLUMN experiment_runs.deleted_by; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.experiment_runs.deleted_by IS 'Soft delete: user who deleted the row (core.users.id); NULL while it is live.';
+
 -- Name: experiments; Type: TABLE; Schema: mlops; Owner: -
 
 CREATE TABLE mlops.experiments (
@@ -469,6 +846,70 @@ ALTER TABLE ONLY mlops.experiments FORCE ROW LEVEL SECURITY;
 -- Name: TABLE experiments; Type: COMMENT; Schema: mlops; Owner: -
 
 COMMENT ON TABLE mlops.experiments IS 'MLflow-style experiments of a project. RLS on organization_id; soft delete.';
+
+-- Name: COLUMN experiments.organization_id; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.experiments.organization_id IS 'Tenant: the owning organization (core.organizations.id). Leads every key; the row-level security policy rls_experiments__tenant shows only rows of the organization set in app.org_id.';
+
+-- Name: COLUMN experiments.id; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.experiments.id IS 'Surrogate key (gen_random_uuid() by default).';
+
+-- Name: COLUMN experiments.project_id; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.experiments.project_id IS 'The project (mlops.projects).';
+
+-- Name: COLUMN experiments.model_id; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.experiments.model_id IS 'The model the experiment trains, if any (mlops.models).';
+
+-- Name: COLUMN experiments.name; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.experiments.name IS 'Experiment name, unique per project among live experiments.';
+
+-- Name: COLUMN experiments.description; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.experiments.description IS 'Free text; optional.';
+
+-- Name: COLUMN experiments.config; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.experiments.config IS 'Experiment configuration, as a JSON object.';
+
+-- Name: COLUMN experiments.status; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.experiments.status IS 'Lifecycle state of the experiment.';
+
+-- Name: COLUMN experiments.artifact_location; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.experiments.artifact_location IS 'Where the experiment''s artifacts are stored (URI).';
+
+-- Name: COLUMN experiments.tags; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.experiments.tags IS 'Tags, as a JSON object.';
+
+-- Name: COLUMN experiments.created_at; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.experiments.created_at IS 'When the row was inserted (default now()).';
+
+-- Name: COLUMN experiments.updated_at; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.experiments.updated_at IS 'When the row last changed; kept current by the trg_experiments__set_updated_at trigger.';
+
+-- Name: COLUMN experiments.created_by; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.experiments.created_by IS 'User who created the row (core.users.id); NULL for system/seed writes or once that user is deleted (ON DELETE SET NULL).';
+
+-- Name: COLUMN experiments.updated_by; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.experiments.updated_by IS 'User who last changed the row (core.users.id); NULL when unknown or that user was deleted.';
+
+-- Name: COLUMN experiments.deleted_at; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.experiments.deleted_at IS 'Soft delete: when the row was deleted; NULL while it is live. Queries and partial unique indexes only see rows WHERE deleted_at IS NULL.';
+
+-- Name: COLUMN experiments.deleted_by; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.experiments.deleted_by IS 'Soft delete: user who deleted the row (core.users.id); NULL while it is live.';
 
 -- Name: model_monitoring; Type: TABLE; Schema: mlops; Owner: -
 
@@ -501,6 +942,62 @@ ALTER TABLE ONLY mlops.model_monitoring FORCE ROW LEVEL SECURITY;
 -- Name: TABLE model_monitoring; Type: COMMENT; Schema: mlops; Owner: -
 
 COMMENT ON TABLE mlops.model_monitoring IS 'Append-only serving metrics per deployment and window. Time-partitioned on recorded_at, kept 400 days. RLS on organization_id.';
+
+-- Name: COLUMN model_monitoring.organization_id; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.model_monitoring.organization_id IS 'Tenant: the owning organization (core.organizations.id). Leads every key; the row-level security policy rls_model_monitoring__tenant shows only rows of the organization set in app.org_id.';
+
+-- Name: COLUMN model_monitoring.id; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.model_monitoring.id IS 'Sample id (with recorded_at, part of the primary key of this time-partitioned table).';
+
+-- Name: COLUMN model_monitoring.deployment_id; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.model_monitoring.deployment_id IS 'The deployment measured (mlops.deployments).';
+
+-- Name: COLUMN model_monitoring.model_version_id; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.model_monitoring.model_version_id IS 'The model version it served.';
+
+-- Name: COLUMN model_monitoring.recorded_at; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.model_monitoring.recorded_at IS 'End of the measured window: the partitioning (time) column.';
+
+-- Name: COLUMN model_monitoring.window_seconds; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.model_monitoring.window_seconds IS 'Length of the measured window in seconds.';
+
+-- Name: COLUMN model_monitoring.request_count; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.model_monitoring.request_count IS 'Requests in the window.';
+
+-- Name: COLUMN model_monitoring.error_count; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.model_monitoring.error_count IS 'Failed requests in the window.';
+
+-- Name: COLUMN model_monitoring.latency_p50_ms; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.model_monitoring.latency_p50_ms IS 'Median latency in milliseconds.';
+
+-- Name: COLUMN model_monitoring.latency_p95_ms; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.model_monitoring.latency_p95_ms IS '95th percentile latency in milliseconds.';
+
+-- Name: COLUMN model_monitoring.latency_p99_ms; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.model_monitoring.latency_p99_ms IS '99th percentile latency in milliseconds.';
+
+-- Name: COLUMN model_monitoring.throughput_rps; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.model_monitoring.throughput_rps IS 'Requests per second.';
+
+-- Name: COLUMN model_monitoring.accuracy; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.model_monitoring.accuracy IS 'Measured accuracy, where labels are available.';
+
+-- Name: COLUMN model_monitoring.custom_metrics; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.model_monitoring.custom_metrics IS 'Further metrics, as a JSON object.';
 
 -- Name: model_monitoring_default; Type: TABLE; Schema: mlops; Owner: -
 
@@ -565,6 +1062,90 @@ ALTER TABLE ONLY mlops.model_versions FORCE ROW LEVEL SECURITY;
 
 COMMENT ON TABLE mlops.model_versions IS 'Numbered versions of a model with their artifact and MLflow stage. At most one live production version per model. RLS on organization_id; soft delete.';
 
+-- Name: COLUMN model_versions.organization_id; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.model_versions.organization_id IS 'Tenant: the owning organization (core.organizations.id). Leads every key; the row-level security policy rls_model_versions__tenant shows only rows of the organization set in app.org_id.';
+
+-- Name: COLUMN model_versions.id; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.model_versions.id IS 'Surrogate key (gen_random_uuid() by default).';
+
+-- Name: COLUMN model_versions.model_id; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.model_versions.model_id IS 'The model (mlops.models).';
+
+-- Name: COLUMN model_versions.version; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.model_versions.version IS 'Version number, 1, 2, ... per model (mlops.next_model_version()).';
+
+-- Name: COLUMN model_versions.version_label; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.model_versions.version_label IS 'Human label for the version (e.g. v2.1-rc); optional.';
+
+-- Name: COLUMN model_versions.description; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.model_versions.description IS 'Free text; optional.';
+
+-- Name: COLUMN model_versions.stage; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.model_versions.stage IS 'Promotion stage; at most one live version per model is in production.';
+
+-- Name: COLUMN model_versions.status; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.model_versions.status IS 'Registration state of the version.';
+
+-- Name: COLUMN model_versions.artifact_uri; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.model_versions.artifact_uri IS 'Where the model artifact is stored (URI).';
+
+-- Name: COLUMN model_versions.artifact_size_bytes; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.model_versions.artifact_size_bytes IS 'Size of the artifact in bytes.';
+
+-- Name: COLUMN model_versions.checksum_sha256; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.model_versions.checksum_sha256 IS 'SHA-256 of the artifact (hex).';
+
+-- Name: COLUMN model_versions.source_run_id; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.model_versions.source_run_id IS 'The run that produced the version, if any (mlops.experiment_runs).';
+
+-- Name: COLUMN model_versions.metrics; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.model_versions.metrics IS 'Evaluation metrics, as a JSON object.';
+
+-- Name: COLUMN model_versions.signature; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.model_versions.signature IS 'Model input/output signature, as JSON.';
+
+-- Name: COLUMN model_versions.stage_changed_at; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.model_versions.stage_changed_at IS 'When stage last changed.';
+
+-- Name: COLUMN model_versions.created_at; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.model_versions.created_at IS 'When the row was inserted (default now()).';
+
+-- Name: COLUMN model_versions.updated_at; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.model_versions.updated_at IS 'When the row last changed; kept current by the trg_model_versions__set_updated_at trigger.';
+
+-- Name: COLUMN model_versions.created_by; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.model_versions.created_by IS 'User who created the row (core.users.id); NULL for system/seed writes or once that user is deleted (ON DELETE SET NULL).';
+
+-- Name: COLUMN model_versions.updated_by; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.model_versions.updated_by IS 'User who last changed the row (core.users.id); NULL when unknown or that user was deleted.';
+
+-- Name: COLUMN model_versions.deleted_at; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.model_versions.deleted_at IS 'Soft delete: when the row was deleted; NULL while it is live. Queries and partial unique indexes only see rows WHERE deleted_at IS NULL.';
+
+-- Name: COLUMN model_versions.deleted_by; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.model_versions.deleted_by IS 'Soft delete: user who deleted the row (core.users.id); NULL while it is live.';
+
 -- Name: models; Type: TABLE; Schema: mlops; Owner: -
 
 CREATE TABLE mlops.models (
@@ -593,6 +1174,62 @@ ALTER TABLE ONLY mlops.models FORCE ROW LEVEL SECURITY;
 
 COMMENT ON TABLE mlops.models IS 'Registered models of a project. RLS on organization_id; soft delete.';
 
+-- Name: COLUMN models.organization_id; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.models.organization_id IS 'Tenant: the owning organization (core.organizations.id). Leads every key; the row-level security policy rls_models__tenant shows only rows of the organization set in app.org_id.';
+
+-- Name: COLUMN models.id; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.models.id IS 'Surrogate key (gen_random_uuid() by default).';
+
+-- Name: COLUMN models.project_id; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.models.project_id IS 'The project the model belongs to (mlops.projects).';
+
+-- Name: COLUMN models.name; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.models.name IS 'Model name, unique per project among live models.';
+
+-- Name: COLUMN models.description; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.models.description IS 'Free text; optional.';
+
+-- Name: COLUMN models.framework; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.models.framework IS 'ML framework (e.g. pytorch, sklearn); open vocabulary.';
+
+-- Name: COLUMN models.task_type; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.models.task_type IS 'Task the model solves (e.g. classification); open vocabulary.';
+
+-- Name: COLUMN models.tags; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.models.tags IS 'Search tags (GIN-indexed).';
+
+-- Name: COLUMN models.created_at; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.models.created_at IS 'When the row was inserted (default now()).';
+
+-- Name: COLUMN models.updated_at; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.models.updated_at IS 'When the row last changed; kept current by the trg_models__set_updated_at trigger.';
+
+-- Name: COLUMN models.created_by; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.models.created_by IS 'User who created the row (core.users.id); NULL for system/seed writes or once that user is deleted (ON DELETE SET NULL).';
+
+-- Name: COLUMN models.updated_by; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.models.updated_by IS 'User who last changed the row (core.users.id); NULL when unknown or that user was deleted.';
+
+-- Name: COLUMN models.deleted_at; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.models.deleted_at IS 'Soft delete: when the row was deleted; NULL while it is live. Queries and partial unique indexes only see rows WHERE deleted_at IS NULL.';
+
+-- Name: COLUMN models.deleted_by; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.models.deleted_by IS 'Soft delete: user who deleted the row (core.users.id); NULL while it is live.';
+
 -- Name: notification_channels; Type: TABLE; Schema: mlops; Owner: -
 
 CREATE TABLE mlops.notification_channels (
@@ -619,6 +1256,62 @@ ALTER TABLE ONLY mlops.notification_channels FORCE ROW LEVEL SECURITY;
 -- Name: TABLE notification_channels; Type: COMMENT; Schema: mlops; Owner: -
 
 COMMENT ON TABLE mlops.notification_channels IS 'Where notifications go (Slack, e-mail, ...). RLS on organization_id; soft delete.';
+
+-- Name: COLUMN notification_channels.organization_id; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.notification_channels.organization_id IS 'Tenant: the owning organization (core.organizations.id). Leads every key; the row-level security policy rls_notification_channels__tenant shows only rows of the organization set in app.org_id.';
+
+-- Name: COLUMN notification_channels.id; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.notification_channels.id IS 'Surrogate key (gen_random_uuid() by default).';
+
+-- Name: COLUMN notification_channels.project_id; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.notification_channels.project_id IS 'Project the channel is limited to; NULL: organization-wide.';
+
+-- Name: COLUMN notification_channels.name; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.notification_channels.name IS 'Channel name, unique per organization among live channels.';
+
+-- Name: COLUMN notification_channels.channel_type; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.notification_channels.channel_type IS 'Delivery mechanism.';
+
+-- Name: COLUMN notification_channels.config; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.notification_channels.config IS 'Delivery settings (URL, recipients), as a JSON object; secrets only as references, never inline.';
+
+-- Name: COLUMN notification_channels.is_enabled; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.notification_channels.is_enabled IS 'FALSE pauses delivery.';
+
+-- Name: COLUMN notification_channels.last_verified_at; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.notification_channels.last_verified_at IS 'Last successful test delivery.';
+
+-- Name: COLUMN notification_channels.created_at; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.notification_channels.created_at IS 'When the row was inserted (default now()).';
+
+-- Name: COLUMN notification_channels.updated_at; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.notification_channels.updated_at IS 'When the row last changed; kept current by the trg_notification_channels__set_updated_at trigger.';
+
+-- Name: COLUMN notification_channels.created_by; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.notification_channels.created_by IS 'User who created the row (core.users.id); NULL for system/seed writes or once that user is deleted (ON DELETE SET NULL).';
+
+-- Name: COLUMN notification_channels.updated_by; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.notification_channels.updated_by IS 'User who last changed the row (core.users.id); NULL when unknown or that user was deleted.';
+
+-- Name: COLUMN notification_channels.deleted_at; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.notification_channels.deleted_at IS 'Soft delete: when the row was deleted; NULL while it is live. Queries and partial unique indexes only see rows WHERE deleted_at IS NULL.';
+
+-- Name: COLUMN notification_channels.deleted_by; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.notification_channels.deleted_by IS 'Soft delete: user who deleted the row (core.users.id); NULL while it is live.';
 
 -- Name: notification_rules; Type: TABLE; Schema: mlops; Owner: -
 
@@ -652,6 +1345,78 @@ ALTER TABLE ONLY mlops.notification_rules FORCE ROW LEVEL SECURITY;
 
 COMMENT ON TABLE mlops.notification_rules IS 'Which events go to which channel (event type, minimum severity, project scope, cooldown). RLS on organization_id; soft delete.';
 
+-- Name: COLUMN notification_rules.organization_id; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.notification_rules.organization_id IS 'Tenant: the owning organization (core.organizations.id). Leads every key; the row-level security policy rls_notification_rules__tenant shows only rows of the organization set in app.org_id.';
+
+-- Name: COLUMN notification_rules.id; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.notification_rules.id IS 'Surrogate key (gen_random_uuid() by default).';
+
+-- Name: COLUMN notification_rules.project_id; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.notification_rules.project_id IS 'Project the rule is limited to; NULL: organization-wide.';
+
+-- Name: COLUMN notification_rules.channel_id; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.notification_rules.channel_id IS 'Channel the rule sends to (mlops.notification_channels).';
+
+-- Name: COLUMN notification_rules.name; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.notification_rules.name IS 'Rule name, unique per organization among live rules.';
+
+-- Name: COLUMN notification_rules.description; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.notification_rules.description IS 'Free text; optional.';
+
+-- Name: COLUMN notification_rules.event_type; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.notification_rules.event_type IS 'Event that fires the rule.';
+
+-- Name: COLUMN notification_rules.min_severity; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.notification_rules.min_severity IS 'Only alerts at or above this severity; NULL: any.';
+
+-- Name: COLUMN notification_rules.conditions; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.notification_rules.conditions IS 'Further conditions on the event, as a JSON object.';
+
+-- Name: COLUMN notification_rules.is_enabled; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.notification_rules.is_enabled IS 'FALSE pauses the rule.';
+
+-- Name: COLUMN notification_rules.cooldown_seconds; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.notification_rules.cooldown_seconds IS 'The rule fires at most once per this many seconds.';
+
+-- Name: COLUMN notification_rules.last_triggered_at; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.notification_rules.last_triggered_at IS 'When the rule last fired.';
+
+-- Name: COLUMN notification_rules.created_at; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.notification_rules.created_at IS 'When the row was inserted (default now()).';
+
+-- Name: COLUMN notification_rules.updated_at; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.notification_rules.updated_at IS 'When the row last changed; kept current by the trg_notification_rules__set_updated_at trigger.';
+
+-- Name: COLUMN notification_rules.created_by; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.notification_rules.created_by IS 'User who created the row (core.users.id); NULL for system/seed writes or once that user is deleted (ON DELETE SET NULL).';
+
+-- Name: COLUMN notification_rules.updated_by; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.notification_rules.updated_by IS 'User who last changed the row (core.users.id); NULL when unknown or that user was deleted.';
+
+-- Name: COLUMN notification_rules.deleted_at; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.notification_rules.deleted_at IS 'Soft delete: when the row was deleted; NULL while it is live. Queries and partial unique indexes only see rows WHERE deleted_at IS NULL.';
+
+-- Name: COLUMN notification_rules.deleted_by; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.notification_rules.deleted_by IS 'Soft delete: user who deleted the row (core.users.id); NULL while it is live.';
+
 -- Name: project_members; Type: TABLE; Schema: mlops; Owner: -
 
 CREATE TABLE mlops.project_members (
@@ -673,6 +1438,50 @@ ALTER TABLE ONLY mlops.project_members FORCE ROW LEVEL SECURITY;
 -- Name: TABLE project_members; Type: COMMENT; Schema: mlops; Owner: -
 
 COMMENT ON TABLE mlops.project_members IS 'Who may work on a project, with which role. RLS on organization_id; soft delete: deleted_at.';
+
+-- Name: COLUMN project_members.organization_id; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.project_members.organization_id IS 'Tenant: the owning organization (core.organizations.id). Leads every key; the row-level security policy rls_project_members__tenant shows only rows of the organization set in app.org_id.';
+
+-- Name: COLUMN project_members.id; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.project_members.id IS 'Surrogate key (gen_random_uuid() by default).';
+
+-- Name: COLUMN project_members.project_id; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.project_members.project_id IS 'The project (mlops.projects).';
+
+-- Name: COLUMN project_members.user_id; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.project_members.user_id IS 'The member (core.users.id).';
+
+-- Name: COLUMN project_members.role; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.project_members.role IS 'The member''s role in the project.';
+
+-- Name: COLUMN project_members.created_at; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.project_members.created_at IS 'When the row was inserted (default now()).';
+
+-- Name: COLUMN project_members.updated_at; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.project_members.updated_at IS 'When the row last changed; kept current by the trg_project_members__set_updated_at trigger.';
+
+-- Name: COLUMN project_members.created_by; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.project_members.created_by IS 'User who created the row (core.users.id); NULL for system/seed writes or once that user is deleted (ON DELETE SET NULL).';
+
+-- Name: COLUMN project_members.updated_by; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.project_members.updated_by IS 'User who last changed the row (core.users.id); NULL when unknown or that user was deleted.';
+
+-- Name: COLUMN project_members.deleted_at; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.project_members.deleted_at IS 'Soft delete: when the row was deleted; NULL while it is live. Queries and partial unique indexes only see rows WHERE deleted_at IS NULL.';
+
+-- Name: COLUMN project_members.deleted_by; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.project_members.deleted_by IS 'Soft delete: user who deleted the row (core.users.id); NULL while it is live.';
 
 -- Name: projects; Type: TABLE; Schema: mlops; Owner: -
 
@@ -700,6 +1509,54 @@ ALTER TABLE ONLY mlops.projects FORCE ROW LEVEL SECURITY;
 
 COMMENT ON TABLE mlops.projects IS 'Projects of a tenant. PK (organization_id, id); RLS on organization_id; soft delete: deleted_at.';
 
+-- Name: COLUMN projects.organization_id; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.projects.organization_id IS 'Tenant: the owning organization (core.organizations.id). Leads every key; the row-level security policy rls_projects__tenant shows only rows of the organization set in app.org_id.';
+
+-- Name: COLUMN projects.id; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.projects.id IS 'Surrogate key (gen_random_uuid() by default).';
+
+-- Name: COLUMN projects.name; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.projects.name IS 'Display name.';
+
+-- Name: COLUMN projects.slug; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.projects.slug IS 'URL-safe short name, unique per organization among live projects.';
+
+-- Name: COLUMN projects.description; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.projects.description IS 'Free text; optional.';
+
+-- Name: COLUMN projects.settings; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.projects.settings IS 'Project settings, as a JSON object.';
+
+-- Name: COLUMN projects.created_at; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.projects.created_at IS 'When the row was inserted (default now()).';
+
+-- Name: COLUMN projects.updated_at; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.projects.updated_at IS 'When the row last changed; kept current by the trg_projects__set_updated_at trigger.';
+
+-- Name: COLUMN projects.created_by; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.projects.created_by IS 'User who created the row (core.users.id); NULL for system/seed writes or once that user is deleted (ON DELETE SET NULL).';
+
+-- Name: COLUMN projects.updated_by; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.projects.updated_by IS 'User who last changed the row (core.users.id); NULL when unknown or that user was deleted.';
+
+-- Name: COLUMN projects.deleted_at; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.projects.deleted_at IS 'Soft delete: when the row was deleted; NULL while it is live. Queries and partial unique indexes only see rows WHERE deleted_at IS NULL.';
+
+-- Name: COLUMN projects.deleted_by; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.projects.deleted_by IS 'Soft delete: user who deleted the row (core.users.id); NULL while it is live.';
+
 -- Name: run_metrics; Type: TABLE; Schema: mlops; Owner: -
 
 CREATE TABLE mlops.run_metrics (
@@ -718,6 +1575,30 @@ ALTER TABLE ONLY mlops.run_metrics FORCE ROW LEVEL SECURITY;
 -- Name: TABLE run_metrics; Type: COMMENT; Schema: mlops; Owner: -
 
 COMMENT ON TABLE mlops.run_metrics IS 'Append-only metric values of runs (MLflow). Time-partitioned on recorded_at. RLS on organization_id. Bulk ingest: COPY into mlops.run_metrics_ingest.';
+
+-- Name: COLUMN run_metrics.organization_id; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.run_metrics.organization_id IS 'Tenant: the owning organization (core.organizations.id). Leads every key; the row-level security policy rls_run_metrics__tenant shows only rows of the organization set in app.org_id.';
+
+-- Name: COLUMN run_metrics.run_id; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.run_metrics.run_id IS 'The run (mlops.experiment_runs).';
+
+-- Name: COLUMN run_metrics.metric_name; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.run_metrics.metric_name IS 'Metric name (e.g. loss).';
+
+-- Name: COLUMN run_metrics.value; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.run_metrics.value IS 'Metric value.';
+
+-- Name: COLUMN run_metrics.step; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.run_metrics.step IS 'Training step the value belongs to.';
+
+-- Name: COLUMN run_metrics.recorded_at; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.run_metrics.recorded_at IS 'When the value was recorded: the partitioning (time) column.';
 
 -- Name: run_metrics_default; Type: TABLE; Schema: mlops; Owner: -
 
@@ -746,6 +1627,30 @@ CREATE VIEW mlops.run_metrics_ingest WITH (security_invoker='true') AS
 -- Name: VIEW run_metrics_ingest; Type: COMMENT; Schema: mlops; Owner: -
 
 COMMENT ON VIEW mlops.run_metrics_ingest IS 'Write-only COPY endpoint for mlops.run_metrics (COPY FROM is refused on tables under row-level security). Rows go to mlops.run_metrics through trg_run_metrics_ingest__insert.';
+
+-- Name: COLUMN run_metrics_ingest.organization_id; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.run_metrics_ingest.organization_id IS 'Tenant of the run (as mlops.run_metrics.organization_id).';
+
+-- Name: COLUMN run_metrics_ingest.run_id; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.run_metrics_ingest.run_id IS 'The run.';
+
+-- Name: COLUMN run_metrics_ingest.metric_name; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.run_metrics_ingest.metric_name IS 'Metric name.';
+
+-- Name: COLUMN run_metrics_ingest.value; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.run_metrics_ingest.value IS 'Metric value.';
+
+-- Name: COLUMN run_metrics_ingest.step; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.run_metrics_ingest.step IS 'Training step.';
+
+-- Name: COLUMN run_metrics_ingest.recorded_at; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON COLUMN mlops.run_metrics_ingest.recorded_at IS 'When the value was recorded.';
 
 -- Name: model_monitoring_default; Type: TABLE ATTACH; Schema: mlops; Owner: -
 

@@ -102,9 +102,37 @@ PARTITION BY RANGE (downloaded_at);
 
 COMMENT ON TABLE model_registry.download_history IS 'Every download attempt with its access decision (append-only by convention). Time-partitioned on downloaded_at; no retention.';
 
+-- Name: COLUMN download_history.id; Type: COMMENT; Schema: model_registry; Owner: -
+
+COMMENT ON COLUMN model_registry.download_history.id IS 'Event id (with downloaded_at, the primary key of this time-partitioned table).';
+
+-- Name: COLUMN download_history.package_id; Type: COMMENT; Schema: model_registry; Owner: -
+
+COMMENT ON COLUMN model_registry.download_history.package_id IS 'The package requested (model_registry.packages.id); its history goes when the package is deleted (ON DELETE CASCADE).';
+
+-- Name: COLUMN download_history.user_id; Type: COMMENT; Schema: model_registry; Owner: -
+
+COMMENT ON COLUMN model_registry.download_history.user_id IS 'The user who requested it (core.users.id); NULL once that user is deleted (ON DELETE SET NULL).';
+
+-- Name: COLUMN download_history.downloaded_at; Type: COMMENT; Schema: model_registry; Owner: -
+
+COMMENT ON COLUMN model_registry.download_history.downloaded_at IS 'When the download was requested: the partitioning (time) column.';
+
 -- Name: COLUMN download_history.access_granted; Type: COMMENT; Schema: model_registry; Owner: -
 
 COMMENT ON COLUMN model_registry.download_history.access_granted IS 'Decision: the user holds model_registry:package:download and, for a sensitive package, the access control script allowed it.';
+
+-- Name: COLUMN download_history.access_check_output; Type: COMMENT; Schema: model_registry; Owner: -
+
+COMMENT ON COLUMN model_registry.download_history.access_check_output IS 'Output of the package''s access control script, when one ran.';
+
+-- Name: COLUMN download_history.ip_address; Type: COMMENT; Schema: model_registry; Owner: -
+
+COMMENT ON COLUMN model_registry.download_history.ip_address IS 'Client address.';
+
+-- Name: COLUMN download_history.user_agent; Type: COMMENT; Schema: model_registry; Owner: -
+
+COMMENT ON COLUMN model_registry.download_history.user_agent IS 'Client user agent.';
 
 -- Name: download_history_default; Type: TABLE; Schema: model_registry; Owner: -
 
@@ -133,6 +161,26 @@ CREATE TABLE model_registry.package_lineage (
 -- Name: TABLE package_lineage; Type: COMMENT; Schema: model_registry; Owner: -
 
 COMMENT ON TABLE model_registry.package_lineage IS 'Directed acyclic graph of packages: the child relates to the parent by `relationship`. Cycles are rejected by trg_package_lineage__no_cycle (SQLSTATE RS002).';
+
+-- Name: COLUMN package_lineage.id; Type: COMMENT; Schema: model_registry; Owner: -
+
+COMMENT ON COLUMN model_registry.package_lineage.id IS 'Surrogate key (gen_random_uuid() by default).';
+
+-- Name: COLUMN package_lineage.parent_package_id; Type: COMMENT; Schema: model_registry; Owner: -
+
+COMMENT ON COLUMN model_registry.package_lineage.parent_package_id IS 'The upstream package (model_registry.packages.id).';
+
+-- Name: COLUMN package_lineage.child_package_id; Type: COMMENT; Schema: model_registry; Owner: -
+
+COMMENT ON COLUMN model_registry.package_lineage.child_package_id IS 'The package derived from it (model_registry.packages.id).';
+
+-- Name: COLUMN package_lineage.relationship; Type: COMMENT; Schema: model_registry; Owner: -
+
+COMMENT ON COLUMN model_registry.package_lineage.relationship IS 'How the child derives from the parent (fine-tune, quantization, ...).';
+
+-- Name: COLUMN package_lineage.created_at; Type: COMMENT; Schema: model_registry; Owner: -
+
+COMMENT ON COLUMN model_registry.package_lineage.created_at IS 'When the row was inserted (default now()).';
 
 -- Name: package_scores; Type: TABLE; Schema: model_registry; Owner: -
 
@@ -176,6 +224,82 @@ CREATE TABLE model_registry.package_scores (
 
 COMMENT ON TABLE model_registry.package_scores IS 'The 11 quality metrics (8 Phase 1 + 3 Phase 2) and net_score of a package, each NULL or in [0, 1]; one row per package.';
 
+-- Name: COLUMN package_scores.id; Type: COMMENT; Schema: model_registry; Owner: -
+
+COMMENT ON COLUMN model_registry.package_scores.id IS 'Surrogate key (gen_random_uuid() by default).';
+
+-- Name: COLUMN package_scores.package_id; Type: COMMENT; Schema: model_registry; Owner: -
+
+COMMENT ON COLUMN model_registry.package_scores.package_id IS 'The package scored (model_registry.packages.id).';
+
+-- Name: COLUMN package_scores.ramp_up_time; Type: COMMENT; Schema: model_registry; Owner: -
+
+COMMENT ON COLUMN model_registry.package_scores.ramp_up_time IS 'Trustworthiness metric in [0, 1]: how quickly a new user can start with the package.';
+
+-- Name: COLUMN package_scores.bus_factor; Type: COMMENT; Schema: model_registry; Owner: -
+
+COMMENT ON COLUMN model_registry.package_scores.bus_factor IS 'Metric in [0, 1]: how many maintainers the package depends on (higher is safer).';
+
+-- Name: COLUMN package_scores.license_score; Type: COMMENT; Schema: model_registry; Owner: -
+
+COMMENT ON COLUMN model_registry.package_scores.license_score IS 'Metric in [0, 1]: license compatibility.';
+
+-- Name: COLUMN package_scores.performance_claims; Type: COMMENT; Schema: model_registry; Owner: -
+
+COMMENT ON COLUMN model_registry.package_scores.performance_claims IS 'Metric in [0, 1]: evidence behind the performance claims.';
+
+-- Name: COLUMN package_scores.size_score; Type: COMMENT; Schema: model_registry; Owner: -
+
+COMMENT ON COLUMN model_registry.package_scores.size_score IS 'Metric in [0, 1]: summary of size_score_detail (fit on target hardware).';
+
+-- Name: COLUMN package_scores.dataset_and_code_score; Type: COMMENT; Schema: model_registry; Owner: -
+
+COMMENT ON COLUMN model_registry.package_scores.dataset_and_code_score IS 'Metric in [0, 1]: availability of the training dataset and code.';
+
+-- Name: COLUMN package_scores.dataset_quality; Type: COMMENT; Schema: model_registry; Owner: -
+
+COMMENT ON COLUMN model_registry.package_scores.dataset_quality IS 'Metric in [0, 1]: quality of the dataset.';
+
+-- Name: COLUMN package_scores.code_quality; Type: COMMENT; Schema: model_registry; Owner: -
+
+COMMENT ON COLUMN model_registry.package_scores.code_quality IS 'Metric in [0, 1]: quality of the code.';
+
+-- Name: COLUMN package_scores.reproducibility; Type: COMMENT; Schema: model_registry; Owner: -
+
+COMMENT ON COLUMN model_registry.package_scores.reproducibility IS 'Metric in [0, 1]: whether the published results reproduce.';
+
+-- Name: COLUMN package_scores.reviewedness; Type: COMMENT; Schema: model_registry; Owner: -
+
+COMMENT ON COLUMN model_registry.package_scores.reviewedness IS 'Metric in [0, 1]: share of the code that went through review.';
+
+-- Name: COLUMN package_scores.tree_score; Type: COMMENT; Schema: model_registry; Owner: -
+
+COMMENT ON COLUMN model_registry.package_scores.tree_score IS 'Metric in [0, 1]: derived from the scores of the packages it descends from (package_lineage).';
+
+-- Name: COLUMN package_scores.net_score; Type: COMMENT; Schema: model_registry; Owner: -
+
+COMMENT ON COLUMN model_registry.package_scores.net_score IS 'Overall score in [0, 1], combining the metrics.';
+
+-- Name: COLUMN package_scores.size_score_detail; Type: COMMENT; Schema: model_registry; Owner: -
+
+COMMENT ON COLUMN model_registry.package_scores.size_score_detail IS 'Size score per hardware target, as a JSON object.';
+
+-- Name: COLUMN package_scores.metric_latencies_ms; Type: COMMENT; Schema: model_registry; Owner: -
+
+COMMENT ON COLUMN model_registry.package_scores.metric_latencies_ms IS 'How long computing each metric took, in milliseconds, as a JSON object.';
+
+-- Name: COLUMN package_scores.scored_at; Type: COMMENT; Schema: model_registry; Owner: -
+
+COMMENT ON COLUMN model_registry.package_scores.scored_at IS 'When the scores were computed.';
+
+-- Name: COLUMN package_scores.created_at; Type: COMMENT; Schema: model_registry; Owner: -
+
+COMMENT ON COLUMN model_registry.package_scores.created_at IS 'When the row was inserted (default now()).';
+
+-- Name: COLUMN package_scores.updated_at; Type: COMMENT; Schema: model_registry; Owner: -
+
+COMMENT ON COLUMN model_registry.package_scores.updated_at IS 'When the row last changed; kept current by the trg_package_scores__set_updated_at trigger.';
+
 -- Name: packages; Type: TABLE; Schema: model_registry; Owner: -
 
 CREATE TABLE model_registry.packages (
@@ -209,9 +333,69 @@ CREATE TABLE model_registry.packages (
 
 COMMENT ON TABLE model_registry.packages IS 'ML models, datasets and code archives stored in S3; one row per (name, version). Hard delete cascades to scores, lineage edges and downloads.';
 
+-- Name: COLUMN packages.id; Type: COMMENT; Schema: model_registry; Owner: -
+
+COMMENT ON COLUMN model_registry.packages.id IS 'Surrogate key (gen_random_uuid() by default).';
+
+-- Name: COLUMN packages.name; Type: COMMENT; Schema: model_registry; Owner: -
+
+COMMENT ON COLUMN model_registry.packages.name IS 'Package name; with version, unique (uq_packages__name_version).';
+
+-- Name: COLUMN packages.version; Type: COMMENT; Schema: model_registry; Owner: -
+
+COMMENT ON COLUMN model_registry.packages.version IS 'Version string of the package.';
+
+-- Name: COLUMN packages.package_type; Type: COMMENT; Schema: model_registry; Owner: -
+
+COMMENT ON COLUMN model_registry.packages.package_type IS 'What the package holds (model, dataset, code).';
+
+-- Name: COLUMN packages.description; Type: COMMENT; Schema: model_registry; Owner: -
+
+COMMENT ON COLUMN model_registry.packages.description IS 'Free text; optional.';
+
+-- Name: COLUMN packages.tags; Type: COMMENT; Schema: model_registry; Owner: -
+
+COMMENT ON COLUMN model_registry.packages.tags IS 'Search tags.';
+
+-- Name: COLUMN packages.s3_key; Type: COMMENT; Schema: model_registry; Owner: -
+
+COMMENT ON COLUMN model_registry.packages.s3_key IS 'Object key of the package file in the bucket.';
+
+-- Name: COLUMN packages.s3_bucket; Type: COMMENT; Schema: model_registry; Owner: -
+
+COMMENT ON COLUMN model_registry.packages.s3_bucket IS 'Bucket that stores the package file.';
+
+-- Name: COLUMN packages.file_size_bytes; Type: COMMENT; Schema: model_registry; Owner: -
+
+COMMENT ON COLUMN model_registry.packages.file_size_bytes IS 'Size of the package file in bytes.';
+
+-- Name: COLUMN packages.checksum_sha256; Type: COMMENT; Schema: model_registry; Owner: -
+
+COMMENT ON COLUMN model_registry.packages.checksum_sha256 IS 'SHA-256 of the package file (hex).';
+
+-- Name: COLUMN packages.uploaded_by; Type: COMMENT; Schema: model_registry; Owner: -
+
+COMMENT ON COLUMN model_registry.packages.uploaded_by IS 'User who uploaded the package (core.users.id).';
+
+-- Name: COLUMN packages.is_sensitive; Type: COMMENT; Schema: model_registry; Owner: -
+
+COMMENT ON COLUMN model_registry.packages.is_sensitive IS 'TRUE: downloads run access_control_script first.';
+
 -- Name: COLUMN packages.access_control_script; Type: COMMENT; Schema: model_registry; Owner: -
 
 COMMENT ON COLUMN model_registry.packages.access_control_script IS 'Required when is_sensitive: the service runs it before a download and records the decision in download_history.';
+
+-- Name: COLUMN packages.source_url; Type: COMMENT; Schema: model_registry; Owner: -
+
+COMMENT ON COLUMN model_registry.packages.source_url IS 'Where the package came from (e.g. a Hugging Face URL).';
+
+-- Name: COLUMN packages.created_at; Type: COMMENT; Schema: model_registry; Owner: -
+
+COMMENT ON COLUMN model_registry.packages.created_at IS 'When the row was inserted (default now()).';
+
+-- Name: COLUMN packages.updated_at; Type: COMMENT; Schema: model_registry; Owner: -
+
+COMMENT ON COLUMN model_registry.packages.updated_at IS 'When the row last changed; kept current by the trg_packages__set_updated_at trigger.';
 
 -- Name: system_health_metrics; Type: TABLE; Schema: model_registry; Owner: -
 
@@ -230,6 +414,30 @@ PARTITION BY RANGE (recorded_at);
 -- Name: TABLE system_health_metrics; Type: COMMENT; Schema: model_registry; Owner: -
 
 COMMENT ON TABLE model_registry.system_health_metrics IS 'Observability samples (metric_name, metric_value, labels) of the registry service. Time-partitioned on recorded_at; kept 30 days.';
+
+-- Name: COLUMN system_health_metrics.id; Type: COMMENT; Schema: model_registry; Owner: -
+
+COMMENT ON COLUMN model_registry.system_health_metrics.id IS 'Sample id (with recorded_at, the primary key of this time-partitioned table).';
+
+-- Name: COLUMN system_health_metrics.metric_name; Type: COMMENT; Schema: model_registry; Owner: -
+
+COMMENT ON COLUMN model_registry.system_health_metrics.metric_name IS 'Name of the measured quantity.';
+
+-- Name: COLUMN system_health_metrics.metric_value; Type: COMMENT; Schema: model_registry; Owner: -
+
+COMMENT ON COLUMN model_registry.system_health_metrics.metric_value IS 'Measured value, in unit.';
+
+-- Name: COLUMN system_health_metrics.unit; Type: COMMENT; Schema: model_registry; Owner: -
+
+COMMENT ON COLUMN model_registry.system_health_metrics.unit IS 'Unit of metric_value.';
+
+-- Name: COLUMN system_health_metrics.labels; Type: COMMENT; Schema: model_registry; Owner: -
+
+COMMENT ON COLUMN model_registry.system_health_metrics.labels IS 'Dimensions of the sample (host, endpoint, ...), as a JSON object.';
+
+-- Name: COLUMN system_health_metrics.recorded_at; Type: COMMENT; Schema: model_registry; Owner: -
+
+COMMENT ON COLUMN model_registry.system_health_metrics.recorded_at IS 'When the sample was taken: the partitioning (time) column.';
 
 -- Name: system_health_metrics_default; Type: TABLE; Schema: model_registry; Owner: -
 
@@ -263,6 +471,34 @@ CREATE VIEW model_registry.v_user_permissions AS
 -- Name: VIEW v_user_permissions; Type: COMMENT; Schema: model_registry; Owner: -
 
 COMMENT ON VIEW model_registry.v_user_permissions IS 'Seed 000 compatibility: one row per live user with is_admin and the can_upload/can_search/can_download flags derived from global model_registry role grants. Read-only.';
+
+-- Name: COLUMN v_user_permissions.user_id; Type: COMMENT; Schema: model_registry; Owner: -
+
+COMMENT ON COLUMN model_registry.v_user_permissions.user_id IS 'The user (core.users.id).';
+
+-- Name: COLUMN v_user_permissions.username; Type: COMMENT; Schema: model_registry; Owner: -
+
+COMMENT ON COLUMN model_registry.v_user_permissions.username IS 'The user''s name.';
+
+-- Name: COLUMN v_user_permissions.email; Type: COMMENT; Schema: model_registry; Owner: -
+
+COMMENT ON COLUMN model_registry.v_user_permissions.email IS 'The user''s e-mail.';
+
+-- Name: COLUMN v_user_permissions.is_admin; Type: COMMENT; Schema: model_registry; Owner: -
+
+COMMENT ON COLUMN model_registry.v_user_permissions.is_admin IS 'Holds the registry''s admin permission.';
+
+-- Name: COLUMN v_user_permissions.can_upload; Type: COMMENT; Schema: model_registry; Owner: -
+
+COMMENT ON COLUMN model_registry.v_user_permissions.can_upload IS 'Holds the upload permission.';
+
+-- Name: COLUMN v_user_permissions.can_search; Type: COMMENT; Schema: model_registry; Owner: -
+
+COMMENT ON COLUMN model_registry.v_user_permissions.can_search IS 'Holds the search permission.';
+
+-- Name: COLUMN v_user_permissions.can_download; Type: COMMENT; Schema: model_registry; Owner: -
+
+COMMENT ON COLUMN model_registry.v_user_permissions.can_download IS 'Holds the download permission.';
 
 -- Name: download_history_default; Type: TABLE ATTACH; Schema: model_registry; Owner: -
 
