@@ -226,8 +226,13 @@ def read_catalog(conn: psycopg.Connection[Any], schema: str) -> SchemaDoc:
         (schema,),
     ):
         tables[oid] = Table(
-            schema=schema, name=name, kind=_KINDS[kind], comment=comment, partition_key=partkey,
-            rls=rls, force_rls=force,
+            schema=schema,
+            name=name,
+            kind=_KINDS[kind],
+            comment=comment,
+            partition_key=partkey,
+            rls=rls,
+            force_rls=force,
         )
         owners[oid] = owner
         acls[oid] = acl
@@ -250,9 +255,19 @@ def read_catalog(conn: psycopg.Connection[Any], schema: str) -> SchemaDoc:
         (oids,),
     ):
         tables[relid].columns.append(Column(name, typ, notnull, default, comment))
-    for relid, name, kind, definition, comment, cols, target, tcols, deltype, updtype in (
-        conn.execute(
-            """
+    for (
+        relid,
+        name,
+        kind,
+        definition,
+        comment,
+        cols,
+        target,
+        tcols,
+        deltype,
+        updtype,
+    ) in conn.execute(
+        """
             SELECT c.conrelid, c.conname, c.contype, pg_get_constraintdef(c.oid),
                    obj_description(c.oid, 'pg_constraint'),
                    ARRAY(SELECT a.attname FROM unnest(c.conkey) WITH ORDINALITY AS k(n, i)
@@ -267,15 +282,19 @@ def read_catalog(conn: psycopg.Connection[Any], schema: str) -> SchemaDoc:
             WHERE c.conrelid = ANY(%s::oid[]) AND c.contype IN ('p', 'u', 'c', 'f', 'x')
             ORDER BY c.conrelid, c.contype, c.conname
             """,
-            (oids,),
-        )
+        (oids,),
     ):
         if kind == "f":
             qualified = target if "." in target else f"public.{target}"
             tables[relid].foreign_keys.append(
                 ForeignKey(
-                    name, tuple(cols), qualified, tuple(tcols), _FK_ACTIONS.get(deltype, deltype),
-                    _FK_ACTIONS.get(updtype, updtype), definition,
+                    name,
+                    tuple(cols),
+                    qualified,
+                    tuple(tcols),
+                    _FK_ACTIONS.get(deltype, deltype),
+                    _FK_ACTIONS.get(updtype, updtype),
+                    definition,
                 )
             )
         else:
@@ -320,9 +339,7 @@ def read_catalog(conn: psycopg.Connection[Any], schema: str) -> SchemaDoc:
         """,
         (oids,),
     ):
-        parts = [
-            f"{'PERMISSIVE' if permissive else 'RESTRICTIVE'} FOR {cmd} TO {', '.join(roles)}"
-        ]
+        parts = [f"{'PERMISSIVE' if permissive else 'RESTRICTIVE'} FOR {cmd} TO {', '.join(roles)}"]
         if qual:
             parts.append(f"USING ({qual})")
         if check_expr:
@@ -475,27 +492,35 @@ def _mermaid_type(typ: str) -> str:
 
 def diagram_edges(doc: SchemaDoc) -> list[tuple[str, str, str]]:
     """Every foreign key of the schema as (child table, parent table, constraint), qualified."""
-    return sorted(
-        (t.qualified, fk.target, fk.name) for t in doc.tables for fk in t.foreign_keys
-    )
+    return sorted((t.qualified, fk.target, fk.name) for t in doc.tables for fk in t.foreign_keys)
 
 
 def render_mermaid(doc: SchemaDoc) -> str:
     lines = ["```mermaid", "erDiagram"]
-    external = sorted({fk.target for t in doc.tables for fk in t.foreign_keys}
-                      - {t.qualified for t in doc.tables})
+    external = sorted(
+        {fk.target for t in doc.tables for fk in t.foreign_keys} - {t.qualified for t in doc.tables}
+    )
     for table in doc.tables:
         if table.kind not in ("table", "partitioned table"):
             continue
-        pk_cols = {c for con in table.constraints if con.kind == "p"
-                   for c in re.findall(r"\w+", con.definition.partition("(")[2].split(")")[0])}
-        uk_cols = {c for con in table.constraints if con.kind == "u"
-                   for c in re.findall(r"\w+", con.definition.partition("(")[2].split(")")[0])}
+        pk_cols = {
+            c
+            for con in table.constraints
+            if con.kind == "p"
+            for c in re.findall(r"\w+", con.definition.partition("(")[2].split(")")[0])
+        }
+        uk_cols = {
+            c
+            for con in table.constraints
+            if con.kind == "u"
+            for c in re.findall(r"\w+", con.definition.partition("(")[2].split(")")[0])
+        }
         fk_cols = {c for fk in table.foreign_keys for c in fk.columns}
         lines.append(f"    {table.name} {{")
         for col in table.columns:
-            keys = [k for k, s in (("PK", pk_cols), ("FK", fk_cols), ("UK", uk_cols))
-                    if col.name in s]
+            keys = [
+                k for k, s in (("PK", pk_cols), ("FK", fk_cols), ("UK", uk_cols)) if col.name in s
+            ]
             suffix = f" {','.join(keys)}" if keys else ""
             lines.append(f"        {_mermaid_type(col.type)} {col.name}{suffix}")
         lines.append("    }")
@@ -508,8 +533,7 @@ def render_mermaid(doc: SchemaDoc) -> str:
             optional = any(not cols[c].not_null for c in fk.columns if c in cols)
             parent = "|o" if optional else "||"
             lines.append(
-                f"    {_entity(doc.name, fk.target)} {parent}--o{{ {table.name} : "
-                f'"{fk.name}"'
+                f'    {_entity(doc.name, fk.target)} {parent}--o{{ {table.name} : "{fk.name}"'
             )
     lines.append("```")
     return "\n".join(lines)
@@ -525,12 +549,21 @@ def render_reference(doc: SchemaDoc, diagram: str) -> str:
     if doc.comment:
         out += ["", _md(doc.comment)]
     offline = os.path.relpath(diagram, "docs/schema")
-    out += ["", "### ER diagram", "", f"Offline: [{diagram}]({offline}).", "",
-            render_mermaid(doc), ""]
+    out += [
+        "",
+        "### ER diagram",
+        "",
+        f"Offline: [{diagram}]({offline}).",
+        "",
+        render_mermaid(doc),
+        "",
+    ]
     if doc.enums:
         out += ["### Enums", "", "| type | labels |", "|---|---|"]
-        out += [f"| `{doc.name}.{n}` | {', '.join(f'`{v}`' for v in labels)} |"
-                for n, labels in doc.enums]
+        out += [
+            f"| `{doc.name}.{n}` | {', '.join(f'`{v}`' for v in labels)} |"
+            for n, labels in doc.enums
+        ]
         out.append("")
     for table in doc.tables:
         out += [f"### `{table.qualified}` ({table.kind})", ""]
@@ -560,9 +593,7 @@ def render_reference(doc: SchemaDoc, diagram: str) -> str:
                 setnull = re.search(r"ON DELETE SET (NULL|DEFAULT) \(([^)]*)\)", fk.definition)
                 if setnull:
                     on_delete += f" ({setnull.group(2)})"
-                out.append(
-                    f"| `{fk.name}` | {', '.join(fk.columns)} | `{target}` | {on_delete} |"
-                )
+                out.append(f"| `{fk.name}` | {', '.join(fk.columns)} | `{target}` | {on_delete} |")
             out.append("")
         checks = [c for c in table.constraints if c.kind == "c"]
         if checks:
@@ -613,7 +644,7 @@ def splice(markdown: str | None, block: str, schema: str) -> str:
     end = markdown.find(END, start)
     if end < 0:
         raise DocsError(f"docs/schema/{schema}.md: {BEGIN!r} without {END!r}")
-    return markdown[:start] + block.rstrip("\n") + markdown[end + len(END):]
+    return markdown[:start] + block.rstrip("\n") + markdown[end + len(END) :]
 
 
 # --------------------------------------------------------------------------- SVG
@@ -687,9 +718,13 @@ def render_svg(doc: SchemaDoc, *, fmt: str = "svg") -> str | bytes:
         for name, (x, y) in sorted(positions.items()):
             outside = name not in own
             patch = FancyBboxPatch(
-                (x - box_w / 2, y - box_h / 2), box_w, box_h, boxstyle="round,pad=0.05",
+                (x - box_w / 2, y - box_h / 2),
+                box_w,
+                box_h,
+                boxstyle="round,pad=0.05",
                 facecolor="#eeeeee" if outside else "#dbe9f6",
-                edgecolor="#888888" if outside else "#1f4e79", linestyle="--" if outside else "-",
+                edgecolor="#888888" if outside else "#1f4e79",
+                linestyle="--" if outside else "-",
                 zorder=3,
             )
             patch.set_gid(f"table:{name}")
@@ -713,9 +748,15 @@ def render_svg(doc: SchemaDoc, *, fmt: str = "svg") -> str | bytes:
                     end = (x2 + (-box_w / 2 if x2 > x1 else box_w / 2), y2)
             outside = parent not in own
             arrow = FancyArrowPatch(
-                start, end, connectionstyle=style, arrowstyle="-|>", mutation_scale=8,
-                linewidth=0.5 if outside else 0.9, color="#aaaaaa" if outside else "#1f4e79",
-                linestyle="--" if outside else "-", zorder=1,
+                start,
+                end,
+                connectionstyle=style,
+                arrowstyle="-|>",
+                mutation_scale=8,
+                linewidth=0.5 if outside else 0.9,
+                color="#aaaaaa" if outside else "#1f4e79",
+                linestyle="--" if outside else "-",
+                zorder=1,
             )
             arrow.set_gid(f"fk:{child}.{con}")
             ax.add_patch(arrow)
@@ -769,9 +810,7 @@ def migrated_scratch(server_url: str) -> Iterator[str]:
     finally:
         with psycopg.connect(admin_url, autocommit=True) as admin:
             admin.execute(
-                pgsql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
-                    pgsql.Identifier(name)
-                )
+                pgsql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(pgsql.Identifier(name))
             )
 
 
@@ -843,8 +882,12 @@ def write(generated: Generated, root: Path, *, diagrams: bool = True) -> list[Pa
 def _diff(rel: Path, current: str, fresh: str) -> str:
     diff = list(
         difflib.unified_diff(
-            current.splitlines(), fresh.splitlines(), f"{rel} (committed)",
-            f"{rel} (from the migrations)", n=1, lineterm="",
+            current.splitlines(),
+            fresh.splitlines(),
+            f"{rel} (committed)",
+            f"{rel} (from the migrations)",
+            n=1,
+            lineterm="",
         )
     )
     shown = "\n".join("    " + line for line in diff[:20])
