@@ -13,18 +13,30 @@
 --      held for milliseconds, not for a scan of the table (squawk: adding-check-constraint /
 --      constraint-missing-not-valid).
 -- 0039_post_mlops_deployments_validate_running_has_deployed_at validates it after the deploy.
--- row_security = off: the table FORCEs row-level security, so without it the backfill, run by
--- a non-superuser owner with no app.org_id set, would silently update no row; with it, such a
--- run fails loudly instead (run migrations as a role with BYPASSRLS or as superuser).
+-- The table FORCEs row-level security: an UPDATE by the (non-superuser) owner with no tenant
+-- set would silently update no row. So the backfill walks the organizations and sets the
+-- tenant (app.org_id, transaction-local) for each, as the application does; it needs no
+-- BYPASSRLS and no ALTER TABLE ... NO FORCE (which would hold an ACCESS EXCLUSIVE lock for the
+-- whole backfill).
 -- depends: 0037_mlops_column_comments
 
 SET LOCAL lock_timeout = '5s';
-SET LOCAL row_security = off;
 
-UPDATE mlops.deployments
-SET deployed_at = updated_at
-WHERE status = 'running'
-  AND deployed_at IS NULL;
+DO $$
+DECLARE
+    org uuid;
+BEGIN
+    FOR org IN SELECT o.id FROM core.organizations AS o ORDER BY o.id LOOP
+        PERFORM set_config('app.org_id', org::text, true);
+        UPDATE mlops.deployments
+        SET deployed_at = updated_at
+        WHERE organization_id = org
+          AND status = 'running'
+          AND deployed_at IS NULL;
+    END LOOP;
+    PERFORM set_config('app.org_id', '', true);
+END
+$$;
 
 ALTER TABLE mlops.deployments
     ADD CONSTRAINT ck_deployments__running_has_deployed_at

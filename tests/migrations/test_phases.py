@@ -7,7 +7,7 @@ from typing import Any
 
 import psycopg
 import pytest
-from migration_support import MIGRATION_IDS
+from migration_support import MIGRATION_IDS, apply_through
 
 from registry_sql import cli, migrate
 from registry_sql.errors import InvalidInput, MigrationError, translate_error
@@ -70,6 +70,54 @@ def test_migrate_pre_then_post(
             "WHERE conname = 'ck_deployments__running_has_deployed_at'"
         ).fetchone()
         assert row == (True,), "the post phase validates it"
+
+
+def _running_deployment_without_deployed_at(conn: psycopg.Connection[Any]) -> tuple[Any, Any]:
+    """A tenant's running deployment with deployed_at NULL (what 0038 forbids from then on)."""
+    org = conn.execute(
+        "INSERT INTO core.organizations (name, slug) VALUES ('Phase Org', 'phase-org') RETURNING id"
+    ).fetchone()
+    assert org is not None
+    project = conn.execute(
+        "INSERT INTO mlops.projects (organization_id, name, slug) VALUES (%s, 'p', 'p') "
+        "RETURNING id",
+        (org[0],),
+    ).fetchone()
+    assert project is not None
+    model = conn.execute(
+        "INSERT INTO mlops.models (organization_id, project_id, name) VALUES (%s, %s, 'm') "
+        "RETURNING id",
+        (org[0], project[0]),
+    ).fetchone()
+    assert model is not None
+    version = conn.execute(
+        "INSERT INTO mlops.model_versions (organization_id, model_id, version, artifact_uri) "
+        "VALUES (%s, %s, 1, 's3://b/k') RETURNING id",
+        (org[0], model[0]),
+    ).fetchone()
+    assert version is not None
+    deployment = conn.execute(
+        "INSERT INTO mlops.deployments (organization_id, project_id, model_version_id, "
+        "name, environment, status) VALUES (%s, %s, %s, 'd', 'staging', 'running') "
+        "RETURNING id, updated_at",
+        (org[0], project[0], version[0]),
+    ).fetchone()
+    assert deployment is not None
+    return deployment[0], deployment[1]
+
+
+def test_the_pre_migration_backfills_deployed_at(pg_version: int, empty_url: str) -> None:
+    first_pre = next(m for m in MIGRATION_IDS if m.split("_")[1] == "pre")
+    apply_through(empty_url, MIGRATION_IDS[MIGRATION_IDS.index(first_pre) - 1])
+    with psycopg.connect(empty_url, autocommit=True) as conn:
+        deployment_id, updated_at = _running_deployment_without_deployed_at(conn)
+    assert migrate.apply(empty_url, phase="pre")[-1] == first_pre
+    assert migrate.apply(empty_url, phase="post") == POST_IDS
+    with psycopg.connect(empty_url, autocommit=True) as conn:
+        row = conn.execute(
+            "SELECT deployed_at FROM mlops.deployments WHERE id = %s", (deployment_id,)
+        ).fetchone()
+    assert row == (updated_at,)
 
 
 def test_the_check_is_enforced_with_a_clear_message(migrated_url: str) -> None:
