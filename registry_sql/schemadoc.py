@@ -480,9 +480,10 @@ def _code(text: str) -> str:
 
 
 def _entity(schema: str, qualified: str) -> str:
-    """The Mermaid entity for a table: its name in its own schema, ``schema_table`` outside."""
+    """The Mermaid entity for a table: its name in its own schema, ``"schema.table"`` (a quoted
+    entity name, Mermaid >= 9.2) outside it."""
     owner, _, name = qualified.partition(".")
-    return name if owner == schema else f"{owner}_{name}"
+    return name if owner == schema else f'"{qualified}"'
 
 
 def _mermaid_type(typ: str) -> str:
@@ -497,9 +498,6 @@ def diagram_edges(doc: SchemaDoc) -> list[tuple[str, str, str]]:
 
 def render_mermaid(doc: SchemaDoc) -> str:
     lines = ["```mermaid", "erDiagram"]
-    external = sorted(
-        {fk.target for t in doc.tables for fk in t.foreign_keys} - {t.qualified for t in doc.tables}
-    )
     for table in doc.tables:
         if table.kind not in ("table", "partitioned table"):
             continue
@@ -523,9 +521,6 @@ def render_mermaid(doc: SchemaDoc) -> str:
             ]
             suffix = f" {','.join(keys)}" if keys else ""
             lines.append(f"        {_mermaid_type(col.type)} {col.name}{suffix}")
-        lines.append("    }")
-    for qualified in external:
-        lines.append(f'    {_entity(doc.name, qualified)}["{qualified}"] {{')
         lines.append("    }")
     for table in doc.tables:
         cols = {c.name: c for c in table.columns}
