@@ -187,8 +187,13 @@ def discover_schemas(conn: psycopg.Connection[Any]) -> list[str]:
     return [str(r[0]) for r in rows]
 
 
-def _acl_grants(acl: list[str] | None, owner: str) -> dict[str, list[str]]:
-    """``{grantee: [privilege, ...]}`` from an aclitem[] rendered as text (owner left out)."""
+def _acl_grants(acl: list[str] | None, owner: str, major: int) -> dict[str, list[str]]:
+    """``{grantee: [privilege, ...]}`` from an aclitem[] rendered as text (owner left out).
+
+    Every table privilege of the server reads ``ALL`` (PostgreSQL 17 added MAINTAIN to it, so the
+    same ``GRANT ALL`` reads alike on every version).
+    """
+    every = set("arwdDxt") | ({"m"} if major >= 17 else set())
     grants: dict[str, list[str]] = {}
     for item in acl or []:
         grantee, _, rest = item.partition("=")
@@ -197,6 +202,8 @@ def _acl_grants(acl: list[str] | None, owner: str) -> dict[str, list[str]]:
         if grantee == owner:
             continue
         names = [name for code, name in _PRIVILEGES.items() if code in privs]
+        if every <= set(privs):
+            names = ["ALL"]
         if names:
             grants[grantee] = names
     return dict(sorted(grants.items()))
@@ -238,7 +245,7 @@ def read_catalog(conn: psycopg.Connection[Any], schema: str) -> SchemaDoc:
         acls[oid] = acl
     oids = list(tables)
     for oid, table in tables.items():
-        table.grants = _acl_grants(acls[oid], owners[oid])
+        table.grants = _acl_grants(acls[oid], owners[oid], _server_major(conn))
     for relid, name, typ, notnull, default, comment in conn.execute(
         """
         SELECT a.attrelid, a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull,
