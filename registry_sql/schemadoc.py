@@ -823,6 +823,7 @@ class Generated:
     files: dict[Path, str]  # schema/*.sql and the docs/schema/*.md with their blocks
     docs: dict[str, SchemaDoc]
     server_major: int
+    dump_skipped: str | None = None  # why schema/*.sql was not produced (check on another major)
 
     def missing_comments(self) -> tuple[list[str], list[str]]:
         tables: list[str] = []
@@ -834,24 +835,46 @@ class Generated:
         return tables, columns
 
 
-def generate(server_url: str, root: Path) -> Generated:
-    """Migrate a scratch database and render every schema's files (not written yet)."""
+def _committed_major(root: Path) -> int | None:
+    for path in sorted((root / "schema").glob("*.sql")):
+        found = re.search(r"^-- PostgreSQL (\d+)$", path.read_text("utf-8"), re.MULTILINE)
+        if found:
+            return int(found.group(1))
+    return None
+
+
+def generate(server_url: str, root: Path, *, for_check: bool = False) -> Generated:
+    """Migrate a scratch database and render every schema's files (not written yet).
+
+    ``for_check``: when the scratch server's major version differs from the one the committed
+    schema/*.sql were dumped with and no pg_dump of that version is installed, leave the dumps
+    out (they could not be compared anyway) instead of failing.
+    """
     files: dict[Path, str] = {}
     docs: dict[str, SchemaDoc] = {}
+    skipped: str | None = None
     with migrated_scratch(server_url) as url, psycopg.connect(url, autocommit=True) as conn:
         major = _server_major(conn)
-        pg_dump = find_pg_dump(major)
+        pg_dump: Path | None = None
+        try:
+            pg_dump = find_pg_dump(major)
+        except DocsError as exc:
+            committed = _committed_major(root)
+            if not for_check or committed is None or committed == major:
+                raise
+            skipped = f"schema/*.sql not compared (dumped from PostgreSQL {committed}): {exc}"
         for schema in discover_schemas(conn):
             doc = read_catalog(conn, schema)
             docs[schema] = doc
-            files[Path("schema") / f"{schema}.sql"] = dump_schema(
-                url, schema, pg_dump, _time_partitions(conn, schema), major
-            )
+            if pg_dump is not None:
+                files[Path("schema") / f"{schema}.sql"] = dump_schema(
+                    url, schema, pg_dump, _time_partitions(conn, schema), major
+                )
             md_path = Path("docs/schema") / f"{schema}.md"
             current = (root / md_path).read_text("utf-8") if (root / md_path).is_file() else None
             block = render_reference(doc, str(DIAGRAM_DIR / f"{schema}.svg"))
             files[md_path] = splice(current, block, schema)
-    return Generated(files=files, docs=docs, server_major=major)
+    return Generated(files=files, docs=docs, server_major=major, dump_skipped=skipped)
 
 
 def write(generated: Generated, root: Path, *, diagrams: bool = True) -> list[Path]:
@@ -900,9 +923,9 @@ def _diff(rel: Path, current: str, fresh: str) -> str:
 def check(server_url: str, root: Path) -> tuple[list[str], list[str]]:
     """(problems, notes): problems are a stale or missing schema/*.sql, generated block or
     diagram (none: all fresh); notes say what could not be compared."""
-    generated = generate(server_url, root)
+    generated = generate(server_url, root, for_check=True)
     problems: list[str] = []
-    notes: list[str] = []
+    notes: list[str] = [generated.dump_skipped] if generated.dump_skipped else []
     hint = "run `registry-sql docs` and commit the result"
     for rel, text in sorted(generated.files.items()):
         path = root / rel
@@ -923,7 +946,7 @@ def check(server_url: str, root: Path) -> tuple[list[str], list[str]]:
                 continue
         problems.append(f"{rel}: stale; {hint}\n{_diff(rel, current, text)}")
     for stale in sorted((root / "schema").glob("*.sql")):
-        if stale.relative_to(root) not in generated.files:
+        if stale.relative_to(root) not in generated.files and not generated.dump_skipped:
             problems.append(
                 f"{stale.relative_to(root)}: no such schema in the migrated database; {hint}"
             )
