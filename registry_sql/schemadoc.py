@@ -610,7 +610,9 @@ def render_reference(doc: SchemaDoc, diagram: str) -> str:
                 definition = ix.definition.split(" USING ", 1)[-1].split(" WHERE ", 1)[0]
                 note = " (constraint)" if ix.constraint else ""
                 predicate = _code(ix.predicate) if ix.predicate else ""
-                out.append(f"| `{ix.name}`{note} | {_code('USING ' + definition)} | {predicate} |")
+                unique = "UNIQUE " if ix.definition.startswith("CREATE UNIQUE") else ""
+                shown = _code(f"{unique}USING {definition}")
+                out.append(f"| `{ix.name}`{note} | {shown} | {predicate} |")
             out.append("")
         if table.triggers:
             out += ["Triggers:", ""]
