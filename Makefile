@@ -17,7 +17,7 @@ PYTEST_ARGS ?=
 BENCH_SIZE ?= 100000
 BENCH_REPS ?= 5
 
-.PHONY: help venv install demo test lint typecheck squawk check pytest unit reliability bench generate clean distclean
+.PHONY: help venv install demo test lint typecheck squawk check pytest unit reliability bench generate docs clean distclean
 
 help: ## List the targets (this message)
 	@echo "registry-sql: make <target>"
@@ -86,6 +86,9 @@ bench: $(STAMP) ## Benchmarks vs peers -> benchmarks/RESULTS.md (embedded PG unl
 
 generate: $(STAMP) ## Regenerate the typed Python layer from migrations and sql/
 	$(BIN)/registry-sql generate
+
+docs: $(STAMP) ## Regenerate schema/*.sql and the reference + ER diagrams in docs/schema/
+	$(BIN)/registry-sql docs
 
 clean: ## Remove caches and build output (keeps .venv)
 	rm -rf build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -134,7 +134,11 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
     url = target_url(args)
     applied = migrate.apply(
-        url, lock_timeout=args.lock_timeout, wait=args.wait, allow_edited=args.allow_edited
+        url,
+        lock_timeout=args.lock_timeout,
+        wait=args.wait,
+        allow_edited=args.allow_edited,
+        phase=args.phase,
     )
     if applied:
         for mid in applied:
@@ -203,7 +207,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 def cmd_check(args: argparse.Namespace) -> int:
     require_extra("pglast", "codegen", "check")
-    from registry_sql import codegen, migrate
+    from registry_sql import codegen, migrate, schemadoc
 
     started = time.monotonic()
     problems: list[str] = []
@@ -215,6 +219,15 @@ def cmd_check(args: argparse.Namespace) -> int:
         problems.extend(report.problems)
     except RegistrySqlError as exc:
         problems.append(str(exc))
+    root = schemadoc.project_root()
+    if root is not None:  # a checkout: schema/*.sql and docs/schema/ must match the migrations
+        try:
+            stale, notes = schemadoc.check(server, root)
+            problems.extend(stale)
+            for note in notes:
+                _err(f"note: {note}")
+        except RegistrySqlError as exc:
+            problems.append(str(exc))
     target = _explicit_url(args)
     if target:
         problems.extend(str(p) for p in migrate.checksum_problems(target))
@@ -229,9 +242,26 @@ def cmd_check(args: argparse.Namespace) -> int:
         _err(f"check failed: {len(problems)} problem(s)")
         return EXIT_FAILED
     _say(
-        f"check passed: generated code matches sql/ and the migrations "
-        f"({time.monotonic() - started:.1f}s); {checksums}"
+        f"check passed: generated code, schema/*.sql and docs/schema match sql/ and the "
+        f"migrations ({time.monotonic() - started:.1f}s); {checksums}"
     )
+    return EXIT_OK
+
+
+def cmd_docs(args: argparse.Namespace) -> int:
+    require_extra("matplotlib", "docs", "docs")
+    from registry_sql import schemadoc
+
+    root = schemadoc.project_root()
+    if root is None:
+        raise ConfigError("`registry-sql docs` writes into a checkout (schema/, docs/schema/); "
+                          "run it from one (set REGISTRY_SQL_MIGRATIONS_DIR to its migrations/)")
+    generated = schemadoc.generate(scratch_server_url(args), root)
+    for rel in schemadoc.write(generated, root):
+        _say(f"wrote {rel}")
+    tables, columns = generated.missing_comments()
+    _say(f"{len(generated.docs)} schema(s) documented; without a COMMENT: {len(tables)} "
+         f"table(s), {len(columns)} column(s)")
     return EXIT_OK
 
 
@@ -406,6 +436,10 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("--allow-edited", action="store_true",
                            help="apply even though an applied migration's file was edited or "
                            "removed since (default: refuse, naming the files)")
+            p.add_argument("--phase", choices=("pre", "post"),
+                           help="pre: every pending migration up to the first pending "
+                           "NNNN_post_* one (run before the new code ships); post: the pending "
+                           "NNNN_post_* migrations (after it ships). Default: all pending")
         if name == "rollback":
             group = p.add_mutually_exclusive_group()
             group.add_argument("--count", type=int, default=1, help="how many (default 1)")
@@ -424,6 +458,10 @@ def build_parser() -> argparse.ArgumentParser:
         if name == "generate":
             p.add_argument("--schema", action="append", metavar="NAME",
                            help="only this schema (repeatable; default: every sql/ folder)")
+    p = add("docs", cmd_docs, "write schema/<schema>.sql, the reference and ER diagrams in "
+            "docs/schema/ from a database migrated from zero")
+    p.add_argument("--scratch-url", help="server for the scratch database (default: "
+                   "REGISTRY_SQL_SCRATCH_URL, else the embedded server)")
     add("maintain", cmd_maintain, "create time partitions ahead, drop expired ones")
     p = add("seed", cmd_seed, "load the sample data (idempotent), plus generated rows")
     p.add_argument("--size", type=int, default=None,

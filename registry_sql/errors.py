@@ -188,6 +188,10 @@ _SHA256_TOKEN = (
 )
 
 CHECK_MESSAGES: dict[str, tuple[str | None, str]] = {
+    "ck_deployments__running_has_deployed_at": (
+        "deployed_at",
+        "a running deployment needs deployed_at; set it, or move the deployment out of running",
+    ),
     # name: (field, sentence). Names as in migrations/ (core); add one line per new rule that
     # deserves better than the generic sentence derived from the name.
     "ck_api_keys__key_hash_sha256_hex": _SHA256_KEY,

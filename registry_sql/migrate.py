@@ -135,8 +135,11 @@ def apply(
     lock_timeout: str | None = DEFAULT_LOCK_TIMEOUT,
     wait: float = DEFAULT_WAIT,
     allow_edited: bool = False,
+    phase: str | None = None,
 ) -> list[str]:
     """Apply every pending migration in order; return the ids applied (empty when up to date).
+
+    ``phase`` ("pre" / "post", see :mod:`registry_sql.phases`) applies only that deploy phase.
 
     Each migration runs in its own transaction: one that fails leaves the database as it was before
     it, and the error names the file, the SQLSTATE and PostgreSQL's message. An applied migration
@@ -155,6 +158,10 @@ def apply(
                 )
         migrations = _migrations()
         pending = backend.to_apply(migrations)
+        if phase is not None:
+            from registry_sql.phases import select_phase
+
+            pending = select_phase(pending, phase)
         failed = False
         try:
             for migration in pending:

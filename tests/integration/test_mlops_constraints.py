@@ -58,6 +58,10 @@ CHECKS: dict[str, tuple[str, str]] = {
     "ck_deployments__config_object": ("deployments", "config = 'null'"),
     "ck_deployments__name_length": ("deployments", "name = ''"),
     "ck_deployments__replicas_nonnegative": ("deployments", "replicas = -1"),
+    "ck_deployments__running_has_deployed_at": (
+        "deployments",
+        "status = 'running', deployed_at = NULL",
+    ),
     "ck_deployments__resources_object": ("deployments", "resources = '[1]'"),
     "ck_deployments__traffic_percent_range": ("deployments", "traffic_percent = 101"),
     "ck_experiment_runs__ended_after_started": (

@@ -1,0 +1,65 @@
+-- Rollback of 0036_model_registry_column_comments.
+--
+-- WHY: removes exactly the column comments 0036_model_registry_column_comments added (those columns had none before).
+
+SET LOCAL lock_timeout = '5s';
+
+COMMENT ON COLUMN model_registry.download_history.id IS NULL;
+COMMENT ON COLUMN model_registry.download_history.package_id IS NULL;
+COMMENT ON COLUMN model_registry.download_history.user_id IS NULL;
+COMMENT ON COLUMN model_registry.download_history.downloaded_at IS NULL;
+COMMENT ON COLUMN model_registry.download_history.access_check_output IS NULL;
+COMMENT ON COLUMN model_registry.download_history.ip_address IS NULL;
+COMMENT ON COLUMN model_registry.download_history.user_agent IS NULL;
+COMMENT ON COLUMN model_registry.package_lineage.id IS NULL;
+COMMENT ON COLUMN model_registry.package_lineage.parent_package_id IS NULL;
+COMMENT ON COLUMN model_registry.package_lineage.child_package_id IS NULL;
+COMMENT ON COLUMN model_registry.package_lineage.relationship IS NULL;
+COMMENT ON COLUMN model_registry.package_lineage.created_at IS NULL;
+COMMENT ON COLUMN model_registry.package_scores.id IS NULL;
+COMMENT ON COLUMN model_registry.package_scores.package_id IS NULL;
+COMMENT ON COLUMN model_registry.package_scores.ramp_up_time IS NULL;
+COMMENT ON COLUMN model_registry.package_scores.bus_factor IS NULL;
+COMMENT ON COLUMN model_registry.package_scores.license_score IS NULL;
+COMMENT ON COLUMN model_registry.package_scores.performance_claims IS NULL;
+COMMENT ON COLUMN model_registry.package_scores.size_score IS NULL;
+COMMENT ON COLUMN model_registry.package_scores.dataset_and_code_score IS NULL;
+COMMENT ON COLUMN model_registry.package_scores.dataset_quality IS NULL;
+COMMENT ON COLUMN model_registry.package_scores.code_quality IS NULL;
+COMMENT ON COLUMN model_registry.package_scores.reproducibility IS NULL;
+COMMENT ON COLUMN model_registry.package_scores.reviewedness IS NULL;
+COMMENT ON COLUMN model_registry.package_scores.tree_score IS NULL;
+COMMENT ON COLUMN model_registry.package_scores.net_score IS NULL;
+COMMENT ON COLUMN model_registry.package_scores.size_score_detail IS NULL;
+COMMENT ON COLUMN model_registry.package_scores.metric_latencies_ms IS NULL;
+COMMENT ON COLUMN model_registry.package_scores.scored_at IS NULL;
+COMMENT ON COLUMN model_registry.package_scores.created_at IS NULL;
+COMMENT ON COLUMN model_registry.package_scores.updated_at IS NULL;
+COMMENT ON COLUMN model_registry.packages.id IS NULL;
+COMMENT ON COLUMN model_registry.packages.name IS NULL;
+COMMENT ON COLUMN model_registry.packages.version IS NULL;
+COMMENT ON COLUMN model_registry.packages.package_type IS NULL;
+COMMENT ON COLUMN model_registry.packages.description IS NULL;
+COMMENT ON COLUMN model_registry.packages.tags IS NULL;
+COMMENT ON COLUMN model_registry.packages.s3_key IS NULL;
+COMMENT ON COLUMN model_registry.packages.s3_bucket IS NULL;
+COMMENT ON COLUMN model_registry.packages.file_size_bytes IS NULL;
+COMMENT ON COLUMN model_registry.packages.checksum_sha256 IS NULL;
+COMMENT ON COLUMN model_registry.packages.uploaded_by IS NULL;
+COMMENT ON COLUMN model_registry.packages.is_sensitive IS NULL;
+COMMENT ON COLUMN model_registry.packages.source_url IS NULL;
+COMMENT ON COLUMN model_registry.packages.created_at IS NULL;
+COMMENT ON COLUMN model_registry.packages.updated_at IS NULL;
+COMMENT ON COLUMN model_registry.system_health_metrics.id IS NULL;
+COMMENT ON COLUMN model_registry.system_health_metrics.metric_name IS NULL;
+COMMENT ON COLUMN model_registry.system_health_metrics.metric_value IS NULL;
+COMMENT ON COLUMN model_registry.system_health_metrics.unit IS NULL;
+COMMENT ON COLUMN model_registry.system_health_metrics.labels IS NULL;
+COMMENT ON COLUMN model_registry.system_health_metrics.recorded_at IS NULL;
+COMMENT ON COLUMN model_registry.v_user_permissions.user_id IS NULL;
+COMMENT ON COLUMN model_registry.v_user_permissions.username IS NULL;
+COMMENT ON COLUMN model_registry.v_user_permissions.email IS NULL;
+COMMENT ON COLUMN model_registry.v_user_permissions.is_admin IS NULL;
+COMMENT ON COLUMN model_registry.v_user_permissions.can_upload IS NULL;
+COMMENT ON COLUMN model_registry.v_user_permissions.can_search IS NULL;
+COMMENT ON COLUMN model_registry.v_user_permissions.can_download IS NULL;
