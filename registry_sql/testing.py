@@ -53,7 +53,7 @@ from urllib.parse import quote, urlsplit, urlunsplit
 import psycopg
 import pytest
 from psycopg import pq, sql
-from psycopg.abc import Params, Query
+from psycopg.abc import Params
 
 from registry_sql.server import LocalServer, ServerError, embedded_bindir
 
@@ -125,11 +125,12 @@ def _conn_params(url: str) -> dict[str, Any]:
 class RegistryTestServer:
     """A PostgreSQL server the plugin creates its databases on.
 
-    ``url`` is an admin URL (a superuser, or a user with ``CREATEDB``) of an existing database
-    used for ``CREATE/DROP DATABASE``; ``local`` is the throwaway server when we started one.
+    ``admin_url`` is the URL of an existing database, as a superuser or a user with
+    ``CREATEDB``, used for ``CREATE/DROP DATABASE``; ``local`` is the throwaway
+    :class:`LocalServer` when the plugin started one (``local.bindir`` has ``pg_dump``...).
     """
 
-    url: str
+    admin_url: str
     local: LocalServer | None = None
     version: int = 0
     template: str | None = None
@@ -138,22 +139,33 @@ class RegistryTestServer:
     _created: list[str] = field(default_factory=list, repr=False)
 
     def __post_init__(self) -> None:
+        params = _conn_params(self.admin_url)
+        self.user: str = params["user"]
+        self.host: str = params["host"]
+        self.port: str = params["port"]
+        self.password: str | None = params["password"]
+        self.maintenance_dbname: str = params["maintenance_dbname"]
         if not self.version:
-            with psycopg.connect(self.url, autocommit=True) as c:
+            with psycopg.connect(self.admin_url, autocommit=True) as c:
                 row = c.execute("SELECT current_setting('server_version_num')::int").fetchone()
             self.version = int(row[0]) // 10000 if row else 0
 
     # -- URLs ----------------------------------------------------------------------------
 
-    def db_url(self, dbname: str, *, user: str | None = None) -> str:
-        """URL of ``dbname`` on this server, as the admin user or as ``user``."""
+    def url(self, dbname: str | None = None, *, user: str | None = None) -> str:
+        """URL of ``dbname`` (default: the admin database) as the admin user, or as ``user``
+        (the password comes from $REGISTRY_SQL_TEST_APP_PASSWORD for the app login role)."""
+        if dbname is None and user is None:
+            return self.admin_url
         password = os.environ.get(APP_PASSWORD_ENV) if user == APP_LOGIN_ROLE else None
-        return with_database(self.url, dbname, user=user, password=password)
+        return with_database(
+            self.admin_url, dbname or self.maintenance_dbname, user=user, password=password
+        )
 
     def app_url(self, dbname: str) -> str:
         """URL of ``dbname`` as the application login role (created on first use)."""
         self.ensure_app_login()
-        return self.db_url(dbname, user=APP_LOGIN_ROLE)
+        return self.url(dbname, user=APP_LOGIN_ROLE)
 
     # -- databases -----------------------------------------------------------------------
 
@@ -166,7 +178,7 @@ class RegistryTestServer:
             dbname=dbname,
             template_dbname=template,
             as_template=as_template,
-            **_conn_params(self.url),
+            **_conn_params(self.admin_url),
         )
 
     def ensure_template(self, migrate: Callable[[str], object]) -> str:
@@ -177,7 +189,7 @@ class RegistryTestServer:
             janitor.init()
             self._created.append(name)
             try:
-                migrate(self.db_url(name))
+                migrate(self.url(name))
             except BaseException:
                 janitor.drop()
                 self._created.remove(name)
@@ -203,7 +215,7 @@ class RegistryTestServer:
     def create_empty(self, *, prefix: str = "e_") -> str:
         """A fresh EMPTY database (``TEMPLATE template0``)."""
         name = f"{prefix}{uuid.uuid4().hex[:12]}"
-        with psycopg.connect(self.url, autocommit=True) as c:
+        with psycopg.connect(self.admin_url, autocommit=True) as c:
             c.execute(sql.SQL("CREATE DATABASE {} TEMPLATE template0").format(sql.Identifier(name)))
         self._created.append(name)
         return name
@@ -220,7 +232,7 @@ class RegistryTestServer:
         if self._app_role_ready:
             return
         exists = "SELECT 1 FROM pg_roles WHERE rolname = %s"
-        with psycopg.connect(self.url, autocommit=True) as c:
+        with psycopg.connect(self.admin_url, autocommit=True) as c:
             if c.execute(exists, (APP_GROUP_ROLE,)).fetchone() is None:
                 raise RuntimeError(
                     f"role {APP_GROUP_ROLE} does not exist after migrating: migration 0001 of "
@@ -271,7 +283,7 @@ def local_server(bindir: Any = None, *, version: int | None = None) -> RegistryT
     if version is not None and local.version != version:
         local.stop()
         raise ServerError(f"{bindir} is PostgreSQL {local.version}, expected {version}")
-    return RegistryTestServer(url=local.url("postgres"), local=local, version=local.version)
+    return RegistryTestServer(admin_url=local.url("postgres"), local=local, version=local.version)
 
 
 # --------------------------------------------------------------------------- connections
@@ -293,11 +305,9 @@ class _SavepointCursorMixin:
 
 class _SavepointCursor(_SavepointCursorMixin, psycopg.Cursor[Any]):
     def _plain(self, command: str) -> None:
-        psycopg.Cursor(self.connection).execute(command.encode())  # type: ignore[arg-type]
+        psycopg.Cursor(self.connection).execute(command.encode())
 
-    def execute(  # type: ignore[override]
-        self, query: Query, params: Params | None = None, **kwargs: Any
-    ) -> _SavepointCursor:
+    def execute(self, query: Any, params: Params | None = None, **kwargs: Any) -> _SavepointCursor:
         if not self._wrap():
             super().execute(query, params, **kwargs)
             return self
@@ -311,7 +321,7 @@ class _SavepointCursor(_SavepointCursorMixin, psycopg.Cursor[Any]):
         self._plain(f"RELEASE SAVEPOINT {_STMT_SAVEPOINT}")
         return self
 
-    def executemany(self, query: Query, params_seq: Any, **kwargs: Any) -> None:
+    def executemany(self, query: Any, params_seq: Any, **kwargs: Any) -> None:
         if not self._wrap():
             return super().executemany(query, params_seq, **kwargs)
         self._plain(f"SAVEPOINT {_STMT_SAVEPOINT}")
@@ -326,7 +336,7 @@ class _SavepointCursor(_SavepointCursorMixin, psycopg.Cursor[Any]):
 
     @contextmanager
     def copy(
-        self, statement: Query, params: Params | None = None, **kwargs: Any
+        self, statement: Any, params: Params | None = None, **kwargs: Any
     ) -> Iterator[psycopg.Copy]:
         if not self._wrap():
             with super().copy(statement, params, **kwargs) as cp:
@@ -345,10 +355,10 @@ class _SavepointCursor(_SavepointCursorMixin, psycopg.Cursor[Any]):
 
 class _AsyncSavepointCursor(_SavepointCursorMixin, psycopg.AsyncCursor[Any]):
     async def _plain(self, command: str) -> None:
-        await psycopg.AsyncCursor(self.connection).execute(command.encode())  # type: ignore[arg-type]
+        await psycopg.AsyncCursor(self.connection).execute(command.encode())
 
-    async def execute(  # type: ignore[override]
-        self, query: Query, params: Params | None = None, **kwargs: Any
+    async def execute(
+        self, query: Any, params: Params | None = None, **kwargs: Any
     ) -> _AsyncSavepointCursor:
         if not self._wrap():
             await super().execute(query, params, **kwargs)
@@ -363,7 +373,7 @@ class _AsyncSavepointCursor(_SavepointCursorMixin, psycopg.AsyncCursor[Any]):
         await self._plain(f"RELEASE SAVEPOINT {_STMT_SAVEPOINT}")
         return self
 
-    async def executemany(self, query: Query, params_seq: Any, **kwargs: Any) -> None:
+    async def executemany(self, query: Any, params_seq: Any, **kwargs: Any) -> None:
         if not self._wrap():
             return await super().executemany(query, params_seq, **kwargs)
         await self._plain(f"SAVEPOINT {_STMT_SAVEPOINT}")
@@ -378,7 +388,7 @@ class _AsyncSavepointCursor(_SavepointCursorMixin, psycopg.AsyncCursor[Any]):
 
     @asynccontextmanager
     async def copy(
-        self, statement: Query, params: Params | None = None, **kwargs: Any
+        self, statement: Any, params: Params | None = None, **kwargs: Any
     ) -> AsyncIterator[psycopg.AsyncCopy]:
         if not self._wrap():
             async with super().copy(statement, params, **kwargs) as cp:
@@ -461,6 +471,17 @@ class RolledBackAsyncConnection(psycopg.AsyncConnection[Any]):
         await super().rollback()
 
 
+def _check_not_ended(status: pq.TransactionStatus) -> None:
+    if status == pq.TransactionStatus.IDLE:
+        # only a raw COMMIT/ROLLBACK statement gets here (commit() raises, rollback() begins
+        # again): its writes may now be in the shared database, visible to later tests
+        raise psycopg.ProgrammingError(
+            "the test ended the rolled-back transaction itself (a COMMIT or ROLLBACK statement): "
+            "what it committed stays in the shared work database. Use registry_clone_url for "
+            "tests that commit."
+        )
+
+
 @contextmanager
 def rolled_back(url: str, *, statement_savepoints: bool = False) -> Iterator[RolledBackConnection]:
     """A :class:`RolledBackConnection` to ``url``, in a transaction rolled back on exit.
@@ -472,6 +493,7 @@ def rolled_back(url: str, *, statement_savepoints: bool = False) -> Iterator[Rol
         conn._statement_savepoints = statement_savepoints
         conn.execute("SELECT 1")  # BEGIN now: transaction() blocks are savepoints from here on
         yield conn
+        _check_not_ended(conn.info.transaction_status)
     finally:
         with contextlib.suppress(psycopg.Error):
             conn._end()
@@ -490,6 +512,7 @@ async def rolled_back_async(
         conn._statement_savepoints = statement_savepoints
         await conn.execute("SELECT 1")
         yield conn
+        _check_not_ended(conn.info.transaction_status)
     finally:
         with contextlib.suppress(psycopg.Error):
             await conn._end()
@@ -517,7 +540,7 @@ def registry_server() -> Iterator[RegistryTestServer]:
     """``DATABASE_URL``'s server, or a throwaway embedded PostgreSQL 18."""
     url = os.environ.get(DATABASE_URL_ENV, "").strip()
     try:
-        server = RegistryTestServer(url=url) if url else local_server()
+        server = RegistryTestServer(admin_url=url) if url else local_server()
     except (ServerError, psycopg.Error, ValueError) as e:
         where = f"{DATABASE_URL_ENV}'s server" if url else "the embedded PostgreSQL 18"
         pytest.fail(f"registry_sql.testing: cannot use {where}: {e}", pytrace=False)
@@ -566,7 +589,7 @@ def registry_admin_db(
     registry_server: RegistryTestServer, registry_work_db: str
 ) -> Iterator[RolledBackConnection]:
     """Admin (``DATABASE_URL`` user / superuser) connection, rolled back after the test."""
-    with rolled_back(registry_server.db_url(registry_work_db)) as c:
+    with rolled_back(registry_server.url(registry_work_db)) as c:
         yield c
 
 
@@ -575,7 +598,7 @@ async def registry_admin_adb(
     registry_server: RegistryTestServer, registry_work_db: str
 ) -> AsyncIterator[RolledBackAsyncConnection]:
     """The async twin of ``registry_admin_db``."""
-    async with rolled_back_async(registry_server.db_url(registry_work_db)) as c:
+    async with rolled_back_async(registry_server.url(registry_work_db)) as c:
         yield c
 
 
@@ -586,7 +609,7 @@ def registry_clone_url(
     """Admin URL of a fresh clone of the migrated template, dropped after the test."""
     name = registry_server.clone(registry_migrate)
     try:
-        yield registry_server.db_url(name)
+        yield registry_server.url(name)
     finally:
         registry_server.drop(name)
 

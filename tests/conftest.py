@@ -44,6 +44,12 @@ pytest_plugins = ["registry_sql.testing", "pytester"]
 
 SUPPORTED = (18, 15)
 ENV_SELECT = "REGISTRY_SQL_TEST_PG"
+# PostgreSQL 18 runs every test; 15 runs its compatibility subset, the modules marked `compat`
+# (migrations and their round trips, constraints, codegen / check, row types, schema rules,
+# privileges, the harness and the plugin), unless REGISTRY_SQL_TEST_PG15_ALL=1.
+COMPAT_MARK = "compat"
+ENV_PG15_ALL = "REGISTRY_SQL_TEST_PG15_ALL"
+SUBSET_VERSIONS = (15,)
 APP_LOGIN_ROLE = "registry_app_login"
 
 # Tests that need their own database (commits seen by other connections, autocommit, DDL that
@@ -118,16 +124,46 @@ def _leg_params() -> list[Any]:
     return params
 
 
+def _subset_only() -> bool:
+    return os.environ.get(ENV_PG15_ALL, "").strip() not in ("1", "true", "yes")
+
+
 def pytest_report_header(config: pytest.Config) -> list[str]:
     lines = []
     for leg in _LEGS:
         where = str(leg.bindir) if leg.bindir else "NOT FOUND"
         state = "" if leg.bindir or leg.requested else " (skipped)"
+        if leg.version in SUBSET_VERSIONS and _subset_only():
+            state += (
+                f" (compatibility subset: tests marked {COMPAT_MARK}; {ENV_PG15_ALL}=1 for all)"
+            )
         lines.append(f"registry-sql: PostgreSQL {leg.version}: {where}{state}")
     return lines
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Deselect the PostgreSQL 15 cases of tests outside the compatibility subset."""
+    if not _subset_only():
+        return
+    keep, drop = [], []
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        version = callspec.params.get("pg_version") if callspec is not None else None
+        if version in SUBSET_VERSIONS and item.get_closest_marker(COMPAT_MARK) is None:
+            drop.append(item)
+        else:
+            keep.append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
+
 def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        f"{COMPAT_MARK}: also runs on PostgreSQL 15 (its compatibility subset; every test runs "
+        "on 18)",
+    )
     config.addinivalue_line(
         "markers",
         f"{CLONE_MARK}: conn/aconn/app_conn on a fresh clone with autocommit (the test commits, "
@@ -182,7 +218,8 @@ def registry_server(pg_version: int, request: pytest.FixtureRequest) -> Registry
 
 @pytest.fixture
 def pg_server(registry_server: RegistryTestServer) -> RegistryTestServer:
-    """The server under test (``version``, ``local`` (its LocalServer), ``db_url(...)``)."""
+    """The server under test (``version``, ``local`` (its LocalServer: ``local.bindir``),
+    ``url(dbname, user=...)``, ``host``, ``port``, ``user``, ``maintenance_dbname``)."""
     return registry_server
 
 
@@ -192,7 +229,7 @@ def pg_server(registry_server: RegistryTestServer) -> RegistryTestServer:
 @pytest.fixture
 def server_url(registry_server: RegistryTestServer) -> str:
     """Superuser URL of the maintenance database ``postgres`` of the server under test."""
-    return registry_server.url
+    return registry_server.url()
 
 
 @pytest.fixture
@@ -213,7 +250,7 @@ def empty_url(registry_server: RegistryTestServer) -> Iterator[str]:
     """A fresh EMPTY database (from template0), dropped after the test."""
     name = registry_server.create_empty()
     try:
-        yield registry_server.db_url(name)
+        yield registry_server.url(name)
     finally:
         registry_server.drop(name)
 
@@ -244,7 +281,7 @@ def _work_url(request: pytest.FixtureRequest, *, app: bool) -> str:
     # reaches them); the rest is looked up here, only when needed.
     server: RegistryTestServer = request.getfixturevalue("registry_server")
     work: str = request.getfixturevalue("registry_work_db")
-    return server.app_url(work) if app else server.db_url(work)
+    return server.app_url(work) if app else server.url(work)
 
 
 @pytest.fixture

@@ -15,6 +15,9 @@ from psycopg.types.json import Jsonb
 from registry_sql import codegen
 from registry_sql.cli import main as cli_main
 
+# PostgreSQL 15 runs this module too (its compatibility subset, see docs/testing.md)
+pytestmark = pytest.mark.compat
+
 FIXTURE_DDL = """
 CREATE SCHEMA cg;
 CREATE TYPE cg.kind AS ENUM ('small', 'large', 'api_key');

@@ -25,7 +25,6 @@ from typing import Any
 import psycopg
 import pytest
 from catalog_support import named_constraints, required_columns
-from pytest_postgresql.janitor import DatabaseJanitor
 
 from registry_sql import core
 from registry_sql.auth import hash_secret
@@ -37,6 +36,10 @@ from registry_sql.errors import (
     InvalidInput,
     RegistrySqlError,
 )
+from registry_sql.testing import RegistryTestServer
+
+# PostgreSQL 15 runs this module too (its compatibility subset, see docs/testing.md)
+pytestmark = pytest.mark.compat
 
 Conn = psycopg.Connection[Any]
 
@@ -77,22 +80,15 @@ class Base:
 
 
 @pytest.fixture(scope="module")
-def shared_url(pg_version: int, request: pytest.FixtureRequest) -> Iterator[str]:
+def shared_url(
+    registry_server: RegistryTestServer, registry_migrate: Callable[[str], object]
+) -> Iterator[str]:
     """One clone of the migrated template for this module (per server)."""
-    server: Any = request.getfixturevalue(f"pg{pg_version}_server")
-    template: Any = request.getfixturevalue(f"pg{pg_version}_noproc")
-    dbname = f"c_{uuid.uuid4().hex[:12]}"
-    janitor = DatabaseJanitor(
-        user=server.user,
-        host=server.host,
-        port=server.port,
-        dbname=dbname,
-        template_dbname=str(template.template_dbname),
-        maintenance_dbname=server.maintenance_dbname,
-        password=server.password,
-    )
-    with janitor:
-        yield str(server.url(dbname))
+    dbname = registry_server.clone(registry_migrate, prefix="c_")
+    try:
+        yield registry_server.url(dbname)
+    finally:
+        registry_server.drop(dbname)
 
 
 @pytest.fixture(scope="module")

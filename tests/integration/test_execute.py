@@ -12,6 +12,7 @@ from registry_sql.core import Application, aio
 from registry_sql.errors import InvalidInput, NotFound
 
 
+@pytest.mark.clone  # asserts the connection is idle (autocommit) after the stream
 def test_stream_yields_the_same_rows_as_the_list_in_small_batches(
     conn: psycopg.Connection[Any],
 ) -> None:

@@ -9,6 +9,9 @@ import psycopg
 import pytest
 from psycopg import errors
 
+# PostgreSQL 15 runs this module too (its compatibility subset, see docs/testing.md)
+pytestmark = pytest.mark.compat
+
 # A marker table created in one test must be gone in the next: each test's transaction is rolled
 # back (or it has a clone of its own).
 _MARKER = "harness_isolation_marker"
@@ -57,7 +60,7 @@ async def test_async_connection(aconn: psycopg.AsyncConnection[Any], pg_version:
     assert aconn.info.transaction_status == psycopg.pq.TransactionStatus.INTRANS
 
 
-@pytest.mark.clone
+@pytest.mark.clone  # what this test checks
 async def test_async_connection_on_a_clone(aconn: psycopg.AsyncConnection[Any]) -> None:
     assert aconn.autocommit
     assert aconn.info.dbname.startswith("t_")

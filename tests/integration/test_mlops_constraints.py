@@ -3,6 +3,9 @@
 CHECK constraints: one hand-written change per constraint (below). UNIQUE keys (``uq_*``
 indexes): a duplicate, through the generated function when one reaches it. FOREIGN KEYS: read
 from ``pg_constraint``, each one is broken by pointing its column at a random id. Every refused
+
+# PostgreSQL 15 runs this module too (its compatibility subset, see docs/testing.md)
+pytestmark = pytest.mark.compat
 statement runs in ``transaction(conn, org_id=...)``, which translates the driver error.
 A meta-test fails when a constraint or ``uq_`` index of the schema has no case here.
 """

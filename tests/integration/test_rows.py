@@ -23,6 +23,9 @@ from registry_sql.paths import sql_dir
 from registry_sql.rows import _enum_in, model_rows
 from registry_sql.seeds import seed_all
 
+# PostgreSQL 15 runs this module too (its compatibility subset, see docs/testing.md)
+pytestmark = pytest.mark.compat
+
 
 def _row_models() -> list[type[BaseModel]]:
     found = []

@@ -16,10 +16,13 @@ import pytest
 from psycopg import errors
 
 from registry_sql import core, mlops
-from registry_sql.db import transaction
 from registry_sql.core import AuthProvider
+from registry_sql.db import transaction
 from registry_sql.errors import Conflict, Forbidden
 from registry_sql.testing import RegistryTestServer
+
+# PostgreSQL 15 runs this module too (its compatibility subset, see docs/testing.md)
+pytestmark = pytest.mark.compat
 
 _MARKER = "plugin_isolation_marker"
 OIDC = AuthProvider.OIDC

@@ -16,6 +16,9 @@ from migration_support import MIGRATION_IDS, applied_ids, run_yoyo, use_migratio
 from registry_sql import migrate
 from registry_sql.cli import main
 
+# PostgreSQL 15 runs this module too (its compatibility subset, see docs/testing.md)
+pytestmark = pytest.mark.compat
+
 EDITED = "differs from the version applied to this database"
 
 

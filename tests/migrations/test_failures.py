@@ -13,6 +13,9 @@ from migration_support import MIGRATION_IDS, applied_ids, use_migrations_copy
 from registry_sql import migrate
 from registry_sql.errors import MigrationError
 
+# PostgreSQL 15 runs this module too (its compatibility subset, see docs/testing.md)
+pytestmark = pytest.mark.compat
+
 HANG_LIMIT = 60.0  # seconds: only to turn a hang into a failure, not a performance bound
 
 

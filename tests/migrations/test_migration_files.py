@@ -11,6 +11,9 @@ from migration_support import MIGRATION_IDS, REPO_ROOT, venv_tool
 
 from registry_sql.paths import migrations_dir
 
+# PostgreSQL 15 runs this module too (its compatibility subset, see docs/testing.md)
+pytestmark = pytest.mark.compat
+
 NAME = re.compile(r"^\d{4}_[a-z][a-z0-9]*(_[a-z0-9]+)+$")
 SETS_LOCK_TIMEOUT = re.compile(
     r"^\s*SET\s+LOCAL\s+lock_timeout\s*(=|TO)\s*'[^']+'\s*;", re.IGNORECASE | re.MULTILINE

@@ -21,6 +21,9 @@ from migration_support import (
 
 from registry_sql import migrate
 
+# PostgreSQL 15 runs this module too (its compatibility subset, see docs/testing.md)
+pytestmark = pytest.mark.compat
+
 
 def test_migrations_are_discovered() -> None:
     assert MIGRATION_IDS, "no migration found in the migrations folder"

@@ -11,6 +11,9 @@ from migration_support import MIGRATION_IDS, applied_ids, run_yoyo
 
 from registry_sql.cli import main
 
+# PostgreSQL 15 runs this module too (its compatibility subset, see docs/testing.md)
+pytestmark = pytest.mark.compat
+
 # docs/schema/core.md "Tables (11 + 1 maintenance table)"
 CORE_TABLES = {
     "users",

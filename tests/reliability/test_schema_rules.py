@@ -5,6 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import psycopg
+import pytest
+
+# PostgreSQL 15 runs this module too (its compatibility subset, see docs/testing.md)
+pytestmark = pytest.mark.compat
 
 OUR_SCHEMAS = ("core", "model_registry", "mlops", "airlock", "inspection", "splunk_ta")
 

@@ -28,6 +28,9 @@ from registry_sql.core import Application
 from registry_sql.errors import Forbidden, ImmutableRecord, InvalidInput, translate_error
 from registry_sql.paths import package_dir
 
+# PostgreSQL 15 runs this module too (its compatibility subset, see docs/testing.md)
+pytestmark = pytest.mark.compat
+
 pytest_plugins = ["reliability_plugin"]
 
 Conn = psycopg.Connection[Any]
