@@ -72,7 +72,7 @@ endif
 check: $(STAMP) ## registry-sql check: generated code and queries up to date; applied-migration checksums too when DATABASE_URL is set (says SKIPPED otherwise)
 	$(BIN)/registry-sql check
 
-pytest: $(STAMP) ## The test suite on PostgreSQL 18 and 15 (PYTEST_ARGS='-k foo' to narrow)
+pytest: $(STAMP) ## The test suite: all on PostgreSQL 18, the compat subset on 15 (PYTEST_ARGS='-k foo' to narrow)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 unit: $(STAMP) ## Unit tests only (no database server)
