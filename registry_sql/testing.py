@@ -112,7 +112,7 @@ def _conn_params(url: str) -> dict[str, Any]:
     return {
         "user": str(params.get("user") or os.environ.get("PGUSER") or "postgres"),
         "host": str(params.get("host") or os.environ.get("PGHOST") or "localhost"),
-        "port": str(params.get("port") or os.environ.get("PGPORT") or "5432"),
+        "port": int(params.get("port") or os.environ.get("PGPORT") or 5432),
         "password": str(params["password"]) if params.get("password") else None,
         "maintenance_dbname": str(params.get("dbname") or "postgres"),
     }
@@ -142,7 +142,7 @@ class RegistryTestServer:
         params = _conn_params(self.admin_url)
         self.user: str = params["user"]
         self.host: str = params["host"]
-        self.port: str = params["port"]
+        self.port: int = params["port"]
         self.password: str | None = params["password"]
         self.maintenance_dbname: str = params["maintenance_dbname"]
         if not self.version:
