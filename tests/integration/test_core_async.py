@@ -34,7 +34,6 @@ async def make_user(aconn: AConn, username: str) -> UserRow:
     )
 
 
-@pytest.mark.clone  # lists ordered by a now() timestamp: rows need separate transactions
 async def test_async_create_get_and_not_found(aconn: AConn) -> None:
     user = await make_user(aconn, "Async.User")
     assert isinstance(user, UserRow) and user.username == "Async.User"
@@ -64,7 +63,6 @@ async def test_async_conflict_and_invalid_input_write_nothing(aconn: AConn) -> N
     assert await aio.count_users(aconn) == 1
 
 
-@pytest.mark.clone  # lists ordered by a now() timestamp: rows need separate transactions
 async def test_async_transaction_rolls_back_earlier_statements(aconn: AConn) -> None:
     with pytest.raises(Conflict):
         async with atransaction(aconn):

@@ -103,7 +103,6 @@ def test_create_and_get_audit_event_round_trips_every_column(conn: Conn) -> None
         core.get_audit_event(conn, id=uuid.uuid4(), occurred_at=created.occurred_at)
 
 
-@pytest.mark.clone  # no tenant/correlation may carry over from an earlier transaction
 def test_tenant_and_correlation_defaults(conn: Conn) -> None:
     org = uuid.uuid4()
     explicit_org = uuid.uuid4()
@@ -134,7 +133,6 @@ def test_tenant_and_correlation_defaults(conn: Conn) -> None:
     }
 
 
-@pytest.mark.clone  # lists ordered by a now() timestamp: rows need separate transactions
 def test_list_and_search_audit_events(conn: Conn) -> None:
     alice = uuid.uuid4()
     bob = uuid.uuid4()
@@ -308,7 +306,6 @@ def test_audit_log_is_append_only(conn: Conn, app_conn: Conn, target: str, op: s
     assert kept == (None, 1)
 
 
-@pytest.mark.clone  # lists ordered by a now() timestamp: rows need separate transactions
 def test_update_of_an_audit_row_through_a_transaction_rolls_back_everything(conn: Conn) -> None:
     """Done-when: an UPDATE of an audit row is ImmutableRecord and leaves no partial write."""
     first = event(conn, entity_id="orig")
@@ -332,7 +329,6 @@ def test_application_role_writes_and_reads_through_generated_functions(app_conn:
     assert row.entity_id == "by-app"
 
 
-@pytest.mark.clone  # lists ordered by a now() timestamp: rows need separate transactions
 def test_far_past_and_future_rows_go_to_default_partition_and_are_readable(conn: Conn) -> None:
     past = datetime(1999, 12, 31, 23, 59, tzinfo=UTC)
     future = datetime(2035, 1, 15, 12, 0, tzinfo=UTC)

@@ -146,7 +146,6 @@ def test_keys_of_deleted_or_inactive_owners_are_hidden(conn: Conn) -> None:
     assert core.find_api_key_by_hash(conn, key_hash=hash_secret(org_secret)) is not None
 
 
-@pytest.mark.clone  # timestamps = now(): updates and order need separate transactions
 def test_list_update_revoke_and_touch_keys(conn: Conn) -> None:
     owner = make_user(conn, "lister")
     org = core.create_organization(conn, name="Listed", slug="listed")
@@ -215,7 +214,6 @@ def test_list_update_revoke_and_touch_keys(conn: Conn) -> None:
 # --------------------------------------------------------------------------- tokens
 
 
-@pytest.mark.clone  # lists ordered by a now() timestamp: rows need separate transactions
 def test_issue_and_find_tokens(conn: Conn) -> None:
     user = make_user(conn, "tok")
     token_hash = hash_secret("the.jwt.itself")
@@ -282,7 +280,6 @@ def test_issue_and_find_tokens(conn: Conn) -> None:
     assert core.increment_token_usage(conn, jti="jti-1") == 0
 
 
-@pytest.mark.clone  # lists ordered by a now() timestamp: rows need separate transactions
 def test_revoke_and_usage_limits(conn: Conn) -> None:
     user = make_user(conn, "limited")
     core.issue_token(
@@ -335,7 +332,6 @@ def test_revoke_and_usage_limits(conn: Conn) -> None:
     assert core.revoke_user_tokens(conn, user_id=user.id) == 0
 
 
-@pytest.mark.clone  # lists ordered by a now() timestamp: rows need separate transactions
 def test_purge_expired_tokens_in_batches(conn: Conn) -> None:
     user = make_user(conn, "purger")
     long_ago = datetime.now(UTC) - timedelta(days=30)

@@ -66,7 +66,6 @@ def test_create_and_get_organization(conn: Conn) -> None:
         core.get_organization_by_slug(conn, slug="ACME-LABS")  # slugs are exact
 
 
-@pytest.mark.clone  # lists ordered by a now() timestamp: rows need separate transactions
 def test_list_organizations_pagination(conn: Conn) -> None:
     orgs = [make_org(conn, f"org-{i}") for i in range(5)]
     expected = [o.id for o in sorted(orgs, key=lambda o: (o.created_at, o.id), reverse=True)]
@@ -84,7 +83,6 @@ def test_list_organizations_pagination(conn: Conn) -> None:
     )
 
 
-@pytest.mark.clone  # updated_at = now(): the update needs a later transaction
 def test_update_organization(conn: Conn) -> None:
     admin = make_user(conn, "admin")
     org = core.create_organization(conn, name="Old", slug="old", description="d", settings={"a": 1})
@@ -101,7 +99,6 @@ def test_update_organization(conn: Conn) -> None:
         core.update_organization(conn, id=uuid.uuid4(), name="x")
 
 
-@pytest.mark.clone  # lists ordered by a now() timestamp: rows need separate transactions
 def test_memberships(conn: Conn) -> None:
     admin = make_user(conn, "admin")
     alice = make_user(conn, "alice")
@@ -210,7 +207,6 @@ def test_list_user_organizations_is_ordered_by_name(conn: Conn) -> None:
     ]
 
 
-@pytest.mark.clone  # lists ordered by a now() timestamp: rows need separate transactions
 def test_soft_delete_and_restore_organization(conn: Conn) -> None:
     admin = make_user(conn, "admin")
     user = make_user(conn, "member")

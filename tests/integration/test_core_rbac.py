@@ -98,7 +98,6 @@ def test_ensure_roles_is_idempotent(conn: Conn) -> None:
     )
 
 
-@pytest.mark.clone  # lists ordered by a now() timestamp: rows need separate transactions
 def test_grants_and_permission_checks(conn: Conn) -> None:
     boss = make_user(conn, "boss")
     user = make_user(conn, "ana")

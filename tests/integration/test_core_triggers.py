@@ -119,7 +119,6 @@ def _stamps(conn: Conn, table: str, id: uuid.UUID) -> tuple[datetime, datetime]:
 
 
 @pytest.mark.parametrize("touch", TOUCHES, ids=[t.table for t in TOUCHES])
-@pytest.mark.clone  # updated_at = now(): the update needs a later transaction
 def test_set_updated_at_trigger_bumps_updated_at(conn: Conn, touch: Touch) -> None:
     # Autocommit: create and update are two transactions, so now() differs.
     row_id = touch.create(conn)

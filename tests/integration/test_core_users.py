@@ -159,7 +159,6 @@ def test_find_user_for_login(conn: Conn) -> None:
 # --------------------------------------------------------------------------- list / search
 
 
-@pytest.mark.clone  # lists ordered by a now() timestamp: rows need separate transactions
 def test_list_users_keyset_pagination_and_counts(conn: Conn) -> None:
     created = [make_user(conn, f"page{i}", is_active=(i % 2 == 0)) for i in range(5)]
     expected = sorted(created, key=lambda u: (u.created_at, u.id), reverse=True)
@@ -192,7 +191,6 @@ def test_list_users_keyset_pagination_and_counts(conn: Conn) -> None:
     assert created[0].id not in {u.id for u in core.list_users(conn, limit=10)}
 
 
-@pytest.mark.clone  # lists ordered by a now() timestamp: rows need separate transactions
 def test_search_users_substring_typo_escape_and_pagination(conn: Conn) -> None:
     alice = make_user(conn, "alice", full_name="Alice Liddell")
     make_user(conn, "bob", full_name="Bob Builder")
@@ -244,7 +242,6 @@ def test_search_users_by_similarity_ranks_best_first(conn: Conn) -> None:
 # --------------------------------------------------------------------------- updates
 
 
-@pytest.mark.clone  # updated_at = now(): the update needs a later transaction
 def test_update_user_keeps_omitted_fields(conn: Conn) -> None:
     admin = make_user(conn, "root")
     user = make_user(conn, "erin", full_name="Erin")
@@ -336,7 +333,6 @@ def _attach_everything(conn: Conn, user: UserRow) -> uuid.UUID:
     return org.id
 
 
-@pytest.mark.clone  # lists ordered by a now() timestamp: rows need separate transactions
 def test_soft_delete_hides_user_revokes_credentials_and_frees_username(conn: Conn) -> None:
     admin = make_user(conn, "admin")
     user = make_user(conn, "harry")
@@ -432,7 +428,6 @@ def test_purge_user_cascades_and_keeps_audit_rows(conn: Conn) -> None:
 # --------------------------------------------------------------------------- identities
 
 
-@pytest.mark.clone  # lists ordered by a now() timestamp: rows need separate transactions
 def test_identities_link_find_login_unlink(conn: Conn) -> None:
     user = make_user(conn, "judy")
     other = make_user(conn, "kim")
@@ -580,7 +575,6 @@ def test_property_username_with_nul_is_refused(conn: Conn, prefix: str, suffix: 
     assert core.count_users(conn) == before
 
 
-@pytest.mark.clone  # lists ordered by a now() timestamp: rows need separate transactions
 def test_injection_looking_usernames_are_data(conn: Conn) -> None:
     for i, name in enumerate(INJECTIONS):
         row = core.create_user(conn, username=name, email=f"inj{i}@example.com", hashed_password=PW)

@@ -144,6 +144,7 @@ def _show(conn: Conn, setting: str) -> str:
     return str(row[0])
 
 
+@pytest.mark.clone  # isolation/read_only apply to a top-level transaction only
 def test_isolation_read_only_and_lock_timeout(conn: Conn) -> None:
     with db.transaction(
         conn, isolation="serializable", read_only=True, lock_timeout=timedelta(milliseconds=250)

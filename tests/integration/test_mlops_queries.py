@@ -40,7 +40,6 @@ def t(app_conn: Conn) -> Tenant:
     return make_tenant(app_conn, "acme-test")
 
 
-@pytest.mark.clone  # lists ordered by a now() timestamp: rows need separate transactions
 def test_projects_and_members(t: Tenant, app_conn: Conn) -> None:
     c, o = app_conn, t.org_id
     other = make_user(c, "second-user")
@@ -235,7 +234,6 @@ def test_models_and_versions(t: Tenant, app_conn: Conn) -> None:
         assert mlops.restore_model(c, organization_id=o, id=m.id).id == m.id
 
 
-@pytest.mark.clone  # lists ordered by a now() timestamp: rows need separate transactions
 def test_experiments_runs_and_params(t: Tenant, app_conn: Conn) -> None:
     c, o = app_conn, t.org_id
     with transaction(c, org_id=o):
@@ -333,7 +331,6 @@ def test_experiments_runs_and_params(t: Tenant, app_conn: Conn) -> None:
         assert mlops.restore_run(c, organization_id=o, id=r.id).id == r.id
 
 
-@pytest.mark.clone  # lists ordered by a now() timestamp: rows need separate transactions
 def test_metrics_log_copy_latest_history_best(t: Tenant, app_conn: Conn) -> None:
     c, o = app_conn, t.org_id
     base = datetime(2024, 1, 1, tzinfo=UTC)
@@ -418,7 +415,6 @@ def test_metrics_log_copy_latest_history_best(t: Tenant, app_conn: Conn) -> None
             mlops.log_metric(c, organization_id=o, run_id=uuid.uuid4(), metric_name="x", value=1)
 
 
-@pytest.mark.clone  # lists ordered by a now() timestamp: rows need separate transactions
 def test_deployments_history_and_active(t: Tenant, app_conn: Conn) -> None:
     c, o = app_conn, t.org_id
     with transaction(c, org_id=o):
@@ -536,7 +532,6 @@ def test_deployments_history_and_active(t: Tenant, app_conn: Conn) -> None:
     assert "permission denied" in str(exc.value)
 
 
-@pytest.mark.clone  # lists ordered by a now() timestamp: rows need separate transactions
 def test_monitoring_rollups_and_drift(t: Tenant, app_conn: Conn) -> None:
     c, o = app_conn, t.org_id
     h = datetime(2024, 3, 4, 10, tzinfo=UTC)
@@ -614,7 +609,6 @@ def test_monitoring_rollups_and_drift(t: Tenant, app_conn: Conn) -> None:
             mlops.get_drift_report_by_id(c, organization_id=o, id=rep.id)
 
 
-@pytest.mark.clone  # lists ordered by a now() timestamp: rows need separate transactions
 def test_alerts_lifecycle(t: Tenant, app_conn: Conn) -> None:
     c, o = app_conn, t.org_id
     with transaction(c, org_id=o):

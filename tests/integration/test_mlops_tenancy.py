@@ -125,7 +125,6 @@ def test_no_tenant_no_writes(tenants: tuple[Tenant, Tenant], app_conn: Conn) -> 
         assert app_conn.execute("DELETE FROM mlops.alerts").rowcount == 0
 
 
-@pytest.mark.clone  # lists ordered by a now() timestamp: rows need separate transactions
 def test_queries_by_id_do_not_cross_tenants(tenants: tuple[Tenant, Tenant], app_conn: Conn) -> None:
     a, b = tenants
     with transaction(app_conn, org_id=a.org_id):

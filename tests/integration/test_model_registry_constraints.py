@@ -276,7 +276,6 @@ def test_enum_label_is_checked(sconn: Conn, base: Base) -> None:
 # --------------------------------------------------------------------------- triggers
 
 
-@pytest.mark.clone  # updated_at = now(): the update needs a later transaction
 def test_updated_at_triggers(conn: Conn) -> None:
     pkg = mr.create_package(conn, name="m", version="1", s3_key="k", s3_bucket="b",
                             file_size_bytes=1)
@@ -314,7 +313,6 @@ def test_deleting_a_package_cascades(conn: Conn) -> None:
                               "download_history": 1, "system_health_metrics": 0}
 
 
-@pytest.mark.clone  # lists ordered by a now() timestamp: rows need separate transactions
 def test_deleting_a_user_keeps_packages_and_download_history(conn: Conn) -> None:
     user = core.create_user(conn, username="u", email="u@example.com", hashed_password=PW)
     pkg = mr.create_package(conn, name="m", version="1", s3_key="k", s3_bucket="b",

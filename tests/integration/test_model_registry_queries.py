@@ -113,7 +113,6 @@ def test_list_package_versions_semver_order(conn: Conn) -> None:
     assert mr.list_package_versions(conn, name="nope") == []
 
 
-@pytest.mark.clone  # lists ordered by a now() timestamp: rows need separate transactions
 def test_search_filters_pagination_and_count(conn: Conn) -> None:
     pkgs = []
     for i in range(5):
@@ -158,7 +157,6 @@ def test_search_filters_pagination_and_count(conn: Conn) -> None:
     assert unscored.net_score is None
 
 
-@pytest.mark.clone  # lists ordered by a now() timestamp: rows need separate transactions
 def test_list_count_and_suggest_packages(conn: Conn) -> None:
     alice = make_user(conn, "alice")
     for i in range(4):
@@ -290,7 +288,6 @@ def test_lineage_edges_parents_children(conn: Conn) -> None:
     assert mr.delete_lineage_edge(conn, id=new.id) == 0
 
 
-@pytest.mark.clone  # lists ordered by a now() timestamp: rows need separate transactions
 def test_ancestors_descendants_and_graph(conn: Conn) -> None:
     pk = _chain(conn)
     anc = mr.list_lineage_ancestors(conn, package_id=pk["quant"].id, max_depth=10)
@@ -318,7 +315,6 @@ def test_ancestors_descendants_and_graph(conn: Conn) -> None:
         mr.get_lineage_graph(conn, package_id=uuid.uuid4(), max_depth=3)
 
 
-@pytest.mark.clone  # lists ordered by a now() timestamp: rows need separate transactions
 def test_traversal_is_cycle_safe_even_with_a_cycle_in_the_data(conn: Conn) -> None:
     """The trigger forbids cycles; with it disabled (a DBA repair, old data) the CYCLE clause
     still terminates the walks."""
@@ -400,7 +396,6 @@ def test_check_download_is_atomic(conn: Conn) -> None:
     assert conn.execute("SELECT count(*) FROM core.audit_log").fetchone() == audit_before
 
 
-@pytest.mark.clone  # lists ordered by a now() timestamp: rows need separate transactions
 def test_record_list_and_count_downloads(conn: Conn) -> None:
     u1 = make_user(conn, "u1")
     u2 = make_user(conn, "u2")
@@ -464,7 +459,6 @@ def test_record_list_and_count_downloads(conn: Conn) -> None:
 # --------------------------------------------------------------------------- health metrics
 
 
-@pytest.mark.clone  # lists ordered by a now() timestamp: rows need separate transactions
 def test_health_metrics_record_copy_rollup(conn: Conn) -> None:
     now = datetime.now(UTC).replace(microsecond=0)
     one = mr.record_health_metric(conn, metric_name="cpu_percent", metric_value=12.5,

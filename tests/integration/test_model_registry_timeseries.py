@@ -12,7 +12,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import psycopg
-import pytest
 
 from registry_sql import model_registry as mr
 from registry_sql.model_registry import DownloadIn, HealthMetricIn
@@ -61,7 +60,6 @@ def test_current_rows_land_in_a_dated_partition(conn: Conn) -> None:
         "model_registry.system_health_metrics_p")
 
 
-@pytest.mark.clone  # lists ordered by a now() timestamp: rows need separate transactions
 def test_far_past_and_future_rows_land_in_the_default_partition(conn: Conn) -> None:
     pkg = mr.create_package(conn, name="m", version="1", s3_key="k", s3_bucket="b",
                             file_size_bytes=1)

@@ -66,6 +66,7 @@ def five(conn: Conn) -> str:
     return "seed"
 
 
+@pytest.mark.clone  # checks the top-level transaction commits and the connection is idle after
 def test_break_out_of_a_stream_then_write_and_commit(conn: Conn, five: str) -> None:
     with db.transaction(conn):
         for row in mr.stream_list_package_versions(conn, name=five, batch_size=2):
@@ -111,6 +112,7 @@ def test_closing_frees_the_cursor_inside_the_transaction(conn: Conn, five: str) 
         assert _open_cursors(conn) == 0
 
 
+@pytest.mark.clone  # what this test checks: a stream on an autocommit connection
 def test_autocommit_stream_is_held_and_closed_at_the_end(conn: Conn, five: str) -> None:
     rows = mr.stream_list_package_versions(conn, name=five, batch_size=2)
     assert next(rows).version == "1.0.4"
@@ -178,6 +180,7 @@ async def _aversions(conn: AConn, name: str) -> list[str]:
     return [p.version for p in await aio.list_package_versions(conn, name=name)]
 
 
+@pytest.mark.clone  # checks the top-level transaction commits and the connection is idle after
 async def test_async_break_then_write_and_commit(aconn: AConn, afive: str) -> None:
     async with db.atransaction(aconn):
         async for row in aio.stream_list_package_versions(aconn, name=afive, batch_size=2):
