@@ -182,6 +182,7 @@ def test_list_count_and_suggest_packages(conn: Conn) -> None:
 # --------------------------------------------------------------------------- scores
 
 
+@pytest.mark.clone  # scored_at: now() on update vs statement_timestamp() on insert
 def test_upsert_score_keeps_omitted_metrics(conn: Conn) -> None:
     pkg = make_pkg(conn, "bert-base-uncased")
     first = mr.upsert_package_score(
