@@ -557,8 +557,16 @@ def _unique_key(table: str | None, constraint: str | None) -> tuple[str, ...] | 
 def translate_error(exc: psycopg.Error, *, query: str | None = None) -> RegistrySqlError:
     """Map a psycopg error to the registry-sql hierarchy.
 
-    The caller raises the result ``from exc`` so the driver error stays as ``__cause__``.
+    The caller raises the result ``from exc`` so the driver error stays as ``__cause__``, except
+    when values of secret columns were masked (:func:`registry_sql.secrets.is_masked`): then
+    ``from None``, because the driver error carries them.
     """
+    from registry_sql.secrets import mask_error  # secrets imports this module
+
+    return mask_error(_translate_error(exc, query=query))
+
+
+def _translate_error(exc: psycopg.Error, *, query: str | None = None) -> RegistrySqlError:
     p = _prefix(query)
 
     if isinstance(exc, psycopg_pool.PoolTimeout):

@@ -123,8 +123,13 @@ def render_all(
                 enums = _enums(conn, schema, intro)
                 folder = out_root / schema
                 files[folder / "_sql.py"] = render_sql_module(schema, described)
+                secret_columns: dict[str, tuple[str, ...]] = {}
+                for secret in intro.secrets:
+                    if secret.schema == schema:
+                        key = f"{secret.schema}.{secret.table}"
+                        secret_columns[key] = (*secret_columns.get(key, ()), secret.column)
                 files[folder / "models.py"] = render_models(
-                    schema, enums, models, mapper, copy_inputs
+                    schema, enums, models, mapper, copy_inputs, secret_columns
                 )
                 files[folder / "queries.py"] = render_queries(
                     schema, described, mapper, asynchronous=False

@@ -17,6 +17,7 @@ from typing import Any
 import psycopg
 from psycopg.pq import DiagnosticField, ExecStatus
 
+from registry_sql.codegen.secrets import SecretColumn, load_secret_columns, param_format
 from registry_sql.codegen.source import QuerySource
 from registry_sql.errors import RegistrySqlError
 
@@ -42,6 +43,7 @@ class Column:
     name: str
     type_oid: int
     nullable: bool
+    secret: bool = False  # from a column marked [secret] (see codegen/secrets.py)
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,8 @@ class Param:
     name: str
     type_oid: int
     optional: bool
+    # Named like a column marked [secret]: (regexes, max length) of its format.
+    secret: tuple[tuple[str, ...], int | None] | None = None
 
 
 @dataclass(frozen=True)
@@ -216,6 +220,14 @@ class Introspector:
         self._notnull: dict[tuple[int, int], bool] = {}
         self._relations: dict[tuple[str | None, str], int | None] = {}
         self._columns_by_rel: dict[int, dict[str, bool]] = {}
+        self._secrets: list[SecretColumn] | None = None
+
+    @property
+    def secrets(self) -> list[SecretColumn]:
+        """The columns marked ``[secret]`` in the database (loaded once)."""
+        if self._secrets is None:
+            self._secrets = load_secret_columns(self.conn)
+        return self._secrets
 
     # -- catalogue look-ups -------------------------------------------------------------------
 
@@ -357,8 +369,14 @@ class Introspector:
             oid = desc.param_type(i)
             self.pg_type(oid)
             params.append(
-                Param(name=source.params[i], type_oid=oid, optional=(i + 1) in nullable_params)
+                Param(
+                    name=source.params[i],
+                    type_oid=oid,
+                    optional=(i + 1) in nullable_params,
+                    secret=param_format(self.secrets, source.params[i]),
+                )
             )
+        secret_attrs = {(s.table_oid, s.attnum) for s in self.secrets}
 
         columns = []
         for i in range(desc.nfields):
@@ -372,5 +390,12 @@ class Introspector:
                 nullable = table in outer_oids or not self._attnotnull(table, attnum)
             else:
                 nullable = True
-            columns.append(Column(name=name, type_oid=oid, nullable=nullable))
+            columns.append(
+                Column(
+                    name=name,
+                    type_oid=oid,
+                    nullable=nullable,
+                    secret=(table, attnum) in secret_attrs,
+                )
+            )
         return DescribedQuery(source=source, params=tuple(params), columns=tuple(columns))

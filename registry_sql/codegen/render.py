@@ -295,6 +295,7 @@ def render_models(
     models: dict[str, RowModel],
     mapper: TypeMapper,
     copy_inputs: dict[str, RowModel] | None = None,
+    secret_columns: dict[str, tuple[str, ...]] | None = None,
 ) -> str:
     imports = Imports()
     imports.add("from __future__ import annotations")
@@ -330,9 +331,14 @@ def render_models(
             if col.nullable:
                 ann = f"{ann} | None"
             fname = py_name(col.name)
+            # A secret column's value stays out of repr() (and so out of logs and tracebacks).
+            hide = ", repr=False" if col.secret else ""
             if fname in _RESERVED:
                 imports.add("from pydantic import Field")
-                body.append(f"    {fname}_: {ann} = Field(alias={col.name!r})")
+                body.append(f"    {fname}_: {ann} = Field(alias={col.name!r}{hide})")
+            elif col.secret:
+                imports.add("from pydantic import Field")
+                body.append(f"    {fname}: {ann} = Field(repr=False)")
             else:
                 body.append(f"    {fname}: {ann}")
         body.append("")
@@ -354,6 +360,11 @@ def render_models(
             body.append(f"    {py_name(col.name)}: {ann}")
         body.append("")
         body.append("")
+    if secret_columns:
+        # Lets translate_error mask these columns' values (registry_sql/secrets.py).
+        imports.add("from registry_sql.secrets import register_secret_columns")
+        for table, columns in sorted(secret_columns.items()):
+            body.append(f"register_secret_columns({table!r}, {tuple(columns)!r})")
     # Enum classes of this schema are defined here, not imported.
     imports.lines = {
         ln
@@ -403,6 +414,14 @@ def _param_dict(q: DescribedQuery, mapper: TypeMapper, imports: Imports) -> str:
         elif mapper.is_array(p.type_oid):
             value = f"None if {value} is None else list({value})" if p.optional else (
                 f"list({value})"
+            )
+        elif p.secret is not None:
+            # Checked client-side and masked in repr: see registry_sql/secrets.py.
+            imports.add("from registry_sql.secrets import secret_param")
+            formats, max_length = p.secret
+            value = (
+                f"secret_param({value}, query={q.source.qualified_name!r}, name={p.name!r}, "
+                f"formats={formats!r}, max_length={max_length!r})"
             )
         items.append(f"{p.name!r}: {value}")
     return "{" + ", ".join(items) + "}"

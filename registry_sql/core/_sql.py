@@ -42,7 +42,7 @@ WHERE k.key_hash = %(key_hash)s::text
                     AND o.deleted_at IS NOT NULL)
 """
 
-# sql/core/api_keys.sql:60
+# sql/core/api_keys.sql:61
 _GET_API_KEY_BY_ID: Final = """\
 SELECT
     id, application, name, key_prefix, user_id, organization_id, scopes, permissions,
@@ -52,7 +52,7 @@ FROM core.api_keys
 WHERE id = %(id)s
 """
 
-# sql/core/api_keys.sql:70
+# sql/core/api_keys.sql:71
 _LIST_USER_API_KEYS: Final = """\
 SELECT
     id, application, name, key_prefix, user_id, organization_id, scopes, permissions,
@@ -64,7 +64,7 @@ WHERE user_id = %(user_id)s::uuid
 ORDER BY created_at DESC, id DESC
 """
 
-# sql/core/api_keys.sql:82
+# sql/core/api_keys.sql:83
 _LIST_ORGANIZATION_API_KEYS: Final = """\
 SELECT
     id, application, name, key_prefix, user_id, organization_id, scopes, permissions,
@@ -79,7 +79,7 @@ ORDER BY created_at DESC, id DESC
 LIMIT %(limit)s::int
 """
 
-# sql/core/api_keys.sql:97
+# sql/core/api_keys.sql:98
 _UPDATE_API_KEY: Final = """\
 UPDATE core.api_keys
 SET name        = COALESCE(%(name)s::text, name),
@@ -94,7 +94,7 @@ RETURNING
     created_at, updated_at
 """
 
-# sql/core/api_keys.sql:112
+# sql/core/api_keys.sql:113
 _REVOKE_API_KEY: Final = """\
 UPDATE core.api_keys
 SET revoked_at = now(),
@@ -103,7 +103,7 @@ WHERE id = %(id)s
   AND revoked_at IS NULL
 """
 
-# sql/core/api_keys.sql:120
+# sql/core/api_keys.sql:121
 _REVOKE_USER_API_KEYS: Final = """\
 UPDATE core.api_keys
 SET revoked_at = now(),
@@ -112,7 +112,7 @@ WHERE user_id = %(user_id)s::uuid
   AND revoked_at IS NULL
 """
 
-# sql/core/api_keys.sql:128
+# sql/core/api_keys.sql:129
 _TOUCH_API_KEY: Final = """\
 UPDATE core.api_keys
 SET last_used_at = now(),
@@ -123,7 +123,7 @@ WHERE id = %(id)s
        OR last_used_ip IS DISTINCT FROM %(last_used_ip)s::inet)
 """
 
-# sql/core/audit_log.sql:20
+# sql/core/audit_log.sql:24
 _CREATE_AUDIT_EVENT: Final = """\
 INSERT INTO core.audit_log (
     application, organization_id, actor_type, actor_user_id, actor_username,
@@ -148,25 +148,25 @@ VALUES (
 RETURNING id, occurred_at
 """
 
-# sql/core/audit_log.sql:50
+# sql/core/audit_log.sql:57
 _GET_AUDIT_EVENT: Final = """\
 SELECT
     id, occurred_at, application, organization_id, actor_type, actor_user_id,
     actor_username, actor_api_key_id, action, event_level, entity_type, entity_id,
     old_values, new_values, changed_fields, details, reason, correlation_id,
-    session_id, ip_address, user_agent
+    session_id, ip_address, user_agent, db_user, db_role, db_txid
 FROM core.audit_log
 WHERE id = %(id)s::uuid
   AND occurred_at = %(occurred_at)s::timestamptz
 """
 
-# sql/core/audit_log.sql:62
+# sql/core/audit_log.sql:69
 _LIST_AUDIT_EVENTS_FOR_ENTITY: Final = """\
 SELECT
     id, occurred_at, application, organization_id, actor_type, actor_user_id,
     actor_username, actor_api_key_id, action, event_level, entity_type, entity_id,
     old_values, new_values, changed_fields, details, reason, correlation_id,
-    session_id, ip_address, user_agent
+    session_id, ip_address, user_agent, db_user, db_role, db_txid
 FROM core.audit_log
 WHERE entity_type = %(entity_type)s::text
   AND entity_id = %(entity_id)s::text
@@ -176,13 +176,13 @@ ORDER BY occurred_at DESC, id DESC
 LIMIT %(limit)s::int
 """
 
-# sql/core/audit_log.sql:78
+# sql/core/audit_log.sql:85
 _LIST_RECENT_AUDIT_EVENTS: Final = """\
 SELECT
     id, occurred_at, application, organization_id, actor_type, actor_user_id,
     actor_username, actor_api_key_id, action, event_level, entity_type, entity_id,
     old_values, new_values, changed_fields, details, reason, correlation_id,
-    session_id, ip_address, user_agent
+    session_id, ip_address, user_agent, db_user, db_role, db_txid
 FROM core.audit_log
 WHERE application = %(application)s::core.application
   AND (%(actor_user_id)s::uuid IS NULL OR actor_user_id = %(actor_user_id)s)
@@ -190,26 +190,26 @@ ORDER BY occurred_at DESC, id DESC
 LIMIT %(limit)s::int
 """
 
-# sql/core/audit_log.sql:92
+# sql/core/audit_log.sql:99
 _LIST_AUDIT_EVENTS_BY_CORRELATION: Final = """\
 SELECT
     id, occurred_at, application, organization_id, actor_type, actor_user_id,
     actor_username, actor_api_key_id, action, event_level, entity_type, entity_id,
     old_values, new_values, changed_fields, details, reason, correlation_id,
-    session_id, ip_address, user_agent
+    session_id, ip_address, user_agent, db_user, db_role, db_txid
 FROM core.audit_log
 WHERE correlation_id = %(correlation_id)s::text
 ORDER BY occurred_at, id
 LIMIT %(limit)s::int
 """
 
-# sql/core/audit_log.sql:105
+# sql/core/audit_log.sql:112
 _SEARCH_AUDIT_EVENTS: Final = """\
 SELECT
     id, occurred_at, application, organization_id, actor_type, actor_user_id,
     actor_username, actor_api_key_id, action, event_level, entity_type, entity_id,
     old_values, new_values, changed_fields, details, reason, correlation_id,
-    session_id, ip_address, user_agent
+    session_id, ip_address, user_agent, db_user, db_role, db_txid
 FROM core.audit_log
 WHERE (%(application)s::core.application IS NULL OR application = %(application)s)
   AND (%(organization_id)s::uuid IS NULL OR organization_id = %(organization_id)s)
@@ -226,7 +226,7 @@ ORDER BY occurred_at DESC, id DESC
 LIMIT %(limit)s::int
 """
 
-# sql/core/auth_tokens.sql:17
+# sql/core/auth_tokens.sql:20
 _ISSUE_TOKEN: Final = """\
 INSERT INTO core.auth_tokens (
     user_id, application, token_type, jti, token_hash, issued_at, expires_at,
@@ -245,7 +245,7 @@ RETURNING
     ip_address, user_agent
 """
 
-# sql/core/auth_tokens.sql:38
+# sql/core/auth_tokens.sql:41
 _FIND_ACTIVE_TOKEN_BY_JTI: Final = """\
 SELECT
     t.id, t.user_id, t.application, t.token_type, t.jti, t.issued_at, t.expires_at,
@@ -255,13 +255,13 @@ FROM core.auth_tokens AS t
 JOIN core.users AS u ON u.id = t.user_id
 WHERE t.jti = %(jti)s::text
   AND t.revoked_at IS NULL
-  AND t.expires_at > now()
+  AND t.expires_at > clock_timestamp()
   AND (t.max_uses IS NULL OR t.usage_count < t.max_uses)
   AND u.deleted_at IS NULL
   AND u.is_active
 """
 
-# sql/core/auth_tokens.sql:54
+# sql/core/auth_tokens.sql:57
 _FIND_ACTIVE_TOKEN_BY_HASH: Final = """\
 SELECT
     t.id, t.user_id, t.application, t.token_type, t.jti, t.issued_at, t.expires_at,
@@ -271,13 +271,13 @@ FROM core.auth_tokens AS t
 JOIN core.users AS u ON u.id = t.user_id
 WHERE t.token_hash = %(token_hash)s::text
   AND t.revoked_at IS NULL
-  AND t.expires_at > now()
+  AND t.expires_at > clock_timestamp()
   AND (t.max_uses IS NULL OR t.usage_count < t.max_uses)
   AND u.deleted_at IS NULL
   AND u.is_active
 """
 
-# sql/core/auth_tokens.sql:70
+# sql/core/auth_tokens.sql:73
 _GET_TOKEN_BY_JTI: Final = """\
 SELECT
     id, user_id, application, token_type, jti, issued_at, expires_at,
@@ -287,7 +287,7 @@ FROM core.auth_tokens
 WHERE jti = %(jti)s::text
 """
 
-# sql/core/auth_tokens.sql:80
+# sql/core/auth_tokens.sql:83
 _LIST_ACTIVE_USER_TOKENS: Final = """\
 SELECT
     t.id, t.user_id, t.application, t.token_type, t.jti, t.issued_at, t.expires_at,
@@ -297,12 +297,12 @@ FROM core.auth_tokens AS t
 WHERE t.user_id = %(user_id)s::uuid
   AND (%(application)s::core.application IS NULL OR t.application = %(application)s)
   AND t.revoked_at IS NULL
-  AND t.expires_at > now()
+  AND t.expires_at > clock_timestamp()
   AND (t.max_uses IS NULL OR t.usage_count < t.max_uses)
 ORDER BY t.issued_at DESC, t.id DESC
 """
 
-# sql/core/auth_tokens.sql:95
+# sql/core/auth_tokens.sql:98
 _REVOKE_TOKEN: Final = """\
 UPDATE core.auth_tokens
 SET revoked_at = now(),
@@ -311,7 +311,7 @@ WHERE jti = %(jti)s::text
   AND revoked_at IS NULL
 """
 
-# sql/core/auth_tokens.sql:103
+# sql/core/auth_tokens.sql:106
 _REVOKE_USER_TOKENS: Final = """\
 UPDATE core.auth_tokens
 SET revoked_at = now(),
@@ -319,17 +319,17 @@ SET revoked_at = now(),
 WHERE user_id = %(user_id)s::uuid
   AND (%(application)s::core.application IS NULL OR application = %(application)s)
   AND revoked_at IS NULL
-  AND expires_at > now()
+  AND expires_at > clock_timestamp()
 """
 
-# sql/core/auth_tokens.sql:115
+# sql/core/auth_tokens.sql:118
 _INCREMENT_TOKEN_USAGE: Final = """\
 UPDATE core.auth_tokens
 SET usage_count = usage_count + 1,
-    last_used_at = now()
+    last_used_at = clock_timestamp()
 WHERE jti = %(jti)s::text
   AND revoked_at IS NULL
-  AND expires_at > now()
+  AND expires_at > clock_timestamp()
   AND (max_uses IS NULL OR usage_count < max_uses)
   AND EXISTS (SELECT 1 FROM core.users AS u
               WHERE u.id = core.auth_tokens.user_id
@@ -337,7 +337,7 @@ WHERE jti = %(jti)s::text
                 AND u.is_active)
 """
 
-# sql/core/auth_tokens.sql:133
+# sql/core/auth_tokens.sql:136
 _PURGE_EXPIRED_TOKENS: Final = """\
 DELETE FROM core.auth_tokens
 WHERE id IN (

@@ -134,6 +134,7 @@ from registry_sql.execute import (
     afetch_value,
     astream,
 )
+from registry_sql.secrets import secret_param
 from registry_sql.types import InetAddress
 
 
@@ -159,7 +160,7 @@ async def create_api_key(
     SQL: ``sql/core/api_keys.sql:17`` (``create_api_key<!``).
     Raises ``NotFound`` when no row matches.
     """
-    return await afetch_one(conn, _CREATE_API_KEY, {'application': application, 'name': name, 'key_prefix': key_prefix, 'key_hash': key_hash, 'user_id': user_id, 'organization_id': organization_id, 'scopes': None if scopes is None else list(scopes), 'permissions': None if permissions is None else Jsonb(permissions), 'expires_at': expires_at, 'created_by': created_by}, ApiKeyRow, 'core.create_api_key', ('application', 'name', 'user_id', 'organization_id', 'expires_at', 'created_by'))
+    return await afetch_one(conn, _CREATE_API_KEY, {'application': application, 'name': name, 'key_prefix': key_prefix, 'key_hash': secret_param(key_hash, query='core.create_api_key', name='key_hash', formats=('^[0-9a-f]{64}$',), max_length=None), 'user_id': user_id, 'organization_id': organization_id, 'scopes': None if scopes is None else list(scopes), 'permissions': None if permissions is None else Jsonb(permissions), 'expires_at': expires_at, 'created_by': created_by}, ApiKeyRow, 'core.create_api_key', ('application', 'name', 'user_id', 'organization_id', 'expires_at', 'created_by'))
 
 
 async def find_api_key_by_hash(
@@ -170,7 +171,8 @@ async def find_api_key_by_hash(
     """Find the key with this SHA-256 hash for verification, whatever its state; None if unknown.
 
     Expired and revoked keys ARE returned (expires_at, revoked_at): the caller
-    decides expired / revoked / ok and can say which. Keys are hidden (None)
+    decides expired / revoked / ok and can say which (compare expires_at with
+    the current time, not with the start of a long transaction). Keys are hidden (None)
     when their owner user is soft-deleted or deactivated, or their
     organization is soft-deleted: such keys must not authenticate, and
     deactivating a user does not revoke its keys. Service keys (user_id and
@@ -178,13 +180,13 @@ async def find_api_key_by_hash(
 
     SQL: ``sql/core/api_keys.sql:38`` (``find_api_key_by_hash^``).
     """
-    return await afetch_optional(conn, _FIND_API_KEY_BY_HASH, {'key_hash': key_hash}, ApiKeyRow, 'core.find_api_key_by_hash')
+    return await afetch_optional(conn, _FIND_API_KEY_BY_HASH, {'key_hash': secret_param(key_hash, query='core.find_api_key_by_hash', name='key_hash', formats=('^[0-9a-f]{64}$',), max_length=None)}, ApiKeyRow, 'core.find_api_key_by_hash')
 
 
 async def get_api_key_by_id(conn: psycopg.AsyncConnection[Any], *, id: UUID) -> ApiKeyRow:
     """Get an API key by id (revoked and expired keys included).
 
-    SQL: ``sql/core/api_keys.sql:60`` (``get_api_key_by_id^``).
+    SQL: ``sql/core/api_keys.sql:61`` (``get_api_key_by_id^``).
     Raises ``NotFound`` when no row matches.
     """
     return await afetch_one(conn, _GET_API_KEY_BY_ID, {'id': id}, ApiKeyRow, 'core.get_api_key_by_id', ('id',))
@@ -198,7 +200,7 @@ async def list_user_api_keys(
 ) -> list[ApiKeyRow]:
     """List a user's API keys, newest first; revoked keys only when include_revoked is true.
 
-    SQL: ``sql/core/api_keys.sql:70`` (``list_user_api_keys``).
+    SQL: ``sql/core/api_keys.sql:71`` (``list_user_api_keys``).
     """
     return await afetch_all(conn, _LIST_USER_API_KEYS, {'user_id': user_id, 'include_revoked': include_revoked}, ApiKeyRow, 'core.list_user_api_keys')
 
@@ -229,7 +231,7 @@ async def list_organization_api_keys(
 ) -> list[ApiKeyRow]:
     """List an organization's API keys, newest first (keyset paginated); revoked keys only when include_revoked is true.
 
-    SQL: ``sql/core/api_keys.sql:82`` (``list_organization_api_keys``).
+    SQL: ``sql/core/api_keys.sql:83`` (``list_organization_api_keys``).
     """
     return await afetch_all(conn, _LIST_ORGANIZATION_API_KEYS, {'organization_id': organization_id, 'include_revoked': include_revoked, 'after_created_at': after_created_at, 'after_id': after_id, 'limit': limit}, ApiKeyRow, 'core.list_organization_api_keys')
 
@@ -245,7 +247,7 @@ async def update_api_key(
 ) -> ApiKeyRow:
     """Rename an unrevoked key or change its scopes, permissions or expiry; omitted (None) fields keep their value.
 
-    SQL: ``sql/core/api_keys.sql:97`` (``update_api_key<!``).
+    SQL: ``sql/core/api_keys.sql:98`` (``update_api_key<!``).
     Raises ``NotFound`` when no row matches.
     """
     return await afetch_one(conn, _UPDATE_API_KEY, {'id': id, 'name': name, 'scopes': None if scopes is None else list(scopes), 'permissions': None if permissions is None else Jsonb(permissions), 'expires_at': expires_at}, ApiKeyRow, 'core.update_api_key', ('id', 'name', 'expires_at'))
@@ -259,7 +261,7 @@ async def revoke_api_key(
 ) -> int:
     """Revoke an API key now; returns 1, or 0 if it does not exist or was already revoked.
 
-    SQL: ``sql/core/api_keys.sql:112`` (``revoke_api_key!``).
+    SQL: ``sql/core/api_keys.sql:113`` (``revoke_api_key!``).
     """
     return await aexecute(conn, _REVOKE_API_KEY, {'id': id, 'revoked_by': revoked_by}, 'core.revoke_api_key')
 
@@ -272,7 +274,7 @@ async def revoke_user_api_keys(
 ) -> int:
     """Revoke every unrevoked API key of a user; returns how many were revoked.
 
-    SQL: ``sql/core/api_keys.sql:120`` (``revoke_user_api_keys!``).
+    SQL: ``sql/core/api_keys.sql:121`` (``revoke_user_api_keys!``).
     """
     return await aexecute(conn, _REVOKE_USER_API_KEYS, {'user_id': user_id, 'revoked_by': revoked_by}, 'core.revoke_user_api_keys')
 
@@ -290,7 +292,7 @@ async def touch_api_key(
     row is only rewritten when the last recorded use is older than one minute
     or came from another address, so last_used_at is accurate to a minute.
 
-    SQL: ``sql/core/api_keys.sql:128`` (``touch_api_key!``).
+    SQL: ``sql/core/api_keys.sql:129`` (``touch_api_key!``).
     """
     return await aexecute(conn, _TOUCH_API_KEY, {'id': id, 'last_used_ip': last_used_ip}, 'core.touch_api_key')
 
@@ -324,10 +326,13 @@ async def create_audit_event(
     correlation settings (SET LOCAL app.org_id / app.correlation_id, see
     registry_sql.db.tenant) when not passed. actor_type defaults to 'user',
     event_level to 'info', details to {}. occurred_at cannot be supplied: audit
-    time is the database's. Write the event in the same transaction as the
+    time is the database's, and so are db_user (the login), db_role and db_txid,
+    stamped by trg_audit_log__stamp; organization_id and actor_* are claims.
+    Row-level security: organization_id must be the transaction's tenant (or
+    NULL when no tenant is set). Write the event in the same transaction as the
     change it records.
 
-    SQL: ``sql/core/audit_log.sql:20`` (``create_audit_event<!``).
+    SQL: ``sql/core/audit_log.sql:24`` (``create_audit_event<!``).
     Raises ``NotFound`` when no row matches.
     """
     return await afetch_one(conn, _CREATE_AUDIT_EVENT, {'application': application, 'organization_id': organization_id, 'actor_type': actor_type, 'actor_user_id': actor_user_id, 'actor_username': actor_username, 'actor_api_key_id': actor_api_key_id, 'action': action, 'event_level': event_level, 'entity_type': entity_type, 'entity_id': entity_id, 'old_values': None if old_values is None else Jsonb(old_values), 'new_values': None if new_values is None else Jsonb(new_values), 'changed_fields': None if changed_fields is None else list(changed_fields), 'details': None if details is None else Jsonb(details), 'reason': reason, 'correlation_id': correlation_id, 'session_id': session_id, 'ip_address': ip_address, 'user_agent': user_agent}, CreateAuditEventRow, 'core.create_audit_event', ('application', 'organization_id', 'actor_type', 'actor_user_id', 'actor_username', 'action', 'event_level', 'entity_type', 'entity_id', 'reason', 'correlation_id', 'session_id', 'ip_address', 'user_agent'))
@@ -341,7 +346,7 @@ async def get_audit_event(
 ) -> AuditEventRow:
     """Get one audit event by its key (id, occurred_at).
 
-    SQL: ``sql/core/audit_log.sql:50`` (``get_audit_event^``).
+    SQL: ``sql/core/audit_log.sql:57`` (``get_audit_event^``).
     Raises ``NotFound`` when no row matches.
     """
     return await afetch_one(conn, _GET_AUDIT_EVENT, {'id': id, 'occurred_at': occurred_at}, AuditEventRow, 'core.get_audit_event', ('id', 'occurred_at'))
@@ -358,7 +363,7 @@ async def list_audit_events_for_entity(
 ) -> list[AuditEventRow]:
     """List the audit events of one entity (e.g. 'user', '<uuid>'), newest first (keyset paginated).
 
-    SQL: ``sql/core/audit_log.sql:62`` (``list_audit_events_for_entity``).
+    SQL: ``sql/core/audit_log.sql:69`` (``list_audit_events_for_entity``).
     """
     return await afetch_all(conn, _LIST_AUDIT_EVENTS_FOR_ENTITY, {'entity_type': entity_type, 'entity_id': entity_id, 'after_occurred_at': after_occurred_at, 'after_id': after_id, 'limit': limit}, AuditEventRow, 'core.list_audit_events_for_entity')
 
@@ -372,7 +377,7 @@ async def list_recent_audit_events(
 ) -> list[AuditEventRow]:
     """List the latest audit events of one application, optionally of one acting user, newest first.
 
-    SQL: ``sql/core/audit_log.sql:78`` (``list_recent_audit_events``).
+    SQL: ``sql/core/audit_log.sql:85`` (``list_recent_audit_events``).
     """
     return await afetch_all(conn, _LIST_RECENT_AUDIT_EVENTS, {'application': application, 'actor_user_id': actor_user_id, 'limit': limit}, AuditEventRow, 'core.list_recent_audit_events')
 
@@ -385,7 +390,7 @@ async def list_audit_events_by_correlation(
 ) -> list[AuditEventRow]:
     """List the audit events of one request or job (correlation id), in the order they happened.
 
-    SQL: ``sql/core/audit_log.sql:92`` (``list_audit_events_by_correlation``).
+    SQL: ``sql/core/audit_log.sql:99`` (``list_audit_events_by_correlation``).
     """
     return await afetch_all(conn, _LIST_AUDIT_EVENTS_BY_CORRELATION, {'correlation_id': correlation_id, 'limit': limit}, AuditEventRow, 'core.list_audit_events_by_correlation')
 
@@ -415,7 +420,7 @@ async def search_audit_events(
     prepared statement; with very skewed filters set plan_cache_mode =
     force_custom_plan for the role if that hurts).
 
-    SQL: ``sql/core/audit_log.sql:105`` (``search_audit_events``).
+    SQL: ``sql/core/audit_log.sql:112`` (``search_audit_events``).
     """
     return await afetch_all(conn, _SEARCH_AUDIT_EVENTS, {'application': application, 'organization_id': organization_id, 'actor_user_id': actor_user_id, 'entity_type': entity_type, 'entity_id': entity_id, 'action': action, 'min_event_level': min_event_level, 'occurred_from': occurred_from, 'occurred_to': occurred_to, 'after_occurred_at': after_occurred_at, 'after_id': after_id, 'limit': limit}, AuditEventRow, 'core.search_audit_events')
 
@@ -439,10 +444,10 @@ async def issue_token(
     issued_at defaults to the statement's time; pass the JWT's iat to keep both equal.
     expires_at must be after issued_at (ck_auth_tokens__expires_after_issued).
 
-    SQL: ``sql/core/auth_tokens.sql:17`` (``issue_token<!``).
+    SQL: ``sql/core/auth_tokens.sql:20`` (``issue_token<!``).
     Raises ``NotFound`` when no row matches.
     """
-    return await afetch_one(conn, _ISSUE_TOKEN, {'user_id': user_id, 'application': application, 'token_type': token_type, 'jti': jti, 'token_hash': token_hash, 'issued_at': issued_at, 'expires_at': expires_at, 'max_uses': max_uses, 'ip_address': ip_address, 'user_agent': user_agent}, AuthTokenRow, 'core.issue_token', ('user_id', 'application', 'jti', 'issued_at', 'expires_at', 'max_uses', 'ip_address', 'user_agent'))
+    return await afetch_one(conn, _ISSUE_TOKEN, {'user_id': user_id, 'application': application, 'token_type': token_type, 'jti': jti, 'token_hash': secret_param(token_hash, query='core.issue_token', name='token_hash', formats=('^[0-9a-f]{64}$',), max_length=None), 'issued_at': issued_at, 'expires_at': expires_at, 'max_uses': max_uses, 'ip_address': ip_address, 'user_agent': user_agent}, AuthTokenRow, 'core.issue_token', ('user_id', 'application', 'jti', 'issued_at', 'expires_at', 'max_uses', 'ip_address', 'user_agent'))
 
 
 async def find_active_token_by_jti(
@@ -452,7 +457,7 @@ async def find_active_token_by_jti(
 ) -> AuthTokenRow | None:
     """Find the active token with this jti (not revoked, not expired, uses left, user live and active); None otherwise.
 
-    SQL: ``sql/core/auth_tokens.sql:38`` (``find_active_token_by_jti^``).
+    SQL: ``sql/core/auth_tokens.sql:41`` (``find_active_token_by_jti^``).
     """
     return await afetch_optional(conn, _FIND_ACTIVE_TOKEN_BY_JTI, {'jti': jti}, AuthTokenRow, 'core.find_active_token_by_jti')
 
@@ -464,15 +469,15 @@ async def find_active_token_by_hash(
 ) -> AuthTokenRow | None:
     """Find the active token with this SHA-256 hash (same rules as find_active_token_by_jti); None otherwise.
 
-    SQL: ``sql/core/auth_tokens.sql:54`` (``find_active_token_by_hash^``).
+    SQL: ``sql/core/auth_tokens.sql:57`` (``find_active_token_by_hash^``).
     """
-    return await afetch_optional(conn, _FIND_ACTIVE_TOKEN_BY_HASH, {'token_hash': token_hash}, AuthTokenRow, 'core.find_active_token_by_hash')
+    return await afetch_optional(conn, _FIND_ACTIVE_TOKEN_BY_HASH, {'token_hash': secret_param(token_hash, query='core.find_active_token_by_hash', name='token_hash', formats=('^[0-9a-f]{64}$',), max_length=None)}, AuthTokenRow, 'core.find_active_token_by_hash')
 
 
 async def get_token_by_jti(conn: psycopg.AsyncConnection[Any], *, jti: str) -> AuthTokenRow:
     """Get a token by jti in any state (revoked, expired or used up included).
 
-    SQL: ``sql/core/auth_tokens.sql:70`` (``get_token_by_jti^``).
+    SQL: ``sql/core/auth_tokens.sql:73`` (``get_token_by_jti^``).
     Raises ``NotFound`` when no row matches.
     """
     return await afetch_one(conn, _GET_TOKEN_BY_JTI, {'jti': jti}, AuthTokenRow, 'core.get_token_by_jti', ('jti',))
@@ -486,7 +491,7 @@ async def list_active_user_tokens(
 ) -> list[AuthTokenRow]:
     """List a user's active tokens (sessions), newest first, optionally for one application.
 
-    SQL: ``sql/core/auth_tokens.sql:80`` (``list_active_user_tokens``).
+    SQL: ``sql/core/auth_tokens.sql:83`` (``list_active_user_tokens``).
     """
     return await afetch_all(conn, _LIST_ACTIVE_USER_TOKENS, {'user_id': user_id, 'application': application}, AuthTokenRow, 'core.list_active_user_tokens')
 
@@ -514,7 +519,7 @@ async def revoke_token(
 ) -> int:
     """Revoke one token by jti; returns 1, or 0 if unknown or already revoked.
 
-    SQL: ``sql/core/auth_tokens.sql:95`` (``revoke_token!``).
+    SQL: ``sql/core/auth_tokens.sql:98`` (``revoke_token!``).
     """
     return await aexecute(conn, _REVOKE_TOKEN, {'jti': jti, 'reason': reason}, 'core.revoke_token')
 
@@ -531,20 +536,20 @@ async def revoke_user_tokens(
     Expired tokens are left alone: they are already unusable and
     purge_expired_tokens removes them.
 
-    SQL: ``sql/core/auth_tokens.sql:103`` (``revoke_user_tokens!``).
+    SQL: ``sql/core/auth_tokens.sql:106`` (``revoke_user_tokens!``).
     """
     return await aexecute(conn, _REVOKE_USER_TOKENS, {'user_id': user_id, 'application': application, 'reason': reason}, 'core.revoke_user_tokens')
 
 
 async def increment_token_usage(conn: psycopg.AsyncConnection[Any], *, jti: str) -> int:
-    """Count one use of an active token (usage_count + 1, last_used_at = now()); returns 1 if counted, 0 if the token is unknown, revoked, expired or used up.
+    """Count one use of an active token (usage_count + 1, last_used_at = clock_timestamp()); returns 1 if counted, 0 if the token is unknown, revoked, expired or used up.
 
     This is the race-free way to consume a limited-use token (max_uses): the
     guard is re-checked on the locked row, so two concurrent uses of a
     single-use token count exactly one (the other gets 0). Check the result
     instead of calling find_active_token_by_jti first.
 
-    SQL: ``sql/core/auth_tokens.sql:115`` (``increment_token_usage!``).
+    SQL: ``sql/core/auth_tokens.sql:118`` (``increment_token_usage!``).
     """
     return await aexecute(conn, _INCREMENT_TOKEN_USAGE, {'jti': jti}, 'core.increment_token_usage')
 
@@ -563,7 +568,7 @@ async def purge_expired_tokens(
     or writes one huge transaction; SKIP LOCKED lets two purgers run side by
     side. Example: grace = timedelta(days=7), batch_size = 5000.
 
-    SQL: ``sql/core/auth_tokens.sql:133`` (``purge_expired_tokens!``).
+    SQL: ``sql/core/auth_tokens.sql:136`` (``purge_expired_tokens!``).
     """
     return await aexecute(conn, _PURGE_EXPIRED_TOKENS, {'grace': grace, 'batch_size': batch_size}, 'core.purge_expired_tokens')
 
@@ -1261,7 +1266,7 @@ async def create_user(
     SQL: ``sql/core/users.sql:21`` (``create_user<!``).
     Raises ``NotFound`` when no row matches.
     """
-    return await afetch_one(conn, _CREATE_USER, {'username': username, 'email': email, 'full_name': full_name, 'hashed_password': hashed_password, 'auth_provider': auth_provider, 'is_active': is_active, 'created_by': created_by}, UserRow, 'core.create_user', ('username', 'email', 'full_name', 'auth_provider', 'is_active', 'created_by'))
+    return await afetch_one(conn, _CREATE_USER, {'username': username, 'email': email, 'full_name': full_name, 'hashed_password': secret_param(hashed_password, query='core.create_user', name='hashed_password', formats=('^(pbkdf2:sha(1|256|512):[0-9]+|scrypt:[0-9]+:[0-9]+:[0-9]+)\\$[^$]+\\$[0-9a-f]{40,}$', '^(pbkdf2_sha(1|256)|argon2|bcrypt_sha256|scrypt)\\$[A-Za-z0-9+/.=,$-]{16,}$', '^\\$(argon2(id|i|d)|scrypt|pbkdf2(-sha(1|256|512))?)\\$[A-Za-z0-9+/.=,$-]{16,}$', '^\\$2[aby]\\$[0-9]{2}\\$[./A-Za-z0-9]{53}$'), max_length=512), 'auth_provider': auth_provider, 'is_active': is_active, 'created_by': created_by}, UserRow, 'core.create_user', ('username', 'email', 'full_name', 'auth_provider', 'is_active', 'created_by'))
 
 
 async def get_user_by_id(conn: psycopg.AsyncConnection[Any], *, id: UUID) -> UserRow:
@@ -1455,7 +1460,7 @@ async def update_user_password(
 
     SQL: ``sql/core/users.sql:195`` (``update_user_password!``).
     """
-    return await aexecute(conn, _UPDATE_USER_PASSWORD, {'id': id, 'hashed_password': hashed_password, 'updated_by': updated_by}, 'core.update_user_password')
+    return await aexecute(conn, _UPDATE_USER_PASSWORD, {'id': id, 'hashed_password': secret_param(hashed_password, query='core.update_user_password', name='hashed_password', formats=('^(pbkdf2:sha(1|256|512):[0-9]+|scrypt:[0-9]+:[0-9]+:[0-9]+)\\$[^$]+\\$[0-9a-f]{40,}$', '^(pbkdf2_sha(1|256)|argon2|bcrypt_sha256|scrypt)\\$[A-Za-z0-9+/.=,$-]{16,}$', '^\\$(argon2(id|i|d)|scrypt|pbkdf2(-sha(1|256|512))?)\\$[A-Za-z0-9+/.=,$-]{16,}$', '^\\$2[aby]\\$[0-9]{2}\\$[./A-Za-z0-9]{53}$'), max_length=512), 'updated_by': updated_by}, 'core.update_user_password')
 
 
 async def record_user_login(conn: psycopg.AsyncConnection[Any], *, id: UUID) -> int:

@@ -9,9 +9,10 @@ from datetime import datetime
 from enum import StrEnum
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, JsonValue
+from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
 from registry_sql.errors import register_enum_labels
+from registry_sql.secrets import register_secret_columns
 from registry_sql.types import InetAddress
 
 
@@ -167,6 +168,9 @@ class AuditEventRow(BaseModel):
     session_id: str | None
     ip_address: InetAddress | None
     user_agent: str | None
+    db_user: str | None
+    db_role: str | None
+    db_txid: int | None
 
 
 class AuthTokenRow(BaseModel):
@@ -374,7 +378,7 @@ class UserLoginRow(BaseModel):
     email: str
     full_name: str | None
     auth_provider: AuthProvider
-    hashed_password: str | None
+    hashed_password: str | None = Field(repr=False)
 
 
 class SearchUsersBySimilarityRow(BaseModel):
@@ -410,3 +414,8 @@ class GetUserWithRolesRow(BaseModel):
     deleted_at: datetime | None
     deleted_by: UUID | None
     roles: list[str]
+
+
+register_secret_columns('core.api_keys', ('key_hash',))
+register_secret_columns('core.auth_tokens', ('token_hash',))
+register_secret_columns('core.users', ('hashed_password',))

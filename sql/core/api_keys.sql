@@ -39,7 +39,8 @@ RETURNING
 -- Find the key with this SHA-256 hash for verification, whatever its state; None if unknown.
 -- row: ApiKeyRow
 -- Expired and revoked keys ARE returned (expires_at, revoked_at): the caller
--- decides expired / revoked / ok and can say which. Keys are hidden (None)
+-- decides expired / revoked / ok and can say which (compare expires_at with
+-- the current time, not with the start of a long transaction). Keys are hidden (None)
 -- when their owner user is soft-deleted or deactivated, or their
 -- organization is soft-deleted: such keys must not authenticate, and
 -- deactivating a user does not revoke its keys. Service keys (user_id and

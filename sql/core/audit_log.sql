@@ -12,6 +12,10 @@
   Time bounds (occurred_from / occurred_to) let the planner prune partitions;
   pass them whenever the UI has a time window.
 
+  Row-level security (0026): a session sees the events of its tenant
+  (app.org_id), or the platform events (organization_id NULL) when no tenant
+  is set; registry_readonly sees every event.
+
   Every `--` line under a `-- name:` header is documentation: aiosql makes
   it the docstring of the generated function (first line = summary), so
   notes for reviewers there reach Python users too.
@@ -23,7 +27,10 @@
 -- correlation settings (SET LOCAL app.org_id / app.correlation_id, see
 -- registry_sql.db.tenant) when not passed. actor_type defaults to 'user',
 -- event_level to 'info', details to {}. occurred_at cannot be supplied: audit
--- time is the database's. Write the event in the same transaction as the
+-- time is the database's, and so are db_user (the login), db_role and db_txid,
+-- stamped by trg_audit_log__stamp; organization_id and actor_* are claims.
+-- Row-level security: organization_id must be the transaction's tenant (or
+-- NULL when no tenant is set). Write the event in the same transaction as the
 -- change it records.
 INSERT INTO core.audit_log (
     application, organization_id, actor_type, actor_user_id, actor_username,
@@ -54,7 +61,7 @@ SELECT
     id, occurred_at, application, organization_id, actor_type, actor_user_id,
     actor_username, actor_api_key_id, action, event_level, entity_type, entity_id,
     old_values, new_values, changed_fields, details, reason, correlation_id,
-    session_id, ip_address, user_agent
+    session_id, ip_address, user_agent, db_user, db_role, db_txid
 FROM core.audit_log
 WHERE id = :id::uuid
   AND occurred_at = :occurred_at::timestamptz;
@@ -66,7 +73,7 @@ SELECT
     id, occurred_at, application, organization_id, actor_type, actor_user_id,
     actor_username, actor_api_key_id, action, event_level, entity_type, entity_id,
     old_values, new_values, changed_fields, details, reason, correlation_id,
-    session_id, ip_address, user_agent
+    session_id, ip_address, user_agent, db_user, db_role, db_txid
 FROM core.audit_log
 WHERE entity_type = :entity_type::text   /* ix_audit_log__entity */
   AND entity_id = :entity_id::text
@@ -82,7 +89,7 @@ SELECT
     id, occurred_at, application, organization_id, actor_type, actor_user_id,
     actor_username, actor_api_key_id, action, event_level, entity_type, entity_id,
     old_values, new_values, changed_fields, details, reason, correlation_id,
-    session_id, ip_address, user_agent
+    session_id, ip_address, user_agent, db_user, db_role, db_txid
 FROM core.audit_log
 WHERE application = :application::core.application   /* ix_audit_log__application_time */
   AND (:actor_user_id::uuid IS NULL OR actor_user_id = :actor_user_id)
@@ -96,7 +103,7 @@ SELECT
     id, occurred_at, application, organization_id, actor_type, actor_user_id,
     actor_username, actor_api_key_id, action, event_level, entity_type, entity_id,
     old_values, new_values, changed_fields, details, reason, correlation_id,
-    session_id, ip_address, user_agent
+    session_id, ip_address, user_agent, db_user, db_role, db_txid
 FROM core.audit_log
 WHERE correlation_id = :correlation_id::text   /* ix_audit_log__correlation_id */
 ORDER BY occurred_at, id
@@ -115,7 +122,7 @@ SELECT
     id, occurred_at, application, organization_id, actor_type, actor_user_id,
     actor_username, actor_api_key_id, action, event_level, entity_type, entity_id,
     old_values, new_values, changed_fields, details, reason, correlation_id,
-    session_id, ip_address, user_agent
+    session_id, ip_address, user_agent, db_user, db_role, db_txid
 FROM core.audit_log
 WHERE (:application::core.application IS NULL OR application = :application)
   AND (:organization_id::uuid IS NULL OR organization_id = :organization_id)

@@ -8,6 +8,9 @@
   (or no max_uses), and its user is live and active. The same predicate is
   spelled out in find_active_token_by_jti, find_active_token_by_hash,
   list_active_user_tokens and increment_token_usage; keep them in step.
+  "Not expired" compares with clock_timestamp(), the time of the statement,
+  not now() (the transaction's start): a transaction begun before a token
+  expired must not accept it after.
 
   Every `--` line under a `-- name:` header is documentation: aiosql makes
   it the docstring of the generated function (first line = summary), so
@@ -46,7 +49,7 @@ FROM core.auth_tokens AS t
 JOIN core.users AS u ON u.id = t.user_id
 WHERE t.jti = :jti::text   /* uq_auth_tokens__jti */
   AND t.revoked_at IS NULL
-  AND t.expires_at > now()
+  AND t.expires_at > clock_timestamp()
   AND (t.max_uses IS NULL OR t.usage_count < t.max_uses)
   AND u.deleted_at IS NULL
   AND u.is_active;
@@ -62,7 +65,7 @@ FROM core.auth_tokens AS t
 JOIN core.users AS u ON u.id = t.user_id
 WHERE t.token_hash = :token_hash::text   /* uq_auth_tokens__token_hash */
   AND t.revoked_at IS NULL
-  AND t.expires_at > now()
+  AND t.expires_at > clock_timestamp()
   AND (t.max_uses IS NULL OR t.usage_count < t.max_uses)
   AND u.deleted_at IS NULL
   AND u.is_active;
@@ -88,7 +91,7 @@ FROM core.auth_tokens AS t
 WHERE t.user_id = :user_id::uuid   /* ix_auth_tokens__user_id */
   AND (:application::core.application IS NULL OR t.application = :application)
   AND t.revoked_at IS NULL
-  AND t.expires_at > now()
+  AND t.expires_at > clock_timestamp()
   AND (t.max_uses IS NULL OR t.usage_count < t.max_uses)
 ORDER BY t.issued_at DESC, t.id DESC;
 
@@ -110,20 +113,20 @@ SET revoked_at = now(),
 WHERE user_id = :user_id::uuid
   AND (:application::core.application IS NULL OR application = :application)
   AND revoked_at IS NULL
-  AND expires_at > now();
+  AND expires_at > clock_timestamp();
 
 -- name: increment_token_usage(jti)!
--- Count one use of an active token (usage_count + 1, last_used_at = now()); returns 1 if counted, 0 if the token is unknown, revoked, expired or used up.
+-- Count one use of an active token (usage_count + 1, last_used_at = clock_timestamp()); returns 1 if counted, 0 if the token is unknown, revoked, expired or used up.
 -- This is the race-free way to consume a limited-use token (max_uses): the
 -- guard is re-checked on the locked row, so two concurrent uses of a
 -- single-use token count exactly one (the other gets 0). Check the result
 -- instead of calling find_active_token_by_jti first.
 UPDATE core.auth_tokens
 SET usage_count = usage_count + 1,
-    last_used_at = now()
+    last_used_at = clock_timestamp()
 WHERE jti = :jti::text
   AND revoked_at IS NULL
-  AND expires_at > now()
+  AND expires_at > clock_timestamp()
   AND (max_uses IS NULL OR usage_count < max_uses)
   AND EXISTS (SELECT 1 FROM core.users AS u
               WHERE u.id = core.auth_tokens.user_id
