@@ -59,26 +59,35 @@ def tenants(conn: Conn) -> tuple[Tenant, Tenant]:
 
 
 def test_every_mlops_table_has_rls_enabled_forced_and_the_tenant_policy(conn: Conn) -> None:
+    """Two policies per table (since 0025): the tenant policy for every role, and the
+    platform-wide reader's SELECT policy for registry_readonly only (docs/security.md)."""
     tables = _org_tables(conn)
     assert len(tables) == 14
     assert _rls_tables(conn) == tables
     rows = conn.execute(
         "SELECT c.relname, c.relforcerowsecurity, p.polname, p.polcmd, p.polpermissive,"
-        " pg_get_expr(p.polqual, p.polrelid), pg_get_expr(p.polwithcheck, p.polrelid)"
+        " pg_get_expr(p.polqual, p.polrelid), pg_get_expr(p.polwithcheck, p.polrelid),"
+        " ARRAY(SELECT CASE WHEN r = 0 THEN 'public' ELSE r::regrole::text END"
+        "       FROM unnest(p.polroles) AS r)"
         " FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
         " LEFT JOIN pg_policy p ON p.polrelid = c.oid"
-        " WHERE n.nspname = 'mlops' AND c.relrowsecurity AND NOT c.relispartition ORDER BY 1"
+        " WHERE n.nspname = 'mlops' AND c.relrowsecurity AND NOT c.relispartition ORDER BY 1, 3"
     ).fetchall()
-    assert len(rows) == len(tables)  # exactly one policy each
-    for table, forced, name, cmd, permissive, using, check in rows:
+    assert len(rows) == 2 * len(tables)  # exactly two policies each
+    expected = (
+        "(organization_id = "
+        "(NULLIF(current_setting('app.org_id'::text, true), ''::text))::uuid)"
+    )
+    for table, forced, name, cmd, permissive, using, check, roles in rows:
         assert forced, table
-        assert name == f"rls_{table}__tenant"
-        assert cmd == "*" and permissive
-        expected = (
-            "(organization_id = "
-            "(NULLIF(current_setting('app.org_id'::text, true), ''::text))::uuid)"
-        )
-        assert using == expected and check == expected, table
+        assert permissive, table
+        if name == f"rls_{table}__tenant":
+            assert cmd == "*" and roles == ["public"], table
+            assert using == expected and check == expected, table
+        else:
+            assert name == f"rls_{table}__readonly", table
+            assert cmd == "r" and roles == ["registry_readonly"], table
+            assert using == "true" and check is None, table
 
 
 def test_app_role_has_dml_but_no_bypassrls_no_truncate(app_conn: Conn) -> None:
