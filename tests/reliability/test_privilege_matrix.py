@@ -29,8 +29,19 @@ DOC = ROOT / "docs" / "security.md"
 GROUPS = ("registry_owner", "registry_app", "registry_readonly")
 KINDS = {"database", "schema", "table", "partition", "column", "function", "type", "default_acl"}
 PRIVILEGES = {
-    "SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE", "REFERENCES", "TRIGGER", "MAINTAIN",
-    "USAGE", "CREATE", "CONNECT", "TEMPORARY", "EXECUTE",
+    "SELECT",
+    "INSERT",
+    "UPDATE",
+    "DELETE",
+    "TRUNCATE",
+    "REFERENCES",
+    "TRIGGER",
+    "MAINTAIN",
+    "USAGE",
+    "CREATE",
+    "CONNECT",
+    "TEMPORARY",
+    "EXECUTE",
 }
 
 
@@ -66,8 +77,10 @@ def load_matrix(text: str) -> list[Rule]:
         where = f"docs/security.md:{first + offset}"
         assert kind in KINDS, f"{where}: unknown kind {kind!r}"
         assert reason, f"{where}: every grant needs its reason"
-        privs = frozenset() if privileges == "none" else frozenset(
-            p.strip() for p in privileges.split(",")
+        privs = (
+            frozenset()
+            if privileges == "none"
+            else frozenset(p.strip() for p in privileges.split(","))
         )
         assert privs <= PRIVILEGES, f"{where}: unknown privilege in {privileges!r}"
         for grantee in (g.strip() for g in grantees.split(",")):
@@ -79,8 +92,9 @@ def load_matrix(text: str) -> list[Rule]:
 def decide(rules: list[Rule], grantee: str, kind: str, obj: str) -> Rule | None:
     """The most specific rule for (grantee, kind, object); rows for ``*`` when none name it."""
     for who in (grantee, "*"):
-        found = [r for r in rules if r.grantee == who and r.kind == kind
-                 and fnmatchcase(obj, r.pattern)]
+        found = [
+            r for r in rules if r.grantee == who and r.kind == kind and fnmatchcase(obj, r.pattern)
+        ]
         if found:
             return max(found, key=Rule.specificity)
     return None
@@ -89,41 +103,44 @@ def decide(rules: list[Rule], grantee: str, kind: str, obj: str) -> Rule | None:
 # --------------------------------------------------------------------------------------------
 # The catalog
 
-_GRANTEE = """CASE WHEN acl.grantee = 0 THEN 'PUBLIC'
-                   WHEN acl.grantee = {owner} THEN 'OWNER'
-                   ELSE acl.grantee::regrole::text END"""
-
+# Grantee names: PUBLIC, OWNER (the object's owner) or the role.
 _CATALOG = {
-    "database": f"""
-        SELECT {_GRANTEE.format(owner="d.datdba")}, '*', acl.privilege_type
+    "database": """
+        SELECT CASE WHEN acl.grantee = 0 THEN 'PUBLIC' WHEN acl.grantee = d.datdba THEN 'OWNER'
+                    ELSE acl.grantee::regrole::text END, '*', acl.privilege_type
           FROM pg_database d, aclexplode(coalesce(d.datacl, acldefault('d', d.datdba))) acl
          WHERE d.datname = current_database()""",
-    "schema": f"""
-        SELECT {_GRANTEE.format(owner="n.nspowner")}, n.nspname::text, acl.privilege_type
+    "schema": """
+        SELECT CASE WHEN acl.grantee = 0 THEN 'PUBLIC' WHEN acl.grantee = n.nspowner THEN 'OWNER'
+                    ELSE acl.grantee::regrole::text END, n.nspname::text, acl.privilege_type
           FROM pg_namespace n, aclexplode(coalesce(n.nspacl, acldefault('n', n.nspowner))) acl
          WHERE n.nspname = ANY(%(schemas)s)""",
-    "relation": f"""
-        SELECT {_GRANTEE.format(owner="c.relowner")}, n.nspname || '.' || c.relname,
+    "relation": """
+        SELECT CASE WHEN acl.grantee = 0 THEN 'PUBLIC' WHEN acl.grantee = c.relowner THEN 'OWNER'
+                    ELSE acl.grantee::regrole::text END, n.nspname || '.' || c.relname,
                acl.privilege_type, c.relispartition
           FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace,
                aclexplode(coalesce(c.relacl, acldefault(
                    CASE WHEN c.relkind = 'S' THEN 's' ELSE 'r' END::"char", c.relowner))) acl
          WHERE n.nspname = ANY(%(schemas)s) AND c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S')""",
-    "column": f"""
-        SELECT {_GRANTEE.format(owner="c.relowner")},
+    "column": """
+        SELECT CASE WHEN acl.grantee = 0 THEN 'PUBLIC' WHEN acl.grantee = c.relowner THEN 'OWNER'
+                    ELSE acl.grantee::regrole::text END,
                n.nspname || '.' || c.relname || '.' || a.attname, acl.privilege_type
           FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
           JOIN pg_namespace n ON n.oid = c.relnamespace, aclexplode(a.attacl) acl
          WHERE n.nspname = ANY(%(schemas)s) AND a.attnum > 0 AND NOT a.attisdropped
            AND a.attacl IS NOT NULL""",
-    "function": f"""
-        SELECT {_GRANTEE.format(owner="p.proowner")}, n.nspname || '.' || p.proname,
+    "function": """
+        SELECT CASE WHEN acl.grantee = 0 THEN 'PUBLIC' WHEN acl.grantee = p.proowner THEN 'OWNER'
+                    ELSE acl.grantee::regrole::text END, n.nspname || '.' || p.proname,
                acl.privilege_type
           FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace,
                aclexplode(coalesce(p.proacl, acldefault('f', p.proowner))) acl
          WHERE n.nspname = ANY(%(schemas)s)""",
-    "type": f"""
-        SELECT {_GRANTEE.format(owner="t.typowner")}, n.nspname || '.' || t.typname,
+    "type": """
+        SELECT CASE WHEN acl.grantee = 0 THEN 'PUBLIC' WHEN acl.grantee = t.typowner THEN 'OWNER'
+                    ELSE acl.grantee::regrole::text END, n.nspname || '.' || t.typname,
                acl.privilege_type
           FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace,
                aclexplode(coalesce(t.typacl, acldefault('T', t.typowner))) acl
@@ -153,15 +170,19 @@ def catalog_privileges(conn: Conn, schemas: list[str]) -> Iterator[tuple[str, st
 def registry_schemas(conn: Conn) -> list[str]:
     """Every schema of the database except PostgreSQL's own and ``public``, cross-checked with
     the schemas the migrations create."""
-    found = [r[0] for r in conn.execute(
-        "SELECT nspname::text FROM pg_namespace WHERE nspname !~ '^pg_'"
-        " AND nspname NOT IN ('information_schema', 'public') ORDER BY 1"
-    ).fetchall()]
+    found = [
+        r[0]
+        for r in conn.execute(
+            "SELECT nspname::text FROM pg_namespace WHERE nspname !~ '^pg_'"
+            " AND nspname NOT IN ('information_schema', 'public') ORDER BY 1"
+        ).fetchall()
+    ]
     created = set()
     for path in (ROOT / "migrations").glob("*.sql"):
         if not path.name.endswith(".rollback.sql"):
-            created |= set(re.findall(r"(?im)^\s*CREATE SCHEMA (?:IF NOT EXISTS )?(\w+)",
-                                      path.read_text()))
+            created |= set(
+                re.findall(r"(?im)^\s*CREATE SCHEMA (?:IF NOT EXISTS )?(\w+)", path.read_text())
+            )
     assert created and created <= set(found), (created, found)
     return found
 
@@ -199,8 +220,11 @@ def test_every_privilege_in_the_catalog_is_in_the_matrix(fresh: Conn) -> None:
     for grantee, kind, obj, priv in sorted(held):
         rule = decide(rules, grantee, kind, obj)
         if rule is None or priv not in rule.privileges:
-            why = f"docs/security.md:{rule.line} allows {sorted(rule.privileges) or 'none'}" \
-                if rule else "no row"
+            why = (
+                f"docs/security.md:{rule.line} allows {sorted(rule.privileges) or 'none'}"
+                if rule
+                else "no row"
+            )
             unexpected.append(f"{grantee} {priv} on {kind} {obj} ({why})")
     assert not unexpected, "privileges not in the matrix:\n  " + "\n  ".join(unexpected)
 
@@ -244,9 +268,12 @@ def test_denied_rows_hold_through_role_membership(fresh: Conn) -> None:
                 ).fetchone()
                 assert row == (False,), (r, priv)
                 checked += 1
-    partitions = [r[0] for r in fresh.execute(
-        "SELECT c.oid::regclass::text FROM pg_class c WHERE c.relispartition"
-    ).fetchall()]
+    partitions = [
+        r[0]
+        for r in fresh.execute(
+            "SELECT c.oid::regclass::text FROM pg_class c WHERE c.relispartition"
+        ).fetchall()
+    ]
     assert partitions
     for part in partitions:
         for role in GROUPS:
@@ -267,13 +294,17 @@ def test_a_new_schema_is_covered_without_editing_the_test(fresh: Conn) -> None:
     fresh.execute("CREATE TABLE future_app.things (id int)")
     fresh.execute("GRANT TRUNCATE ON future_app.things TO registry_app")
     rules = load_matrix(DOC.read_text())
-    schemas = [r[0] for r in fresh.execute(
-        "SELECT nspname::text FROM pg_namespace WHERE nspname !~ '^pg_'"
-        " AND nspname NOT IN ('information_schema', 'public')"
-    ).fetchall()]
+    schemas = [
+        r[0]
+        for r in fresh.execute(
+            "SELECT nspname::text FROM pg_namespace WHERE nspname !~ '^pg_'"
+            " AND nspname NOT IN ('information_schema', 'public')"
+        ).fetchall()
+    ]
     assert "future_app" in schemas
     bad = [
-        (g, k, o, p) for g, k, o, p in catalog_privileges(fresh, schemas)
+        (g, k, o, p)
+        for g, k, o, p in catalog_privileges(fresh, schemas)
         if (rule := decide(rules, g, k, o)) is None or p not in rule.privileges
     ]
     assert ("registry_app", "table", "future_app.things", "TRUNCATE") in bad
