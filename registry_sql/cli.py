@@ -345,9 +345,11 @@ def cmd_url(args: argparse.Namespace) -> int:
         from registry_sql.demo import demo_url
 
         url, embedded = _demo_target(args)
-        _say(demo_url(url) if embedded else url)
+        shown = demo_url(url) if embedded else url
+        _say(shown if args.show_password else redact_url(shown))
         return EXIT_OK
-    _say(database_url(args))
+    url = database_url(args)
+    _say(url if args.show_password else redact_url(url))
     return EXIT_OK
 
 
@@ -473,9 +475,11 @@ def build_parser() -> argparse.ArgumentParser:
             "(default target: the embedded server's registry_sql_demo database)")
     p.add_argument("--reset", action="store_true", help="drop the demo data first")
     p = add("url", cmd_url, "print the database URL commands would use (starts the embedded "
-            "server when no URL is set)")
+            "server when no URL is set); the password is masked")
     p.add_argument("--demo", action="store_true",
                    help="the demo's database (what `registry-sql demo` uses)")
+    p.add_argument("--show-password", action="store_true",
+                   help="print the password too (it ends up in your terminal's scrollback)")
     p = add("roles", cmd_roles, "create or check the service's login role (registry_app only)")
     p.add_argument("action", choices=["create-login", "check"],
                    help="create-login NAME: create/update it; check [NAME]: is it fit for a "

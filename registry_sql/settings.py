@@ -96,7 +96,15 @@ def redact_url(url: str) -> str:
         user = userinfo.split(":", 1)[0]
         authority = f"{user}:***@{hosts}"
     tail = re.sub(r"(?i)((?:^|[?&])password=)[^&#]*", r"\1***", tail)
-    return f"{scheme}://{authority}{sep}{tail}"
+    redacted = f"{scheme}://{authority}{sep}{tail}"
+    # A raw password containing '?...=' reads like a query string to the split above: when
+    # everything between "user:" and the last '@' survived, mask all of it (over-masking is
+    # safe; showing a password is not).
+    raw = re.match(r"^(?P<user>[^/?#@:]*):(?P<pw>.+)@(?P<after>[^@]*)$", rest, re.S)
+    if raw is not None and raw["pw"] in redacted:
+        after = re.sub(r"(?i)((?:^|[?&])password=)[^&#]*", r"\1***", raw["after"])
+        return f"{scheme}://{raw['user']}:***@{after}"
+    return redacted
 
 
 def _split_authority(rest: str) -> tuple[str, str, str]:
