@@ -137,8 +137,11 @@ def test_2_audit_retention_cannot_be_shortened(conn: Conn, owner_member: Conn) -
 
     for i in range(3):
         core.create_audit_event(
-            conn, application=Application.CORE, action=AuditAction.UPDATE,
-            entity_type="retention", entity_id=str(i),
+            conn,
+            application=Application.CORE,
+            action=AuditAction.UPDATE,
+            entity_type="retention",
+            entity_id=str(i),
         )
     count = "SELECT count(*) FROM core.audit_log WHERE entity_type = 'retention'"
     assert conn.execute(count).fetchone() == (3,)
@@ -150,7 +153,8 @@ def test_2_audit_retention_cannot_be_shortened(conn: Conn, owner_member: Conn) -
     )
     conn.execute(shorten)
     actions = conn.execute(
-        "SELECT parent, action, partition_name FROM core.maintain_partitions(now() + interval '1 year')"
+        "SELECT parent, action, partition_name FROM core.maintain_partitions(now() + %s::interval)",
+        ("1 year",),
     ).fetchall()
     assert ("core.audit_log", "retention_floor_applied", None) in actions
     assert not [a for a in actions if a[0] == "core.audit_log" and a[1] == "dropped"]
@@ -158,7 +162,8 @@ def test_2_audit_retention_cannot_be_shortened(conn: Conn, owner_member: Conn) -
 
     # Control: past the floor, the partition does go (the floor is a floor, not a switch-off).
     actions = conn.execute(
-        "SELECT parent, action, partition_name FROM core.maintain_partitions(now() + interval '8 years')"
+        "SELECT parent, action, partition_name FROM core.maintain_partitions(now() + %s::interval)",
+        ("8 years",),
     ).fetchall()
     assert ("core.audit_log", "dropped", _audit_partition(conn)) in actions
     assert conn.execute(count).fetchone() == (0,)
@@ -191,8 +196,12 @@ def test_4_app_cannot_forge_audit_time_or_stamps(conn: Conn, app_conn: Conn) -> 
     # What the service states is recorded as claims, next to the database's facts.
     with transaction(app_conn):
         created = core.create_audit_event(
-            app_conn, application=Application.CORE, action=AuditAction.UPDATE,
-            entity_type="claims", actor_username="someone-else", actor_user_id=uuid.uuid4(),
+            app_conn,
+            application=Application.CORE,
+            action=AuditAction.UPDATE,
+            entity_type="claims",
+            actor_username="someone-else",
+            actor_user_id=uuid.uuid4(),
         )
         txid = app_conn.execute("SELECT pg_current_xact_id()::text::bigint").fetchone()
         now = app_conn.execute("SELECT now()").fetchone()
@@ -208,8 +217,9 @@ def test_4_a_role_with_insert_on_every_column_is_stopped_by_the_trigger(
 ) -> None:
     """The owner login holds INSERT on every column; the trigger, not privileges, binds it."""
     with _connect_as(pg_server, migrated_url, FULL_INSERT, "registry_owner") as full:
-        conn.execute(sql.SQL("GRANT INSERT ON core.audit_log TO {}").format(
-            sql.Identifier(FULL_INSERT)))
+        conn.execute(
+            sql.SQL("GRANT INSERT ON core.audit_log TO {}").format(sql.Identifier(FULL_INSERT))
+        )
         with pytest.raises(pge.InsufficientPrivilege, match="set by the database"):
             full.execute(
                 "INSERT INTO core.audit_log (occurred_at, application, action, entity_type)"
@@ -230,13 +240,17 @@ def test_4_a_role_with_insert_on_every_column_is_stopped_by_the_trigger(
 
 @pytest.mark.parametrize(
     ("table", "column"),
-    [("core.users", "hashed_password"), ("core.api_keys", "key_hash"),
-     ("core.auth_tokens", "token_hash")],
+    [
+        ("core.users", "hashed_password"),
+        ("core.api_keys", "key_hash"),
+        ("core.auth_tokens", "token_hash"),
+    ],
 )
 def test_5_readonly_cannot_read_credential_hashes(reader: Conn, table: str, column: str) -> None:
     for statement in (
-        sql.SQL("SELECT {} FROM {}").format(sql.Identifier(column),
-                                           sql.Identifier(*table.split("."))),
+        sql.SQL("SELECT {} FROM {}").format(
+            sql.Identifier(column), sql.Identifier(*table.split("."))
+        ),
         sql.SQL("SELECT * FROM {}").format(sql.Identifier(*table.split("."))),
     ):
         with pytest.raises(pge.InsufficientPrivilege):
@@ -250,17 +264,21 @@ def test_5_readonly_cannot_read_credential_hashes(reader: Conn, table: str, colu
 def test_9_owner_group_member_cannot_read_partitions_around_rls(
     conn: Conn, owner_member: Conn, tenants: tuple[Tenant, Tenant]
 ) -> None:
-    partitions = [r[0] for r in conn.execute(
-        "SELECT inhrelid::regclass::text FROM pg_inherits"
-        " WHERE inhparent IN ('mlops.run_metrics'::regclass, 'mlops.model_monitoring'::regclass,"
-        " 'core.audit_log'::regclass)"
-    ).fetchall()]
+    partitions = [
+        r[0]
+        for r in conn.execute(
+            "SELECT inhrelid::regclass::text FROM pg_inherits"
+            " WHERE inhparent IN ('mlops.run_metrics'::regclass,"
+            " 'mlops.model_monitoring'::regclass, 'core.audit_log'::regclass)"
+        ).fetchall()
+    ]
     assert "mlops.run_metrics_default" in partitions
     assert conn.execute("SELECT count(*) FROM mlops.run_metrics").fetchone() == (2,)
     for part in partitions:
         with pytest.raises(pge.InsufficientPrivilege):
-            owner_member.execute(sql.SQL("SELECT * FROM {}").format(
-                sql.Identifier(*part.split("."))))
+            owner_member.execute(
+                sql.SQL("SELECT * FROM {}").format(sql.Identifier(*part.split(".")))
+            )
     # through the parent, row-level security applies: no tenant, no rows
     assert owner_member.execute("SELECT count(*) FROM mlops.run_metrics").fetchone() == (0,)
 
@@ -277,8 +295,12 @@ def test_10_a_token_expires_inside_a_transaction_begun_before(app_conn: Conn) ->
         begun = app_conn.execute("SELECT now()").fetchone()
         assert begun is not None
         core.issue_token(
-            app_conn, user_id=user.id, application=Application.CORE, jti="short-lived",
-            issued_at=begun[0], expires_at=begun[0] + timedelta(milliseconds=300),
+            app_conn,
+            user_id=user.id,
+            application=Application.CORE,
+            jti="short-lived",
+            issued_at=begun[0],
+            expires_at=begun[0] + timedelta(milliseconds=300),
         )
         assert core.find_active_token_by_jti(app_conn, jti="short-lived") is not None
         app_conn.execute("SELECT pg_sleep(0.4)")  # the token expires; now() does not move
@@ -303,14 +325,16 @@ def test_11_replica_mode_does_not_silence_audit_immutability(conn: Conn) -> None
         for statement in (
             "UPDATE core.audit_log SET entity_id = 'x' WHERE entity_type = 'replica'",
             "DELETE FROM core.audit_log WHERE entity_type = 'replica'",
-            f"UPDATE core.{part} SET entity_id = 'x' WHERE entity_type = 'replica'",
-            f"TRUNCATE core.{part}",
+            sql.SQL("UPDATE core.{} SET entity_id = 'x' WHERE entity_type = 'replica'").format(
+                sql.Identifier(part)
+            ),
+            sql.SQL("TRUNCATE core.{}").format(sql.Identifier(part)),
             "TRUNCATE core.audit_log_default",
             "TRUNCATE core.audit_log",
         ):
             with pytest.raises(psycopg.DatabaseError) as info, conn.transaction():
                 conn.execute(statement)
-            assert info.value.sqlstate == "RS001", statement
+            assert info.value.sqlstate == "RS001", repr(statement)
     row = core.get_audit_event(conn, id=created.id, occurred_at=created.occurred_at)
     assert row.entity_id is None
 
@@ -322,8 +346,11 @@ def test_11_audit_log_reads_are_tenant_scoped(
     for org in (a.org_id, b.org_id, None):
         with transaction(app_conn, org_id=org):
             core.create_audit_event(
-                app_conn, application=Application.MLOPS, action=AuditAction.UPDATE,
-                entity_type="tenant-scope", entity_id=str(org),
+                app_conn,
+                application=Application.MLOPS,
+                action=AuditAction.UPDATE,
+                entity_type="tenant-scope",
+                entity_id=str(org),
             )
 
     def seen(org: uuid.UUID | None) -> set[str | None]:
@@ -335,14 +362,20 @@ def test_11_audit_log_reads_are_tenant_scoped(
     assert seen(a.org_id) == {str(a.org_id)}
     assert seen(b.org_id) == {str(b.org_id)}
     with transaction(app_conn, org_id=a.org_id):
-        assert core.search_audit_events(
-            app_conn, organization_id=b.org_id, entity_type="tenant-scope", limit=10
-        ) == []
+        assert (
+            core.search_audit_events(
+                app_conn, organization_id=b.org_id, entity_type="tenant-scope", limit=10
+            )
+            == []
+        )
     # writing an event into another tenant's trail is refused
     with pytest.raises(Forbidden), transaction(app_conn, org_id=a.org_id):
         core.create_audit_event(
-            app_conn, application=Application.MLOPS, organization_id=b.org_id,
-            action=AuditAction.UPDATE, entity_type="tenant-scope",
+            app_conn,
+            application=Application.MLOPS,
+            organization_id=b.org_id,
+            action=AuditAction.UPDATE,
+            entity_type="tenant-scope",
         )
 
 
@@ -393,9 +426,7 @@ def test_11_app_cannot_rename_system_roles_or_change_permissions(
 
 def test_11_app_still_creates_roles(app_conn: Conn) -> None:
     with transaction(app_conn):
-        created = core.ensure_roles(
-            app_conn, application=Application.MLOPS, names=["auditor_i19"]
-        )
+        created = core.ensure_roles(app_conn, application=Application.MLOPS, names=["auditor_i19"])
     assert created == 1
 
 
@@ -407,7 +438,7 @@ def test_20_5_maintenance_finds_partitions_moved_to_an_archive_schema(
 ) -> None:
     part = _audit_partition(conn)
     conn.execute("CREATE SCHEMA archive")
-    conn.execute(f"ALTER TABLE core.{part} SET SCHEMA archive")
+    conn.execute(sql.SQL("ALTER TABLE core.{} SET SCHEMA archive").format(sql.Identifier(part)))
     monitoring = conn.execute(
         "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid"
         " WHERE i.inhparent = 'mlops.model_monitoring'::regclass"
@@ -416,10 +447,13 @@ def test_20_5_maintenance_finds_partitions_moved_to_an_archive_schema(
         " ORDER BY 1 LIMIT 1"
     ).fetchone()
     assert monitoring is not None
-    conn.execute(f"ALTER TABLE mlops.{monitoring[0]} SET SCHEMA archive")
+    conn.execute(
+        sql.SQL("ALTER TABLE mlops.{} SET SCHEMA archive").format(sql.Identifier(monitoring[0]))
+    )
     # a DBA's grant and a missing TRUNCATE trigger on the archived audit partition
-    conn.execute(f"GRANT SELECT ON archive.{part} TO registry_owner")
-    conn.execute(f"DROP TRIGGER trg_audit_log__no_truncate ON archive.{part}")
+    archived = sql.Identifier("archive", part)
+    conn.execute(sql.SQL("GRANT SELECT ON {} TO registry_owner").format(archived))
+    conn.execute(sql.SQL("DROP TRIGGER trg_audit_log__no_truncate ON {}").format(archived))
 
     actions = conn.execute(
         "SELECT parent, action, partition_name FROM core.maintain_partitions()"
@@ -430,15 +464,16 @@ def test_20_5_maintenance_finds_partitions_moved_to_an_archive_schema(
     assert not [a for a in actions if a[1] in ("created", "skipped_name_taken")], actions
     with pytest.raises(psycopg.DatabaseError, match="TRUNCATE is not allowed"), conn.transaction():
         conn.execute("SET LOCAL session_replication_role = replica")
-        conn.execute(f"TRUNCATE archive.{part}")
+        conn.execute(sql.SQL("TRUNCATE archive.{}").format(sql.Identifier(part)))
 
     # `registry-sql maintain` runs clean, and retention drops the archived monitoring partition
     assert cli.main(["maintain", "--database-url", migrated_url]) == 0
     assert "Traceback" not in capsys.readouterr().err
     actions = conn.execute(
-        "SELECT parent, action, partition_name FROM core.maintain_partitions(now() + interval '3 years')"
+        "SELECT parent, action, partition_name FROM core.maintain_partitions(now() + %s::interval)",
+        ("3 years",),
     ).fetchall()
     assert ("mlops.model_monitoring", "dropped", monitoring[0]) in actions
-    assert conn.execute(
-        "SELECT to_regclass(%s)", (f"archive.{monitoring[0]}",)
-    ).fetchone() == (None,)
+    assert conn.execute("SELECT to_regclass(%s)", (f"archive.{monitoring[0]}",)).fetchone() == (
+        None,
+    )

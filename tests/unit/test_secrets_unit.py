@@ -12,7 +12,7 @@ from registry_sql import cli
 from registry_sql.core import UserLoginRow
 from registry_sql.db import _log
 from registry_sql.errors import Conflict, InvalidInput, RegistrySqlError
-from registry_sql.secrets import Secret, is_masked, mask_error, secret_param, secret_columns
+from registry_sql.secrets import Secret, is_masked, mask_error, secret_columns, secret_param
 from registry_sql.settings import redact_url
 
 HASH = "2d1b095e" + "a" * 56
