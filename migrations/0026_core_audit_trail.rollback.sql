@@ -24,8 +24,8 @@ GRANT INSERT ON core.audit_log TO registry_app, registry_owner;
 
 ALTER TABLE core.audit_log ENABLE TRIGGER trg_audit_log__no_truncate;
 ALTER TABLE core.audit_log ENABLE TRIGGER trg_audit_log__no_update_delete;
--- The TRUNCATE triggers of the partitions are separate triggers (0027 made
--- them fire ALWAYS too): back to ORIGIN.
+-- The partitions: TRUNCATE triggers back to ORIGIN, INSERT back to the
+-- writers (as core.maintain_partitions() of 0003 copied it).
 DO $partitions$
 DECLARE
     v_part regclass;
@@ -33,12 +33,14 @@ BEGIN
     FOR v_part IN
         SELECT inh.inhrelid::regclass
           FROM pg_catalog.pg_inherits inh
-          JOIN pg_catalog.pg_trigger tg ON tg.tgrelid = inh.inhrelid
          WHERE inh.inhparent = 'core.audit_log'::regclass
-           AND tg.tgname = 'trg_audit_log__no_truncate'
     LOOP
         -- %s: a regclass from the catalog, already quoted.
-        EXECUTE format('ALTER TABLE %s ENABLE TRIGGER trg_audit_log__no_truncate', v_part);
+        EXECUTE format('GRANT INSERT ON %s TO registry_app, registry_owner', v_part);
+        IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger
+                    WHERE tgrelid = v_part AND tgname = 'trg_audit_log__no_truncate') THEN
+            EXECUTE format('ALTER TABLE %s ENABLE TRIGGER trg_audit_log__no_truncate', v_part);
+        END IF;
     END LOOP;
 END
 $partitions$;

@@ -113,16 +113,35 @@ CREATE TRIGGER trg_audit_log__stamp
 
 -- Fire whatever session_replication_role says. On the parent this also
 -- changes the cloned row triggers of the partitions; the TRUNCATE triggers of
--- partitions are separate triggers: core.maintain_partitions() copies the
--- parent's state onto them (0027).
+-- partitions are separate triggers, changed below (and by
+-- core.maintain_partitions() from 0027 on, for new partitions).
 ALTER TABLE core.audit_log ENABLE ALWAYS TRIGGER trg_audit_log__stamp;
 ALTER TABLE core.audit_log ENABLE ALWAYS TRIGGER trg_audit_log__no_update_delete;
 ALTER TABLE core.audit_log ENABLE ALWAYS TRIGGER trg_audit_log__no_truncate;
 
 -- ---------------------------------------------------------------------------
--- Writers state claims only.
+-- Writers state claims only. GRANT/REVOKE on a partitioned table does not
+-- reach its partitions: the loop below revokes INSERT there too.
 -- ---------------------------------------------------------------------------
 REVOKE INSERT ON core.audit_log FROM registry_app, registry_owner;
+DO $partitions$
+DECLARE
+    v_part regclass;
+BEGIN
+    FOR v_part IN
+        SELECT inh.inhrelid::regclass
+          FROM pg_catalog.pg_inherits inh
+         WHERE inh.inhparent = 'core.audit_log'::regclass
+    LOOP
+        -- %s: a regclass from the catalog, already quoted.
+        EXECUTE format('REVOKE INSERT ON %s FROM registry_app, registry_owner', v_part);
+        IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger
+                    WHERE tgrelid = v_part AND tgname = 'trg_audit_log__no_truncate') THEN
+            EXECUTE format('ALTER TABLE %s ENABLE ALWAYS TRIGGER trg_audit_log__no_truncate', v_part);
+        END IF;
+    END LOOP;
+END
+$partitions$;
 GRANT INSERT (application, organization_id, actor_type, actor_user_id, actor_username,
               actor_api_key_id, action, event_level, entity_type, entity_id, old_values,
               new_values, changed_fields, details, reason, correlation_id, session_id,
