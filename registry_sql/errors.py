@@ -302,6 +302,11 @@ CHECK_MESSAGES: dict[str, tuple[str | None, str]] = {
         "partition_interval",
         "partition_interval must be a positive interval (e.g. '1 month')",
     ),
+    "ck_partitioned_tables__audit_retention_floor": (
+        "retention",
+        "core.audit_log is kept at least core.audit_retention_floor() (7 years): use a longer "
+        "retention, or NULL to keep it forever",
+    ),
 }
 
 # Suffixes of the <rule> part of ck_<table>__<rule>, and the sentence they imply for the field
@@ -559,7 +564,7 @@ def translate_error(exc: psycopg.Error, *, query: str | None = None) -> Registry
 
     The caller raises the result ``from exc`` so the driver error stays as ``__cause__``, except
     when values of secret columns were masked (:func:`registry_sql.secrets.is_masked`): then
-    ``from None``, because the driver error carries them.
+    from :func:`registry_sql.secrets.sanitized_cause`, because the driver error carries them.
     """
     from registry_sql.secrets import mask_error  # secrets imports this module
 

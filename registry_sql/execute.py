@@ -25,7 +25,7 @@ from pydantic import BaseModel
 
 from registry_sql.errors import InvalidInput, RegistrySqlError, not_found, translate_error
 from registry_sql.rows import model_rows
-from registry_sql.secrets import is_masked
+from registry_sql.secrets import is_masked, sanitized_cause
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -146,7 +146,7 @@ class _Translating:
         if isinstance(exc, psycopg.Error):
             error = _translate(exc, self.query, self.params)
             # The driver error carries the values that were masked (secret columns).
-            raise error from (None if is_masked(error) else exc)
+            raise error from (sanitized_cause(exc, error) if is_masked(error) else exc)
         if isinstance(exc, UnicodeEncodeError | TypeError):
             bad = _bad_parameter(self.query, self.params)
             if bad is not None:

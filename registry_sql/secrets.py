@@ -61,13 +61,17 @@ def secret_param(
     name: str,
     formats: Sequence[str] = (),
     max_length: int | None = None,
+    constraint: str | None = None,
+    table: str | None = None,
 ) -> Secret | None:
     """Check a secret parameter's format client-side and wrap it as :class:`Secret`.
 
     ``formats`` are the regular expressions of the column's CHECK constraints (one must match),
-    ``max_length`` its length limit. A value that fails is refused here, before it is sent; the
-    error names the parameter and the expected format, never the value.
+    ``max_length`` its length limit, ``constraint`` and ``table`` where they come from. A value
+    that fails is refused here, before it is sent (``InvalidInput`` with ``sqlstate`` None and no
+    cause); the error names the parameter and the constraint, never the value.
     """
+    where = f" ({constraint})" if constraint else ""
     if value is None:
         return None
     if not isinstance(value, str):
@@ -76,16 +80,19 @@ def secret_param(
             "the value was not sent",
             field=name,
             query=query,
+            table=table,
         )
     too_long = max_length is not None and len(value) > max_length
     if too_long or (formats and ("\n" in value or not any(re.search(f, value) for f in formats))):
         expected = f" (at most {max_length} characters)" if too_long else ""
         raise InvalidInput(
-            f"{query}: parameter {name} does not look like the hash this column stores{expected}; "
-            "the value was not sent to the database and is not shown. Pass the hash (never the "
-            "plaintext secret): hash it first",
+            f"{query}: parameter {name} does not look like the hash this column stores{expected}"
+            f"{where}; the value was not sent to the database and is not shown. Pass the hash "
+            "(never the plaintext secret): hash it first",
             field=name,
             query=query,
+            constraint=constraint,
+            table=table,
         )
     return value if isinstance(value, Secret) else Secret(value)
 
@@ -129,6 +136,16 @@ def mask_error(error: RegistrySqlError) -> RegistrySqlError:
     error.detail = _mask_text(error.detail, secrets, values)
     setattr(error, "masked", True)  # noqa: B010 - not a declared attribute of the hierarchy
     return error
+
+
+def sanitized_cause(exc: Exception, error: RegistrySqlError) -> Exception:
+    """A stand-in for the driver error ``exc`` of a masked ``error``: the same class (so
+    ``except psycopg.errors.CheckViolation`` on ``__cause__`` still works), carrying only the
+    masked message, not the driver's DETAIL and diagnostics."""
+    try:
+        return type(exc)(error.message)
+    except Exception:
+        return RuntimeError(error.message)
 
 
 def is_masked(error: BaseException) -> bool:

@@ -17,7 +17,12 @@ from typing import Any
 import psycopg
 from psycopg.pq import DiagnosticField, ExecStatus
 
-from registry_sql.codegen.secrets import SecretColumn, load_secret_columns, param_format
+from registry_sql.codegen.secrets import (
+    SecretColumn,
+    SecretFormat,
+    load_secret_columns,
+    param_format,
+)
 from registry_sql.codegen.source import QuerySource
 from registry_sql.errors import RegistrySqlError
 
@@ -51,8 +56,8 @@ class Param:
     name: str
     type_oid: int
     optional: bool
-    # Named like a column marked [secret]: (regexes, max length) of its format.
-    secret: tuple[tuple[str, ...], int | None] | None = None
+    # Named like a column marked [secret]: the format the generated code checks.
+    secret: SecretFormat | None = None
 
 
 @dataclass(frozen=True)

@@ -418,10 +418,11 @@ def _param_dict(q: DescribedQuery, mapper: TypeMapper, imports: Imports) -> str:
         elif p.secret is not None:
             # Checked client-side and masked in repr: see registry_sql/secrets.py.
             imports.add("from registry_sql.secrets import secret_param")
-            formats, max_length = p.secret
+            f = p.secret
             value = (
                 f"secret_param({value}, query={q.source.qualified_name!r}, name={p.name!r}, "
-                f"formats={formats!r}, max_length={max_length!r})"
+                f"formats={f.formats!r}, max_length={f.max_length!r}, "
+                f"constraint={f.constraint!r}, table={f.table!r})"
             )
         items.append(f"{p.name!r}: {value}")
     return "{" + ", ".join(items) + "}"

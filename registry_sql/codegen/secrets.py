@@ -26,6 +26,7 @@ class SecretColumn:
     attnum: int
     formats: tuple[str, ...]
     max_length: int | None
+    constraint: str | None  # the CHECK the format comes from (the first, by name)
 
 
 def _walk(node: Any) -> list[dict[str, Any]]:
@@ -113,6 +114,8 @@ def load_secret_columns(conn: psycopg.Connection[Any]) -> list[SecretColumn]:
         """
         SELECT n.nspname::text, c.relname::text, a.attname::text, c.oid::int, a.attnum::int,
                coalesce(array_agg(pg_get_expr(k.conbin, k.conrelid) ORDER BY k.conname)
+                            FILTER (WHERE k.oid IS NOT NULL), '{}'),
+               coalesce(array_agg(k.conname::text ORDER BY k.conname)
                             FILTER (WHERE k.oid IS NOT NULL), '{}')
           FROM pg_description d
           JOIN pg_class c ON c.oid = d.objoid AND d.classoid = 'pg_class'::regclass
@@ -127,15 +130,29 @@ def load_secret_columns(conn: psycopg.Connection[Any]) -> list[SecretColumn]:
         (MARKER.replace("[", "\\[") + "%",),
     ).fetchall()
     out = []
-    for schema, table, column, oid, attnum, exprs in rows:
+    for schema, table, column, oid, attnum, exprs, names in rows:
         formats, max_length = format_of(list(exprs), column)
-        out.append(SecretColumn(schema, table, column, oid, attnum, formats, max_length))
+        constraint = next(
+            (n for e, n in zip(exprs, names, strict=True) if format_of([e], column) != ((), None)),
+            None,
+        )
+        out.append(
+            SecretColumn(schema, table, column, oid, attnum, formats, max_length, constraint)
+        )
     return out
 
 
-def param_format(
-    secrets: list[SecretColumn], name: str
-) -> tuple[tuple[str, ...], int | None] | None:
+@dataclass(frozen=True)
+class SecretFormat:
+    """What the generated code checks for a secret parameter."""
+
+    formats: tuple[str, ...]
+    max_length: int | None
+    constraint: str | None
+    table: str | None
+
+
+def param_format(secrets: list[SecretColumn], name: str) -> SecretFormat | None:
     """The format of a parameter named like a secret column (None: not secret). Columns of the
     same name in several tables: any of their formats is accepted."""
     same = [s for s in secrets if s.column == name]
@@ -147,4 +164,8 @@ def param_format(
         formats = tuple(sorted({f for s in same for f in s.formats}))
     limits = [s.max_length for s in same]
     max_length = None if any(m is None for m in limits) else max(m for m in limits if m is not None)
-    return formats, max_length
+    if len(same) == 1:
+        return SecretFormat(
+            formats, max_length, same[0].constraint, f"{same[0].schema}.{same[0].table}"
+        )
+    return SecretFormat(formats, max_length, None, None)

@@ -160,7 +160,7 @@ async def create_api_key(
     SQL: ``sql/core/api_keys.sql:17`` (``create_api_key<!``).
     Raises ``NotFound`` when no row matches.
     """
-    return await afetch_one(conn, _CREATE_API_KEY, {'application': application, 'name': name, 'key_prefix': key_prefix, 'key_hash': secret_param(key_hash, query='core.create_api_key', name='key_hash', formats=('^[0-9a-f]{64}$',), max_length=None), 'user_id': user_id, 'organization_id': organization_id, 'scopes': None if scopes is None else list(scopes), 'permissions': None if permissions is None else Jsonb(permissions), 'expires_at': expires_at, 'created_by': created_by}, ApiKeyRow, 'core.create_api_key', ('application', 'name', 'user_id', 'organization_id', 'expires_at', 'created_by'))
+    return await afetch_one(conn, _CREATE_API_KEY, {'application': application, 'name': name, 'key_prefix': key_prefix, 'key_hash': secret_param(key_hash, query='core.create_api_key', name='key_hash', formats=('^[0-9a-f]{64}$',), max_length=None, constraint='ck_api_keys__key_hash_sha256_hex', table='core.api_keys'), 'user_id': user_id, 'organization_id': organization_id, 'scopes': None if scopes is None else list(scopes), 'permissions': None if permissions is None else Jsonb(permissions), 'expires_at': expires_at, 'created_by': created_by}, ApiKeyRow, 'core.create_api_key', ('application', 'name', 'user_id', 'organization_id', 'expires_at', 'created_by'))
 
 
 async def find_api_key_by_hash(
@@ -180,7 +180,7 @@ async def find_api_key_by_hash(
 
     SQL: ``sql/core/api_keys.sql:38`` (``find_api_key_by_hash^``).
     """
-    return await afetch_optional(conn, _FIND_API_KEY_BY_HASH, {'key_hash': secret_param(key_hash, query='core.find_api_key_by_hash', name='key_hash', formats=('^[0-9a-f]{64}$',), max_length=None)}, ApiKeyRow, 'core.find_api_key_by_hash')
+    return await afetch_optional(conn, _FIND_API_KEY_BY_HASH, {'key_hash': secret_param(key_hash, query='core.find_api_key_by_hash', name='key_hash', formats=('^[0-9a-f]{64}$',), max_length=None, constraint='ck_api_keys__key_hash_sha256_hex', table='core.api_keys')}, ApiKeyRow, 'core.find_api_key_by_hash')
 
 
 async def get_api_key_by_id(conn: psycopg.AsyncConnection[Any], *, id: UUID) -> ApiKeyRow:
@@ -447,7 +447,7 @@ async def issue_token(
     SQL: ``sql/core/auth_tokens.sql:20`` (``issue_token<!``).
     Raises ``NotFound`` when no row matches.
     """
-    return await afetch_one(conn, _ISSUE_TOKEN, {'user_id': user_id, 'application': application, 'token_type': token_type, 'jti': jti, 'token_hash': secret_param(token_hash, query='core.issue_token', name='token_hash', formats=('^[0-9a-f]{64}$',), max_length=None), 'issued_at': issued_at, 'expires_at': expires_at, 'max_uses': max_uses, 'ip_address': ip_address, 'user_agent': user_agent}, AuthTokenRow, 'core.issue_token', ('user_id', 'application', 'jti', 'issued_at', 'expires_at', 'max_uses', 'ip_address', 'user_agent'))
+    return await afetch_one(conn, _ISSUE_TOKEN, {'user_id': user_id, 'application': application, 'token_type': token_type, 'jti': jti, 'token_hash': secret_param(token_hash, query='core.issue_token', name='token_hash', formats=('^[0-9a-f]{64}$',), max_length=None, constraint='ck_auth_tokens__token_hash_sha256_hex', table='core.auth_tokens'), 'issued_at': issued_at, 'expires_at': expires_at, 'max_uses': max_uses, 'ip_address': ip_address, 'user_agent': user_agent}, AuthTokenRow, 'core.issue_token', ('user_id', 'application', 'jti', 'issued_at', 'expires_at', 'max_uses', 'ip_address', 'user_agent'))
 
 
 async def find_active_token_by_jti(
@@ -471,7 +471,7 @@ async def find_active_token_by_hash(
 
     SQL: ``sql/core/auth_tokens.sql:57`` (``find_active_token_by_hash^``).
     """
-    return await afetch_optional(conn, _FIND_ACTIVE_TOKEN_BY_HASH, {'token_hash': secret_param(token_hash, query='core.find_active_token_by_hash', name='token_hash', formats=('^[0-9a-f]{64}$',), max_length=None)}, AuthTokenRow, 'core.find_active_token_by_hash')
+    return await afetch_optional(conn, _FIND_ACTIVE_TOKEN_BY_HASH, {'token_hash': secret_param(token_hash, query='core.find_active_token_by_hash', name='token_hash', formats=('^[0-9a-f]{64}$',), max_length=None, constraint='ck_auth_tokens__token_hash_sha256_hex', table='core.auth_tokens')}, AuthTokenRow, 'core.find_active_token_by_hash')
 
 
 async def get_token_by_jti(conn: psycopg.AsyncConnection[Any], *, jti: str) -> AuthTokenRow:
@@ -1266,7 +1266,7 @@ async def create_user(
     SQL: ``sql/core/users.sql:21`` (``create_user<!``).
     Raises ``NotFound`` when no row matches.
     """
-    return await afetch_one(conn, _CREATE_USER, {'username': username, 'email': email, 'full_name': full_name, 'hashed_password': secret_param(hashed_password, query='core.create_user', name='hashed_password', formats=('^(pbkdf2:sha(1|256|512):[0-9]+|scrypt:[0-9]+:[0-9]+:[0-9]+)\\$[^$]+\\$[0-9a-f]{40,}$', '^(pbkdf2_sha(1|256)|argon2|bcrypt_sha256|scrypt)\\$[A-Za-z0-9+/.=,$-]{16,}$', '^\\$(argon2(id|i|d)|scrypt|pbkdf2(-sha(1|256|512))?)\\$[A-Za-z0-9+/.=,$-]{16,}$', '^\\$2[aby]\\$[0-9]{2}\\$[./A-Za-z0-9]{53}$'), max_length=512), 'auth_provider': auth_provider, 'is_active': is_active, 'created_by': created_by}, UserRow, 'core.create_user', ('username', 'email', 'full_name', 'auth_provider', 'is_active', 'created_by'))
+    return await afetch_one(conn, _CREATE_USER, {'username': username, 'email': email, 'full_name': full_name, 'hashed_password': secret_param(hashed_password, query='core.create_user', name='hashed_password', formats=('^(pbkdf2:sha(1|256|512):[0-9]+|scrypt:[0-9]+:[0-9]+:[0-9]+)\\$[^$]+\\$[0-9a-f]{40,}$', '^(pbkdf2_sha(1|256)|argon2|bcrypt_sha256|scrypt)\\$[A-Za-z0-9+/.=,$-]{16,}$', '^\\$(argon2(id|i|d)|scrypt|pbkdf2(-sha(1|256|512))?)\\$[A-Za-z0-9+/.=,$-]{16,}$', '^\\$2[aby]\\$[0-9]{2}\\$[./A-Za-z0-9]{53}$'), max_length=512, constraint='ck_users__hashed_password_is_hash', table='core.users'), 'auth_provider': auth_provider, 'is_active': is_active, 'created_by': created_by}, UserRow, 'core.create_user', ('username', 'email', 'full_name', 'auth_provider', 'is_active', 'created_by'))
 
 
 async def get_user_by_id(conn: psycopg.AsyncConnection[Any], *, id: UUID) -> UserRow:
@@ -1460,7 +1460,7 @@ async def update_user_password(
 
     SQL: ``sql/core/users.sql:195`` (``update_user_password!``).
     """
-    return await aexecute(conn, _UPDATE_USER_PASSWORD, {'id': id, 'hashed_password': secret_param(hashed_password, query='core.update_user_password', name='hashed_password', formats=('^(pbkdf2:sha(1|256|512):[0-9]+|scrypt:[0-9]+:[0-9]+:[0-9]+)\\$[^$]+\\$[0-9a-f]{40,}$', '^(pbkdf2_sha(1|256)|argon2|bcrypt_sha256|scrypt)\\$[A-Za-z0-9+/.=,$-]{16,}$', '^\\$(argon2(id|i|d)|scrypt|pbkdf2(-sha(1|256|512))?)\\$[A-Za-z0-9+/.=,$-]{16,}$', '^\\$2[aby]\\$[0-9]{2}\\$[./A-Za-z0-9]{53}$'), max_length=512), 'updated_by': updated_by}, 'core.update_user_password')
+    return await aexecute(conn, _UPDATE_USER_PASSWORD, {'id': id, 'hashed_password': secret_param(hashed_password, query='core.update_user_password', name='hashed_password', formats=('^(pbkdf2:sha(1|256|512):[0-9]+|scrypt:[0-9]+:[0-9]+:[0-9]+)\\$[^$]+\\$[0-9a-f]{40,}$', '^(pbkdf2_sha(1|256)|argon2|bcrypt_sha256|scrypt)\\$[A-Za-z0-9+/.=,$-]{16,}$', '^\\$(argon2(id|i|d)|scrypt|pbkdf2(-sha(1|256|512))?)\\$[A-Za-z0-9+/.=,$-]{16,}$', '^\\$2[aby]\\$[0-9]{2}\\$[./A-Za-z0-9]{53}$'), max_length=512, constraint='ck_users__hashed_password_is_hash', table='core.users'), 'updated_by': updated_by}, 'core.update_user_password')
 
 
 async def record_user_login(conn: psycopg.AsyncConnection[Any], *, id: UUID) -> int:

@@ -686,6 +686,15 @@ CASES: list[Case] = [
         _sql(INS_PARTITIONED, ("core.users", "1 month", 3, "-1 day")),
     ),
     Case(
+        "ck_partitioned_tables__audit_retention_floor",
+        InvalidInput,
+        "retention",
+        _sql(
+            "UPDATE core.partitioned_tables SET retention = '1 microsecond'"
+            " WHERE parent = 'core.audit_log'::regclass"
+        ),
+    ),
+    Case(
         "nn:partitioned_tables.parent",
         InvalidInput,
         "parent",
