@@ -12,8 +12,8 @@
 --     not fire (they were not ENABLE ALWAYS);
 --   * audit rows carry tenant data but had no row-level security.
 -- Now:
---   * the database stamps every event: occurred_at must be now() (the
---     transaction's start, also the column default), db_user is session_user
+--   * the database stamps every event: occurred_at must be statement_timestamp()
+--     (the time of the writing statement, the column default since 0020), db_user is session_user
 --     (the login), db_role is current_user (the effective role), db_txid the
 --     transaction id. organization_id and actor_* stay what they were: claims
 --     made by the service, recorded next to the database's own facts.
@@ -28,7 +28,7 @@
 --   * row-level security: a session reads and writes the events of its tenant
 --     (app.org_id), or, with no tenant set, the platform events (organization_id
 --     NULL). registry_readonly reads every event (the platform-wide reader).
--- depends: 0025_core_least_privilege
+-- depends: 0025_core_least_privilege 0035_core_column_comments
 
 SET LOCAL lock_timeout = '5s';
 
@@ -70,13 +70,15 @@ COMMENT ON COLUMN core.audit_log.db_role IS
 COMMENT ON COLUMN core.audit_log.db_txid IS
     'Set by the database (trg_audit_log__stamp): pg_current_xact_id() of the writing transaction. NULL only for events written before 0026.';
 COMMENT ON COLUMN core.audit_log.occurred_at IS
-    'Set by the database: now(), the start of the writing transaction; only a superuser may insert another time (imports).';
+    'When the event happened, set by the database: statement_timestamp(), the time of the writing statement (the partitioning column); only a superuser may insert another time (imports).';
 COMMENT ON COLUMN core.audit_log.organization_id IS
-    'Claim: the tenant the service says the event belongs to (defaults to app.org_id); row-level security keeps it equal to the session''s tenant.';
+    'Claim: the organization the service says the event belongs to (defaults to app.org_id); a snapshot, deliberately no foreign key (the log outlives what it describes); row-level security keeps it equal to the session''s tenant.';
 COMMENT ON COLUMN core.audit_log.actor_user_id IS
     'Claim: the acting user id as the service states it (snapshot, deliberately no FK). db_user/db_role say which database login wrote it.';
-COMMENT ON COLUMN core.audit_log.actor_username IS 'Claim: the acting user name as the service states it (snapshot).';
-COMMENT ON COLUMN core.audit_log.actor_api_key_id IS 'Claim: the API key the service says was used (snapshot, no FK).';
+COMMENT ON COLUMN core.audit_log.actor_username IS
+    'Claim: snapshot of the acting user''s name, as the service states it.';
+COMMENT ON COLUMN core.audit_log.actor_api_key_id IS
+    'Claim: snapshot of the API key the service says was used; no foreign key.';
 
 -- SECURITY INVOKER on purpose: session_user/current_user are the writer's.
 CREATE FUNCTION core.stamp_audit_event()
@@ -85,12 +87,12 @@ CREATE FUNCTION core.stamp_audit_event()
     SET search_path = pg_catalog, pg_temp
 AS $fn$
 BEGIN
-    IF NEW.occurred_at IS DISTINCT FROM now()
+    IF NEW.occurred_at IS DISTINCT FROM statement_timestamp()
        AND NOT (SELECT r.rolsuper FROM pg_roles r WHERE r.rolname = current_user) THEN
         RAISE EXCEPTION USING
             ERRCODE = '42501',
             MESSAGE = 'core.audit_log.occurred_at is set by the database: do not supply it',
-            DETAIL  = 'occurred_at must be now(), the start of the writing transaction (only a superuser may import other times).',
+            DETAIL  = 'occurred_at must be statement_timestamp(), the time of the writing statement (only a superuser may import other times).',
             HINT    = 'Leave occurred_at out of the INSERT (core.create_audit_event does).',
             SCHEMA  = 'core',
             TABLE   = 'audit_log',

@@ -9,12 +9,13 @@
 -- messages, and checks a secret parameter's format (from the column's CHECK
 -- constraints) before sending it, so that a plaintext password passed by
 -- mistake never reaches the server. Mark a new secret column the same way.
+-- depends: 0027_core_maintain_partitions_catalog 0035_core_column_comments
 
 SET LOCAL lock_timeout = '5s';
 
 COMMENT ON COLUMN core.users.hashed_password IS
     '[secret] Password hash (bcrypt/argon2/scrypt/pbkdf2), never plaintext; NULL for SSO-only users.';
 COMMENT ON COLUMN core.api_keys.key_hash IS
-    '[secret] Lowercase hex SHA-256 of the whole API key secret.';
+    '[secret] SHA-256 of the key (hex); the key itself is never stored.';
 COMMENT ON COLUMN core.auth_tokens.token_hash IS
-    '[secret] Lowercase hex SHA-256 of the token, when the token itself must be matched.';
+    '[secret] SHA-256 of the token (hex); the token itself is never stored.';

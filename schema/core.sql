@@ -85,6 +85,16 @@ CREATE TYPE core.token_type AS ENUM (
     'refresh'
 );
 
+-- Name: audit_retention_floor(); Type: FUNCTION; Schema: core; Owner: -
+
+CREATE FUNCTION core.audit_retention_floor() RETURNS interval
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$ SELECT INTERVAL '7 years' $$;
+
+-- Name: FUNCTION audit_retention_floor(); Type: COMMENT; Schema: core; Owner: -
+
+COMMENT ON FUNCTION core.audit_retention_floor() IS 'Shortest retention core.audit_log may have (7 years; docs/security.md says why). Changing it is a migration.';
+
 -- Name: forbid_modification(); Type: FUNCTION; Schema: core; Owner: -
 
 CREATE FUNCTION core.forbid_modification() RETURNS trigger
@@ -145,6 +155,7 @@ DECLARE
     v_total     integer;
     v_upper     text;
     v_done      text[];
+    v_retention interval;
     i           integer;
 BEGIN
     FOR r IN
@@ -193,7 +204,9 @@ BEGIN
                             THEN 'YYYYMMDD' ELSE 'YYYYMMDD_HH24MI' END;
         END IF;
 
-        -- 1. Create current + premake partitions.
+        -- 1. Create current + premake partitions (in the parent's schema). A
+        --    partition of that name in ANY schema (an archive schema, say)
+        --    counts as existing: partitions are found through pg_inherits.
         FOR i IN 0 .. r.premake LOOP
             v_lo   := v_start + r.iv * i;
             v_hi   := v_lo + r.iv;
@@ -253,17 +266,22 @@ BEGIN
             END;
         END LOOP;
 
-        -- 2. Statement-level triggers (TRUNCATE) and privileges onto every partition.
+        -- 2. Every partition, wherever its schema: the parent's statement-level
+        --    (TRUNCATE) triggers, the parent's trigger firing states (ENABLE
+        --    ALWAYS survives session_replication_role = replica), and no
+        --    privileges of its own (row-level security sits on the parent only,
+        --    so a grant on a partition would read around it).
         FOR t IN
-            SELECT c.relname AS relname, c.relacl AS relacl
+            SELECT c.oid AS reloid, c.relname AS relname, c.relowner AS relowner
               FROM pg_inherits inh
               JOIN pg_class c ON c.oid = inh.inhrelid
              WHERE inh.inhparent = r.rel
-             ORDER BY c.relname
+             ORDER BY c.relname, c.oid
         LOOP
             v_done := NULL;
             FOR g IN
                 SELECT tg.tgname AS tgname,
+                       tg.tgenabled AS tgenabled,
                        (tg.tgtype & 2) <> 0 AS is_before,
                        substring(pg_get_triggerdef(tg.oid) FROM 'EXECUTE FUNCTION (.*)$') AS call
                   FROM pg_trigger tg
@@ -272,15 +290,12 @@ BEGIN
                    AND (tg.tgtype & 1) = 0          -- statement level
                    AND (tg.tgtype & 32) <> 0        -- TRUNCATE
                    AND NOT EXISTS (SELECT 1 FROM pg_trigger x
-                                    JOIN pg_class xc ON xc.oid = x.tgrelid
-                                   WHERE xc.relname = t.relname
-                                     AND xc.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = v_schema)
-                                     AND x.tgname = tg.tgname)
+                                    WHERE x.tgrelid = t.reloid AND x.tgname = tg.tgname)
                  ORDER BY tg.tgname
             LOOP
-                EXECUTE format('CREATE TRIGGER %I %s TRUNCATE ON %I.%I FOR EACH STATEMENT EXECUTE FUNCTION %s',
+                EXECUTE format('CREATE TRIGGER %I %s TRUNCATE ON %s FOR EACH STATEMENT EXECUTE FUNCTION %s',
                                g.tgname, CASE WHEN g.is_before THEN 'BEFORE' ELSE 'AFTER' END,
-                               v_schema, t.relname, g.call);
+                               t.reloid::regclass, g.call);
                 v_done := array_append(v_done, g.tgname::text);
             END LOOP;
             IF v_done IS NOT NULL THEN
@@ -288,45 +303,78 @@ BEGIN
                 RETURN NEXT;
             END IF;
 
+            -- Same-named triggers (cloned row triggers and the TRUNCATE copies)
+            -- fire as the parent's do.
             v_done := NULL;
             FOR g IN
-                SELECT pa.grantee AS grantee, pa.privilege_type AS priv
-                  FROM pg_class pc
-                 CROSS JOIN LATERAL aclexplode(pc.relacl) pa
-                 WHERE pc.oid = r.rel
-                   AND pa.grantee <> pc.relowner
-                   AND NOT EXISTS (SELECT 1 FROM aclexplode(t.relacl) ca
-                                    WHERE ca.grantee = pa.grantee AND ca.privilege_type = pa.privilege_type)
-                 ORDER BY pa.grantee, pa.privilege_type
+                SELECT x.tgname AS tgname, pt.tgenabled AS tgenabled
+                  FROM pg_trigger pt
+                  JOIN pg_trigger x ON x.tgrelid = t.reloid AND x.tgname = pt.tgname
+                 WHERE pt.tgrelid = r.rel
+                   AND NOT pt.tgisinternal
+                   AND x.tgenabled <> pt.tgenabled
+                 ORDER BY x.tgname
             LOOP
-                EXECUTE format('GRANT %s ON %I.%I TO %s', g.priv, v_schema, t.relname,
-                               CASE WHEN g.grantee = 0 THEN 'PUBLIC' ELSE g.grantee::regrole::text END);  -- regrole output is already quoted
-                v_done := array_append(v_done, g.priv::text);
+                EXECUTE format('ALTER TABLE %s %s TRIGGER %I', t.reloid::regclass,
+                               CASE g.tgenabled WHEN 'A' THEN 'ENABLE ALWAYS' WHEN 'R' THEN 'ENABLE REPLICA'
+                                                WHEN 'D' THEN 'DISABLE' ELSE 'ENABLE' END,
+                               g.tgname);
+                v_done := array_append(v_done, g.tgname::text);
             END LOOP;
             IF v_done IS NOT NULL THEN
-                parent := r.rel::text; action := 'privileges_copied'; partition_name := t.relname;
+                parent := r.rel::text; action := 'trigger_state_synced'; partition_name := t.relname;
+                RETURN NEXT;
+            END IF;
+
+            v_done := NULL;
+            FOR g IN
+                SELECT DISTINCT acl.grantee AS grantee
+                  FROM (SELECT c.relacl AS acl FROM pg_class c WHERE c.oid = t.reloid
+                        UNION ALL
+                        SELECT a.attacl FROM pg_attribute a
+                         WHERE a.attrelid = t.reloid AND a.attnum > 0 AND a.attacl IS NOT NULL) src
+                 CROSS JOIN LATERAL aclexplode(src.acl) acl
+                 WHERE acl.grantee <> t.relowner
+                 ORDER BY acl.grantee
+            LOOP
+                EXECUTE format('REVOKE ALL ON %s FROM %s', t.reloid::regclass,
+                               CASE WHEN g.grantee = 0 THEN 'PUBLIC' ELSE g.grantee::regrole::text END);  -- regrole output is already quoted
+                v_done := array_append(v_done, g.grantee::text);
+            END LOOP;
+            IF v_done IS NOT NULL THEN
+                parent := r.rel::text; action := 'privileges_revoked'; partition_name := t.relname;
                 RETURN NEXT;
             END IF;
         END LOOP;
 
         -- 3. Retention: drop partitions wholly older than p_now - retention.
-        IF r.retention IS NOT NULL THEN
+        --    core.audit_log is never cut below core.audit_retention_floor(),
+        --    whatever the registry says (the CHECK on core.partitioned_tables
+        --    holds that too, unless someone with the right disabled it).
+        v_retention := r.retention;
+        IF v_retention IS NOT NULL AND r.rel = to_regclass('core.audit_log')
+           AND v_retention < core.audit_retention_floor() THEN
+            v_retention := core.audit_retention_floor();
+            parent := r.rel::text; action := 'retention_floor_applied'; partition_name := NULL;
+            RETURN NEXT;
+        END IF;
+        IF v_retention IS NOT NULL THEN
             FOR t IN
-                SELECT c.relname AS relname,
+                SELECT c.oid AS reloid, c.relname AS relname,
                        substring(pg_get_expr(c.relpartbound, c.oid) FROM 'TO \(''([^'']+)''\)') AS upper_bound
                   FROM pg_inherits inh
                   JOIN pg_class c ON c.oid = inh.inhrelid
                  WHERE inh.inhparent = r.rel AND c.oid IS DISTINCT FROM v_default::oid
-                 ORDER BY c.relname
+                 ORDER BY c.relname, c.oid
             LOOP
                 v_upper := t.upper_bound;
                 CONTINUE WHEN v_upper IS NULL;  -- MAXVALUE or unexpected bound
                 IF (CASE v_keytype
                         WHEN 'timestamptz'::regtype THEN v_upper::timestamptz
                         WHEN 'timestamp'::regtype THEN v_upper::timestamp AT TIME ZONE 'UTC'
-                        ELSE v_upper::date::timestamp AT TIME ZONE 'UTC' END) <= p_now - r.retention
+                        ELSE v_upper::date::timestamp AT TIME ZONE 'UTC' END) <= p_now - v_retention
                 THEN
-                    EXECUTE format('DROP TABLE %I.%I', v_schema, t.relname);
+                    EXECUTE format('DROP TABLE %s', t.reloid::regclass);
                     parent := r.rel::text; action := 'dropped'; partition_name := t.relname;
                     RETURN NEXT;
                 END IF;
@@ -338,7 +386,7 @@ $_$;
 
 -- Name: FUNCTION maintain_partitions(p_now timestamp with time zone); Type: COMMENT; Schema: core; Owner: -
 
-COMMENT ON FUNCTION core.maintain_partitions(p_now timestamp with time zone) IS 'Creates upcoming partitions, copies TRUNCATE triggers and grants onto partitions, drops partitions past retention, for every table in core.partitioned_tables.';
+COMMENT ON FUNCTION core.maintain_partitions(p_now timestamp with time zone) IS 'Creates upcoming partitions, copies TRUNCATE triggers and trigger states onto partitions (in any schema), revokes direct grants on partitions, drops partitions past retention (core.audit_log: never below core.audit_retention_floor()), for every table in core.partitioned_tables.';
 
 -- Name: set_updated_at(); Type: FUNCTION; Schema: core; Owner: -
 
@@ -354,6 +402,35 @@ $$;
 -- Name: FUNCTION set_updated_at(); Type: COMMENT; Schema: core; Owner: -
 
 COMMENT ON FUNCTION core.set_updated_at() IS 'Trigger function: sets NEW.updated_at := statement_timestamp() (the time of the statement, so several changes in one transaction keep their order). Attach as trg_<table>__set_updated_at BEFORE UPDATE FOR EACH ROW.';
+
+-- Name: stamp_audit_event(); Type: FUNCTION; Schema: core; Owner: -
+
+CREATE FUNCTION core.stamp_audit_event() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    IF NEW.occurred_at IS DISTINCT FROM statement_timestamp()
+       AND NOT (SELECT r.rolsuper FROM pg_roles r WHERE r.rolname = current_user) THEN
+        RAISE EXCEPTION USING
+            ERRCODE = '42501',
+            MESSAGE = 'core.audit_log.occurred_at is set by the database: do not supply it',
+            DETAIL  = 'occurred_at must be statement_timestamp(), the time of the writing statement (only a superuser may import other times).',
+            HINT    = 'Leave occurred_at out of the INSERT (core.create_audit_event does).',
+            SCHEMA  = 'core',
+            TABLE   = 'audit_log',
+            COLUMN  = 'occurred_at';
+    END IF;
+    NEW.db_user  := session_user;
+    NEW.db_role  := current_user;
+    NEW.db_txid  := pg_current_xact_id()::text::bigint;
+    RETURN NEW;
+END
+$$;
+
+-- Name: FUNCTION stamp_audit_event(); Type: COMMENT; Schema: core; Owner: -
+
+COMMENT ON FUNCTION core.stamp_audit_event() IS 'Trigger function on core.audit_log: rejects a caller-supplied occurred_at (except superusers) and sets db_user, db_role, db_txid.';
 
 -- Name: user_has_permission(uuid, text, uuid); Type: FUNCTION; Schema: core; Owner: -
 
@@ -435,7 +512,7 @@ COMMENT ON COLUMN core.api_keys.key_prefix IS 'First characters of the key, show
 
 -- Name: COLUMN api_keys.key_hash; Type: COMMENT; Schema: core; Owner: -
 
-COMMENT ON COLUMN core.api_keys.key_hash IS 'SHA-256 of the key (hex); the key itself is never stored.';
+COMMENT ON COLUMN core.api_keys.key_hash IS '[secret] SHA-256 of the key (hex); the key itself is never stored.';
 
 -- Name: COLUMN api_keys.user_id; Type: COMMENT; Schema: core; Owner: -
 
@@ -509,6 +586,9 @@ CREATE TABLE core.audit_log (
     session_id text,
     ip_address inet,
     user_agent text,
+    db_user text,
+    db_role text,
+    db_txid bigint,
     CONSTRAINT ck_audit_log__changed_fields_no_nulls CHECK ((array_position(changed_fields, NULL::text) IS NULL)),
     CONSTRAINT ck_audit_log__details_object CHECK ((jsonb_typeof(details) = 'object'::text)),
     CONSTRAINT ck_audit_log__entity_type_not_empty CHECK ((length(entity_type) > 0)),
@@ -516,6 +596,8 @@ CREATE TABLE core.audit_log (
     CONSTRAINT ck_audit_log__old_values_object CHECK ((jsonb_typeof(old_values) = 'object'::text))
 )
 PARTITION BY RANGE (occurred_at);
+
+ALTER TABLE ONLY core.audit_log FORCE ROW LEVEL SECURITY;
 
 -- Name: TABLE audit_log; Type: COMMENT; Schema: core; Owner: -
 
@@ -527,7 +609,7 @@ COMMENT ON COLUMN core.audit_log.id IS 'Event id (with occurred_at, the primary 
 
 -- Name: COLUMN audit_log.occurred_at; Type: COMMENT; Schema: core; Owner: -
 
-COMMENT ON COLUMN core.audit_log.occurred_at IS 'When the event happened: the partitioning (time) column.';
+COMMENT ON COLUMN core.audit_log.occurred_at IS 'When the event happened, set by the database: statement_timestamp(), the time of the writing statement (the partitioning column); only a superuser may insert another time (imports).';
 
 -- Name: COLUMN audit_log.application; Type: COMMENT; Schema: core; Owner: -
 
@@ -535,7 +617,7 @@ COMMENT ON COLUMN core.audit_log.application IS 'Application that recorded the e
 
 -- Name: COLUMN audit_log.organization_id; Type: COMMENT; Schema: core; Owner: -
 
-COMMENT ON COLUMN core.audit_log.organization_id IS 'Organization the event belongs to; a snapshot, deliberately no foreign key (the log outlives what it describes).';
+COMMENT ON COLUMN core.audit_log.organization_id IS 'Claim: the organization the service says the event belongs to (defaults to app.org_id); a snapshot, deliberately no foreign key (the log outlives what it describes); row-level security keeps it equal to the session''s tenant.';
 
 -- Name: COLUMN audit_log.actor_type; Type: COMMENT; Schema: core; Owner: -
 
@@ -543,15 +625,15 @@ COMMENT ON COLUMN core.audit_log.actor_type IS 'Who acted: a user, an API key, t
 
 -- Name: COLUMN audit_log.actor_user_id; Type: COMMENT; Schema: core; Owner: -
 
-COMMENT ON COLUMN core.audit_log.actor_user_id IS 'Snapshot of the acting user id; deliberately no FK.';
+COMMENT ON COLUMN core.audit_log.actor_user_id IS 'Claim: the acting user id as the service states it (snapshot, deliberately no FK). db_user/db_role say which database login wrote it.';
 
 -- Name: COLUMN audit_log.actor_username; Type: COMMENT; Schema: core; Owner: -
 
-COMMENT ON COLUMN core.audit_log.actor_username IS 'Snapshot of the acting user''s name.';
+COMMENT ON COLUMN core.audit_log.actor_username IS 'Claim: snapshot of the acting user''s name, as the service states it.';
 
 -- Name: COLUMN audit_log.actor_api_key_id; Type: COMMENT; Schema: core; Owner: -
 
-COMMENT ON COLUMN core.audit_log.actor_api_key_id IS 'Snapshot of the API key used; no foreign key.';
+COMMENT ON COLUMN core.audit_log.actor_api_key_id IS 'Claim: snapshot of the API key the service says was used; no foreign key.';
 
 -- Name: COLUMN audit_log.action; Type: COMMENT; Schema: core; Owner: -
 
@@ -605,6 +687,18 @@ COMMENT ON COLUMN core.audit_log.ip_address IS 'Client address.';
 
 COMMENT ON COLUMN core.audit_log.user_agent IS 'Client user agent.';
 
+-- Name: COLUMN audit_log.db_user; Type: COMMENT; Schema: core; Owner: -
+
+COMMENT ON COLUMN core.audit_log.db_user IS 'Set by the database (trg_audit_log__stamp): session_user, the login that wrote the event. NULL only for events written before 0026.';
+
+-- Name: COLUMN audit_log.db_role; Type: COMMENT; Schema: core; Owner: -
+
+COMMENT ON COLUMN core.audit_log.db_role IS 'Set by the database (trg_audit_log__stamp): current_user, the effective role. NULL only for events written before 0026.';
+
+-- Name: COLUMN audit_log.db_txid; Type: COMMENT; Schema: core; Owner: -
+
+COMMENT ON COLUMN core.audit_log.db_txid IS 'Set by the database (trg_audit_log__stamp): pg_current_xact_id() of the writing transaction. NULL only for events written before 0026.';
+
 -- Name: audit_log_default; Type: TABLE; Schema: core; Owner: -
 
 CREATE TABLE core.audit_log_default (
@@ -629,6 +723,9 @@ CREATE TABLE core.audit_log_default (
     session_id text,
     ip_address inet,
     user_agent text,
+    db_user text,
+    db_role text,
+    db_txid bigint,
     CONSTRAINT ck_audit_log__changed_fields_no_nulls CHECK ((array_position(changed_fields, NULL::text) IS NULL)),
     CONSTRAINT ck_audit_log__details_object CHECK ((jsonb_typeof(details) = 'object'::text)),
     CONSTRAINT ck_audit_log__entity_type_not_empty CHECK ((length(entity_type) > 0)),
@@ -687,7 +784,7 @@ COMMENT ON COLUMN core.auth_tokens.jti IS 'The token''s unique id (JWT jti claim
 
 -- Name: COLUMN auth_tokens.token_hash; Type: COMMENT; Schema: core; Owner: -
 
-COMMENT ON COLUMN core.auth_tokens.token_hash IS 'SHA-256 of the token (hex); the token itself is never stored.';
+COMMENT ON COLUMN core.auth_tokens.token_hash IS '[secret] SHA-256 of the token (hex); the token itself is never stored.';
 
 -- Name: COLUMN auth_tokens.issued_at; Type: COMMENT; Schema: core; Owner: -
 
@@ -863,6 +960,7 @@ CREATE TABLE core.partitioned_tables (
     partition_interval interval NOT NULL,
     premake integer DEFAULT 3 NOT NULL,
     retention interval,
+    CONSTRAINT ck_partitioned_tables__audit_retention_floor CHECK ((((parent)::oid <> ('core.audit_log'::regclass)::oid) OR (retention IS NULL) OR (retention >= core.audit_retention_floor()))),
     CONSTRAINT ck_partitioned_tables__interval_positive CHECK ((partition_interval > '00:00:00'::interval)),
     CONSTRAINT ck_partitioned_tables__premake_range CHECK (((premake >= 0) AND (premake <= 120))),
     CONSTRAINT ck_partitioned_tables__retention_positive CHECK ((retention > '00:00:00'::interval))
@@ -887,6 +985,10 @@ COMMENT ON COLUMN core.partitioned_tables.premake IS 'How many partitions to kee
 -- Name: COLUMN partitioned_tables.retention; Type: COMMENT; Schema: core; Owner: -
 
 COMMENT ON COLUMN core.partitioned_tables.retention IS 'Partitions entirely older than this are dropped; NULL: kept forever.';
+
+-- Name: CONSTRAINT ck_partitioned_tables__audit_retention_floor ON partitioned_tables; Type: COMMENT; Schema: core; Owner: -
+
+COMMENT ON CONSTRAINT ck_partitioned_tables__audit_retention_floor ON core.partitioned_tables IS 'core.audit_log is kept at least core.audit_retention_floor() (7 years): use a longer retention, or NULL to keep it forever.';
 
 -- Name: permissions; Type: TABLE; Schema: core; Owner: -
 
@@ -1140,7 +1242,7 @@ COMMENT ON COLUMN core.users.full_name IS 'Display name; optional.';
 
 -- Name: COLUMN users.hashed_password; Type: COMMENT; Schema: core; Owner: -
 
-COMMENT ON COLUMN core.users.hashed_password IS 'Password hash (bcrypt/argon2/scrypt/pbkdf2), never plaintext; NULL for SSO-only users.';
+COMMENT ON COLUMN core.users.hashed_password IS '[secret] Password hash (bcrypt/argon2/scrypt/pbkdf2), never plaintext; NULL for SSO-only users.';
 
 -- Name: COLUMN users.auth_provider; Type: COMMENT; Schema: core; Owner: -
 
@@ -1454,13 +1556,25 @@ CREATE TRIGGER trg_api_keys__set_updated_at BEFORE UPDATE ON core.api_keys FOR E
 
 CREATE TRIGGER trg_audit_log__no_truncate BEFORE TRUNCATE ON core.audit_log FOR EACH STATEMENT EXECUTE FUNCTION core.forbid_modification('core.audit_log');
 
+ALTER TABLE core.audit_log ENABLE ALWAYS TRIGGER trg_audit_log__no_truncate;
+
 -- Name: audit_log_default trg_audit_log__no_truncate; Type: TRIGGER; Schema: core; Owner: -
 
 CREATE TRIGGER trg_audit_log__no_truncate BEFORE TRUNCATE ON core.audit_log_default FOR EACH STATEMENT EXECUTE FUNCTION core.forbid_modification('core.audit_log');
 
+ALTER TABLE core.audit_log_default ENABLE ALWAYS TRIGGER trg_audit_log__no_truncate;
+
 -- Name: audit_log trg_audit_log__no_update_delete; Type: TRIGGER; Schema: core; Owner: -
 
 CREATE TRIGGER trg_audit_log__no_update_delete BEFORE DELETE OR UPDATE ON core.audit_log FOR EACH ROW EXECUTE FUNCTION core.forbid_modification('core.audit_log');
+
+ALTER TABLE core.audit_log ENABLE ALWAYS TRIGGER trg_audit_log__no_update_delete;
+
+-- Name: audit_log trg_audit_log__stamp; Type: TRIGGER; Schema: core; Owner: -
+
+CREATE TRIGGER trg_audit_log__stamp BEFORE INSERT ON core.audit_log FOR EACH ROW EXECUTE FUNCTION core.stamp_audit_event();
+
+ALTER TABLE core.audit_log ENABLE ALWAYS TRIGGER trg_audit_log__stamp;
 
 -- Name: organization_memberships trg_organization_memberships__set_updated_at; Type: TRIGGER; Schema: core; Owner: -
 
@@ -1602,11 +1716,30 @@ ALTER TABLE ONLY core.users
 ALTER TABLE ONLY core.users
     ADD CONSTRAINT fk_users__updated_by FOREIGN KEY (updated_by) REFERENCES core.users(id) ON DELETE SET NULL;
 
+-- Name: audit_log; Type: ROW SECURITY; Schema: core; Owner: -
+
+ALTER TABLE core.audit_log ENABLE ROW LEVEL SECURITY;
+
+-- Name: audit_log rls_audit_log__readonly; Type: POLICY; Schema: core; Owner: -
+
+CREATE POLICY rls_audit_log__readonly ON core.audit_log FOR SELECT TO registry_readonly USING (true);
+
+-- Name: audit_log rls_audit_log__tenant; Type: POLICY; Schema: core; Owner: -
+
+CREATE POLICY rls_audit_log__tenant ON core.audit_log USING ((NOT (organization_id IS DISTINCT FROM (NULLIF(current_setting('app.org_id'::text, true), ''::text))::uuid))) WITH CHECK ((NOT (organization_id IS DISTINCT FROM (NULLIF(current_setting('app.org_id'::text, true), ''::text))::uuid)));
+
 -- Name: SCHEMA core; Type: ACL; Schema: -; Owner: -
 
-GRANT ALL ON SCHEMA core TO registry_owner;
+GRANT USAGE ON SCHEMA core TO registry_owner;
 GRANT USAGE ON SCHEMA core TO registry_app;
 GRANT USAGE ON SCHEMA core TO registry_readonly;
+
+-- Name: FUNCTION audit_retention_floor(); Type: ACL; Schema: core; Owner: -
+
+REVOKE ALL ON FUNCTION core.audit_retention_floor() FROM PUBLIC;
+GRANT ALL ON FUNCTION core.audit_retention_floor() TO registry_owner;
+GRANT ALL ON FUNCTION core.audit_retention_floor() TO registry_app;
+GRANT ALL ON FUNCTION core.audit_retention_floor() TO registry_readonly;
 
 -- Name: FUNCTION forbid_modification(); Type: ACL; Schema: core; Owner: -
 
@@ -1621,6 +1754,10 @@ GRANT ALL ON FUNCTION core.maintain_partitions(p_now timestamp with time zone) T
 
 REVOKE ALL ON FUNCTION core.set_updated_at() FROM PUBLIC;
 
+-- Name: FUNCTION stamp_audit_event(); Type: ACL; Schema: core; Owner: -
+
+REVOKE ALL ON FUNCTION core.stamp_audit_event() FROM PUBLIC;
+
 -- Name: FUNCTION user_has_permission(p_user uuid, p_code text, p_org uuid); Type: ACL; Schema: core; Owner: -
 
 REVOKE ALL ON FUNCTION core.user_has_permission(p_user uuid, p_code text, p_org uuid) FROM PUBLIC;
@@ -1631,76 +1768,334 @@ GRANT ALL ON FUNCTION core.user_has_permission(p_user uuid, p_code text, p_org u
 -- Name: TABLE api_keys; Type: ACL; Schema: core; Owner: -
 
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE core.api_keys TO registry_app;
-GRANT SELECT ON TABLE core.api_keys TO registry_readonly;
-GRANT ALL ON TABLE core.api_keys TO registry_owner;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE core.api_keys TO registry_owner;
+
+-- Name: COLUMN api_keys.id; Type: ACL; Schema: core; Owner: -
+
+GRANT SELECT(id) ON TABLE core.api_keys TO registry_readonly;
+
+-- Name: COLUMN api_keys.application; Type: ACL; Schema: core; Owner: -
+
+GRANT SELECT(application) ON TABLE core.api_keys TO registry_readonly;
+
+-- Name: COLUMN api_keys.name; Type: ACL; Schema: core; Owner: -
+
+GRANT SELECT(name) ON TABLE core.api_keys TO registry_readonly;
+
+-- Name: COLUMN api_keys.key_prefix; Type: ACL; Schema: core; Owner: -
+
+GRANT SELECT(key_prefix) ON TABLE core.api_keys TO registry_readonly;
+
+-- Name: COLUMN api_keys.user_id; Type: ACL; Schema: core; Owner: -
+
+GRANT SELECT(user_id) ON TABLE core.api_keys TO registry_readonly;
+
+-- Name: COLUMN api_keys.organization_id; Type: ACL; Schema: core; Owner: -
+
+GRANT SELECT(organization_id) ON TABLE core.api_keys TO registry_readonly;
+
+-- Name: COLUMN api_keys.scopes; Type: ACL; Schema: core; Owner: -
+
+GRANT SELECT(scopes) ON TABLE core.api_keys TO registry_readonly;
+
+-- Name: COLUMN api_keys.permissions; Type: ACL; Schema: core; Owner: -
+
+GRANT SELECT(permissions) ON TABLE core.api_keys TO registry_readonly;
+
+-- Name: COLUMN api_keys.expires_at; Type: ACL; Schema: core; Owner: -
+
+GRANT SELECT(expires_at) ON TABLE core.api_keys TO registry_readonly;
+
+-- Name: COLUMN api_keys.last_used_at; Type: ACL; Schema: core; Owner: -
+
+GRANT SELECT(last_used_at) ON TABLE core.api_keys TO registry_readonly;
+
+-- Name: COLUMN api_keys.last_used_ip; Type: ACL; Schema: core; Owner: -
+
+GRANT SELECT(last_used_ip) ON TABLE core.api_keys TO registry_readonly;
+
+-- Name: COLUMN api_keys.revoked_at; Type: ACL; Schema: core; Owner: -
+
+GRANT SELECT(revoked_at) ON TABLE core.api_keys TO registry_readonly;
+
+-- Name: COLUMN api_keys.revoked_by; Type: ACL; Schema: core; Owner: -
+
+GRANT SELECT(revoked_by) ON TABLE core.api_keys TO registry_readonly;
+
+-- Name: COLUMN api_keys.created_by; Type: ACL; Schema: core; Owner: -
+
+GRANT SELECT(created_by) ON TABLE core.api_keys TO registry_readonly;
+
+-- Name: COLUMN api_keys.created_at; Type: ACL; Schema: core; Owner: -
+
+GRANT SELECT(created_at) ON TABLE core.api_keys TO registry_readonly;
+
+-- Name: COLUMN api_keys.updated_at; Type: ACL; Schema: core; Owner: -
+
+GRANT SELECT(updated_at) ON TABLE core.api_keys TO registry_readonly;
 
 -- Name: TABLE audit_log; Type: ACL; Schema: core; Owner: -
 
-GRANT SELECT,INSERT ON TABLE core.audit_log TO registry_app;
-GRANT SELECT,INSERT ON TABLE core.audit_log TO registry_owner;
+GRANT SELECT ON TABLE core.audit_log TO registry_app;
+GRANT SELECT ON TABLE core.audit_log TO registry_owner;
 GRANT SELECT ON TABLE core.audit_log TO registry_readonly;
 
--- Name: TABLE audit_log_default; Type: ACL; Schema: core; Owner: -
+-- Name: COLUMN audit_log.application; Type: ACL; Schema: core; Owner: -
 
-GRANT SELECT,INSERT ON TABLE core.audit_log_default TO registry_owner;
-GRANT SELECT,INSERT ON TABLE core.audit_log_default TO registry_app;
-GRANT SELECT ON TABLE core.audit_log_default TO registry_readonly;
+GRANT INSERT(application) ON TABLE core.audit_log TO registry_app;
+GRANT INSERT(application) ON TABLE core.audit_log TO registry_owner;
+
+-- Name: COLUMN audit_log.organization_id; Type: ACL; Schema: core; Owner: -
+
+GRANT INSERT(organization_id) ON TABLE core.audit_log TO registry_app;
+GRANT INSERT(organization_id) ON TABLE core.audit_log TO registry_owner;
+
+-- Name: COLUMN audit_log.actor_type; Type: ACL; Schema: core; Owner: -
+
+GRANT INSERT(actor_type) ON TABLE core.audit_log TO registry_app;
+GRANT INSERT(actor_type) ON TABLE core.audit_log TO registry_owner;
+
+-- Name: COLUMN audit_log.actor_user_id; Type: ACL; Schema: core; Owner: -
+
+GRANT INSERT(actor_user_id) ON TABLE core.audit_log TO registry_app;
+GRANT INSERT(actor_user_id) ON TABLE core.audit_log TO registry_owner;
+
+-- Name: COLUMN audit_log.actor_username; Type: ACL; Schema: core; Owner: -
+
+GRANT INSERT(actor_username) ON TABLE core.audit_log TO registry_app;
+GRANT INSERT(actor_username) ON TABLE core.audit_log TO registry_owner;
+
+-- Name: COLUMN audit_log.actor_api_key_id; Type: ACL; Schema: core; Owner: -
+
+GRANT INSERT(actor_api_key_id) ON TABLE core.audit_log TO registry_app;
+GRANT INSERT(actor_api_key_id) ON TABLE core.audit_log TO registry_owner;
+
+-- Name: COLUMN audit_log.action; Type: ACL; Schema: core; Owner: -
+
+GRANT INSERT(action) ON TABLE core.audit_log TO registry_app;
+GRANT INSERT(action) ON TABLE core.audit_log TO registry_owner;
+
+-- Name: COLUMN audit_log.event_level; Type: ACL; Schema: core; Owner: -
+
+GRANT INSERT(event_level) ON TABLE core.audit_log TO registry_app;
+GRANT INSERT(event_level) ON TABLE core.audit_log TO registry_owner;
+
+-- Name: COLUMN audit_log.entity_type; Type: ACL; Schema: core; Owner: -
+
+GRANT INSERT(entity_type) ON TABLE core.audit_log TO registry_app;
+GRANT INSERT(entity_type) ON TABLE core.audit_log TO registry_owner;
+
+-- Name: COLUMN audit_log.entity_id; Type: ACL; Schema: core; Owner: -
+
+GRANT INSERT(entity_id) ON TABLE core.audit_log TO registry_app;
+GRANT INSERT(entity_id) ON TABLE core.audit_log TO registry_owner;
+
+-- Name: COLUMN audit_log.old_values; Type: ACL; Schema: core; Owner: -
+
+GRANT INSERT(old_values) ON TABLE core.audit_log TO registry_app;
+GRANT INSERT(old_values) ON TABLE core.audit_log TO registry_owner;
+
+-- Name: COLUMN audit_log.new_values; Type: ACL; Schema: core; Owner: -
+
+GRANT INSERT(new_values) ON TABLE core.audit_log TO registry_app;
+GRANT INSERT(new_values) ON TABLE core.audit_log TO registry_owner;
+
+-- Name: COLUMN audit_log.changed_fields; Type: ACL; Schema: core; Owner: -
+
+GRANT INSERT(changed_fields) ON TABLE core.audit_log TO registry_app;
+GRANT INSERT(changed_fields) ON TABLE core.audit_log TO registry_owner;
+
+-- Name: COLUMN audit_log.details; Type: ACL; Schema: core; Owner: -
+
+GRANT INSERT(details) ON TABLE core.audit_log TO registry_app;
+GRANT INSERT(details) ON TABLE core.audit_log TO registry_owner;
+
+-- Name: COLUMN audit_log.reason; Type: ACL; Schema: core; Owner: -
+
+GRANT INSERT(reason) ON TABLE core.audit_log TO registry_app;
+GRANT INSERT(reason) ON TABLE core.audit_log TO registry_owner;
+
+-- Name: COLUMN audit_log.correlation_id; Type: ACL; Schema: core; Owner: -
+
+GRANT INSERT(correlation_id) ON TABLE core.audit_log TO registry_app;
+GRANT INSERT(correlation_id) ON TABLE core.audit_log TO registry_owner;
+
+-- Name: COLUMN audit_log.session_id; Type: ACL; Schema: core; Owner: -
+
+GRANT INSERT(session_id) ON TABLE core.audit_log TO registry_app;
+GRANT INSERT(session_id) ON TABLE core.audit_log TO registry_owner;
+
+-- Name: COLUMN audit_log.ip_address; Type: ACL; Schema: core; Owner: -
+
+GRANT INSERT(ip_address) ON TABLE core.audit_log TO registry_app;
+GRANT INSERT(ip_address) ON TABLE core.audit_log TO registry_owner;
+
+-- Name: COLUMN audit_log.user_agent; Type: ACL; Schema: core; Owner: -
+
+GRANT INSERT(user_agent) ON TABLE core.audit_log TO registry_app;
+GRANT INSERT(user_agent) ON TABLE core.audit_log TO registry_owner;
 
 -- Name: TABLE auth_tokens; Type: ACL; Schema: core; Owner: -
 
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE core.auth_tokens TO registry_app;
-GRANT SELECT ON TABLE core.auth_tokens TO registry_readonly;
-GRANT ALL ON TABLE core.auth_tokens TO registry_owner;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE core.auth_tokens TO registry_owner;
+
+-- Name: COLUMN auth_tokens.id; Type: ACL; Schema: core; Owner: -
+
+GRANT SELECT(id) ON TABLE core.auth_tokens TO registry_readonly;
+
+-- Name: COLUMN auth_tokens.user_id; Type: ACL; Schema: core; Owner: -
+
+GRANT SELECT(user_id) ON TABLE core.auth_tokens TO registry_readonly;
+
+-- Name: COLUMN auth_tokens.application; Type: ACL; Schema: core; Owner: -
+
+GRANT SELECT(application) ON TABLE core.auth_tokens TO registry_readonly;
+
+-- Name: COLUMN auth_tokens.token_type; Type: ACL; Schema: core; Owner: -
+
+GRANT SELECT(token_type) ON TABLE core.auth_tokens TO registry_readonly;
+
+-- Name: COLUMN auth_tokens.jti; Type: ACL; Schema: core; Owner: -
+
+GRANT SELECT(jti) ON TABLE core.auth_tokens TO registry_readonly;
+
+-- Name: COLUMN auth_tokens.issued_at; Type: ACL; Schema: core; Owner: -
+
+GRANT SELECT(issued_at) ON TABLE core.auth_tokens TO registry_readonly;
+
+-- Name: COLUMN auth_tokens.expires_at; Type: ACL; Schema: core; Owner: -
+
+GRANT SELECT(expires_at) ON TABLE core.auth_tokens TO registry_readonly;
+
+-- Name: COLUMN auth_tokens.revoked_at; Type: ACL; Schema: core; Owner: -
+
+GRANT SELECT(revoked_at) ON TABLE core.auth_tokens TO registry_readonly;
+
+-- Name: COLUMN auth_tokens.revoked_reason; Type: ACL; Schema: core; Owner: -
+
+GRANT SELECT(revoked_reason) ON TABLE core.auth_tokens TO registry_readonly;
+
+-- Name: COLUMN auth_tokens.last_used_at; Type: ACL; Schema: core; Owner: -
+
+GRANT SELECT(last_used_at) ON TABLE core.auth_tokens TO registry_readonly;
+
+-- Name: COLUMN auth_tokens.usage_count; Type: ACL; Schema: core; Owner: -
+
+GRANT SELECT(usage_count) ON TABLE core.auth_tokens TO registry_readonly;
+
+-- Name: COLUMN auth_tokens.max_uses; Type: ACL; Schema: core; Owner: -
+
+GRANT SELECT(max_uses) ON TABLE core.auth_tokens TO registry_readonly;
+
+-- Name: COLUMN auth_tokens.ip_address; Type: ACL; Schema: core; Owner: -
+
+GRANT SELECT(ip_address) ON TABLE core.auth_tokens TO registry_readonly;
+
+-- Name: COLUMN auth_tokens.user_agent; Type: ACL; Schema: core; Owner: -
+
+GRANT SELECT(user_agent) ON TABLE core.auth_tokens TO registry_readonly;
 
 -- Name: TABLE organization_memberships; Type: ACL; Schema: core; Owner: -
 
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE core.organization_memberships TO registry_app;
 GRANT SELECT ON TABLE core.organization_memberships TO registry_readonly;
-GRANT ALL ON TABLE core.organization_memberships TO registry_owner;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE core.organization_memberships TO registry_owner;
 
 -- Name: TABLE organizations; Type: ACL; Schema: core; Owner: -
 
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE core.organizations TO registry_app;
 GRANT SELECT ON TABLE core.organizations TO registry_readonly;
-GRANT ALL ON TABLE core.organizations TO registry_owner;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE core.organizations TO registry_owner;
 
 -- Name: TABLE partitioned_tables; Type: ACL; Schema: core; Owner: -
 
 GRANT SELECT ON TABLE core.partitioned_tables TO registry_readonly;
-GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE core.partitioned_tables TO registry_owner;
+GRANT SELECT ON TABLE core.partitioned_tables TO registry_owner;
 
 -- Name: TABLE permissions; Type: ACL; Schema: core; Owner: -
 
-GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE core.permissions TO registry_app;
+GRANT SELECT ON TABLE core.permissions TO registry_app;
 GRANT SELECT ON TABLE core.permissions TO registry_readonly;
-GRANT ALL ON TABLE core.permissions TO registry_owner;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE core.permissions TO registry_owner;
 
 -- Name: TABLE role_permissions; Type: ACL; Schema: core; Owner: -
 
-GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE core.role_permissions TO registry_app;
+GRANT SELECT ON TABLE core.role_permissions TO registry_app;
 GRANT SELECT ON TABLE core.role_permissions TO registry_readonly;
-GRANT ALL ON TABLE core.role_permissions TO registry_owner;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE core.role_permissions TO registry_owner;
 
 -- Name: TABLE roles; Type: ACL; Schema: core; Owner: -
 
-GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE core.roles TO registry_app;
+GRANT SELECT,INSERT ON TABLE core.roles TO registry_app;
 GRANT SELECT ON TABLE core.roles TO registry_readonly;
-GRANT ALL ON TABLE core.roles TO registry_owner;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE core.roles TO registry_owner;
 
 -- Name: TABLE user_identities; Type: ACL; Schema: core; Owner: -
 
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE core.user_identities TO registry_app;
 GRANT SELECT ON TABLE core.user_identities TO registry_readonly;
-GRANT ALL ON TABLE core.user_identities TO registry_owner;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE core.user_identities TO registry_owner;
 
 -- Name: TABLE user_roles; Type: ACL; Schema: core; Owner: -
 
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE core.user_roles TO registry_app;
 GRANT SELECT ON TABLE core.user_roles TO registry_readonly;
-GRANT ALL ON TABLE core.user_roles TO registry_owner;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE core.user_roles TO registry_owner;
 
 -- Name: TABLE users; Type: ACL; Schema: core; Owner: -
 
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE core.users TO registry_app;
-GRANT SELECT ON TABLE core.users TO registry_readonly;
-GRANT ALL ON TABLE core.users TO registry_owner;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE core.users TO registry_owner;
+
+-- Name: COLUMN users.id; Type: ACL; Schema: core; Owner: -
+
+GRANT SELECT(id) ON TABLE core.users TO registry_readonly;
+
+-- Name: COLUMN users.username; Type: ACL; Schema: core; Owner: -
+
+GRANT SELECT(username) ON TABLE core.users TO registry_readonly;
+
+-- Name: COLUMN users.email; Type: ACL; Schema: core; Owner: -
+
+GRANT SELECT(email) ON TABLE core.users TO registry_readonly;
+
+-- Name: COLUMN users.full_name; Type: ACL; Schema: core; Owner: -
+
+GRANT SELECT(full_name) ON TABLE core.users TO registry_readonly;
+
+-- Name: COLUMN users.auth_provider; Type: ACL; Schema: core; Owner: -
+
+GRANT SELECT(auth_provider) ON TABLE core.users TO registry_readonly;
+
+-- Name: COLUMN users.is_active; Type: ACL; Schema: core; Owner: -
+
+GRANT SELECT(is_active) ON TABLE core.users TO registry_readonly;
+
+-- Name: COLUMN users.last_login_at; Type: ACL; Schema: core; Owner: -
+
+GRANT SELECT(last_login_at) ON TABLE core.users TO registry_readonly;
+
+-- Name: COLUMN users.created_at; Type: ACL; Schema: core; Owner: -
+
+GRANT SELECT(created_at) ON TABLE core.users TO registry_readonly;
+
+-- Name: COLUMN users.updated_at; Type: ACL; Schema: core; Owner: -
+
+GRANT SELECT(updated_at) ON TABLE core.users TO registry_readonly;
+
+-- Name: COLUMN users.created_by; Type: ACL; Schema: core; Owner: -
+
+GRANT SELECT(created_by) ON TABLE core.users TO registry_readonly;
+
+-- Name: COLUMN users.updated_by; Type: ACL; Schema: core; Owner: -
+
+GRANT SELECT(updated_by) ON TABLE core.users TO registry_readonly;
+
+-- Name: COLUMN users.deleted_at; Type: ACL; Schema: core; Owner: -
+
+GRANT SELECT(deleted_at) ON TABLE core.users TO registry_readonly;
+
+-- Name: COLUMN users.deleted_by; Type: ACL; Schema: core; Owner: -
+
+GRANT SELECT(deleted_by) ON TABLE core.users TO registry_readonly;

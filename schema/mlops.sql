@@ -2381,57 +2381,113 @@ ALTER TABLE mlops.project_members ENABLE ROW LEVEL SECURITY;
 
 ALTER TABLE mlops.projects ENABLE ROW LEVEL SECURITY;
 
+-- Name: alerts rls_alerts__readonly; Type: POLICY; Schema: mlops; Owner: -
+
+CREATE POLICY rls_alerts__readonly ON mlops.alerts FOR SELECT TO registry_readonly USING (true);
+
 -- Name: alerts rls_alerts__tenant; Type: POLICY; Schema: mlops; Owner: -
 
 CREATE POLICY rls_alerts__tenant ON mlops.alerts USING ((organization_id = (NULLIF(current_setting('app.org_id'::text, true), ''::text))::uuid)) WITH CHECK ((organization_id = (NULLIF(current_setting('app.org_id'::text, true), ''::text))::uuid));
+
+-- Name: data_drift_reports rls_data_drift_reports__readonly; Type: POLICY; Schema: mlops; Owner: -
+
+CREATE POLICY rls_data_drift_reports__readonly ON mlops.data_drift_reports FOR SELECT TO registry_readonly USING (true);
 
 -- Name: data_drift_reports rls_data_drift_reports__tenant; Type: POLICY; Schema: mlops; Owner: -
 
 CREATE POLICY rls_data_drift_reports__tenant ON mlops.data_drift_reports USING ((organization_id = (NULLIF(current_setting('app.org_id'::text, true), ''::text))::uuid)) WITH CHECK ((organization_id = (NULLIF(current_setting('app.org_id'::text, true), ''::text))::uuid));
 
+-- Name: deployment_history rls_deployment_history__readonly; Type: POLICY; Schema: mlops; Owner: -
+
+CREATE POLICY rls_deployment_history__readonly ON mlops.deployment_history FOR SELECT TO registry_readonly USING (true);
+
 -- Name: deployment_history rls_deployment_history__tenant; Type: POLICY; Schema: mlops; Owner: -
 
 CREATE POLICY rls_deployment_history__tenant ON mlops.deployment_history USING ((organization_id = (NULLIF(current_setting('app.org_id'::text, true), ''::text))::uuid)) WITH CHECK ((organization_id = (NULLIF(current_setting('app.org_id'::text, true), ''::text))::uuid));
+
+-- Name: deployments rls_deployments__readonly; Type: POLICY; Schema: mlops; Owner: -
+
+CREATE POLICY rls_deployments__readonly ON mlops.deployments FOR SELECT TO registry_readonly USING (true);
 
 -- Name: deployments rls_deployments__tenant; Type: POLICY; Schema: mlops; Owner: -
 
 CREATE POLICY rls_deployments__tenant ON mlops.deployments USING ((organization_id = (NULLIF(current_setting('app.org_id'::text, true), ''::text))::uuid)) WITH CHECK ((organization_id = (NULLIF(current_setting('app.org_id'::text, true), ''::text))::uuid));
 
+-- Name: experiment_runs rls_experiment_runs__readonly; Type: POLICY; Schema: mlops; Owner: -
+
+CREATE POLICY rls_experiment_runs__readonly ON mlops.experiment_runs FOR SELECT TO registry_readonly USING (true);
+
 -- Name: experiment_runs rls_experiment_runs__tenant; Type: POLICY; Schema: mlops; Owner: -
 
 CREATE POLICY rls_experiment_runs__tenant ON mlops.experiment_runs USING ((organization_id = (NULLIF(current_setting('app.org_id'::text, true), ''::text))::uuid)) WITH CHECK ((organization_id = (NULLIF(current_setting('app.org_id'::text, true), ''::text))::uuid));
+
+-- Name: experiments rls_experiments__readonly; Type: POLICY; Schema: mlops; Owner: -
+
+CREATE POLICY rls_experiments__readonly ON mlops.experiments FOR SELECT TO registry_readonly USING (true);
 
 -- Name: experiments rls_experiments__tenant; Type: POLICY; Schema: mlops; Owner: -
 
 CREATE POLICY rls_experiments__tenant ON mlops.experiments USING ((organization_id = (NULLIF(current_setting('app.org_id'::text, true), ''::text))::uuid)) WITH CHECK ((organization_id = (NULLIF(current_setting('app.org_id'::text, true), ''::text))::uuid));
 
+-- Name: model_monitoring rls_model_monitoring__readonly; Type: POLICY; Schema: mlops; Owner: -
+
+CREATE POLICY rls_model_monitoring__readonly ON mlops.model_monitoring FOR SELECT TO registry_readonly USING (true);
+
 -- Name: model_monitoring rls_model_monitoring__tenant; Type: POLICY; Schema: mlops; Owner: -
 
 CREATE POLICY rls_model_monitoring__tenant ON mlops.model_monitoring USING ((organization_id = (NULLIF(current_setting('app.org_id'::text, true), ''::text))::uuid)) WITH CHECK ((organization_id = (NULLIF(current_setting('app.org_id'::text, true), ''::text))::uuid));
+
+-- Name: model_versions rls_model_versions__readonly; Type: POLICY; Schema: mlops; Owner: -
+
+CREATE POLICY rls_model_versions__readonly ON mlops.model_versions FOR SELECT TO registry_readonly USING (true);
 
 -- Name: model_versions rls_model_versions__tenant; Type: POLICY; Schema: mlops; Owner: -
 
 CREATE POLICY rls_model_versions__tenant ON mlops.model_versions USING ((organization_id = (NULLIF(current_setting('app.org_id'::text, true), ''::text))::uuid)) WITH CHECK ((organization_id = (NULLIF(current_setting('app.org_id'::text, true), ''::text))::uuid));
 
+-- Name: models rls_models__readonly; Type: POLICY; Schema: mlops; Owner: -
+
+CREATE POLICY rls_models__readonly ON mlops.models FOR SELECT TO registry_readonly USING (true);
+
 -- Name: models rls_models__tenant; Type: POLICY; Schema: mlops; Owner: -
 
 CREATE POLICY rls_models__tenant ON mlops.models USING ((organization_id = (NULLIF(current_setting('app.org_id'::text, true), ''::text))::uuid)) WITH CHECK ((organization_id = (NULLIF(current_setting('app.org_id'::text, true), ''::text))::uuid));
+
+-- Name: notification_channels rls_notification_channels__readonly; Type: POLICY; Schema: mlops; Owner: -
+
+CREATE POLICY rls_notification_channels__readonly ON mlops.notification_channels FOR SELECT TO registry_readonly USING (true);
 
 -- Name: notification_channels rls_notification_channels__tenant; Type: POLICY; Schema: mlops; Owner: -
 
 CREATE POLICY rls_notification_channels__tenant ON mlops.notification_channels USING ((organization_id = (NULLIF(current_setting('app.org_id'::text, true), ''::text))::uuid)) WITH CHECK ((organization_id = (NULLIF(current_setting('app.org_id'::text, true), ''::text))::uuid));
 
+-- Name: notification_rules rls_notification_rules__readonly; Type: POLICY; Schema: mlops; Owner: -
+
+CREATE POLICY rls_notification_rules__readonly ON mlops.notification_rules FOR SELECT TO registry_readonly USING (true);
+
 -- Name: notification_rules rls_notification_rules__tenant; Type: POLICY; Schema: mlops; Owner: -
 
 CREATE POLICY rls_notification_rules__tenant ON mlops.notification_rules USING ((organization_id = (NULLIF(current_setting('app.org_id'::text, true), ''::text))::uuid)) WITH CHECK ((organization_id = (NULLIF(current_setting('app.org_id'::text, true), ''::text))::uuid));
+
+-- Name: project_members rls_project_members__readonly; Type: POLICY; Schema: mlops; Owner: -
+
+CREATE POLICY rls_project_members__readonly ON mlops.project_members FOR SELECT TO registry_readonly USING (true);
 
 -- Name: project_members rls_project_members__tenant; Type: POLICY; Schema: mlops; Owner: -
 
 CREATE POLICY rls_project_members__tenant ON mlops.project_members USING ((organization_id = (NULLIF(current_setting('app.org_id'::text, true), ''::text))::uuid)) WITH CHECK ((organization_id = (NULLIF(current_setting('app.org_id'::text, true), ''::text))::uuid));
 
+-- Name: projects rls_projects__readonly; Type: POLICY; Schema: mlops; Owner: -
+
+CREATE POLICY rls_projects__readonly ON mlops.projects FOR SELECT TO registry_readonly USING (true);
+
 -- Name: projects rls_projects__tenant; Type: POLICY; Schema: mlops; Owner: -
 
 CREATE POLICY rls_projects__tenant ON mlops.projects USING ((organization_id = (NULLIF(current_setting('app.org_id'::text, true), ''::text))::uuid)) WITH CHECK ((organization_id = (NULLIF(current_setting('app.org_id'::text, true), ''::text))::uuid));
+
+-- Name: run_metrics rls_run_metrics__readonly; Type: POLICY; Schema: mlops; Owner: -
+
+CREATE POLICY rls_run_metrics__readonly ON mlops.run_metrics FOR SELECT TO registry_readonly USING (true);
 
 -- Name: run_metrics rls_run_metrics__tenant; Type: POLICY; Schema: mlops; Owner: -
 
@@ -2443,7 +2499,7 @@ ALTER TABLE mlops.run_metrics ENABLE ROW LEVEL SECURITY;
 
 -- Name: SCHEMA mlops; Type: ACL; Schema: -; Owner: -
 
-GRANT ALL ON SCHEMA mlops TO registry_owner;
+GRANT USAGE ON SCHEMA mlops TO registry_owner;
 GRANT USAGE ON SCHEMA mlops TO registry_app;
 GRANT USAGE ON SCHEMA mlops TO registry_readonly;
 
@@ -2471,41 +2527,41 @@ GRANT ALL ON FUNCTION mlops.next_model_version(p_organization_id uuid, p_model_i
 
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE mlops.alerts TO registry_app;
 GRANT SELECT ON TABLE mlops.alerts TO registry_readonly;
-GRANT ALL ON TABLE mlops.alerts TO registry_owner;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE mlops.alerts TO registry_owner;
 
 -- Name: TABLE data_drift_reports; Type: ACL; Schema: mlops; Owner: -
 
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE mlops.data_drift_reports TO registry_app;
 GRANT SELECT ON TABLE mlops.data_drift_reports TO registry_readonly;
-GRANT ALL ON TABLE mlops.data_drift_reports TO registry_owner;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE mlops.data_drift_reports TO registry_owner;
 
 -- Name: TABLE deployment_history; Type: ACL; Schema: mlops; Owner: -
 
 GRANT SELECT,INSERT ON TABLE mlops.deployment_history TO registry_app;
 GRANT SELECT ON TABLE mlops.deployment_history TO registry_readonly;
-GRANT ALL ON TABLE mlops.deployment_history TO registry_owner;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE mlops.deployment_history TO registry_owner;
 
 -- Name: TABLE deployments; Type: ACL; Schema: mlops; Owner: -
 
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE mlops.deployments TO registry_app;
 GRANT SELECT ON TABLE mlops.deployments TO registry_readonly;
-GRANT ALL ON TABLE mlops.deployments TO registry_owner;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE mlops.deployments TO registry_owner;
 
 -- Name: TABLE experiment_runs; Type: ACL; Schema: mlops; Owner: -
 
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE mlops.experiment_runs TO registry_app;
 GRANT SELECT ON TABLE mlops.experiment_runs TO registry_readonly;
-GRANT ALL ON TABLE mlops.experiment_runs TO registry_owner;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE mlops.experiment_runs TO registry_owner;
 
 -- Name: TABLE experiments; Type: ACL; Schema: mlops; Owner: -
 
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE mlops.experiments TO registry_app;
 GRANT SELECT ON TABLE mlops.experiments TO registry_readonly;
-GRANT ALL ON TABLE mlops.experiments TO registry_owner;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE mlops.experiments TO registry_owner;
 
 -- Name: TABLE model_monitoring; Type: ACL; Schema: mlops; Owner: -
 
-GRANT ALL ON TABLE mlops.model_monitoring TO registry_owner;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE mlops.model_monitoring TO registry_owner;
 
 -- Name: COLUMN model_monitoring.organization_id; Type: ACL; Schema: mlops; Owner: -
 
@@ -2577,49 +2633,45 @@ GRANT SELECT(accuracy) ON TABLE mlops.model_monitoring TO registry_readonly;
 GRANT SELECT(custom_metrics),INSERT(custom_metrics) ON TABLE mlops.model_monitoring TO registry_app;
 GRANT SELECT(custom_metrics) ON TABLE mlops.model_monitoring TO registry_readonly;
 
--- Name: TABLE model_monitoring_default; Type: ACL; Schema: mlops; Owner: -
-
-GRANT ALL ON TABLE mlops.model_monitoring_default TO registry_owner;
-
 -- Name: TABLE model_versions; Type: ACL; Schema: mlops; Owner: -
 
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE mlops.model_versions TO registry_app;
 GRANT SELECT ON TABLE mlops.model_versions TO registry_readonly;
-GRANT ALL ON TABLE mlops.model_versions TO registry_owner;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE mlops.model_versions TO registry_owner;
 
 -- Name: TABLE models; Type: ACL; Schema: mlops; Owner: -
 
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE mlops.models TO registry_app;
 GRANT SELECT ON TABLE mlops.models TO registry_readonly;
-GRANT ALL ON TABLE mlops.models TO registry_owner;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE mlops.models TO registry_owner;
 
 -- Name: TABLE notification_channels; Type: ACL; Schema: mlops; Owner: -
 
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE mlops.notification_channels TO registry_app;
 GRANT SELECT ON TABLE mlops.notification_channels TO registry_readonly;
-GRANT ALL ON TABLE mlops.notification_channels TO registry_owner;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE mlops.notification_channels TO registry_owner;
 
 -- Name: TABLE notification_rules; Type: ACL; Schema: mlops; Owner: -
 
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE mlops.notification_rules TO registry_app;
 GRANT SELECT ON TABLE mlops.notification_rules TO registry_readonly;
-GRANT ALL ON TABLE mlops.notification_rules TO registry_owner;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE mlops.notification_rules TO registry_owner;
 
 -- Name: TABLE project_members; Type: ACL; Schema: mlops; Owner: -
 
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE mlops.project_members TO registry_app;
 GRANT SELECT ON TABLE mlops.project_members TO registry_readonly;
-GRANT ALL ON TABLE mlops.project_members TO registry_owner;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE mlops.project_members TO registry_owner;
 
 -- Name: TABLE projects; Type: ACL; Schema: mlops; Owner: -
 
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE mlops.projects TO registry_app;
 GRANT SELECT ON TABLE mlops.projects TO registry_readonly;
-GRANT ALL ON TABLE mlops.projects TO registry_owner;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE mlops.projects TO registry_owner;
 
 -- Name: TABLE run_metrics; Type: ACL; Schema: mlops; Owner: -
 
-GRANT ALL ON TABLE mlops.run_metrics TO registry_owner;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE mlops.run_metrics TO registry_owner;
 
 -- Name: COLUMN run_metrics.organization_id; Type: ACL; Schema: mlops; Owner: -
 
@@ -2651,11 +2703,7 @@ GRANT SELECT(step) ON TABLE mlops.run_metrics TO registry_readonly;
 GRANT SELECT(recorded_at),INSERT(recorded_at) ON TABLE mlops.run_metrics TO registry_app;
 GRANT SELECT(recorded_at) ON TABLE mlops.run_metrics TO registry_readonly;
 
--- Name: TABLE run_metrics_default; Type: ACL; Schema: mlops; Owner: -
-
-GRANT ALL ON TABLE mlops.run_metrics_default TO registry_owner;
-
 -- Name: TABLE run_metrics_ingest; Type: ACL; Schema: mlops; Owner: -
 
 GRANT INSERT ON TABLE mlops.run_metrics_ingest TO registry_app;
-GRANT ALL ON TABLE mlops.run_metrics_ingest TO registry_owner;
+GRANT INSERT ON TABLE mlops.run_metrics_ingest TO registry_owner;

@@ -714,7 +714,7 @@ ALTER TABLE ONLY model_registry.packages
 
 -- Name: SCHEMA model_registry; Type: ACL; Schema: -; Owner: -
 
-GRANT ALL ON SCHEMA model_registry TO registry_owner;
+GRANT USAGE ON SCHEMA model_registry TO registry_owner;
 GRANT USAGE ON SCHEMA model_registry TO registry_app;
 GRANT USAGE ON SCHEMA model_registry TO registry_readonly;
 
@@ -726,43 +726,31 @@ REVOKE ALL ON FUNCTION model_registry.forbid_lineage_cycle() FROM PUBLIC;
 
 GRANT SELECT,INSERT ON TABLE model_registry.download_history TO registry_app;
 GRANT SELECT ON TABLE model_registry.download_history TO registry_readonly;
-GRANT ALL ON TABLE model_registry.download_history TO registry_owner;
-
--- Name: TABLE download_history_default; Type: ACL; Schema: model_registry; Owner: -
-
-GRANT ALL ON TABLE model_registry.download_history_default TO registry_owner;
-GRANT SELECT,INSERT ON TABLE model_registry.download_history_default TO registry_app;
-GRANT SELECT ON TABLE model_registry.download_history_default TO registry_readonly;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE model_registry.download_history TO registry_owner;
 
 -- Name: TABLE package_lineage; Type: ACL; Schema: model_registry; Owner: -
 
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE model_registry.package_lineage TO registry_app;
 GRANT SELECT ON TABLE model_registry.package_lineage TO registry_readonly;
-GRANT ALL ON TABLE model_registry.package_lineage TO registry_owner;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE model_registry.package_lineage TO registry_owner;
 
 -- Name: TABLE package_scores; Type: ACL; Schema: model_registry; Owner: -
 
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE model_registry.package_scores TO registry_app;
 GRANT SELECT ON TABLE model_registry.package_scores TO registry_readonly;
-GRANT ALL ON TABLE model_registry.package_scores TO registry_owner;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE model_registry.package_scores TO registry_owner;
 
 -- Name: TABLE packages; Type: ACL; Schema: model_registry; Owner: -
 
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE model_registry.packages TO registry_app;
 GRANT SELECT ON TABLE model_registry.packages TO registry_readonly;
-GRANT ALL ON TABLE model_registry.packages TO registry_owner;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE model_registry.packages TO registry_owner;
 
 -- Name: TABLE system_health_metrics; Type: ACL; Schema: model_registry; Owner: -
 
 GRANT SELECT,INSERT,DELETE ON TABLE model_registry.system_health_metrics TO registry_app;
 GRANT SELECT ON TABLE model_registry.system_health_metrics TO registry_readonly;
-GRANT ALL ON TABLE model_registry.system_health_metrics TO registry_owner;
-
--- Name: TABLE system_health_metrics_default; Type: ACL; Schema: model_registry; Owner: -
-
-GRANT ALL ON TABLE model_registry.system_health_metrics_default TO registry_owner;
-GRANT SELECT,INSERT,DELETE ON TABLE model_registry.system_health_metrics_default TO registry_app;
-GRANT SELECT ON TABLE model_registry.system_health_metrics_default TO registry_readonly;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE model_registry.system_health_metrics TO registry_owner;
 
 -- Name: TABLE v_user_permissions; Type: ACL; Schema: model_registry; Owner: -
 

@@ -134,6 +134,7 @@ from registry_sql.execute import (
     fetch_value,
     stream,
 )
+from registry_sql.secrets import secret_param
 from registry_sql.types import InetAddress
 
 
@@ -159,14 +160,15 @@ def create_api_key(
     SQL: ``sql/core/api_keys.sql:17`` (``create_api_key<!``).
     Raises ``NotFound`` when no row matches.
     """
-    return fetch_one(conn, _CREATE_API_KEY, {'application': application, 'name': name, 'key_prefix': key_prefix, 'key_hash': key_hash, 'user_id': user_id, 'organization_id': organization_id, 'scopes': None if scopes is None else list(scopes), 'permissions': None if permissions is None else Jsonb(permissions), 'expires_at': expires_at, 'created_by': created_by}, ApiKeyRow, 'core.create_api_key', ('application', 'name', 'user_id', 'organization_id', 'expires_at', 'created_by'))
+    return fetch_one(conn, _CREATE_API_KEY, {'application': application, 'name': name, 'key_prefix': key_prefix, 'key_hash': secret_param(key_hash, query='core.create_api_key', name='key_hash', formats=('^[0-9a-f]{64}$',), max_length=None, constraint='ck_api_keys__key_hash_sha256_hex', table='core.api_keys'), 'user_id': user_id, 'organization_id': organization_id, 'scopes': None if scopes is None else list(scopes), 'permissions': None if permissions is None else Jsonb(permissions), 'expires_at': expires_at, 'created_by': created_by}, ApiKeyRow, 'core.create_api_key', ('application', 'name', 'user_id', 'organization_id', 'expires_at', 'created_by'))
 
 
 def find_api_key_by_hash(conn: psycopg.Connection[Any], *, key_hash: str) -> ApiKeyRow | None:
     """Find the key with this SHA-256 hash for verification, whatever its state; None if unknown.
 
     Expired and revoked keys ARE returned (expires_at, revoked_at): the caller
-    decides expired / revoked / ok and can say which. Keys are hidden (None)
+    decides expired / revoked / ok and can say which (compare expires_at with
+    the current time, not with the start of a long transaction). Keys are hidden (None)
     when their owner user is soft-deleted or deactivated, or their
     organization is soft-deleted: such keys must not authenticate, and
     deactivating a user does not revoke its keys. Service keys (user_id and
@@ -174,13 +176,13 @@ def find_api_key_by_hash(conn: psycopg.Connection[Any], *, key_hash: str) -> Api
 
     SQL: ``sql/core/api_keys.sql:38`` (``find_api_key_by_hash^``).
     """
-    return fetch_optional(conn, _FIND_API_KEY_BY_HASH, {'key_hash': key_hash}, ApiKeyRow, 'core.find_api_key_by_hash')
+    return fetch_optional(conn, _FIND_API_KEY_BY_HASH, {'key_hash': secret_param(key_hash, query='core.find_api_key_by_hash', name='key_hash', formats=('^[0-9a-f]{64}$',), max_length=None, constraint='ck_api_keys__key_hash_sha256_hex', table='core.api_keys')}, ApiKeyRow, 'core.find_api_key_by_hash')
 
 
 def get_api_key_by_id(conn: psycopg.Connection[Any], *, id: UUID) -> ApiKeyRow:
     """Get an API key by id (revoked and expired keys included).
 
-    SQL: ``sql/core/api_keys.sql:60`` (``get_api_key_by_id^``).
+    SQL: ``sql/core/api_keys.sql:61`` (``get_api_key_by_id^``).
     Raises ``NotFound`` when no row matches.
     """
     return fetch_one(conn, _GET_API_KEY_BY_ID, {'id': id}, ApiKeyRow, 'core.get_api_key_by_id', ('id',))
@@ -194,7 +196,7 @@ def list_user_api_keys(
 ) -> list[ApiKeyRow]:
     """List a user's API keys, newest first; revoked keys only when include_revoked is true.
 
-    SQL: ``sql/core/api_keys.sql:70`` (``list_user_api_keys``).
+    SQL: ``sql/core/api_keys.sql:71`` (``list_user_api_keys``).
     """
     return fetch_all(conn, _LIST_USER_API_KEYS, {'user_id': user_id, 'include_revoked': include_revoked}, ApiKeyRow, 'core.list_user_api_keys')
 
@@ -225,7 +227,7 @@ def list_organization_api_keys(
 ) -> list[ApiKeyRow]:
     """List an organization's API keys, newest first (keyset paginated); revoked keys only when include_revoked is true.
 
-    SQL: ``sql/core/api_keys.sql:82`` (``list_organization_api_keys``).
+    SQL: ``sql/core/api_keys.sql:83`` (``list_organization_api_keys``).
     """
     return fetch_all(conn, _LIST_ORGANIZATION_API_KEYS, {'organization_id': organization_id, 'include_revoked': include_revoked, 'after_created_at': after_created_at, 'after_id': after_id, 'limit': limit}, ApiKeyRow, 'core.list_organization_api_keys')
 
@@ -241,7 +243,7 @@ def update_api_key(
 ) -> ApiKeyRow:
     """Rename an unrevoked key or change its scopes, permissions or expiry; omitted (None) fields keep their value.
 
-    SQL: ``sql/core/api_keys.sql:97`` (``update_api_key<!``).
+    SQL: ``sql/core/api_keys.sql:98`` (``update_api_key<!``).
     Raises ``NotFound`` when no row matches.
     """
     return fetch_one(conn, _UPDATE_API_KEY, {'id': id, 'name': name, 'scopes': None if scopes is None else list(scopes), 'permissions': None if permissions is None else Jsonb(permissions), 'expires_at': expires_at}, ApiKeyRow, 'core.update_api_key', ('id', 'name', 'expires_at'))
@@ -255,7 +257,7 @@ def revoke_api_key(
 ) -> int:
     """Revoke an API key now; returns 1, or 0 if it does not exist or was already revoked.
 
-    SQL: ``sql/core/api_keys.sql:112`` (``revoke_api_key!``).
+    SQL: ``sql/core/api_keys.sql:113`` (``revoke_api_key!``).
     """
     return execute(conn, _REVOKE_API_KEY, {'id': id, 'revoked_by': revoked_by}, 'core.revoke_api_key')
 
@@ -268,7 +270,7 @@ def revoke_user_api_keys(
 ) -> int:
     """Revoke every unrevoked API key of a user; returns how many were revoked.
 
-    SQL: ``sql/core/api_keys.sql:120`` (``revoke_user_api_keys!``).
+    SQL: ``sql/core/api_keys.sql:121`` (``revoke_user_api_keys!``).
     """
     return execute(conn, _REVOKE_USER_API_KEYS, {'user_id': user_id, 'revoked_by': revoked_by}, 'core.revoke_user_api_keys')
 
@@ -286,7 +288,7 @@ def touch_api_key(
     row is only rewritten when the last recorded use is older than one minute
     or came from another address, so last_used_at is accurate to a minute.
 
-    SQL: ``sql/core/api_keys.sql:128`` (``touch_api_key!``).
+    SQL: ``sql/core/api_keys.sql:129`` (``touch_api_key!``).
     """
     return execute(conn, _TOUCH_API_KEY, {'id': id, 'last_used_ip': last_used_ip}, 'core.touch_api_key')
 
@@ -320,10 +322,13 @@ def create_audit_event(
     correlation settings (SET LOCAL app.org_id / app.correlation_id, see
     registry_sql.db.tenant) when not passed. actor_type defaults to 'user',
     event_level to 'info', details to {}. occurred_at cannot be supplied: audit
-    time is the database's. Write the event in the same transaction as the
+    time is the database's, and so are db_user (the login), db_role and db_txid,
+    stamped by trg_audit_log__stamp; organization_id and actor_* are claims.
+    Row-level security: organization_id must be the transaction's tenant (or
+    NULL when no tenant is set). Write the event in the same transaction as the
     change it records.
 
-    SQL: ``sql/core/audit_log.sql:20`` (``create_audit_event<!``).
+    SQL: ``sql/core/audit_log.sql:24`` (``create_audit_event<!``).
     Raises ``NotFound`` when no row matches.
     """
     return fetch_one(conn, _CREATE_AUDIT_EVENT, {'application': application, 'organization_id': organization_id, 'actor_type': actor_type, 'actor_user_id': actor_user_id, 'actor_username': actor_username, 'actor_api_key_id': actor_api_key_id, 'action': action, 'event_level': event_level, 'entity_type': entity_type, 'entity_id': entity_id, 'old_values': None if old_values is None else Jsonb(old_values), 'new_values': None if new_values is None else Jsonb(new_values), 'changed_fields': None if changed_fields is None else list(changed_fields), 'details': None if details is None else Jsonb(details), 'reason': reason, 'correlation_id': correlation_id, 'session_id': session_id, 'ip_address': ip_address, 'user_agent': user_agent}, CreateAuditEventRow, 'core.create_audit_event', ('application', 'organization_id', 'actor_type', 'actor_user_id', 'actor_username', 'action', 'event_level', 'entity_type', 'entity_id', 'reason', 'correlation_id', 'session_id', 'ip_address', 'user_agent'))
@@ -337,7 +342,7 @@ def get_audit_event(
 ) -> AuditEventRow:
     """Get one audit event by its key (id, occurred_at).
 
-    SQL: ``sql/core/audit_log.sql:50`` (``get_audit_event^``).
+    SQL: ``sql/core/audit_log.sql:57`` (``get_audit_event^``).
     Raises ``NotFound`` when no row matches.
     """
     return fetch_one(conn, _GET_AUDIT_EVENT, {'id': id, 'occurred_at': occurred_at}, AuditEventRow, 'core.get_audit_event', ('id', 'occurred_at'))
@@ -354,7 +359,7 @@ def list_audit_events_for_entity(
 ) -> list[AuditEventRow]:
     """List the audit events of one entity (e.g. 'user', '<uuid>'), newest first (keyset paginated).
 
-    SQL: ``sql/core/audit_log.sql:62`` (``list_audit_events_for_entity``).
+    SQL: ``sql/core/audit_log.sql:69`` (``list_audit_events_for_entity``).
     """
     return fetch_all(conn, _LIST_AUDIT_EVENTS_FOR_ENTITY, {'entity_type': entity_type, 'entity_id': entity_id, 'after_occurred_at': after_occurred_at, 'after_id': after_id, 'limit': limit}, AuditEventRow, 'core.list_audit_events_for_entity')
 
@@ -368,7 +373,7 @@ def list_recent_audit_events(
 ) -> list[AuditEventRow]:
     """List the latest audit events of one application, optionally of one acting user, newest first.
 
-    SQL: ``sql/core/audit_log.sql:78`` (``list_recent_audit_events``).
+    SQL: ``sql/core/audit_log.sql:85`` (``list_recent_audit_events``).
     """
     return fetch_all(conn, _LIST_RECENT_AUDIT_EVENTS, {'application': application, 'actor_user_id': actor_user_id, 'limit': limit}, AuditEventRow, 'core.list_recent_audit_events')
 
@@ -381,7 +386,7 @@ def list_audit_events_by_correlation(
 ) -> list[AuditEventRow]:
     """List the audit events of one request or job (correlation id), in the order they happened.
 
-    SQL: ``sql/core/audit_log.sql:92`` (``list_audit_events_by_correlation``).
+    SQL: ``sql/core/audit_log.sql:99`` (``list_audit_events_by_correlation``).
     """
     return fetch_all(conn, _LIST_AUDIT_EVENTS_BY_CORRELATION, {'correlation_id': correlation_id, 'limit': limit}, AuditEventRow, 'core.list_audit_events_by_correlation')
 
@@ -411,7 +416,7 @@ def search_audit_events(
     prepared statement; with very skewed filters set plan_cache_mode =
     force_custom_plan for the role if that hurts).
 
-    SQL: ``sql/core/audit_log.sql:105`` (``search_audit_events``).
+    SQL: ``sql/core/audit_log.sql:112`` (``search_audit_events``).
     """
     return fetch_all(conn, _SEARCH_AUDIT_EVENTS, {'application': application, 'organization_id': organization_id, 'actor_user_id': actor_user_id, 'entity_type': entity_type, 'entity_id': entity_id, 'action': action, 'min_event_level': min_event_level, 'occurred_from': occurred_from, 'occurred_to': occurred_to, 'after_occurred_at': after_occurred_at, 'after_id': after_id, 'limit': limit}, AuditEventRow, 'core.search_audit_events')
 
@@ -435,16 +440,16 @@ def issue_token(
     issued_at defaults to the statement's time; pass the JWT's iat to keep both equal.
     expires_at must be after issued_at (ck_auth_tokens__expires_after_issued).
 
-    SQL: ``sql/core/auth_tokens.sql:17`` (``issue_token<!``).
+    SQL: ``sql/core/auth_tokens.sql:20`` (``issue_token<!``).
     Raises ``NotFound`` when no row matches.
     """
-    return fetch_one(conn, _ISSUE_TOKEN, {'user_id': user_id, 'application': application, 'token_type': token_type, 'jti': jti, 'token_hash': token_hash, 'issued_at': issued_at, 'expires_at': expires_at, 'max_uses': max_uses, 'ip_address': ip_address, 'user_agent': user_agent}, AuthTokenRow, 'core.issue_token', ('user_id', 'application', 'jti', 'issued_at', 'expires_at', 'max_uses', 'ip_address', 'user_agent'))
+    return fetch_one(conn, _ISSUE_TOKEN, {'user_id': user_id, 'application': application, 'token_type': token_type, 'jti': jti, 'token_hash': secret_param(token_hash, query='core.issue_token', name='token_hash', formats=('^[0-9a-f]{64}$',), max_length=None, constraint='ck_auth_tokens__token_hash_sha256_hex', table='core.auth_tokens'), 'issued_at': issued_at, 'expires_at': expires_at, 'max_uses': max_uses, 'ip_address': ip_address, 'user_agent': user_agent}, AuthTokenRow, 'core.issue_token', ('user_id', 'application', 'jti', 'issued_at', 'expires_at', 'max_uses', 'ip_address', 'user_agent'))
 
 
 def find_active_token_by_jti(conn: psycopg.Connection[Any], *, jti: str) -> AuthTokenRow | None:
     """Find the active token with this jti (not revoked, not expired, uses left, user live and active); None otherwise.
 
-    SQL: ``sql/core/auth_tokens.sql:38`` (``find_active_token_by_jti^``).
+    SQL: ``sql/core/auth_tokens.sql:41`` (``find_active_token_by_jti^``).
     """
     return fetch_optional(conn, _FIND_ACTIVE_TOKEN_BY_JTI, {'jti': jti}, AuthTokenRow, 'core.find_active_token_by_jti')
 
@@ -456,15 +461,15 @@ def find_active_token_by_hash(
 ) -> AuthTokenRow | None:
     """Find the active token with this SHA-256 hash (same rules as find_active_token_by_jti); None otherwise.
 
-    SQL: ``sql/core/auth_tokens.sql:54`` (``find_active_token_by_hash^``).
+    SQL: ``sql/core/auth_tokens.sql:57`` (``find_active_token_by_hash^``).
     """
-    return fetch_optional(conn, _FIND_ACTIVE_TOKEN_BY_HASH, {'token_hash': token_hash}, AuthTokenRow, 'core.find_active_token_by_hash')
+    return fetch_optional(conn, _FIND_ACTIVE_TOKEN_BY_HASH, {'token_hash': secret_param(token_hash, query='core.find_active_token_by_hash', name='token_hash', formats=('^[0-9a-f]{64}$',), max_length=None, constraint='ck_auth_tokens__token_hash_sha256_hex', table='core.auth_tokens')}, AuthTokenRow, 'core.find_active_token_by_hash')
 
 
 def get_token_by_jti(conn: psycopg.Connection[Any], *, jti: str) -> AuthTokenRow:
     """Get a token by jti in any state (revoked, expired or used up included).
 
-    SQL: ``sql/core/auth_tokens.sql:70`` (``get_token_by_jti^``).
+    SQL: ``sql/core/auth_tokens.sql:73`` (``get_token_by_jti^``).
     Raises ``NotFound`` when no row matches.
     """
     return fetch_one(conn, _GET_TOKEN_BY_JTI, {'jti': jti}, AuthTokenRow, 'core.get_token_by_jti', ('jti',))
@@ -478,7 +483,7 @@ def list_active_user_tokens(
 ) -> list[AuthTokenRow]:
     """List a user's active tokens (sessions), newest first, optionally for one application.
 
-    SQL: ``sql/core/auth_tokens.sql:80`` (``list_active_user_tokens``).
+    SQL: ``sql/core/auth_tokens.sql:83`` (``list_active_user_tokens``).
     """
     return fetch_all(conn, _LIST_ACTIVE_USER_TOKENS, {'user_id': user_id, 'application': application}, AuthTokenRow, 'core.list_active_user_tokens')
 
@@ -501,7 +506,7 @@ def stream_list_active_user_tokens(
 def revoke_token(conn: psycopg.Connection[Any], *, jti: str, reason: str | None = None) -> int:
     """Revoke one token by jti; returns 1, or 0 if unknown or already revoked.
 
-    SQL: ``sql/core/auth_tokens.sql:95`` (``revoke_token!``).
+    SQL: ``sql/core/auth_tokens.sql:98`` (``revoke_token!``).
     """
     return execute(conn, _REVOKE_TOKEN, {'jti': jti, 'reason': reason}, 'core.revoke_token')
 
@@ -518,20 +523,20 @@ def revoke_user_tokens(
     Expired tokens are left alone: they are already unusable and
     purge_expired_tokens removes them.
 
-    SQL: ``sql/core/auth_tokens.sql:103`` (``revoke_user_tokens!``).
+    SQL: ``sql/core/auth_tokens.sql:106`` (``revoke_user_tokens!``).
     """
     return execute(conn, _REVOKE_USER_TOKENS, {'user_id': user_id, 'application': application, 'reason': reason}, 'core.revoke_user_tokens')
 
 
 def increment_token_usage(conn: psycopg.Connection[Any], *, jti: str) -> int:
-    """Count one use of an active token (usage_count + 1, last_used_at = now()); returns 1 if counted, 0 if the token is unknown, revoked, expired or used up.
+    """Count one use of an active token (usage_count + 1, last_used_at = clock_timestamp()); returns 1 if counted, 0 if the token is unknown, revoked, expired or used up.
 
     This is the race-free way to consume a limited-use token (max_uses): the
     guard is re-checked on the locked row, so two concurrent uses of a
     single-use token count exactly one (the other gets 0). Check the result
     instead of calling find_active_token_by_jti first.
 
-    SQL: ``sql/core/auth_tokens.sql:115`` (``increment_token_usage!``).
+    SQL: ``sql/core/auth_tokens.sql:118`` (``increment_token_usage!``).
     """
     return execute(conn, _INCREMENT_TOKEN_USAGE, {'jti': jti}, 'core.increment_token_usage')
 
@@ -550,7 +555,7 @@ def purge_expired_tokens(
     or writes one huge transaction; SKIP LOCKED lets two purgers run side by
     side. Example: grace = timedelta(days=7), batch_size = 5000.
 
-    SQL: ``sql/core/auth_tokens.sql:133`` (``purge_expired_tokens!``).
+    SQL: ``sql/core/auth_tokens.sql:136`` (``purge_expired_tokens!``).
     """
     return execute(conn, _PURGE_EXPIRED_TOKENS, {'grace': grace, 'batch_size': batch_size}, 'core.purge_expired_tokens')
 
@@ -1228,7 +1233,7 @@ def create_user(
     SQL: ``sql/core/users.sql:21`` (``create_user<!``).
     Raises ``NotFound`` when no row matches.
     """
-    return fetch_one(conn, _CREATE_USER, {'username': username, 'email': email, 'full_name': full_name, 'hashed_password': hashed_password, 'auth_provider': auth_provider, 'is_active': is_active, 'created_by': created_by}, UserRow, 'core.create_user', ('username', 'email', 'full_name', 'auth_provider', 'is_active', 'created_by'))
+    return fetch_one(conn, _CREATE_USER, {'username': username, 'email': email, 'full_name': full_name, 'hashed_password': secret_param(hashed_password, query='core.create_user', name='hashed_password', formats=('^(pbkdf2:sha(1|256|512):[0-9]+|scrypt:[0-9]+:[0-9]+:[0-9]+)\\$[^$]+\\$[0-9a-f]{40,}$', '^(pbkdf2_sha(1|256)|argon2|bcrypt_sha256|scrypt)\\$[A-Za-z0-9+/.=,$-]{16,}$', '^\\$(argon2(id|i|d)|scrypt|pbkdf2(-sha(1|256|512))?)\\$[A-Za-z0-9+/.=,$-]{16,}$', '^\\$2[aby]\\$[0-9]{2}\\$[./A-Za-z0-9]{53}$'), max_length=512, constraint='ck_users__hashed_password_is_hash', table='core.users'), 'auth_provider': auth_provider, 'is_active': is_active, 'created_by': created_by}, UserRow, 'core.create_user', ('username', 'email', 'full_name', 'auth_provider', 'is_active', 'created_by'))
 
 
 def get_user_by_id(conn: psycopg.Connection[Any], *, id: UUID) -> UserRow:
@@ -1414,7 +1419,7 @@ def update_user_password(
 
     SQL: ``sql/core/users.sql:195`` (``update_user_password!``).
     """
-    return execute(conn, _UPDATE_USER_PASSWORD, {'id': id, 'hashed_password': hashed_password, 'updated_by': updated_by}, 'core.update_user_password')
+    return execute(conn, _UPDATE_USER_PASSWORD, {'id': id, 'hashed_password': secret_param(hashed_password, query='core.update_user_password', name='hashed_password', formats=('^(pbkdf2:sha(1|256|512):[0-9]+|scrypt:[0-9]+:[0-9]+:[0-9]+)\\$[^$]+\\$[0-9a-f]{40,}$', '^(pbkdf2_sha(1|256)|argon2|bcrypt_sha256|scrypt)\\$[A-Za-z0-9+/.=,$-]{16,}$', '^\\$(argon2(id|i|d)|scrypt|pbkdf2(-sha(1|256|512))?)\\$[A-Za-z0-9+/.=,$-]{16,}$', '^\\$2[aby]\\$[0-9]{2}\\$[./A-Za-z0-9]{53}$'), max_length=512, constraint='ck_users__hashed_password_is_hash', table='core.users'), 'updated_by': updated_by}, 'core.update_user_password')
 
 
 def record_user_login(conn: psycopg.Connection[Any], *, id: UUID) -> int:

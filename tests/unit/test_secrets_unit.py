@@ -28,8 +28,13 @@ def test_the_generated_models_register_the_secret_columns_from_the_schema_marker
 
 def test_secret_param_refuses_a_plaintext_without_showing_it() -> None:
     with pytest.raises(InvalidInput) as info:
-        secret_param("Plaintext-Pa55word!", query="core.create_user", name="hashed_password",
-                     formats=(r"^\$2[aby]\$[0-9]{2}\$[./A-Za-z0-9]{53}$",), max_length=512)
+        secret_param(
+            "Plaintext-Pa55word!",
+            query="core.create_user",
+            name="hashed_password",
+            formats=(r"^\$2[aby]\$[0-9]{2}\$[./A-Za-z0-9]{53}$",),
+            max_length=512,
+        )
     e = info.value
     assert "Plaintext-Pa55word!" not in str(e)
     assert "Plaintext-Pa55word!" not in repr(e)
@@ -59,8 +64,14 @@ def test_echo_log_masks_secret_parameters(caplog: pytest.LogCaptureFixture) -> N
 
 def test_repr_of_a_row_hides_the_password_hash() -> None:
     row = UserLoginRow.model_validate(
-        {"id": "00000000-0000-0000-0000-000000000001", "username": "ann", "email": "a@b.c",
-         "full_name": None, "auth_provider": "local", "hashed_password": BCRYPT}
+        {
+            "id": "00000000-0000-0000-0000-000000000001",
+            "username": "ann",
+            "email": "a@b.c",
+            "full_name": None,
+            "auth_provider": "local",
+            "hashed_password": BCRYPT,
+        }
     )
     assert row.hashed_password == BCRYPT
     assert BCRYPT not in repr(row) and BCRYPT not in str(row)
@@ -68,18 +79,24 @@ def test_repr_of_a_row_hides_the_password_hash() -> None:
 
 
 def test_mask_error_masks_keys_and_failing_rows_of_tables_with_secrets() -> None:
-    e = mask_error(Conflict(
-        f"core.create_api_key: core.api_keys: key_hash '{HASH}' is already taken "
-        "(uq_api_keys__key_hash); choose another key_hash",
-        table="core.api_keys", detail=f"Key (key_hash)=({HASH}) already exists.",
-    ))
+    e = mask_error(
+        Conflict(
+            f"core.create_api_key: core.api_keys: key_hash '{HASH}' is already taken "
+            "(uq_api_keys__key_hash); choose another key_hash",
+            table="core.api_keys",
+            detail=f"Key (key_hash)=({HASH}) already exists.",
+        )
+    )
     assert HASH not in str(e) and HASH not in (e.detail or "")
     assert "key_hash '***'" in str(e) and is_masked(e)
 
-    row = mask_error(InvalidInput(
-        "core.create_user: hashed_password is not a hash", table="core.users",
-        detail="Failing row contains (1, ann, Plaintext-Pa55word!, local).",
-    ))
+    row = mask_error(
+        InvalidInput(
+            "core.create_user: hashed_password is not a hash",
+            table="core.users",
+            detail="Failing row contains (1, ann, Plaintext-Pa55word!, local).",
+        )
+    )
     assert "Plaintext" not in (row.detail or "") and is_masked(row)
 
     other = RegistrySqlError("x", table="core.organizations", detail="Key (slug)=(acme) exists")
