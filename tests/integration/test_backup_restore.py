@@ -40,7 +40,11 @@ _TABLES = """
 _FACTS = {
     "tables": """
         SELECT n.nspname, c.relname, c.relkind::text, c.relrowsecurity, c.relforcerowsecurity,
-               c.relispartition, pg_get_userbyid(c.relowner), c.relacl::text
+               c.relispartition, pg_get_userbyid(c.relowner),
+               -- NULL and an explicit owner-only ACL grant the same (pg_dump restores the
+               -- latter, e.g. a partition whose grants maintain_partitions revoked, as NULL)
+               coalesce(c.relacl, acldefault(CASE WHEN c.relkind = 'S' THEN 's'
+                                                  ELSE 'r' END::"char", c.relowner))::text
         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
         WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S')
           AND n.nspname !~ '^pg_' AND n.nspname <> 'information_schema'""",
