@@ -47,13 +47,10 @@ $partitions$;
 DROP TRIGGER trg_audit_log__stamp ON core.audit_log;
 DROP FUNCTION core.stamp_audit_event();
 
--- The comments as 0003 and 0035 left them.
-COMMENT ON COLUMN core.audit_log.actor_api_key_id IS 'Snapshot of the API key used; no foreign key.';
-COMMENT ON COLUMN core.audit_log.actor_username IS 'Snapshot of the acting user''s name.';
+-- The comments as 0003 left them.
 COMMENT ON COLUMN core.audit_log.actor_user_id IS 'Snapshot of the acting user id; deliberately no FK.';
-COMMENT ON COLUMN core.audit_log.organization_id IS
-    'Organization the event belongs to; a snapshot, deliberately no foreign key (the log outlives what it describes).';
-COMMENT ON COLUMN core.audit_log.occurred_at IS 'When the event happened: the partitioning (time) column.';
+COMMENT ON TABLE core.audit_log IS
+    'Append-only audit trail of all applications (UPDATE/DELETE/TRUNCATE raise RS001). Time-partitioned on occurred_at; no FKs; kept forever.';
 ALTER TABLE core.audit_log DROP COLUMN db_txid;
 ALTER TABLE core.audit_log DROP COLUMN db_role;
 ALTER TABLE core.audit_log DROP COLUMN db_user;

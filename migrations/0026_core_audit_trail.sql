@@ -28,7 +28,7 @@
 --   * row-level security: a session reads and writes the events of its tenant
 --     (app.org_id), or, with no tenant set, the platform events (organization_id
 --     NULL). registry_readonly reads every event (the platform-wide reader).
--- depends: 0025_core_least_privilege 0035_core_column_comments
+-- depends: 0025_core_least_privilege
 
 SET LOCAL lock_timeout = '5s';
 
@@ -69,16 +69,12 @@ COMMENT ON COLUMN core.audit_log.db_role IS
     'Set by the database (trg_audit_log__stamp): current_user, the effective role. NULL only for events written before 0026.';
 COMMENT ON COLUMN core.audit_log.db_txid IS
     'Set by the database (trg_audit_log__stamp): pg_current_xact_id() of the writing transaction. NULL only for events written before 0026.';
-COMMENT ON COLUMN core.audit_log.occurred_at IS
-    'When the event happened, set by the database: statement_timestamp(), the time of the writing statement (the partitioning column); only a superuser may insert another time (imports).';
-COMMENT ON COLUMN core.audit_log.organization_id IS
-    'Claim: the organization the service says the event belongs to (defaults to app.org_id); a snapshot, deliberately no foreign key (the log outlives what it describes); row-level security keeps it equal to the session''s tenant.';
 COMMENT ON COLUMN core.audit_log.actor_user_id IS
     'Claim: the acting user id as the service states it (snapshot, deliberately no FK). db_user/db_role say which database login wrote it.';
-COMMENT ON COLUMN core.audit_log.actor_username IS
-    'Claim: snapshot of the acting user''s name, as the service states it.';
-COMMENT ON COLUMN core.audit_log.actor_api_key_id IS
-    'Claim: snapshot of the API key the service says was used; no foreign key.';
+-- The other claim columns (organization_id, actor_*) keep their comments (0035):
+-- the table comment says what is a claim and what the database sets.
+COMMENT ON TABLE core.audit_log IS
+    'Append-only audit trail of all applications (UPDATE/DELETE/TRUNCATE raise RS001, ENABLE ALWAYS). Time-partitioned on occurred_at; no FKs; retention never below core.audit_retention_floor(). Set by the database: occurred_at (statement_timestamp()), db_user, db_role, db_txid; claims of the service: organization_id, actor_*. Row-level security per tenant (app.org_id).';
 
 -- SECURITY INVOKER on purpose: session_user/current_user are the writer's.
 CREATE FUNCTION core.stamp_audit_event()

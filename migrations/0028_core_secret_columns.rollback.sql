@@ -1,13 +1,9 @@
 -- Rollback of 0028_core_secret_columns.
 --
--- WHY: restores the column comments as 0002 and 0035 left them (no secret
--- marker).
+-- WHY: restores the table comments as 0002 left them (no secret markers).
 
 SET LOCAL lock_timeout = '5s';
 
-COMMENT ON COLUMN core.users.hashed_password IS
-    'Password hash (bcrypt/argon2/scrypt/pbkdf2), never plaintext; NULL for SSO-only users.';
-COMMENT ON COLUMN core.api_keys.key_hash IS
-    'SHA-256 of the key (hex); the key itself is never stored.';
-COMMENT ON COLUMN core.auth_tokens.token_hash IS
-    'SHA-256 of the token (hex); the token itself is never stored.';
+COMMENT ON TABLE core.users IS 'People (and service accounts) of all applications. Soft delete: deleted_at.';
+COMMENT ON TABLE core.api_keys IS 'API keys; only the SHA-256 hex of the secret is stored. Revocation: revoked_at.';
+COMMENT ON TABLE core.auth_tokens IS 'Issued JWTs (by jti) for revocation and usage limits; hashes only.';

@@ -1,7 +1,8 @@
 """Secret values (credential hashes, and raw secrets passed by mistake) never travel.
 
-Which columns are secret is not written here: the schema says it (a column comment starting with
-``[secret]``, see docs/security.md), ``registry-sql generate`` reads it, and the generated code
+Which columns are secret is not written here: the schema says it (``[secret: col]`` in a table
+comment, or a column comment starting with ``[secret]``; see docs/security.md),
+``registry-sql generate`` reads it, and the generated code
 
 * registers each table's secret columns (:func:`register_secret_columns`), so that translated
   errors mask their values (:func:`mask_error`, applied once, in

@@ -492,7 +492,7 @@ CREATE TABLE core.api_keys (
 
 -- Name: TABLE api_keys; Type: COMMENT; Schema: core; Owner: -
 
-COMMENT ON TABLE core.api_keys IS 'API keys; only the SHA-256 hex of the secret is stored. Revocation: revoked_at.';
+COMMENT ON TABLE core.api_keys IS 'API keys; only the SHA-256 hex of the secret is stored. Revocation: revoked_at. [secret: key_hash]';
 
 -- Name: COLUMN api_keys.id; Type: COMMENT; Schema: core; Owner: -
 
@@ -512,7 +512,7 @@ COMMENT ON COLUMN core.api_keys.key_prefix IS 'First characters of the key, show
 
 -- Name: COLUMN api_keys.key_hash; Type: COMMENT; Schema: core; Owner: -
 
-COMMENT ON COLUMN core.api_keys.key_hash IS '[secret] SHA-256 of the key (hex); the key itself is never stored.';
+COMMENT ON COLUMN core.api_keys.key_hash IS 'SHA-256 of the key (hex); the key itself is never stored.';
 
 -- Name: COLUMN api_keys.user_id; Type: COMMENT; Schema: core; Owner: -
 
@@ -601,7 +601,7 @@ ALTER TABLE ONLY core.audit_log FORCE ROW LEVEL SECURITY;
 
 -- Name: TABLE audit_log; Type: COMMENT; Schema: core; Owner: -
 
-COMMENT ON TABLE core.audit_log IS 'Append-only audit trail of all applications (UPDATE/DELETE/TRUNCATE raise RS001). Time-partitioned on occurred_at; no FKs; kept forever.';
+COMMENT ON TABLE core.audit_log IS 'Append-only audit trail of all applications (UPDATE/DELETE/TRUNCATE raise RS001, ENABLE ALWAYS). Time-partitioned on occurred_at; no FKs; retention never below core.audit_retention_floor(). Set by the database: occurred_at (statement_timestamp()), db_user, db_role, db_txid; claims of the service: organization_id, actor_*. Row-level security per tenant (app.org_id).';
 
 -- Name: COLUMN audit_log.id; Type: COMMENT; Schema: core; Owner: -
 
@@ -609,7 +609,7 @@ COMMENT ON COLUMN core.audit_log.id IS 'Event id (with occurred_at, the primary 
 
 -- Name: COLUMN audit_log.occurred_at; Type: COMMENT; Schema: core; Owner: -
 
-COMMENT ON COLUMN core.audit_log.occurred_at IS 'When the event happened, set by the database: statement_timestamp(), the time of the writing statement (the partitioning column); only a superuser may insert another time (imports).';
+COMMENT ON COLUMN core.audit_log.occurred_at IS 'When the event happened: the partitioning (time) column.';
 
 -- Name: COLUMN audit_log.application; Type: COMMENT; Schema: core; Owner: -
 
@@ -617,7 +617,7 @@ COMMENT ON COLUMN core.audit_log.application IS 'Application that recorded the e
 
 -- Name: COLUMN audit_log.organization_id; Type: COMMENT; Schema: core; Owner: -
 
-COMMENT ON COLUMN core.audit_log.organization_id IS 'Claim: the organization the service says the event belongs to (defaults to app.org_id); a snapshot, deliberately no foreign key (the log outlives what it describes); row-level security keeps it equal to the session''s tenant.';
+COMMENT ON COLUMN core.audit_log.organization_id IS 'Organization the event belongs to; a snapshot, deliberately no foreign key (the log outlives what it describes).';
 
 -- Name: COLUMN audit_log.actor_type; Type: COMMENT; Schema: core; Owner: -
 
@@ -629,11 +629,11 @@ COMMENT ON COLUMN core.audit_log.actor_user_id IS 'Claim: the acting user id as 
 
 -- Name: COLUMN audit_log.actor_username; Type: COMMENT; Schema: core; Owner: -
 
-COMMENT ON COLUMN core.audit_log.actor_username IS 'Claim: snapshot of the acting user''s name, as the service states it.';
+COMMENT ON COLUMN core.audit_log.actor_username IS 'Snapshot of the acting user''s name.';
 
 -- Name: COLUMN audit_log.actor_api_key_id; Type: COMMENT; Schema: core; Owner: -
 
-COMMENT ON COLUMN core.audit_log.actor_api_key_id IS 'Claim: snapshot of the API key the service says was used; no foreign key.';
+COMMENT ON COLUMN core.audit_log.actor_api_key_id IS 'Snapshot of the API key used; no foreign key.';
 
 -- Name: COLUMN audit_log.action; Type: COMMENT; Schema: core; Owner: -
 
@@ -760,7 +760,7 @@ CREATE TABLE core.auth_tokens (
 
 -- Name: TABLE auth_tokens; Type: COMMENT; Schema: core; Owner: -
 
-COMMENT ON TABLE core.auth_tokens IS 'Issued JWTs (by jti) for revocation and usage limits; hashes only.';
+COMMENT ON TABLE core.auth_tokens IS 'Issued JWTs (by jti) for revocation and usage limits; hashes only. [secret: token_hash]';
 
 -- Name: COLUMN auth_tokens.id; Type: COMMENT; Schema: core; Owner: -
 
@@ -784,7 +784,7 @@ COMMENT ON COLUMN core.auth_tokens.jti IS 'The token''s unique id (JWT jti claim
 
 -- Name: COLUMN auth_tokens.token_hash; Type: COMMENT; Schema: core; Owner: -
 
-COMMENT ON COLUMN core.auth_tokens.token_hash IS '[secret] SHA-256 of the token (hex); the token itself is never stored.';
+COMMENT ON COLUMN core.auth_tokens.token_hash IS 'SHA-256 of the token (hex); the token itself is never stored.';
 
 -- Name: COLUMN auth_tokens.issued_at; Type: COMMENT; Schema: core; Owner: -
 
@@ -1222,7 +1222,7 @@ CREATE TABLE core.users (
 
 -- Name: TABLE users; Type: COMMENT; Schema: core; Owner: -
 
-COMMENT ON TABLE core.users IS 'People (and service accounts) of all applications. Soft delete: deleted_at.';
+COMMENT ON TABLE core.users IS 'People (and service accounts) of all applications. Soft delete: deleted_at. [secret: hashed_password]';
 
 -- Name: COLUMN users.id; Type: COMMENT; Schema: core; Owner: -
 
@@ -1242,7 +1242,7 @@ COMMENT ON COLUMN core.users.full_name IS 'Display name; optional.';
 
 -- Name: COLUMN users.hashed_password; Type: COMMENT; Schema: core; Owner: -
 
-COMMENT ON COLUMN core.users.hashed_password IS '[secret] Password hash (bcrypt/argon2/scrypt/pbkdf2), never plaintext; NULL for SSO-only users.';
+COMMENT ON COLUMN core.users.hashed_password IS 'Password hash (bcrypt/argon2/scrypt/pbkdf2), never plaintext; NULL for SSO-only users.';
 
 -- Name: COLUMN users.auth_provider; Type: COMMENT; Schema: core; Owner: -
 

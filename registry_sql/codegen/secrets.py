@@ -1,7 +1,8 @@
 """Which columns hold secrets, read from the schema (for the generated code).
 
-A column is secret when its comment starts with ``[secret]`` (``COMMENT ON COLUMN ... IS
-'[secret] ...'``). Its accepted format comes from its CHECK constraints: every ``col ~ 'regex'``
+A column is secret when its table's comment contains ``[secret: col, ...]`` naming it
+(``COMMENT ON TABLE core.api_keys IS '... [secret: key_hash]'``), or its own comment starts with
+``[secret]``. Its accepted format comes from its CHECK constraints: every ``col ~ 'regex'``
 (one of them must match) and ``length(col) <= n``. A query parameter is secret when it is named
 like a secret column (parameters are named after the columns they fill or compare with).
 """
@@ -13,8 +14,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import psycopg
-
-MARKER = "[secret]"
 
 
 @dataclass(frozen=True)
@@ -111,23 +110,26 @@ def format_of(check_exprs: list[str], column: str) -> tuple[tuple[str, ...], int
 def load_secret_columns(conn: psycopg.Connection[Any]) -> list[SecretColumn]:
     """Every column marked ``[secret]`` in the database, with its format from its CHECKs."""
     rows = conn.execute(
-        """
+        r"""
         SELECT n.nspname::text, c.relname::text, a.attname::text, c.oid::int, a.attnum::int,
                coalesce(array_agg(pg_get_expr(k.conbin, k.conrelid) ORDER BY k.conname)
                             FILTER (WHERE k.oid IS NOT NULL), '{}'),
                coalesce(array_agg(k.conname::text ORDER BY k.conname)
                             FILTER (WHERE k.oid IS NOT NULL), '{}')
-          FROM pg_description d
-          JOIN pg_class c ON c.oid = d.objoid AND d.classoid = 'pg_class'::regclass
+          FROM pg_attribute a
+          JOIN pg_class c ON c.oid = a.attrelid
           JOIN pg_namespace n ON n.oid = c.relnamespace
-          JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = d.objsubid
           LEFT JOIN pg_constraint k ON k.conrelid = c.oid AND k.contype = 'c'
                                    AND a.attnum = ANY (k.conkey)
-         WHERE d.objsubid > 0 AND d.description LIKE %s
+         WHERE a.attnum > 0 AND NOT a.attisdropped
+           AND c.relkind IN ('r', 'p')
+           AND (col_description(c.oid, a.attnum) LIKE '[secret]%%'
+                OR a.attname = ANY (string_to_array(regexp_replace(
+                       substring(obj_description(c.oid, 'pg_class') FROM '\[secret:([^]]*)\]'),
+                       '\s', '', 'g'), ',')))
          GROUP BY 1, 2, 3, 4, 5
          ORDER BY 1, 2, 3
-        """,
-        (MARKER.replace("[", "\\[") + "%",),
+        """
     ).fetchall()
     out = []
     for schema, table, column, oid, attnum, exprs, names in rows:
