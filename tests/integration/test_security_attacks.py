@@ -286,6 +286,7 @@ def test_9_owner_group_member_cannot_read_partitions_around_rls(
 # -------------------------------------------------------------------------------- finding 10
 
 
+@pytest.mark.clone  # a real transaction begun by the test (not the fixture's rolled-back one)
 def test_10_a_token_expires_inside_a_transaction_begun_before(app_conn: Conn) -> None:
     with transaction(app_conn):
         user = core.create_user(
