@@ -22,9 +22,7 @@ import psycopg
 from benchmarks import seed
 from registry_sql import db
 from registry_sql import model_registry as mr
-from registry_sql.execute import stream
-from registry_sql.model_registry._sql import _LIST_PACKAGES
-from registry_sql.model_registry.models import DownloadIn, PackageSearchRow
+from registry_sql.model_registry.models import DownloadIn
 
 CASES = {
     "copy_stream": "registry-sql copy_downloads from a generator",
@@ -115,10 +113,7 @@ def probe(case: str, url: str, rows: int) -> dict[str, Any]:
             s.rollback()
         n = rows
     elif case == "export_stream":
-        params = {"package_type": None, "uploaded_by": None, "after_created_at": None,
-                  "after_id": None, "limit": rows}
-        n = sum(1 for _ in stream(conn, _LIST_PACKAGES, params, PackageSearchRow,
-                                  "model_registry.list_packages"))
+        n = sum(1 for _ in mr.stream_list_packages(conn, limit=rows))
     elif case == "export_fetch_all":
         n = len(mr.list_packages(conn, limit=rows))
     else:

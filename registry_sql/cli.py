@@ -184,7 +184,9 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
+    require_extra("aiosql", "codegen", "generate")
     require_extra("pglast", "codegen", "generate")
+    require_extra("ruff", "codegen", "generate")
     from registry_sql import codegen
 
     server = scratch_server_url(args)
@@ -206,7 +208,9 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
+    require_extra("aiosql", "codegen", "check")
     require_extra("pglast", "codegen", "check")
+    require_extra("ruff", "codegen", "check")
     from registry_sql import codegen, migrate, schemadoc
 
     started = time.monotonic()

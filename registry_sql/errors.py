@@ -25,7 +25,6 @@ import psycopg
 import psycopg_pool
 
 __all__ = [
-    "CHECK_MESSAGES",
     "ConfigError",
     "Conflict",
     "CredentialRejected",
@@ -43,17 +42,20 @@ __all__ = [
     "TransactionAborted",
     "TransactionRequired",
     "Unavailable",
+    "check_message",
     "not_found",
     "parse_constraint_name",
+    "register_check_messages",
+    "registered_check_messages",
     "register_enum_labels",
     "translate_error",
 ]
 
-#: SQLSTATE raised by our own triggers (``core.forbid_modification()``) on append-only tables.
+#: SQLSTATE raised by the schemas' own triggers on append-only tables (see the migrations).
 IMMUTABLE_SQLSTATE = "RS001"
 
-#: SQLSTATE raised by our own triggers for a business rule a CHECK cannot express (e.g.
-#: ``model_registry`` lineage cycles); the server message names the rows and the hint what to do.
+#: SQLSTATE raised by the schemas' own triggers for a business rule a CHECK cannot express (e.g.
+#: a cycle in a graph); the server message names the rows and the hint what to do.
 RULE_VIOLATION_SQLSTATE = "RS002"
 
 
@@ -122,7 +124,7 @@ class CredentialRejected(Forbidden):
 
 
 class ImmutableRecord(RegistrySqlError):
-    """An append-only record (e.g. ``core.audit_log``) cannot be changed (RS001)."""
+    """An append-only record (e.g. an audit log entry) cannot be changed (RS001)."""
 
 
 class MigrationError(RegistrySqlError):
@@ -176,141 +178,55 @@ class PoolTimeout(RegistrySqlError):
 # --------------------------------------------------------------------------------------------
 # Constraint names and friendly sentences
 
-#: Human sentences for CHECK constraints, by constraint name. The sentence says what a valid
-#: value looks like; the translated message adds the table and the constraint name.
-_SHA256_KEY = (
-    "key_hash",
-    "key_hash must be 64 lowercase hex characters (a SHA-256 digest), never the key itself",
-)
-_SHA256_TOKEN = (
-    "token_hash",
-    "token_hash must be 64 lowercase hex characters (a SHA-256 digest), never the token itself",
-)
+# Friendly sentences for CHECK constraints live with the constraint: ``COMMENT ON CONSTRAINT``
+# in the migrations. The generated schema packages register them here on import
+# (:func:`register_check_messages`), the way they register enum labels.
+_CHECK_MESSAGES: dict[tuple[str, str], tuple[str | None, str]] = {}
+_CHECK_MESSAGES_BY_NAME: dict[str, list[tuple[str | None, str]]] = {}
+_SCHEMAS_LOADED: set[str] = set()
 
-CHECK_MESSAGES: dict[str, tuple[str | None, str]] = {
-    "ck_deployments__running_has_deployed_at": (
-        "deployed_at",
-        "a running deployment needs deployed_at; set it, or move the deployment out of running",
-    ),
-    # name: (field, sentence). Names as in migrations/ (core); add one line per new rule that
-    # deserves better than the generic sentence derived from the name.
-    "ck_api_keys__key_hash_sha256_hex": _SHA256_KEY,
-    "ck_api_keys__key_hash_sha256": _SHA256_KEY,
-    "ck_api_keys__key_prefix_length": (
-        "key_prefix",
-        "key_prefix must be 4 to 16 characters (the start of the key shown in UIs)",
-    ),
-    "ck_api_keys__name_length": ("name", "name must be 1 to 200 characters long"),
-    "ck_api_keys__expires_after_created": (
-        "expires_at",
-        "expires_at must be later than created_at",
-    ),
-    "ck_auth_tokens__token_hash_sha256_hex": _SHA256_TOKEN,
-    "ck_auth_tokens__token_hash_sha256": _SHA256_TOKEN,
-    "ck_auth_tokens__jti_length": ("jti", "jti must be 1 to 255 characters long"),
-    "ck_auth_tokens__expires_after_issued": (
-        "expires_at",
-        "expires_at must be later than issued_at",
-    ),
-    "ck_users__username_length": ("username", "username must be 1 to 150 characters long"),
-    "ck_users__email_format": ("email", "email must contain an '@' after at least one character"),
-    "ck_users__local_requires_password": (
-        "hashed_password",
-        "a user with auth_provider 'local' needs a hashed_password",
-    ),
-    "ck_users__hashed_password_is_hash": (
-        "hashed_password",
-        "hashed_password must be a password hash (bcrypt, argon2, scrypt or pbkdf2 format), "
-        "never the plaintext password",
-    ),
-    "ck_organizations__name_length": ("name", "name must be 1 to 200 characters long"),
-    "ck_organizations__slug_format": (
-        "slug",
-        "slug must be lowercase letters and digits in groups joined by single hyphens, "
-        "at most 63 characters (e.g. 'acme-labs')",
-    ),
-    "ck_user_identities__provider_not_local": (
-        "provider",
-        "provider must be an external identity provider (saml, oauth, oidc), not 'local'",
-    ),
-    "ck_roles__name_format": (
-        "name",
-        "name must be lower snake_case (a letter, then letters, digits or underscores), "
-        "at most 63 characters",
-    ),
-    "ck_permissions__code_format": (
-        "code",
-        "code must look like '<application>:<resource>:<action>' in lowercase",
-    ),
-    "ck_permissions__code_matches_application": (
-        "code",
-        "the first segment of code must be the permission's application",
-    ),
-    # model_registry
-    "ck_packages__sensitive_has_script": (
-        "access_control_script",
-        "a sensitive package needs an access_control_script (the program run before each "
-        "download)",
-    ),
-    "ck_packages__checksum_format": (
-        "checksum_sha256",
-        "checksum_sha256 must be 64 lowercase hex characters (a SHA-256 digest)",
-    ),
-    "ck_packages__file_size_nonneg": ("file_size_bytes", "file_size_bytes must be zero or more"),
-    "ck_packages__name_length": ("name", "name must be 1 to 255 characters long"),
-    "ck_packages__version_length": ("version", "version must be 1 to 64 characters long"),
-    "ck_package_lineage__no_self_edge": (
-        "child_package_id",
-        "a package cannot be its own parent: parent_package_id and child_package_id must differ",
-    ),
-    "ck_system_health_metrics__name_nonempty": ("metric_name", "metric_name must not be empty"),
-    # mlops
-    "ck_alerts__acknowledged_after_triggered": (
-        "acknowledged_at", "acknowledged_at cannot be before triggered_at"),
-    "ck_alerts__resolved_after_triggered": (
-        "resolved_at", "resolved_at cannot be before triggered_at"),
-    "ck_alerts__resolved_has_resolved_at": (
-        "resolved_at", "a resolved alert needs resolved_at (use resolve_alert)"),
-    "ck_data_drift_reports__current_window_ordered": (
-        "current_start", "current_start must not be after current_end"),
-    "ck_data_drift_reports__reference_window_ordered": (
-        "reference_start", "reference_start must not be after reference_end"),
-    "ck_data_drift_reports__target_present": (
-        "deployment_id", "a drift report needs a deployment_id or a model_version_id"),
-    "ck_deployments__replicas_nonnegative": ("replicas", "replicas must be 0 or more"),
-    "ck_experiment_runs__ended_after_started": (
-        "ended_at", "ended_at cannot be before started_at"),
-    "ck_experiment_runs__terminal_has_ended_at": (
-        "ended_at", "a finished, failed or killed run needs ended_at (use finish_run)"),
-    "ck_model_monitoring__latency_nonnegative": (
-        "latency_p50_ms", "latencies (p50/p95/p99) must be 0 or more"),
-    "ck_model_monitoring__throughput_nonnegative": (
-        "throughput_rps", "throughput_rps must be 0 or more"),
-    "ck_model_monitoring__error_count_range": (
-        "error_count", "error_count must be between 0 and request_count"),
-    "ck_model_versions__artifact_size_nonnegative": (
-        "artifact_size_bytes", "artifact_size_bytes must be 0 or more"),
-    "ck_model_versions__checksum_sha256_hex": (
-        "checksum_sha256",
-        "checksum_sha256 must be 64 lowercase hex characters (a SHA-256 digest)",
-    ),
-    "ck_models__framework_lowercase": (
-        "framework", "framework must be lower-case (e.g. 'xgboost')"),
-    "ck_notification_rules__cooldown_seconds_nonnegative": (
-        "cooldown_seconds", "cooldown_seconds must be 0 or more"),
-    "ck_partitioned_tables__interval_positive": (
-        "partition_interval",
-        "partition_interval must be a positive interval (e.g. '1 month')",
-    ),
-    "ck_partitioned_tables__audit_retention_floor": (
-        "retention",
-        "core.audit_log is kept at least core.audit_retention_floor() (7 years): use a longer "
-        "retention, or NULL to keep it forever",
-    ),
-}
+
+def register_check_messages(
+    schema: str, messages: Mapping[str, tuple[str | None, str]]
+) -> None:
+    """Record ``constraint name -> (field, sentence)`` for the CHECK constraints of ``schema``.
+
+    The sentence says what a valid value looks like; the translated message adds the table and
+    the constraint name. Generated packages call this with the comments of their constraints.
+    """
+    for name, message in messages.items():
+        _CHECK_MESSAGES[(schema, name)] = message
+        known = _CHECK_MESSAGES_BY_NAME.setdefault(name, [])
+        if message not in known:
+            known.append(message)
+
+
+def registered_check_messages() -> dict[tuple[str, str], tuple[str | None, str]]:
+    """Every registered sentence: ``(schema, constraint) -> (field, sentence)``."""
+    return dict(_CHECK_MESSAGES)
+
+
+def check_message(schema: str | None, constraint: str) -> tuple[str | None, str] | None:
+    """The registered ``(field, sentence)`` of a CHECK constraint, if any."""
+    if schema is not None:
+        found = _CHECK_MESSAGES.get((schema, constraint))
+        if found is None and schema not in _SCHEMAS_LOADED:
+            # Code that translates errors without having imported the schema's package yet.
+            _SCHEMAS_LOADED.add(schema)
+            if _NAME_RE.match(schema):
+                try:
+                    importlib.import_module(f"registry_sql.{schema}.models")
+                except ImportError:
+                    pass
+            found = _CHECK_MESSAGES.get((schema, constraint))
+        if found is not None:
+            return found
+    candidates = _CHECK_MESSAGES_BY_NAME.get(constraint, [])
+    return candidates[0] if len(candidates) == 1 else None
+
 
 # Suffixes of the <rule> part of ck_<table>__<rule>, and the sentence they imply for the field
-# before them. Used for CHECK constraints not listed in CHECK_MESSAGES.
+# before them. Used for CHECK constraints without a registered sentence.
 _RULE_SUFFIXES: tuple[tuple[str, str], ...] = (
     ("_nonneg", "{field} must be zero or more"),
     ("_non_negative", "{field} must be zero or more"),
@@ -344,7 +260,7 @@ def parse_constraint_name(name: str) -> tuple[str, str, str] | None:
     return m["kind"], m["table"], m["rest"]
 
 
-# Enum labels known to the process, by type name ("core.org_role"); the generated models register
+# Enum labels known to the process, by type name ("<schema>.<type>"); the generated models register
 # their StrEnums here so that an invalid label error can list the allowed ones.
 _ENUM_LABELS: dict[str, tuple[str, ...]] = {}
 
@@ -449,8 +365,8 @@ def _prefix(query: str | None) -> str:
     return f"{query}: " if query else ""
 
 
-def _sentence_for_check(constraint: str) -> tuple[str | None, str]:
-    known = CHECK_MESSAGES.get(constraint)
+def _sentence_for_check(constraint: str, schema: str | None = None) -> tuple[str | None, str]:
+    known = check_message(schema, constraint)
     if known is not None:
         return known
     parsed = parse_constraint_name(constraint)
@@ -526,7 +442,7 @@ def _user_table(schema: str | None, table: str | None) -> str | None:
     facts = _catalog(schema)
     if facts is not None:
         for parent in facts.PARTITIONED:
-            # core.maintain_partitions() names partitions <parent>_p<date>; plus <parent>_default
+            # the maintenance function names partitions <parent>_p<date>; plus <parent>_default
             if table.startswith(f"{parent}_") and _PARTITION_SUFFIX_RE.match(
                 table[len(parent) + 1 :]
             ):
@@ -649,7 +565,7 @@ def _translate_error(exc: psycopg.Error, *, query: str | None = None) -> Registr
         )
     if state == "23514":
         name = constraint or "a check constraint"
-        field, sentence = _sentence_for_check(name)
+        field, sentence = _sentence_for_check(name, diag.schema_name)
         owner = table or (f"type {diag.datatype_name}" if diag.datatype_name else "the row")
         return InvalidInput(
             f"{p}{owner}: {sentence} ({name})",

@@ -388,12 +388,12 @@ def wipe(url: str) -> list[str]:
     """
     from psycopg import sql as pgsql
 
-    from registry_sql.tours import SCHEMAS
+    from registry_sql.paths import schema_names
 
     dropped: list[str] = []
     try:
         with db.connect(normalize_url(url), autocommit=True) as conn, conn.transaction():
-            for schema in reversed(SCHEMAS):
+            for schema in reversed(schema_names()):
                 exists = conn.execute(
                     "SELECT 1 FROM pg_namespace WHERE nspname = %s", (schema,)
                 ).fetchone()

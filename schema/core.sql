@@ -562,6 +562,22 @@ COMMENT ON COLUMN core.api_keys.created_at IS 'When the row was inserted (defaul
 
 COMMENT ON COLUMN core.api_keys.updated_at IS 'When the row last changed; kept current by the trg_api_keys__set_updated_at trigger.';
 
+-- Name: CONSTRAINT ck_api_keys__expires_after_created ON api_keys; Type: COMMENT; Schema: core; Owner: -
+
+COMMENT ON CONSTRAINT ck_api_keys__expires_after_created ON core.api_keys IS 'expires_at must be later than created_at';
+
+-- Name: CONSTRAINT ck_api_keys__key_hash_sha256_hex ON api_keys; Type: COMMENT; Schema: core; Owner: -
+
+COMMENT ON CONSTRAINT ck_api_keys__key_hash_sha256_hex ON core.api_keys IS 'key_hash must be 64 lowercase hex characters (a SHA-256 digest), never the key itself';
+
+-- Name: CONSTRAINT ck_api_keys__key_prefix_length ON api_keys; Type: COMMENT; Schema: core; Owner: -
+
+COMMENT ON CONSTRAINT ck_api_keys__key_prefix_length ON core.api_keys IS 'key_prefix must be 4 to 16 characters (the start of the key shown in UIs)';
+
+-- Name: CONSTRAINT ck_api_keys__name_length ON api_keys; Type: COMMENT; Schema: core; Owner: -
+
+COMMENT ON CONSTRAINT ck_api_keys__name_length ON core.api_keys IS 'name must be 1 to 200 characters long';
+
 -- Name: audit_log; Type: TABLE; Schema: core; Owner: -
 
 CREATE TABLE core.audit_log (
@@ -822,6 +838,18 @@ COMMENT ON COLUMN core.auth_tokens.ip_address IS 'Client address the token was i
 
 COMMENT ON COLUMN core.auth_tokens.user_agent IS 'Client user agent the token was issued to.';
 
+-- Name: CONSTRAINT ck_auth_tokens__expires_after_issued ON auth_tokens; Type: COMMENT; Schema: core; Owner: -
+
+COMMENT ON CONSTRAINT ck_auth_tokens__expires_after_issued ON core.auth_tokens IS 'expires_at must be later than issued_at';
+
+-- Name: CONSTRAINT ck_auth_tokens__jti_length ON auth_tokens; Type: COMMENT; Schema: core; Owner: -
+
+COMMENT ON CONSTRAINT ck_auth_tokens__jti_length ON core.auth_tokens IS 'jti must be 1 to 255 characters long';
+
+-- Name: CONSTRAINT ck_auth_tokens__token_hash_sha256_hex ON auth_tokens; Type: COMMENT; Schema: core; Owner: -
+
+COMMENT ON CONSTRAINT ck_auth_tokens__token_hash_sha256_hex ON core.auth_tokens IS 'token_hash must be 64 lowercase hex characters (a SHA-256 digest), never the token itself';
+
 -- Name: organization_memberships; Type: TABLE; Schema: core; Owner: -
 
 CREATE TABLE core.organization_memberships (
@@ -953,6 +981,14 @@ COMMENT ON COLUMN core.organizations.deleted_at IS 'Soft delete: when the row wa
 
 COMMENT ON COLUMN core.organizations.deleted_by IS 'Soft delete: user who deleted the row (core.users.id); NULL while it is live.';
 
+-- Name: CONSTRAINT ck_organizations__name_length ON organizations; Type: COMMENT; Schema: core; Owner: -
+
+COMMENT ON CONSTRAINT ck_organizations__name_length ON core.organizations IS 'name must be 1 to 200 characters long';
+
+-- Name: CONSTRAINT ck_organizations__slug_format ON organizations; Type: COMMENT; Schema: core; Owner: -
+
+COMMENT ON CONSTRAINT ck_organizations__slug_format ON core.organizations IS 'slug must be lowercase letters and digits in groups joined by single hyphens, at most 63 characters (e.g. ''acme-labs'')';
+
 -- Name: partitioned_tables; Type: TABLE; Schema: core; Owner: -
 
 CREATE TABLE core.partitioned_tables (
@@ -990,6 +1026,10 @@ COMMENT ON COLUMN core.partitioned_tables.retention IS 'Partitions entirely olde
 
 COMMENT ON CONSTRAINT ck_partitioned_tables__audit_retention_floor ON core.partitioned_tables IS 'core.audit_log is kept at least core.audit_retention_floor() (7 years): use a longer retention, or NULL to keep it forever.';
 
+-- Name: CONSTRAINT ck_partitioned_tables__interval_positive ON partitioned_tables; Type: COMMENT; Schema: core; Owner: -
+
+COMMENT ON CONSTRAINT ck_partitioned_tables__interval_positive ON core.partitioned_tables IS 'partition_interval must be a positive interval (e.g. ''1 month'')';
+
 -- Name: permissions; Type: TABLE; Schema: core; Owner: -
 
 CREATE TABLE core.permissions (
@@ -1025,6 +1065,14 @@ COMMENT ON COLUMN core.permissions.description IS 'What the permission allows.';
 -- Name: COLUMN permissions.created_at; Type: COMMENT; Schema: core; Owner: -
 
 COMMENT ON COLUMN core.permissions.created_at IS 'When the row was inserted (default now()).';
+
+-- Name: CONSTRAINT ck_permissions__code_format ON permissions; Type: COMMENT; Schema: core; Owner: -
+
+COMMENT ON CONSTRAINT ck_permissions__code_format ON core.permissions IS 'code must look like ''<application>:<resource>:<action>'' in lowercase';
+
+-- Name: CONSTRAINT ck_permissions__code_matches_application ON permissions; Type: COMMENT; Schema: core; Owner: -
+
+COMMENT ON CONSTRAINT ck_permissions__code_matches_application ON core.permissions IS 'code: the first segment of code must be the permission''s application';
 
 -- Name: role_permissions; Type: TABLE; Schema: core; Owner: -
 
@@ -1095,6 +1143,10 @@ COMMENT ON COLUMN core.roles.created_at IS 'When the row was inserted (default n
 
 COMMENT ON COLUMN core.roles.updated_at IS 'When the row last changed; kept current by the trg_roles__set_updated_at trigger.';
 
+-- Name: CONSTRAINT ck_roles__name_format ON roles; Type: COMMENT; Schema: core; Owner: -
+
+COMMENT ON CONSTRAINT ck_roles__name_format ON core.roles IS 'name must be lower snake_case (a letter, then letters, digits or underscores), at most 63 characters';
+
 -- Name: user_identities; Type: TABLE; Schema: core; Owner: -
 
 CREATE TABLE core.user_identities (
@@ -1157,6 +1209,10 @@ COMMENT ON COLUMN core.user_identities.created_at IS 'When the row was inserted 
 -- Name: COLUMN user_identities.updated_at; Type: COMMENT; Schema: core; Owner: -
 
 COMMENT ON COLUMN core.user_identities.updated_at IS 'When the row last changed; kept current by the trg_user_identities__set_updated_at trigger.';
+
+-- Name: CONSTRAINT ck_user_identities__provider_not_local ON user_identities; Type: COMMENT; Schema: core; Owner: -
+
+COMMENT ON CONSTRAINT ck_user_identities__provider_not_local ON core.user_identities IS 'provider must be an external identity provider (saml, oauth, oidc), not ''local''';
 
 -- Name: user_roles; Type: TABLE; Schema: core; Owner: -
 
@@ -1279,6 +1335,22 @@ COMMENT ON COLUMN core.users.deleted_at IS 'Soft delete: when the row was delete
 -- Name: COLUMN users.deleted_by; Type: COMMENT; Schema: core; Owner: -
 
 COMMENT ON COLUMN core.users.deleted_by IS 'Soft delete: user who deleted the row (core.users.id); NULL while it is live.';
+
+-- Name: CONSTRAINT ck_users__email_format ON users; Type: COMMENT; Schema: core; Owner: -
+
+COMMENT ON CONSTRAINT ck_users__email_format ON core.users IS 'email must contain an ''@'' after at least one character';
+
+-- Name: CONSTRAINT ck_users__hashed_password_is_hash ON users; Type: COMMENT; Schema: core; Owner: -
+
+COMMENT ON CONSTRAINT ck_users__hashed_password_is_hash ON core.users IS 'hashed_password must be a password hash (bcrypt, argon2, scrypt or pbkdf2 format), never the plaintext password';
+
+-- Name: CONSTRAINT ck_users__local_requires_password ON users; Type: COMMENT; Schema: core; Owner: -
+
+COMMENT ON CONSTRAINT ck_users__local_requires_password ON core.users IS 'hashed_password: a user with auth_provider ''local'' needs a hashed_password';
+
+-- Name: CONSTRAINT ck_users__username_length ON users; Type: COMMENT; Schema: core; Owner: -
+
+COMMENT ON CONSTRAINT ck_users__username_length ON core.users IS 'username must be 1 to 150 characters long';
 
 -- Name: audit_log_default; Type: TABLE ATTACH; Schema: core; Owner: -
 

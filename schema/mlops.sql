@@ -404,6 +404,18 @@ COMMENT ON COLUMN mlops.alerts.deleted_at IS 'Soft delete: when the row was dele
 
 COMMENT ON COLUMN mlops.alerts.deleted_by IS 'Soft delete: user who deleted the row (core.users.id); NULL while it is live.';
 
+-- Name: CONSTRAINT ck_alerts__acknowledged_after_triggered ON alerts; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON CONSTRAINT ck_alerts__acknowledged_after_triggered ON mlops.alerts IS 'acknowledged_at cannot be before triggered_at';
+
+-- Name: CONSTRAINT ck_alerts__resolved_after_triggered ON alerts; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON CONSTRAINT ck_alerts__resolved_after_triggered ON mlops.alerts IS 'resolved_at cannot be before triggered_at';
+
+-- Name: CONSTRAINT ck_alerts__resolved_has_resolved_at ON alerts; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON CONSTRAINT ck_alerts__resolved_has_resolved_at ON mlops.alerts IS 'resolved_at: a resolved alert needs resolved_at (use resolve_alert)';
+
 -- Name: data_drift_reports; Type: TABLE; Schema: mlops; Owner: -
 
 CREATE TABLE mlops.data_drift_reports (
@@ -518,6 +530,18 @@ COMMENT ON COLUMN mlops.data_drift_reports.deleted_at IS 'Soft delete: when the 
 -- Name: COLUMN data_drift_reports.deleted_by; Type: COMMENT; Schema: mlops; Owner: -
 
 COMMENT ON COLUMN mlops.data_drift_reports.deleted_by IS 'Soft delete: user who deleted the row (core.users.id); NULL while it is live.';
+
+-- Name: CONSTRAINT ck_data_drift_reports__current_window_ordered ON data_drift_reports; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON CONSTRAINT ck_data_drift_reports__current_window_ordered ON mlops.data_drift_reports IS 'current_start must not be after current_end';
+
+-- Name: CONSTRAINT ck_data_drift_reports__reference_window_ordered ON data_drift_reports; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON CONSTRAINT ck_data_drift_reports__reference_window_ordered ON mlops.data_drift_reports IS 'reference_start must not be after reference_end';
+
+-- Name: CONSTRAINT ck_data_drift_reports__target_present ON data_drift_reports; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON CONSTRAINT ck_data_drift_reports__target_present ON mlops.data_drift_reports IS 'deployment_id: a drift report needs a deployment_id or a model_version_id';
 
 -- Name: deployment_history; Type: TABLE; Schema: mlops; Owner: -
 
@@ -713,6 +737,10 @@ COMMENT ON COLUMN mlops.deployments.deleted_at IS 'Soft delete: when the row was
 
 COMMENT ON COLUMN mlops.deployments.deleted_by IS 'Soft delete: user who deleted the row (core.users.id); NULL while it is live.';
 
+-- Name: CONSTRAINT ck_deployments__replicas_nonnegative ON deployments; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON CONSTRAINT ck_deployments__replicas_nonnegative ON mlops.deployments IS 'replicas must be 0 or more';
+
 -- Name: CONSTRAINT ck_deployments__running_has_deployed_at ON deployments; Type: COMMENT; Schema: mlops; Owner: -
 
 COMMENT ON CONSTRAINT ck_deployments__running_has_deployed_at ON mlops.deployments IS 'deployed_at must be set while status is running (update_deployment_status stamps it); set deployed_at, or move the deployment out of running';
@@ -816,6 +844,14 @@ COMMENT ON COLUMN mlops.experiment_runs.deleted_at IS 'Soft delete: when the row
 -- Name: COLUMN experiment_runs.deleted_by; Type: COMMENT; Schema: mlops; Owner: -
 
 COMMENT ON COLUMN mlops.experiment_runs.deleted_by IS 'Soft delete: user who deleted the row (core.users.id); NULL while it is live.';
+
+-- Name: CONSTRAINT ck_experiment_runs__ended_after_started ON experiment_runs; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON CONSTRAINT ck_experiment_runs__ended_after_started ON mlops.experiment_runs IS 'ended_at cannot be before started_at';
+
+-- Name: CONSTRAINT ck_experiment_runs__terminal_has_ended_at ON experiment_runs; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON CONSTRAINT ck_experiment_runs__terminal_has_ended_at ON mlops.experiment_runs IS 'ended_at: a finished, failed or killed run needs ended_at (use finish_run)';
 
 -- Name: experiments; Type: TABLE; Schema: mlops; Owner: -
 
@@ -999,6 +1035,18 @@ COMMENT ON COLUMN mlops.model_monitoring.accuracy IS 'Measured accuracy, where l
 
 COMMENT ON COLUMN mlops.model_monitoring.custom_metrics IS 'Further metrics, as a JSON object.';
 
+-- Name: CONSTRAINT ck_model_monitoring__error_count_range ON model_monitoring; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON CONSTRAINT ck_model_monitoring__error_count_range ON mlops.model_monitoring IS 'error_count must be between 0 and request_count';
+
+-- Name: CONSTRAINT ck_model_monitoring__latency_nonnegative ON model_monitoring; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON CONSTRAINT ck_model_monitoring__latency_nonnegative ON mlops.model_monitoring IS 'latency_p50_ms: latencies (p50/p95/p99) must be 0 or more';
+
+-- Name: CONSTRAINT ck_model_monitoring__throughput_nonnegative ON model_monitoring; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON CONSTRAINT ck_model_monitoring__throughput_nonnegative ON mlops.model_monitoring IS 'throughput_rps must be 0 or more';
+
 -- Name: model_monitoring_default; Type: TABLE; Schema: mlops; Owner: -
 
 CREATE TABLE mlops.model_monitoring_default (
@@ -1146,6 +1194,14 @@ COMMENT ON COLUMN mlops.model_versions.deleted_at IS 'Soft delete: when the row 
 
 COMMENT ON COLUMN mlops.model_versions.deleted_by IS 'Soft delete: user who deleted the row (core.users.id); NULL while it is live.';
 
+-- Name: CONSTRAINT ck_model_versions__artifact_size_nonnegative ON model_versions; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON CONSTRAINT ck_model_versions__artifact_size_nonnegative ON mlops.model_versions IS 'artifact_size_bytes must be 0 or more';
+
+-- Name: CONSTRAINT ck_model_versions__checksum_sha256_hex ON model_versions; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON CONSTRAINT ck_model_versions__checksum_sha256_hex ON mlops.model_versions IS 'checksum_sha256 must be 64 lowercase hex characters (a SHA-256 digest)';
+
 -- Name: models; Type: TABLE; Schema: mlops; Owner: -
 
 CREATE TABLE mlops.models (
@@ -1229,6 +1285,10 @@ COMMENT ON COLUMN mlops.models.deleted_at IS 'Soft delete: when the row was dele
 -- Name: COLUMN models.deleted_by; Type: COMMENT; Schema: mlops; Owner: -
 
 COMMENT ON COLUMN mlops.models.deleted_by IS 'Soft delete: user who deleted the row (core.users.id); NULL while it is live.';
+
+-- Name: CONSTRAINT ck_models__framework_lowercase ON models; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON CONSTRAINT ck_models__framework_lowercase ON mlops.models IS 'framework must be lower-case (e.g. ''xgboost'')';
 
 -- Name: notification_channels; Type: TABLE; Schema: mlops; Owner: -
 
@@ -1416,6 +1476,10 @@ COMMENT ON COLUMN mlops.notification_rules.deleted_at IS 'Soft delete: when the 
 -- Name: COLUMN notification_rules.deleted_by; Type: COMMENT; Schema: mlops; Owner: -
 
 COMMENT ON COLUMN mlops.notification_rules.deleted_by IS 'Soft delete: user who deleted the row (core.users.id); NULL while it is live.';
+
+-- Name: CONSTRAINT ck_notification_rules__cooldown_seconds_nonnegative ON notification_rules; Type: COMMENT; Schema: mlops; Owner: -
+
+COMMENT ON CONSTRAINT ck_notification_rules__cooldown_seconds_nonnegative ON mlops.notification_rules IS 'cooldown_seconds must be 0 or more';
 
 -- Name: project_members; Type: TABLE; Schema: mlops; Owner: -
 

@@ -182,6 +182,10 @@ COMMENT ON COLUMN model_registry.package_lineage.relationship IS 'How the child 
 
 COMMENT ON COLUMN model_registry.package_lineage.created_at IS 'When the row was inserted (default now()).';
 
+-- Name: CONSTRAINT ck_package_lineage__no_self_edge ON package_lineage; Type: COMMENT; Schema: model_registry; Owner: -
+
+COMMENT ON CONSTRAINT ck_package_lineage__no_self_edge ON model_registry.package_lineage IS 'child_package_id: a package cannot be its own parent: parent_package_id and child_package_id must differ';
+
 -- Name: package_scores; Type: TABLE; Schema: model_registry; Owner: -
 
 CREATE TABLE model_registry.package_scores (
@@ -397,6 +401,26 @@ COMMENT ON COLUMN model_registry.packages.created_at IS 'When the row was insert
 
 COMMENT ON COLUMN model_registry.packages.updated_at IS 'When the row last changed; kept current by the trg_packages__set_updated_at trigger.';
 
+-- Name: CONSTRAINT ck_packages__checksum_format ON packages; Type: COMMENT; Schema: model_registry; Owner: -
+
+COMMENT ON CONSTRAINT ck_packages__checksum_format ON model_registry.packages IS 'checksum_sha256 must be 64 lowercase hex characters (a SHA-256 digest)';
+
+-- Name: CONSTRAINT ck_packages__file_size_nonneg ON packages; Type: COMMENT; Schema: model_registry; Owner: -
+
+COMMENT ON CONSTRAINT ck_packages__file_size_nonneg ON model_registry.packages IS 'file_size_bytes must be zero or more';
+
+-- Name: CONSTRAINT ck_packages__name_length ON packages; Type: COMMENT; Schema: model_registry; Owner: -
+
+COMMENT ON CONSTRAINT ck_packages__name_length ON model_registry.packages IS 'name must be 1 to 255 characters long';
+
+-- Name: CONSTRAINT ck_packages__sensitive_has_script ON packages; Type: COMMENT; Schema: model_registry; Owner: -
+
+COMMENT ON CONSTRAINT ck_packages__sensitive_has_script ON model_registry.packages IS 'access_control_script: a sensitive package needs an access_control_script (the program run before each download)';
+
+-- Name: CONSTRAINT ck_packages__version_length ON packages; Type: COMMENT; Schema: model_registry; Owner: -
+
+COMMENT ON CONSTRAINT ck_packages__version_length ON model_registry.packages IS 'version must be 1 to 64 characters long';
+
 -- Name: system_health_metrics; Type: TABLE; Schema: model_registry; Owner: -
 
 CREATE TABLE model_registry.system_health_metrics (
@@ -438,6 +462,10 @@ COMMENT ON COLUMN model_registry.system_health_metrics.labels IS 'Dimensions of 
 -- Name: COLUMN system_health_metrics.recorded_at; Type: COMMENT; Schema: model_registry; Owner: -
 
 COMMENT ON COLUMN model_registry.system_health_metrics.recorded_at IS 'When the sample was taken: the partitioning (time) column.';
+
+-- Name: CONSTRAINT ck_system_health_metrics__name_nonempty ON system_health_metrics; Type: COMMENT; Schema: model_registry; Owner: -
+
+COMMENT ON CONSTRAINT ck_system_health_metrics__name_nonempty ON model_registry.system_health_metrics IS 'metric_name must not be empty';
 
 -- Name: system_health_metrics_default; Type: TABLE; Schema: model_registry; Owner: -
 

@@ -2,7 +2,8 @@
 
 The raw peers must run the same SQL text as the generated functions, or the comparison measures
 two queries instead of two layers. So the statements are taken from the generated module
-``registry_sql.model_registry._sql`` (psycopg's ``%(name)s`` form) and rewritten once, at import,
+``registry_sql.model_registry.*`` (psycopg's ``%(name)s`` form, the leading ``-- name:`` and comment
+lines left out, since aiosql reads those as query headers) and rewritten once, at import,
 into psycopg positional ``%s`` (tuples), asyncpg ``$n`` and aiosql ``:name``. The rewrite is
 mechanical and only ever applied to those static constants.
 """
@@ -13,7 +14,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, LiteralString
 
-from registry_sql.model_registry import _sql
+from registry_sql.model_registry import downloads, lineage, packages
 
 _NAMED = re.compile(r"%\((\w+)\)s")
 
@@ -38,7 +39,16 @@ class Statement:
         return tuple(params[n] for n in self.dollar_names)
 
 
-def _statement(name: str, named: LiteralString) -> Statement:
+def _without_header(sql: LiteralString) -> LiteralString:
+    """The SQL after its leading ``--`` comment lines (the query's ``-- name:`` header)."""
+    lines = sql.lstrip("\n").split("\n")
+    while lines and lines[0].lstrip().startswith("--"):
+        lines.pop(0)
+    return "\n".join(lines)
+
+
+def _statement(name: str, sql: LiteralString) -> Statement:
+    named = _without_header(sql)
     positional_names = tuple(_NAMED.findall(named))
     positional = _NAMED.sub("%s", named)
     dollar_names: list[str] = []
@@ -62,21 +72,21 @@ def _statement(name: str, named: LiteralString) -> Statement:
     )
 
 
-GET_PACKAGE_BY_ID = _statement("get_package_by_id", _sql._GET_PACKAGE_BY_ID)
+GET_PACKAGE_BY_ID = _statement("get_package_by_id", packages.GET_PACKAGE_BY_ID)
 GET_PACKAGE_BY_NAME_VERSION = _statement(
-    "get_package_by_name_version", _sql._GET_PACKAGE_BY_NAME_VERSION
+    "get_package_by_name_version", packages.GET_PACKAGE_BY_NAME_VERSION
 )
-LIST_PACKAGES = _statement("list_packages", _sql._LIST_PACKAGES)
-SEARCH_PACKAGES = _statement("search_packages", _sql._SEARCH_PACKAGES)
-CREATE_PACKAGE = _statement("create_package", _sql._CREATE_PACKAGE)
-LIST_LINEAGE_DESCENDANTS = _statement("list_lineage_descendants", _sql._LIST_LINEAGE_DESCENDANTS)
-RECORD_DOWNLOAD = _statement("record_download", _sql._RECORD_DOWNLOAD)
+LIST_PACKAGES = _statement("list_packages", packages.LIST_PACKAGES)
+SEARCH_PACKAGES = _statement("search_packages", packages.SEARCH_PACKAGES)
+CREATE_PACKAGE = _statement("create_package", packages.CREATE_PACKAGE)
+LIST_LINEAGE_DESCENDANTS = _statement("list_lineage_descendants", lineage.LIST_LINEAGE_DESCENDANTS)
+RECORD_DOWNLOAD = _statement("record_download", downloads.RECORD_DOWNLOAD)
 
 DOWNLOAD_COLUMNS = (
     "package_id", "user_id", "downloaded_at", "access_granted", "access_check_output",
     "ip_address", "user_agent",
 )
-#: Binary COPY: the raw-psycopg floor for ingest (copy_downloads runs _COPY_DOWNLOADS).
+#: Binary COPY: the raw-psycopg floor for ingest (copy_downloads runs COPY_DOWNLOADS).
 COPY_DOWNLOADS_BINARY: LiteralString = (
     "COPY model_registry.download_history (package_id, user_id, downloaded_at, access_granted, "
     "access_check_output, ip_address, user_agent) FROM STDIN (FORMAT BINARY)"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import re
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,16 +23,18 @@ from psycopg import sql as pgsql
 
 from registry_sql import db, migrate
 from registry_sql.codegen.catalog import render_catalog
+from registry_sql.codegen.format import FormatError, format_files
 from registry_sql.codegen.introspect import DescribedQuery, Introspector, PgType, PrepareError
 from registry_sql.codegen.render import (
     RenderError,
     TypeMapper,
     collect_copy_inputs,
     collect_models,
+    exported_functions,
+    module_name,
     render_init,
     render_models,
-    render_queries,
-    render_sql_module,
+    render_query_module,
 )
 from registry_sql.codegen.source import QuerySource, QuerySourceError, load_schema, schemas_in
 from registry_sql.paths import package_dir, sql_dir
@@ -81,6 +84,40 @@ def _enums(conn: psycopg.Connection[Any], schema: str, intro: Introspector) -> l
     return [intro.pg_type(oid) for oid in oids]
 
 
+_COLUMN_PREFIX = re.compile(r"^(?P<col>[A-Za-z_][A-Za-z0-9_]*): (?P<rest>.+)$", re.S)
+
+
+def check_messages(
+    conn: psycopg.Connection[Any], schema: str
+) -> dict[str, tuple[str | None, str]]:
+    """``COMMENT ON CONSTRAINT`` sentences of the schema's CHECK constraints: name → (field,
+    sentence). A comment ``"<column>: sentence"`` names its field; otherwise the field is the
+    sentence's first word when that is one of the constraint's columns, else its only column."""
+    rows = conn.execute(
+        "SELECT k.conname::text, obj_description(k.oid, 'pg_constraint'),"
+        " array(SELECT a.attname::text FROM pg_attribute a"
+        "   WHERE a.attrelid = k.conrelid AND a.attnum = ANY(k.conkey) ORDER BY a.attnum)"
+        " FROM pg_constraint k JOIN pg_namespace n ON n.oid = k.connamespace"
+        " LEFT JOIN pg_class c ON c.oid = k.conrelid"
+        " WHERE n.nspname = %s AND k.contype = 'c' AND k.conislocal"
+        " AND NOT coalesce(c.relispartition, false)"
+        " AND obj_description(k.oid, 'pg_constraint') IS NOT NULL"
+        " ORDER BY 1",
+        (schema,),
+    ).fetchall()
+    found: dict[str, tuple[str | None, str]] = {}
+    for name, comment, columns in rows:
+        text = " ".join(str(comment).split())
+        prefixed = _COLUMN_PREFIX.match(text)
+        if prefixed and prefixed.group("col") in columns:
+            found[name] = (prefixed.group("col"), prefixed.group("rest"))
+            continue
+        first = text.split(" ", 1)[0]
+        field_name = first if first in columns else (columns[0] if len(columns) == 1 else None)
+        found[name] = (field_name, text)
+    return found
+
+
 def render_all(
     migrated_url: str,
     sql_root: Path,
@@ -111,40 +148,79 @@ def render_all(
                 continue
             mapper = TypeMapper(intro, schema)
             try:
-                for q in described:
-                    if q.source.op == "*!":
-                        raise RenderError(
-                            f"{q.source.location}: {q.source.qualified_name}: `*!` "
-                            "(executemany) is not generated; pass arrays and use unnest(), "
-                            "or COPY"
-                        )
-                models = collect_models(described)
-                copy_inputs = collect_copy_inputs(described)
-                enums = _enums(conn, schema, intro)
-                folder = out_root / schema
-                files[folder / "_sql.py"] = render_sql_module(schema, described)
-                secret_columns: dict[str, tuple[str, ...]] = {}
-                for secret in intro.secrets:
-                    if secret.schema == schema:
-                        key = f"{secret.schema}.{secret.table}"
-                        secret_columns[key] = (*secret_columns.get(key, ()), secret.column)
-                files[folder / "models.py"] = render_models(
-                    schema, enums, models, mapper, copy_inputs, secret_columns
-                )
-                files[folder / "queries.py"] = render_queries(
-                    schema, described, mapper, asynchronous=False
-                )
-                files[folder / "aio.py"] = render_queries(
-                    schema, described, mapper, asynchronous=True
-                )
-                files[folder / "_catalog.py"] = render_catalog(conn, schema)
-                files[folder / "__init__.py"] = render_init(
-                    schema, described, enums, {**models, **copy_inputs}
-                )
+                files.update(_render_schema(conn, intro, mapper, schema, described, out_root))
             except RenderError as exc:
                 problems.append(str(exc))
     if problems:
         raise GenerationError(problems)
+    try:
+        return format_files(files)
+    except FormatError as exc:
+        raise GenerationError([str(exc)]) from exc
+
+
+def _secret_columns(intro: Introspector, schema: str) -> dict[str, tuple[str, ...]]:
+    """``schema.table`` → its secret columns (their values are masked in error messages)."""
+    found: dict[str, tuple[str, ...]] = {}
+    for secret in intro.secrets:
+        if secret.schema == schema:
+            key = f"{secret.schema}.{secret.table}"
+            found[key] = (*found.get(key, ()), secret.column)
+    return found
+
+
+def _render_schema(
+    conn: psycopg.Connection[Any],
+    intro: Introspector,
+    mapper: TypeMapper,
+    schema: str,
+    described: list[DescribedQuery],
+    out_root: Path,
+) -> dict[Path, str]:
+    for q in described:
+        if q.source.op == "*!":
+            raise RenderError(
+                f"{q.source.location}: {q.source.qualified_name}: `*!` "
+                "(executemany) is not generated; pass arrays and use unnest(), or COPY"
+            )
+    by_file: dict[str, list[DescribedQuery]] = {}
+    for q in described:
+        by_file.setdefault(q.source.path.stem, []).append(q)
+    functions = {f for qs in by_file.values() for f in exported_functions(qs)}
+    for stem in by_file:
+        if module_name(stem) in functions:
+            raise RenderError(
+                f"{by_file[stem][0].source.relpath}: the module {module_name(stem)} would hide "
+                f"the function of the same name in registry_sql.{schema}; rename the file"
+            )
+    models = collect_models(described)
+    copy_inputs = collect_copy_inputs(described)
+    enums = _enums(conn, schema, intro)
+    folder = out_root / schema
+    files: dict[Path, str] = {
+        folder / "models.py": render_models(
+            schema,
+            enums,
+            models,
+            mapper,
+            copy_inputs,
+            check_messages(conn, schema),
+            _secret_columns(intro, schema),
+        ),
+        folder / "_catalog.py": render_catalog(conn, schema),
+        folder / "__init__.py": render_init(schema, by_file, enums, {**models, **copy_inputs}),
+        folder / "aio" / "__init__.py": render_init(
+            schema, by_file, enums, {}, asynchronous=True
+        ),
+    }
+    for stem, queries in by_file.items():
+        module = module_name(stem)
+        files[folder / f"{module}.py"] = render_query_module(
+            schema, stem, queries, mapper, asynchronous=False
+        )
+        files[folder / "aio" / f"{module}.py"] = render_query_module(
+            schema, stem, queries, mapper, asynchronous=True
+        )
     return files
 
 
@@ -186,6 +262,7 @@ def stale_files(files: dict[Path, str], out_root: Path) -> list[str]:
     """Differences between freshly rendered files and the committed ones, as short diffs."""
     problems = []
     schemas = {path.parent for path in files}
+    schemas |= {folder / "aio" for folder in schemas if (folder / "aio").is_dir()}
     for path, text in sorted(files.items()):
         rel = os.path.relpath(path, Path.cwd())
         if not path.exists():

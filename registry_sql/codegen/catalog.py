@@ -14,7 +14,7 @@ from typing import Any
 
 import psycopg
 
-from registry_sql.codegen.render import HEADER
+from registry_sql.codegen.render import header
 
 _FOREIGN_KEYS = """
 SELECT rel.relname, con.conname, fn.nspname, f.relname
@@ -53,7 +53,7 @@ def render_catalog(conn: psycopg.Connection[Any], schema: str) -> str:
     parts = [row[0] for row in conn.execute(_PARTITIONED, (schema,)).fetchall()]
     keys = conn.execute(_UNIQUE_KEYS, (schema,)).fetchall()
     lines = [
-        HEADER.format(src="migrations/"),
+        header("migrations/ (the migrated catalog)"),
         f'"""Catalog facts of ``{schema}`` for error messages (see registry_sql.errors)."""',
         "",
         "from __future__ import annotations",

@@ -18,6 +18,7 @@ from aiosql.types import SQLOperationType
 from aiosql.utils import VAR_REF, SQLLoadException, SQLParseException
 
 from registry_sql.errors import RegistrySqlError
+from registry_sql.paths import schema_names
 
 OPS: dict[SQLOperationType, str] = {
     SQLOperationType.SELECT: "",
@@ -29,7 +30,10 @@ OPS: dict[SQLOperationType, str] = {
     SQLOperationType.SCRIPT: "#",
 }
 
-_ROW_DIRECTIVE = re.compile(r"^\s*row\s*:\s*(?P<name>[A-Z][A-Za-z0-9_]*)\s*$")
+_ROW_DIRECTIVE = re.compile(
+    r"^\s*(?P<kw>record_class|row)\s*:\s*(?P<name>[A-Z][A-Za-z0-9_]*)\s*$"
+)
+_STREAM_DIRECTIVE = re.compile(r"^\s*stream\s*:\s*(?P<value>\w+)\s*$", re.I)
 _NAME_LINE = re.compile(r"^\s*--\s*name\s*:\s*(?P<name>\w+)")
 _COPY_FROM_STDIN = re.compile(r"^\s*COPY\s.*\sFROM\s+STDIN\b", re.I | re.S)
 _NULL_OVERRIDE = re.compile(r'"(?P<col>[A-Za-z_][A-Za-z0-9_]*)(?P<mark>[!?])"')
@@ -56,6 +60,12 @@ class QuerySource:
     relpath: str
     nullability_overrides: dict[str, bool] = field(default_factory=dict)
     """Result column name → True (``"col!"``, not null) / False (``"col?"``, nullable)."""
+    stream: bool = False
+    """``-- stream: yes``: also generate ``stream_<name>`` (server-side cursor, batches)."""
+    row_directive: str = "record_class"
+    """How the file named the row model: ``record_class:`` (aiosql's) or ``row:``."""
+    header: str = ""
+    """The ``-- name:`` line and the comment lines under it, as written in the file."""
 
     @property
     def is_copy(self) -> bool:
@@ -181,6 +191,23 @@ def _body_line(path: Path, header: int) -> int:
     return line
 
 
+def _header_text(path: Path, header: int) -> str:
+    """The ``-- name:`` line and every comment line under it, up to the SQL text."""
+    text = path.read_text(encoding="utf-8").splitlines()
+    end = _body_line(path, header) - 1
+    lines = text[header - 1 : end]
+    while lines and not lines[-1].strip():
+        lines.pop()
+    return "\n".join(line.rstrip() for line in lines)
+
+
+def _comment_lines(header: str) -> list[str]:
+    """The text of each ``--`` line of a header, without the ``--``."""
+    return [
+        line.strip()[2:] for line in header.splitlines() if line.strip().startswith("--")
+    ]
+
+
 def load_schema(sql_root: Path, schema: str) -> list[QuerySource]:
     """Every query of ``sql_root/<schema>/*.sql``, sorted by file then position."""
     folder = sql_root / schema
@@ -205,10 +232,23 @@ def load_schema(sql_root: Path, schema: str) -> list[QuerySource]:
             op = OPS[datum.operation_type]
             doc_lines: list[str] = []
             row_model: str | None = None
-            for doc_line in (datum.doc_comments or "").splitlines():
+            row_directive = "record_class"
+            stream = False
+            header = _header_text(path, line)
+            for doc_line in _comment_lines(header)[1:]:
                 directive = _ROW_DIRECTIVE.match(doc_line)
+                streaming = _STREAM_DIRECTIVE.match(doc_line)
                 if directive:
                     row_model = directive.group("name")
+                    row_directive = directive.group("kw")
+                elif streaming:
+                    value = streaming.group("value").lower()
+                    if value not in ("yes", "no"):
+                        raise QuerySourceError(
+                            f"{relpath}:{line}: query {schema}.{name}: `stream: {value}`; "
+                            "write `-- stream: yes` (or leave the line out)"
+                        )
+                    stream = value == "yes"
                 else:
                     doc_lines.append(doc_line.strip())
             doc = "\n".join(doc_lines).strip()
@@ -218,6 +258,11 @@ def load_schema(sql_root: Path, schema: str) -> list[QuerySource]:
                     "line under the `-- name:` header saying what it does"
                 )
             sql = datum.sql.strip().rstrip(";").strip()
+            if stream and op != "":
+                raise QuerySourceError(
+                    f"{relpath}:{line}: query {schema}.{name}: `stream: yes` needs a many-row "
+                    f"query (no suffix), not `{op}`"
+                )
             queries.append(
                 QuerySource(
                     schema=schema,
@@ -232,16 +277,19 @@ def load_schema(sql_root: Path, schema: str) -> list[QuerySource]:
                     body_line=_body_line(path, line),
                     relpath=relpath,
                     nullability_overrides=_overrides(sql),
+                    stream=stream,
+                    row_directive=row_directive,
+                    header=header,
                 )
             )
     return queries
 
 
-def schemas_in(sql_root: Path) -> list[str]:
-    """Schemas with a query folder, in a stable order (``core`` first)."""
-    names = sorted(
-        p.name
-        for p in sql_root.iterdir()
-        if p.is_dir() and p.name != "seed" and any(p.glob("*.sql"))
-    )
-    return sorted(names, key=lambda n: (n != "core", n))
+def schemas_in(sql_root: Path, migrations_root: Path | None = None) -> list[str]:
+    """Schemas with a query folder in ``sql_root``, in dependency order (see
+    :func:`registry_sql.paths.schema_names`: the order the migrations create them)."""
+    return [
+        name
+        for name in schema_names(sql_root, migrations_root)
+        if (sql_root / name).is_dir() and any((sql_root / name).glob("*.sql"))
+    ]

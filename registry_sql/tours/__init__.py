@@ -20,11 +20,10 @@ from pydantic import BaseModel
 
 from registry_sql.db import transaction
 from registry_sql.errors import RegistrySqlError
+from registry_sql.paths import schema_names
 
 T = TypeVar("T")
 
-SCHEMAS = ("core", "model_registry", "mlops", "airlock", "inspection", "splunk_ta")
-"""Every schema, in dependency order (core first)."""
 
 _TTY = os.isatty(1)
 BOLD = "\033[1m" if _TTY else ""
@@ -35,7 +34,7 @@ RESET = "\033[0m" if _TTY else ""
 def modules(package: str) -> list[ModuleType]:
     """``registry_sql.<package>.<schema>`` modules that exist, in schema order."""
     found = []
-    for schema in SCHEMAS:
+    for schema in schema_names():
         name = f"registry_sql.{package}.{schema}"
         if importlib.util.find_spec(name) is not None:
             found.append(importlib.import_module(name))

@@ -15,8 +15,8 @@
 */
 
 -- name: create_api_key(application, name, key_prefix, key_hash, user_id, organization_id, scopes, permissions, expires_at, created_by)<!
+-- record_class: ApiKeyRow
 -- Store a new API key by prefix and SHA-256 hash (never the secret) and return it.
--- row: ApiKeyRow
 -- key_hash must be 64 lowercase hex characters (ck_api_keys__key_hash_sha256_hex);
 -- expires_at, when given, must be in the future (ck_api_keys__expires_after_created).
 INSERT INTO core.api_keys (
@@ -36,8 +36,8 @@ RETURNING
     created_at, updated_at;
 
 -- name: find_api_key_by_hash(key_hash)^
+-- record_class: ApiKeyRow
 -- Find the key with this SHA-256 hash for verification, whatever its state; None if unknown.
--- row: ApiKeyRow
 -- Expired and revoked keys ARE returned (expires_at, revoked_at): the caller
 -- decides expired / revoked / ok and can say which (compare expires_at with
 -- the current time, not with the start of a long transaction). Keys are hidden (None)
@@ -46,7 +46,8 @@ RETURNING
 -- deactivating a user does not revoke its keys. Service keys (user_id and
 -- organization_id NULL) are unaffected. Served by uq_api_keys__key_hash.
 SELECT
-    k.id, k.application, k.name, k.key_prefix, k.user_id, k.organization_id, k.scopes, k.permissions,
+    k.id, k.application, k.name, k.key_prefix, k.user_id, k.organization_id, k.scopes,
+        k.permissions,
     k.expires_at, k.last_used_at, k.last_used_ip, k.revoked_at, k.revoked_by, k.created_by,
     k.created_at, k.updated_at
 FROM core.api_keys AS k
@@ -59,8 +60,8 @@ WHERE k.key_hash = :key_hash::text
                     AND o.deleted_at IS NOT NULL);
 
 -- name: get_api_key_by_id(id)^
+-- record_class: ApiKeyRow
 -- Get an API key by id (revoked and expired keys included).
--- row: ApiKeyRow
 SELECT
     id, application, name, key_prefix, user_id, organization_id, scopes, permissions,
     expires_at, last_used_at, last_used_ip, revoked_at, revoked_by, created_by,
@@ -69,8 +70,9 @@ FROM core.api_keys
 WHERE id = :id;
 
 -- name: list_user_api_keys(user_id, include_revoked)
+-- record_class: ApiKeyRow
 -- List a user's API keys, newest first; revoked keys only when include_revoked is true.
--- row: ApiKeyRow
+-- stream: yes
 SELECT
     id, application, name, key_prefix, user_id, organization_id, scopes, permissions,
     expires_at, last_used_at, last_used_ip, revoked_at, revoked_by, created_by,
@@ -81,8 +83,8 @@ WHERE user_id = :user_id::uuid   /* ix_api_keys__user_id */
 ORDER BY created_at DESC, id DESC;
 
 -- name: list_organization_api_keys(organization_id, include_revoked, after_created_at, after_id, limit)
+-- record_class: ApiKeyRow
 -- List an organization's API keys, newest first (keyset paginated); revoked keys only when include_revoked is true.
--- row: ApiKeyRow
 SELECT
     id, application, name, key_prefix, user_id, organization_id, scopes, permissions,
     expires_at, last_used_at, last_used_ip, revoked_at, revoked_by, created_by,
@@ -96,8 +98,8 @@ ORDER BY created_at DESC, id DESC
 LIMIT :limit::int;
 
 -- name: update_api_key(id, name, scopes, permissions, expires_at)<!
+-- record_class: ApiKeyRow
 -- Rename an unrevoked key or change its scopes, permissions or expiry; omitted (None) fields keep their value.
--- row: ApiKeyRow
 UPDATE core.api_keys
 SET name        = COALESCE(:name::text, name),
     scopes      = COALESCE(:scopes::text[], scopes),

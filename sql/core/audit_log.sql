@@ -22,6 +22,7 @@
 */
 
 -- name: create_audit_event(application, organization_id, actor_type, actor_user_id, actor_username, actor_api_key_id, action, event_level, entity_type, entity_id, old_values, new_values, changed_fields, details, reason, correlation_id, session_id, ip_address, user_agent)<!
+-- record_class: CreateAuditEventRow
 -- Append an event to the audit log; returns its id and occurred_at (statement_timestamp(): the time of this statement).
 -- organization_id and correlation_id default to the transaction's tenant and
 -- correlation settings (SET LOCAL app.org_id / app.correlation_id, see
@@ -55,8 +56,8 @@ VALUES (
 RETURNING id, occurred_at;
 
 -- name: get_audit_event(id, occurred_at)^
+-- record_class: AuditEventRow
 -- Get one audit event by its key (id, occurred_at).
--- row: AuditEventRow
 SELECT
     id, occurred_at, application, organization_id, actor_type, actor_user_id,
     actor_username, actor_api_key_id, action, event_level, entity_type, entity_id,
@@ -67,8 +68,8 @@ WHERE id = :id::uuid
   AND occurred_at = :occurred_at::timestamptz;
 
 -- name: list_audit_events_for_entity(entity_type, entity_id, after_occurred_at, after_id, limit)
+-- record_class: AuditEventRow
 -- List the audit events of one entity (e.g. 'user', '<uuid>'), newest first (keyset paginated).
--- row: AuditEventRow
 SELECT
     id, occurred_at, application, organization_id, actor_type, actor_user_id,
     actor_username, actor_api_key_id, action, event_level, entity_type, entity_id,
@@ -83,8 +84,8 @@ ORDER BY occurred_at DESC, id DESC
 LIMIT :limit::int;
 
 -- name: list_recent_audit_events(application, actor_user_id, limit)
+-- record_class: AuditEventRow
 -- List the latest audit events of one application, optionally of one acting user, newest first.
--- row: AuditEventRow
 SELECT
     id, occurred_at, application, organization_id, actor_type, actor_user_id,
     actor_username, actor_api_key_id, action, event_level, entity_type, entity_id,
@@ -97,8 +98,8 @@ ORDER BY occurred_at DESC, id DESC
 LIMIT :limit::int;
 
 -- name: list_audit_events_by_correlation(correlation_id, limit)
+-- record_class: AuditEventRow
 -- List the audit events of one request or job (correlation id), in the order they happened.
--- row: AuditEventRow
 SELECT
     id, occurred_at, application, organization_id, actor_type, actor_user_id,
     actor_username, actor_api_key_id, action, event_level, entity_type, entity_id,
@@ -110,8 +111,8 @@ ORDER BY occurred_at, id
 LIMIT :limit::int;
 
 -- name: search_audit_events(application, organization_id, actor_user_id, entity_type, entity_id, action, min_event_level, occurred_from, occurred_to, after_occurred_at, after_id, limit)
+-- record_class: AuditEventRow
 -- Search the audit log by any combination of filters (None = any), newest first (keyset paginated).
--- row: AuditEventRow
 -- occurred_from is inclusive, occurred_to exclusive. min_event_level uses the
 -- enum order debug < info < warning < error < critical. One static query for
 -- every filter combination: the planner picks among the ix_audit_log__*

@@ -18,8 +18,8 @@
 */
 
 -- name: issue_token(user_id, application, token_type, jti, token_hash, issued_at, expires_at, max_uses, ip_address, user_agent)<!
+-- record_class: AuthTokenRow
 -- Record a newly issued token (by jti and optional SHA-256 hash, never the token) and return it.
--- row: AuthTokenRow
 -- issued_at defaults to the statement's time; pass the JWT's iat to keep both equal.
 -- expires_at must be after issued_at (ck_auth_tokens__expires_after_issued).
 INSERT INTO core.auth_tokens (
@@ -39,8 +39,8 @@ RETURNING
     ip_address, user_agent;
 
 -- name: find_active_token_by_jti(jti)^
+-- record_class: AuthTokenRow
 -- Find the active token with this jti (not revoked, not expired, uses left, user live and active); None otherwise.
--- row: AuthTokenRow
 SELECT
     t.id, t.user_id, t.application, t.token_type, t.jti, t.issued_at, t.expires_at,
     t.revoked_at, t.revoked_reason, t.last_used_at, t.usage_count, t.max_uses,
@@ -55,8 +55,8 @@ WHERE t.jti = :jti::text   /* uq_auth_tokens__jti */
   AND u.is_active;
 
 -- name: find_active_token_by_hash(token_hash)^
+-- record_class: AuthTokenRow
 -- Find the active token with this SHA-256 hash (same rules as find_active_token_by_jti); None otherwise.
--- row: AuthTokenRow
 SELECT
     t.id, t.user_id, t.application, t.token_type, t.jti, t.issued_at, t.expires_at,
     t.revoked_at, t.revoked_reason, t.last_used_at, t.usage_count, t.max_uses,
@@ -71,8 +71,8 @@ WHERE t.token_hash = :token_hash::text   /* uq_auth_tokens__token_hash */
   AND u.is_active;
 
 -- name: get_token_by_jti(jti)^
+-- record_class: AuthTokenRow
 -- Get a token by jti in any state (revoked, expired or used up included).
--- row: AuthTokenRow
 SELECT
     id, user_id, application, token_type, jti, issued_at, expires_at,
     revoked_at, revoked_reason, last_used_at, usage_count, max_uses,
@@ -81,8 +81,9 @@ FROM core.auth_tokens
 WHERE jti = :jti::text;
 
 -- name: list_active_user_tokens(user_id, application)
+-- record_class: AuthTokenRow
 -- List a user's active tokens (sessions), newest first, optionally for one application.
--- row: AuthTokenRow
+-- stream: yes
 SELECT
     t.id, t.user_id, t.application, t.token_type, t.jti, t.issued_at, t.expires_at,
     t.revoked_at, t.revoked_reason, t.last_used_at, t.usage_count, t.max_uses,

@@ -14,8 +14,8 @@
 */
 
 -- name: link_identity(user_id, provider, issuer, subject, email, claims)<!
+-- record_class: UserIdentityRow
 -- Link an external identity to a user, or refresh the e-mail and claims of an existing link; returns the identity.
--- row: UserIdentityRow
 -- Upsert on uq_user_identities__provider_issuer_subject. The DO UPDATE only
 -- applies when the identity already belongs to the same user: an identity
 -- linked to ANOTHER user is never moved or modified, no row is returned and
@@ -36,8 +36,8 @@ RETURNING
     created_at, updated_at;
 
 -- name: find_identity(provider, issuer, subject)^
+-- record_class: UserIdentityRow
 -- Find an external identity by (provider, issuer, subject); None if it is not linked.
--- row: UserIdentityRow
 SELECT
     id, user_id, provider, issuer, subject, email, claims, last_login_at,
     created_at, updated_at
@@ -47,8 +47,8 @@ WHERE provider = :provider::core.auth_provider
   AND subject = :subject::text;
 
 -- name: find_user_by_identity(provider, issuer, subject)^
+-- record_class: UserRow
 -- Find the live user linked to an external identity; None if the identity is unknown or its user is deleted.
--- row: UserRow
 -- Inactive users are returned (is_active = false): the caller decides how to refuse them.
 SELECT
     u.id, u.username, u.email, u.full_name, u.auth_provider, u.is_active, u.last_login_at,
@@ -61,8 +61,9 @@ WHERE i.provider = :provider::core.auth_provider
   AND u.deleted_at IS NULL;
 
 -- name: list_user_identities(user_id)
+-- record_class: UserIdentityRow
 -- List the external identities linked to a user, oldest first.
--- row: UserIdentityRow
+-- stream: yes
 SELECT
     id, user_id, provider, issuer, subject, email, claims, last_login_at,
     created_at, updated_at

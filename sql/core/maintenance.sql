@@ -7,6 +7,7 @@
 */
 
 -- name: maintain_partitions()
+-- record_class: MaintainPartitionsRow
 -- Create time partitions ahead and drop expired ones; one row per action taken.
 SELECT parent AS "parent!", action AS "action!", partition_name
 FROM core.maintain_partitions();

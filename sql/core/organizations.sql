@@ -15,8 +15,8 @@
 */
 
 -- name: create_organization(name, slug, description, settings, created_by)<!
+-- record_class: OrganizationRow
 -- Create an organization; a slug already used by a live organization raises a unique violation.
--- row: OrganizationRow
 INSERT INTO core.organizations (name, slug, description, settings, created_by, updated_by)
 VALUES (
     :name, :slug, :description,
@@ -28,8 +28,8 @@ RETURNING
     created_at, updated_at, created_by, updated_by, deleted_at, deleted_by;
 
 -- name: get_organization_by_id(id)^
+-- record_class: OrganizationRow
 -- Get a live organization by id.
--- row: OrganizationRow
 SELECT
     id, name, slug, description, settings,
     created_at, updated_at, created_by, updated_by, deleted_at, deleted_by
@@ -38,8 +38,8 @@ WHERE id = :id
   AND deleted_at IS NULL;
 
 -- name: get_organization_by_slug(slug)^
+-- record_class: OrganizationRow
 -- Get a live organization by slug.
--- row: OrganizationRow
 SELECT
     id, name, slug, description, settings,
     created_at, updated_at, created_by, updated_by, deleted_at, deleted_by
@@ -48,8 +48,8 @@ WHERE slug = :slug::text   /* uq_organizations__slug */
   AND deleted_at IS NULL;
 
 -- name: list_organizations(after_created_at, after_id, limit)
+-- record_class: OrganizationRow
 -- List live organizations, newest first (keyset paginated).
--- row: OrganizationRow
 SELECT
     id, name, slug, description, settings,
     created_at, updated_at, created_by, updated_by, deleted_at, deleted_by
@@ -61,8 +61,8 @@ ORDER BY created_at DESC, id DESC
 LIMIT :limit::int;
 
 -- name: update_organization(id, name, slug, description, settings, updated_by)<!
+-- record_class: OrganizationRow
 -- Update a live organization; omitted (None) fields keep their current value, settings are replaced as a whole.
--- row: OrganizationRow
 UPDATE core.organizations
 SET name        = COALESCE(:name::text, name),
     slug        = COALESCE(:slug::text, slug),
@@ -85,8 +85,8 @@ WHERE id = :id
   AND deleted_at IS NULL;
 
 -- name: restore_organization(id, restored_by)<!
+-- record_class: OrganizationRow
 -- Restore a soft-deleted organization; raises a unique violation if a live organization took its slug meanwhile.
--- row: OrganizationRow
 UPDATE core.organizations
 SET deleted_at = NULL,
     deleted_by = NULL,
@@ -98,7 +98,9 @@ RETURNING
     created_at, updated_at, created_by, updated_by, deleted_at, deleted_by;
 
 -- name: list_user_organizations(user_id)
+-- record_class: ListUserOrganizationsRow
 -- List the live organizations a user is a live member of, with the user's role in each, by name.
+-- stream: yes
 SELECT
     o.id, o.name, o.slug, o.description, o.settings,
     o.created_at, o.updated_at,
@@ -114,8 +116,8 @@ ORDER BY o.name, o.id;
 /* ---------------------------------------------------------------- memberships */
 
 -- name: add_organization_member(organization_id, user_id, role, invited_by)<!
+-- record_class: MembershipRow
 -- Add a user to an organization (idempotent); re-adding a live member changes its role only when a role is given.
--- row: MembershipRow
 -- NotFound (no row) unless the organization and the user are live, and the
 -- inviter, when given, is a live user. invited_by is also recorded as the
 -- membership's created_by/updated_by (the actor who added the member).
@@ -147,8 +149,8 @@ RETURNING
     created_at, updated_at, created_by, updated_by, deleted_at, deleted_by;
 
 -- name: get_membership(organization_id, user_id)^
+-- record_class: MembershipRow
 -- Get the live membership of a user in a live organization.
--- row: MembershipRow
 SELECT
     m.id, m.organization_id, m.user_id, m.role, m.invited_by,
     m.created_at, m.updated_at, m.created_by, m.updated_by, m.deleted_at, m.deleted_by
@@ -172,6 +174,7 @@ SELECT EXISTS (
 ) AS "is_member!";
 
 -- name: list_organization_members(organization_id, role, after_created_at, after_id, limit)
+-- record_class: ListOrganizationMembersRow
 -- List the live members of an organization with their user names, by join date, newest first (keyset paginated on the membership).
 -- Members whose user is soft-deleted are hidden.
 SELECT
@@ -200,8 +203,8 @@ WHERE m.organization_id = :organization_id::uuid
   AND (:role::core.org_role IS NULL OR m.role = :role);
 
 -- name: update_membership_role(organization_id, user_id, role, updated_by)<!
+-- record_class: MembershipRow
 -- Change the role of a live member.
--- row: MembershipRow
 -- Keeping at least one owner per organization is the service's rule, not enforced here.
 UPDATE core.organization_memberships
 SET role       = :role::core.org_role,

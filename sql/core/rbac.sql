@@ -14,24 +14,25 @@
 */
 
 -- name: list_roles(application)
+-- record_class: RoleRow
 -- List the roles of one application, by name.
--- row: RoleRow
+-- stream: yes
 SELECT id, application, name, description, is_system, created_at, updated_at
 FROM core.roles
 WHERE application = :application::core.application
 ORDER BY name;
 
 -- name: get_role_by_name(application, name)^
+-- record_class: RoleRow
 -- Get a role by application and name.
--- row: RoleRow
 SELECT id, application, name, description, is_system, created_at, updated_at
 FROM core.roles
 WHERE application = :application::core.application
   AND name = :name::text;
 
 -- name: get_role_by_id(id)^
+-- record_class: RoleRow
 -- Get a role by id.
--- row: RoleRow
 SELECT id, application, name, description, is_system, created_at, updated_at
 FROM core.roles
 WHERE id = :id;
@@ -51,8 +52,8 @@ WHERE r.name IS NOT NULL
 ON CONFLICT (application, name) DO NOTHING;
 
 -- name: grant_role(user_id, role_id, organization_id, granted_by)<!
+-- record_class: UserRoleRow
 -- Grant a role to a live user, globally or in one organization; idempotent, returns the (new or existing) grant.
--- row: UserRoleRow
 -- NotFound (no row) unless the user is live, the role exists, the
 -- organization (when given) is live and the granter (when given) is a live
 -- user. Granting twice returns the existing grant unchanged: the arbiter is
@@ -78,8 +79,8 @@ SET granted_by = core.user_roles.granted_by
 RETURNING id, user_id, role_id, organization_id, granted_by, created_at;
 
 -- name: grant_role_by_name(user_id, application, role_name, organization_id, granted_by)<!
+-- record_class: UserRoleRow
 -- Grant the role (application, role_name) to a live user, globally or in one organization; idempotent, returns the grant.
--- row: UserRoleRow
 -- Same rules as grant_role; NotFound also when the role name is unknown in
 -- that application.
 INSERT INTO core.user_roles (user_id, role_id, organization_id, granted_by)
@@ -124,10 +125,12 @@ WHERE r.id = ur.role_id
       END;
 
 -- name: list_user_grants(user_id, application)
+-- record_class: ListUserGrantsRow
 -- List a user's role grants with role and organization names, optionally for one application.
 -- organization_slug / organization_name are NULL for global grants (LEFT
 -- JOIN). A grant in a soft-deleted organization is still listed (it is
 -- still a row); organization_deleted_at says so.
+-- stream: yes
 SELECT
     ur.id, ur.user_id, ur.role_id, r.application, r.name AS role_name,
     ur.organization_id, o.slug AS organization_slug, o.name AS organization_name,
@@ -141,8 +144,8 @@ WHERE ur.user_id = :user_id::uuid
 ORDER BY r.application, r.name, o.slug NULLS FIRST, ur.id;
 
 -- name: list_role_members(role_id, organization_id, after_created_at, after_id, limit)
+-- record_class: UserRoleRow
 -- List the grants of a role to live users (optionally in one organization), newest first (keyset paginated).
--- row: UserRoleRow
 SELECT ur.id, ur.user_id, ur.role_id, ur.organization_id, ur.granted_by, ur.created_at
 FROM core.user_roles AS ur
 JOIN core.users AS u ON u.id = ur.user_id
@@ -155,16 +158,18 @@ ORDER BY ur.created_at DESC, ur.id DESC
 LIMIT :limit::int;
 
 -- name: list_permissions(application)
+-- record_class: PermissionRow
 -- List the permission catalog, optionally for one application, by code.
--- row: PermissionRow
+-- stream: yes
 SELECT id, application, code, description, created_at
 FROM core.permissions
 WHERE (:application::core.application IS NULL OR application = :application)
 ORDER BY code;
 
 -- name: list_role_permissions(role_id)
+-- record_class: PermissionRow
 -- List the permissions a role carries, by code.
--- row: PermissionRow
+-- stream: yes
 SELECT p.id, p.application, p.code, p.description, p.created_at
 FROM core.role_permissions AS rp
 JOIN core.permissions AS p ON p.id = rp.permission_id
@@ -172,11 +177,12 @@ WHERE rp.role_id = :role_id::uuid
 ORDER BY p.code;
 
 -- name: list_user_permissions(user_id, organization_id)
+-- record_class: PermissionRow
 -- List the permissions a user holds, by code: exactly those for which user_has_permission is true.
--- row: PermissionRow
 -- Mirrors core.user_has_permission(): live, active users only; global
 -- grants, plus grants scoped to organization_id when it is given and the
 -- organization is live; role core.platform_admin holds every permission.
+-- stream: yes
 SELECT p.id, p.application, p.code, p.description, p.created_at
 FROM core.permissions AS p
 WHERE EXISTS (

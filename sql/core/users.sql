@@ -19,8 +19,8 @@
 */
 
 -- name: create_user(username, email, full_name, hashed_password, auth_provider, is_active, created_by)<!
+-- record_class: UserRow
 -- Create a user and return its public row (never the hash).
--- row: UserRow
 -- auth_provider defaults to 'local'; ck_users__local_requires_password
 -- rejects a local user without a hash. Duplicate username/email
 -- among live users raises a unique violation on uq_users__*_lower.
@@ -39,8 +39,8 @@ RETURNING
     created_at, updated_at, created_by, updated_by, deleted_at, deleted_by;
 
 -- name: get_user_by_id(id)^
+-- record_class: UserRow
 -- Get a live user by id.
--- row: UserRow
 SELECT
     id, username, email, full_name, auth_provider, is_active, last_login_at,
     created_at, updated_at, created_by, updated_by, deleted_at, deleted_by
@@ -49,8 +49,8 @@ WHERE id = :id
   AND deleted_at IS NULL;
 
 -- name: get_user_by_username(username)^
+-- record_class: UserRow
 -- Get a live user by username, case-insensitively.
--- row: UserRow
 SELECT
     id, username, email, full_name, auth_provider, is_active, last_login_at,
     created_at, updated_at, created_by, updated_by, deleted_at, deleted_by
@@ -59,8 +59,8 @@ WHERE lower(username) = lower(:username::text)   /* uq_users__username_lower */
   AND deleted_at IS NULL;
 
 -- name: get_user_by_email(email)^
+-- record_class: UserRow
 -- Get a live user by e-mail address, case-insensitively.
--- row: UserRow
 SELECT
     id, username, email, full_name, auth_provider, is_active, last_login_at,
     created_at, updated_at, created_by, updated_by, deleted_at, deleted_by
@@ -69,8 +69,9 @@ WHERE lower(email) = lower(:email::text)   /* uq_users__email_lower */
   AND deleted_at IS NULL;
 
 -- name: list_users_by_ids(ids)
+-- record_class: UserRow
 -- List the live users among the given ids (missing or deleted ids are skipped).
--- row: UserRow
+-- stream: yes
 SELECT
     id, username, email, full_name, auth_provider, is_active, last_login_at,
     created_at, updated_at, created_by, updated_by, deleted_at, deleted_by
@@ -80,8 +81,8 @@ WHERE id = ANY(:ids::uuid[])
 ORDER BY id;
 
 -- name: find_user_for_login(email)^
+-- record_class: UserLoginRow
 -- Find the live, active user with this e-mail for password login, with its password hash; None if there is none.
--- row: UserLoginRow
 -- The ONLY query that returns hashed_password. hashed_password is NULL for
 -- SSO-only users (auth_provider <> 'local'): the caller must treat a NULL hash
 -- as "password login not available" and never compare against it.
@@ -95,8 +96,8 @@ WHERE lower(email) = lower(:email::text)   /* uq_users__email_lower */
   AND is_active;
 
 -- name: search_users(q, is_active, after_created_at, after_id, limit)
+-- record_class: UserRow
 -- Search live users by trigram match on username, e-mail and full name, newest first (keyset paginated).
--- row: UserRow
 -- The search expression must stay textually identical to the expression of
 -- ix_users__search_trgm (GIN gin_trgm_ops) so the planner can use that index:
 --     (username || ' ' || email || ' ' || coalesce(full_name, ''))
@@ -117,7 +118,8 @@ FROM core.users
 WHERE deleted_at IS NULL
   AND (
         (username || ' ' || email || ' ' || coalesce(full_name, ''))
-            ILIKE '%' || replace(replace(replace(:q::text, '\', '\\'), '%', '\%'), '_', '\_') || '%'
+            ILIKE '%' || replace(replace(replace(:q::text, '\', '\\'), '%', '\%'), '_',
+                '\_') || '%'
      OR :q::text <% (username || ' ' || email || ' ' || coalesce(full_name, ''))
   )
   AND (:is_active::boolean IS NULL OR is_active = :is_active)
@@ -133,12 +135,14 @@ FROM core.users
 WHERE deleted_at IS NULL
   AND (
         (username || ' ' || email || ' ' || coalesce(full_name, ''))
-            ILIKE '%' || replace(replace(replace(:q::text, '\', '\\'), '%', '\%'), '_', '\_') || '%'
+            ILIKE '%' || replace(replace(replace(:q::text, '\', '\\'), '%', '\%'), '_',
+                '\_') || '%'
      OR :q::text <% (username || ' ' || email || ' ' || coalesce(full_name, ''))
   )
   AND (:is_active::boolean IS NULL OR is_active = :is_active);
 
 -- name: search_users_by_similarity(q, limit)
+-- record_class: SearchUsersBySimilarityRow
 -- The live users most similar to the query (best match first), for autocomplete; no pagination.
 -- Ranked by pg_trgm word_similarity; the `<%` filter lets ix_users__search_trgm
 -- prune candidates first. Ties broken by username for a stable order.
@@ -153,8 +157,8 @@ ORDER BY "score!" DESC, lower(username), id
 LIMIT :limit::int;
 
 -- name: list_users(is_active, after_created_at, after_id, limit)
+-- record_class: UserRow
 -- List live users, newest first (keyset paginated).
--- row: UserRow
 SELECT
     id, username, email, full_name, auth_provider, is_active, last_login_at,
     created_at, updated_at, created_by, updated_by, deleted_at, deleted_by
@@ -174,8 +178,8 @@ WHERE deleted_at IS NULL
   AND (:is_active::boolean IS NULL OR is_active = :is_active);
 
 -- name: update_user(id, username, email, full_name, auth_provider, is_active, updated_by)<!
+-- record_class: UserRow
 -- Update a live user's profile; omitted (None) fields keep their current value.
--- row: UserRow
 -- COALESCE(:x, col) means "keep if omitted", so this query cannot set
 -- full_name back to NULL (use an empty string, or add a dedicated query).
 -- Passwords change through update_user_password.
@@ -246,8 +250,8 @@ WHERE id = :id
   AND deleted_at IS NULL;
 
 -- name: restore_user(id, restored_by)<!
+-- record_class: UserRow
 -- Restore a soft-deleted user (active again; its revoked tokens and keys stay revoked).
--- row: UserRow
 -- Raises a unique violation (uq_users__username_lower / uq_users__email_lower)
 -- if a live user took the username or e-mail in the meantime.
 UPDATE core.users
@@ -272,6 +276,7 @@ DELETE FROM core.users
 WHERE id = :id;
 
 -- name: get_user_with_roles(id, application, organization_id)^
+-- record_class: GetUserWithRolesRow
 -- Get a live user with the names of its roles in one application (global grants, plus grants in the organization if given).
 -- organization_id NULL: only global grants (user_roles.organization_id IS NULL).
 -- organization_id set:  global grants plus grants scoped to that organization

@@ -7,8 +7,8 @@
 */
 
 -- name: create_alert(organization_id, project_id, deployment_id, data_drift_report_id, notification_rule_id, alert_type, severity, title, message, details, triggered_at, created_by)<!
+-- record_class: AlertRow
 -- Open an alert (triggered now unless given).
--- row: AlertRow
 -- ForeignKeyMissing if a referenced project, deployment, drift report or rule
 -- is not one of the tenant's.
 INSERT INTO mlops.alerts (
@@ -16,7 +16,8 @@ INSERT INTO mlops.alerts (
     alert_type, severity, title, message, details, triggered_at, created_by, updated_by
 )
 VALUES (
-    :organization_id, :project_id, :deployment_id, :data_drift_report_id, :notification_rule_id,
+    :organization_id, :project_id, :deployment_id, :data_drift_report_id,
+        :notification_rule_id,
     :alert_type, :severity, :title, :message, COALESCE(:details::jsonb, '{}'::jsonb),
     COALESCE(:triggered_at::timestamptz, statement_timestamp()), :created_by, :created_by
 )
@@ -27,8 +28,8 @@ RETURNING
     created_at, updated_at, created_by, updated_by, deleted_at, deleted_by;
 
 -- name: get_alert_by_id(organization_id, id)^
+-- record_class: AlertRow
 -- Get a live alert by id.
--- row: AlertRow
 SELECT
     organization_id, id, project_id, deployment_id, data_drift_report_id, notification_rule_id,
     alert_type, severity, status, title, message, details, triggered_at,
@@ -40,8 +41,8 @@ WHERE organization_id = :organization_id
   AND deleted_at IS NULL;
 
 -- name: list_open_alerts(organization_id, min_severity, project_id, limit)
+-- record_class: AlertRow
 -- Live open or acknowledged alerts of a tenant, most severe then newest first, optionally at or above a severity and of one project.
--- row: AlertRow
 SELECT
     organization_id, id, project_id, deployment_id, data_drift_report_id, notification_rule_id,
     alert_type, severity, status, title, message, details, triggered_at,
@@ -57,8 +58,8 @@ ORDER BY severity DESC, triggered_at DESC, id DESC
 LIMIT :limit::int;
 
 -- name: acknowledge_alert(organization_id, id, acknowledged_by)<!
+-- record_class: AlertRow
 -- Acknowledge an open alert; NotFound if it is not a live open alert.
--- row: AlertRow
 UPDATE mlops.alerts
 SET status          = 'acknowledged',
     acknowledged_at = greatest(now(), triggered_at),
@@ -75,8 +76,8 @@ RETURNING
     created_at, updated_at, created_by, updated_by, deleted_at, deleted_by;
 
 -- name: resolve_alert(organization_id, id, resolved_by)<!
+-- record_class: AlertRow
 -- Resolve an open or acknowledged alert; NotFound if it is not a live unresolved alert.
--- row: AlertRow
 UPDATE mlops.alerts
 SET status      = 'resolved',
     resolved_at = greatest(now(), triggered_at),

@@ -11,8 +11,8 @@
 */
 
 -- name: create_deployment(organization_id, project_id, model_version_id, name, description, environment, endpoint_url, replicas, resources, config, traffic_percent, created_by)<!
+-- record_class: DeploymentRow
 -- Create a deployment (status pending) of a model version, with its `create` history row, in one statement.
--- row: DeploymentRow
 -- ForeignKeyMissing if the project or the model version is not one of the
 -- tenant's. The id is drawn first so the history row can reference it; the
 -- foreign key from the history to the deployment is checked at the end of the
@@ -34,7 +34,8 @@ INSERT INTO mlops.deployments (
     endpoint_url, replicas, resources, config, traffic_percent, created_by, updated_by
 )
 VALUES (
-    :organization_id, (SELECT nd.id FROM new_deployment AS nd), :project_id, :model_version_id,
+    :organization_id, (SELECT nd.id FROM new_deployment AS nd), :project_id,
+        :model_version_id,
     :name, :description, :environment, :endpoint_url,
     COALESCE(:replicas::int, 1), COALESCE(:resources::jsonb, '{}'::jsonb),
     COALESCE(:config::jsonb, '{}'::jsonb), COALESCE(:traffic_percent::smallint, 100),
@@ -46,8 +47,8 @@ RETURNING
     created_at, updated_at, created_by, updated_by, deleted_at, deleted_by;
 
 -- name: get_deployment_by_id(organization_id, id)^
+-- record_class: DeploymentRow
 -- Get a live deployment by id.
--- row: DeploymentRow
 SELECT
     organization_id, id, project_id, model_version_id, name, description, environment, status,
     endpoint_url, replicas, resources, config, traffic_percent, deployed_at, deployed_by,
@@ -58,7 +59,9 @@ WHERE organization_id = :organization_id
   AND deleted_at IS NULL;
 
 -- name: list_active_deployments(organization_id, project_id, environment)
+-- record_class: ListActiveDeploymentsRow
 -- Live deployments that are serving or about to (deploying, running, updating, degraded), with model name and version.
+-- stream: yes
 SELECT
     d.organization_id, d.id, d.project_id, d.name, d.environment, d.status, d.endpoint_url,
     d.replicas, d.traffic_percent, d.deployed_at,
@@ -76,8 +79,8 @@ WHERE d.organization_id = :organization_id
 ORDER BY d.environment DESC, d.name, d.id;
 
 -- name: update_deployment_status(organization_id, id, status, action, notes, performed_by)<!
+-- record_class: DeploymentRow
 -- Change the status of a live deployment and record the change (action `update` unless given) in its history.
--- row: DeploymentRow
 -- notes: None and '' both mean none. Moving to `running` stamps deployed_at/deployed_by. The deployment row is
 -- locked (FOR UPDATE) so the history's previous_status is the status this
 -- change replaced, even under concurrent changes.
@@ -97,25 +100,30 @@ history AS (
     SELECT prev.organization_id, prev.id,
            COALESCE(:action::mlops.deployment_action, 'update'),
            prev.model_version_id, prev.model_version_id,
-           prev.status, :status::mlops.deployment_status, prev.config, NULLIF(COALESCE(:notes::text, ''), ''), :performed_by::uuid
+           prev.status, :status::mlops.deployment_status, prev.config,
+               NULLIF(COALESCE(:notes::text, ''), ''), :performed_by::uuid
     FROM prev
 )
 UPDATE mlops.deployments AS d
 SET status      = :status::mlops.deployment_status,
-    deployed_at = CASE WHEN :status::mlops.deployment_status = 'running' THEN now() ELSE d.deployed_at END,
-    deployed_by = CASE WHEN :status::mlops.deployment_status = 'running' THEN :performed_by::uuid ELSE d.deployed_by END,
+    deployed_at = CASE WHEN :status::mlops.deployment_status = 'running' THEN now() ELSE
+        d.deployed_at END,
+    deployed_by = CASE WHEN :status::mlops.deployment_status = 'running' THEN
+        :performed_by::uuid ELSE d.deployed_by END,
     updated_by  = :performed_by::uuid
 FROM prev
 WHERE d.organization_id = prev.organization_id
   AND d.id = prev.id
 RETURNING
-    d.organization_id, d.id, d.project_id, d.model_version_id, d.name, d.description, d.environment, d.status,
-    d.endpoint_url, d.replicas, d.resources, d.config, d.traffic_percent, d.deployed_at, d.deployed_by,
+    d.organization_id, d.id, d.project_id, d.model_version_id, d.name, d.description,
+        d.environment, d.status,
+    d.endpoint_url, d.replicas, d.resources, d.config, d.traffic_percent, d.deployed_at,
+        d.deployed_by,
     d.created_at, d.updated_at, d.created_by, d.updated_by, d.deleted_at, d.deleted_by;
 
 -- name: change_deployment_version(organization_id, id, model_version_id, action, notes, performed_by)<!
+-- record_class: DeploymentRow
 -- Serve another model version (action deploy, promote or rollback; `deploy` unless given) and record it in the history.
--- row: DeploymentRow
 -- A rollback is this with the previous version (see list_deployment_history's
 -- from_model_version_id). ForeignKeyMissing if the version is not one of the tenant's.
 WITH prev AS (
@@ -134,7 +142,8 @@ history AS (
     SELECT prev.organization_id, prev.id,
            COALESCE(:action::mlops.deployment_action, 'deploy'),
            prev.model_version_id, :model_version_id::uuid,
-           prev.status, prev.status, prev.config, NULLIF(COALESCE(:notes::text, ''), ''), :performed_by::uuid
+           prev.status, prev.status, prev.config, NULLIF(COALESCE(:notes::text, ''), ''),
+               :performed_by::uuid
     FROM prev
 )
 UPDATE mlops.deployments AS d
@@ -144,11 +153,14 @@ FROM prev
 WHERE d.organization_id = prev.organization_id
   AND d.id = prev.id
 RETURNING
-    d.organization_id, d.id, d.project_id, d.model_version_id, d.name, d.description, d.environment, d.status,
-    d.endpoint_url, d.replicas, d.resources, d.config, d.traffic_percent, d.deployed_at, d.deployed_by,
+    d.organization_id, d.id, d.project_id, d.model_version_id, d.name, d.description,
+        d.environment, d.status,
+    d.endpoint_url, d.replicas, d.resources, d.config, d.traffic_percent, d.deployed_at,
+        d.deployed_by,
     d.created_at, d.updated_at, d.created_by, d.updated_by, d.deleted_at, d.deleted_by;
 
 -- name: list_deployment_history(organization_id, deployment_id, limit)
+-- record_class: ListDeploymentHistoryRow
 -- The history of a deployment, newest first.
 SELECT
     organization_id, id, deployment_id, action, from_model_version_id, to_model_version_id,
@@ -187,8 +199,8 @@ WHERE d.organization_id = prev.organization_id
   AND d.id = prev.id;
 
 -- name: restore_deployment(organization_id, id, restored_by)<!
+-- record_class: DeploymentRow
 -- Restore a soft-deleted deployment; raises Conflict if a live deployment took its project/environment/name meanwhile.
--- row: DeploymentRow
 UPDATE mlops.deployments
 SET deleted_at = NULL,
     deleted_by = NULL,

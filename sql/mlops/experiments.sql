@@ -10,8 +10,8 @@
 */
 
 -- name: create_experiment(organization_id, project_id, model_id, name, description, config, artifact_location, tags, created_by)<!
+-- record_class: ExperimentRow
 -- Create an experiment in a project of the tenant, optionally tracking a model.
--- row: ExperimentRow
 -- ForeignKeyMissing if the project (or model) is not one of the tenant's.
 INSERT INTO mlops.experiments (
     organization_id, project_id, model_id, name, description, config, artifact_location, tags,
@@ -27,8 +27,8 @@ RETURNING
     artifact_location, tags, created_at, updated_at, created_by, updated_by, deleted_at, deleted_by;
 
 -- name: get_experiment_by_id(organization_id, id)^
+-- record_class: ExperimentRow
 -- Get a live experiment by id.
--- row: ExperimentRow
 SELECT
     organization_id, id, project_id, model_id, name, description, config, status,
     artifact_location, tags, created_at, updated_at, created_by, updated_by, deleted_at, deleted_by
@@ -38,8 +38,9 @@ WHERE organization_id = :organization_id
   AND deleted_at IS NULL;
 
 -- name: list_experiments(organization_id, project_id, status)
+-- record_class: ExperimentRow
 -- List the live experiments of a project by name, optionally of one status.
--- row: ExperimentRow
+-- stream: yes
 SELECT
     organization_id, id, project_id, model_id, name, description, config, status,
     artifact_location, tags, created_at, updated_at, created_by, updated_by, deleted_at, deleted_by
@@ -51,8 +52,8 @@ WHERE organization_id = :organization_id
 ORDER BY name, id;
 
 -- name: set_experiment_status(organization_id, id, status, updated_by)<!
+-- record_class: ExperimentRow
 -- Archive or reactivate a live experiment.
--- row: ExperimentRow
 UPDATE mlops.experiments
 SET status     = :status::mlops.experiment_status,
     updated_by = :updated_by
@@ -74,8 +75,8 @@ WHERE organization_id = :organization_id
   AND deleted_at IS NULL;
 
 -- name: restore_experiment(organization_id, id, restored_by)<!
+-- record_class: ExperimentRow
 -- Restore a soft-deleted experiment; raises Conflict if a live experiment of the project took its name meanwhile.
--- row: ExperimentRow
 UPDATE mlops.experiments
 SET deleted_at = NULL,
     deleted_by = NULL,
@@ -90,8 +91,8 @@ RETURNING
 /* ---------------------------------------------------------------- runs */
 
 -- name: start_run(organization_id, experiment_id, name, status, started_at, params, tags, source_version, artifact_uri, created_by)<!
+-- record_class: RunRow
 -- Start a run of an experiment of the tenant (status running and started now unless given).
--- row: RunRow
 -- ForeignKeyMissing (fk_experiment_runs__experiment_id) if the experiment is
 -- not one of the tenant's.
 INSERT INTO mlops.experiment_runs (
@@ -107,25 +108,28 @@ VALUES (
 )
 RETURNING
     organization_id, id, experiment_id, name, status, started_at, ended_at, params, tags,
-    artifact_uri, source_version, created_at, updated_at, created_by, updated_by, deleted_at, deleted_by;
+    artifact_uri, source_version, created_at, updated_at, created_by, updated_by, deleted_at,
+        deleted_by;
 
 -- name: get_run_by_id(organization_id, id)^
+-- record_class: RunRow
 -- Get a live run by id.
--- row: RunRow
 SELECT
     organization_id, id, experiment_id, name, status, started_at, ended_at, params, tags,
-    artifact_uri, source_version, created_at, updated_at, created_by, updated_by, deleted_at, deleted_by
+    artifact_uri, source_version, created_at, updated_at, created_by, updated_by, deleted_at,
+        deleted_by
 FROM mlops.experiment_runs
 WHERE organization_id = :organization_id
   AND id = :id
   AND deleted_at IS NULL;
 
 -- name: list_runs(organization_id, experiment_id, status, limit)
+-- record_class: RunRow
 -- List the live runs of an experiment, newest first, optionally of one status.
--- row: RunRow
 SELECT
     organization_id, id, experiment_id, name, status, started_at, ended_at, params, tags,
-    artifact_uri, source_version, created_at, updated_at, created_by, updated_by, deleted_at, deleted_by
+    artifact_uri, source_version, created_at, updated_at, created_by, updated_by, deleted_at,
+        deleted_by
 FROM mlops.experiment_runs
 WHERE organization_id = :organization_id
   AND experiment_id = :experiment_id::uuid   /* ix_experiment_runs__experiment_started */
@@ -135,13 +139,14 @@ ORDER BY started_at DESC, id DESC
 LIMIT :limit::int;
 
 -- name: search_runs(organization_id, experiment_id, params, status, limit)
+-- record_class: RunRow
 -- Live runs of an experiment whose params contain all the given key/values (MLflow search_runs), newest first.
--- row: RunRow
 -- params: e.g. {"max_depth": "6"}; None or {} matches every run. Served by the
 -- GIN index ix_experiment_runs__params (jsonb_path_ops, containment @>).
 SELECT
     organization_id, id, experiment_id, name, status, started_at, ended_at, params, tags,
-    artifact_uri, source_version, created_at, updated_at, created_by, updated_by, deleted_at, deleted_by
+    artifact_uri, source_version, created_at, updated_at, created_by, updated_by, deleted_at,
+        deleted_by
 FROM mlops.experiment_runs
 WHERE organization_id = :organization_id
   AND experiment_id = :experiment_id::uuid
@@ -152,8 +157,8 @@ ORDER BY started_at DESC, id DESC
 LIMIT :limit::int;
 
 -- name: finish_run(organization_id, id, status, ended_at, updated_by)<!
+-- record_class: RunRow
 -- End a scheduled or running run with a terminal status (finished, failed, killed), at ended_at or now.
--- row: RunRow
 -- NotFound if the run is not live or already ended. A non-terminal status is
 -- refused by ck_experiment_runs__terminal_has_ended_at only if ended_at is
 -- NULL, so the status is checked here too: anything but finished/failed/
@@ -169,11 +174,12 @@ WHERE organization_id = :organization_id
   AND :status::mlops.run_status IN ('finished', 'failed', 'killed')
 RETURNING
     organization_id, id, experiment_id, name, status, started_at, ended_at, params, tags,
-    artifact_uri, source_version, created_at, updated_at, created_by, updated_by, deleted_at, deleted_by;
+    artifact_uri, source_version, created_at, updated_at, created_by, updated_by, deleted_at,
+        deleted_by;
 
 -- name: log_params(organization_id, id, params, updated_by)<!
+-- record_class: RunRow
 -- Add params to a live run (jsonb merge); a key already logged with another value raises ImmutableRecord.
--- row: RunRow
 UPDATE mlops.experiment_runs
 SET params     = params || :params::jsonb,
     updated_by = :updated_by
@@ -182,11 +188,12 @@ WHERE organization_id = :organization_id
   AND deleted_at IS NULL
 RETURNING
     organization_id, id, experiment_id, name, status, started_at, ended_at, params, tags,
-    artifact_uri, source_version, created_at, updated_at, created_by, updated_by, deleted_at, deleted_by;
+    artifact_uri, source_version, created_at, updated_at, created_by, updated_by, deleted_at,
+        deleted_by;
 
 -- name: set_run_tags(organization_id, id, tags, updated_by)<!
+-- record_class: RunRow
 -- Merge tags into a live run (existing keys are overwritten).
--- row: RunRow
 UPDATE mlops.experiment_runs
 SET tags       = tags || :tags::jsonb,
     updated_by = :updated_by
@@ -195,7 +202,8 @@ WHERE organization_id = :organization_id
   AND deleted_at IS NULL
 RETURNING
     organization_id, id, experiment_id, name, status, started_at, ended_at, params, tags,
-    artifact_uri, source_version, created_at, updated_at, created_by, updated_by, deleted_at, deleted_by;
+    artifact_uri, source_version, created_at, updated_at, created_by, updated_by, deleted_at,
+        deleted_by;
 
 -- name: soft_delete_run(organization_id, id, deleted_by)!
 -- Soft-delete a live run (its metrics stay); returns 1, or 0 if no such live run.
@@ -208,8 +216,8 @@ WHERE organization_id = :organization_id
   AND deleted_at IS NULL;
 
 -- name: restore_run(organization_id, id, restored_by)<!
+-- record_class: RunRow
 -- Restore a soft-deleted run.
--- row: RunRow
 UPDATE mlops.experiment_runs
 SET deleted_at = NULL,
     deleted_by = NULL,
@@ -219,4 +227,5 @@ WHERE organization_id = :organization_id
   AND deleted_at IS NOT NULL
 RETURNING
     organization_id, id, experiment_id, name, status, started_at, ended_at, params, tags,
-    artifact_uri, source_version, created_at, updated_at, created_by, updated_by, deleted_at, deleted_by;
+    artifact_uri, source_version, created_at, updated_at, created_by, updated_by, deleted_at,
+        deleted_by;

@@ -16,17 +16,21 @@
 -- same (metric, step, recorded_at) was already logged.
 INSERT INTO mlops.run_metrics (organization_id, run_id, metric_name, value, step, recorded_at)
 VALUES (:organization_id, :run_id, :metric_name, :value::double precision,
-        COALESCE(:step::bigint, 0), COALESCE(:recorded_at::timestamptz, statement_timestamp()));
+        COALESCE(:step::bigint, 0), COALESCE(:recorded_at::timestamptz,
+            statement_timestamp()));
 
 -- name: copy_run_metrics()!
+-- record_class: RunMetricIn
 -- Bulk-ingest metric values with COPY (streams any iterable; returns the row count).
--- row: RunMetricIn
 -- Every row needs organization_id (the current tenant's), run_id,
 -- metric_name, value, step and recorded_at.
-COPY mlops.run_metrics_ingest (organization_id, run_id, metric_name, value, step, recorded_at) FROM STDIN;
+COPY mlops.run_metrics_ingest (organization_id, run_id, metric_name, value, step,
+    recorded_at) FROM STDIN;
 
 -- name: list_latest_metrics(organization_id, run_id)
+-- record_class: ListLatestMetricsRow
 -- The latest value of every metric of a run (highest step, then latest time), by metric name.
+-- stream: yes
 SELECT DISTINCT ON (metric_name)
     organization_id, run_id, metric_name, value, step, recorded_at
 FROM mlops.run_metrics
@@ -35,8 +39,9 @@ WHERE organization_id = :organization_id
 ORDER BY metric_name, step DESC, recorded_at DESC;
 
 -- name: get_metric_history(organization_id, run_id, metric_name)
+-- record_class: RunMetricRow
 -- Every value of one metric of a run, in step then time order (MLflow get_metric_history).
--- row: RunMetricRow
+-- stream: yes
 SELECT organization_id, run_id, metric_name, value, step, recorded_at
 FROM mlops.run_metrics
 WHERE organization_id = :organization_id
@@ -52,6 +57,7 @@ WHERE organization_id = :organization_id
   AND run_id = :run_id::uuid;
 
 -- name: find_best_run(organization_id, experiment_id, metric_name, higher_is_better)^
+-- record_class: FindBestRunRow
 -- The live run of an experiment with the best latest value of a metric (max or min; NaN ignored); None if no run logged it.
 SELECT
     r.organization_id, r.id AS run_id, r.name, r.status,

@@ -14,13 +14,14 @@
 */
 
 -- name: create_model(organization_id, project_id, name, description, framework, task_type, tags, created_by)<!
+-- record_class: ModelRow
 -- Register a model in a project of the tenant.
--- row: ModelRow
 -- ForeignKeyMissing (fk_models__project_id) if the project is not one of the
 -- tenant's. framework is stored lower-case (ck_models__framework_lowercase);
 -- the name is unique per project among live models (uq_models__org_project_name).
 INSERT INTO mlops.models (
-    organization_id, project_id, name, description, framework, task_type, tags, created_by, updated_by
+    organization_id, project_id, name, description, framework, task_type, tags, created_by,
+        updated_by
 )
 VALUES (
     :organization_id, :project_id, :name, :description, :framework, :task_type,
@@ -31,8 +32,8 @@ RETURNING
     created_at, updated_at, created_by, updated_by, deleted_at, deleted_by;
 
 -- name: get_model_by_id(organization_id, id)^
+-- record_class: ModelRow
 -- Get a live model by id.
--- row: ModelRow
 SELECT
     organization_id, id, project_id, name, description, framework, task_type, tags,
     created_at, updated_at, created_by, updated_by, deleted_at, deleted_by
@@ -42,8 +43,8 @@ WHERE organization_id = :organization_id
   AND deleted_at IS NULL;
 
 -- name: list_models(organization_id, project_id, tag, limit)
+-- record_class: ModelRow
 -- List the live models of a tenant by name, optionally of one project and/or carrying a tag.
--- row: ModelRow
 SELECT
     organization_id, id, project_id, name, description, framework, task_type, tags,
     created_at, updated_at, created_by, updated_by, deleted_at, deleted_by
@@ -56,8 +57,8 @@ ORDER BY name, id
 LIMIT :limit::int;
 
 -- name: update_model(organization_id, id, name, description, framework, task_type, tags, updated_by)<!
+-- record_class: ModelRow
 -- Update a live model; omitted (None) fields keep their value, tags are replaced as a whole.
--- row: ModelRow
 UPDATE mlops.models
 SET name        = COALESCE(:name::text, name),
     description = COALESCE(:description::text, description),
@@ -83,8 +84,8 @@ WHERE organization_id = :organization_id
   AND deleted_at IS NULL;
 
 -- name: restore_model(organization_id, id, restored_by)<!
+-- record_class: ModelRow
 -- Restore a soft-deleted model; raises Conflict if a live model of the project took its name meanwhile.
--- row: ModelRow
 UPDATE mlops.models
 SET deleted_at = NULL,
     deleted_by = NULL,
@@ -106,8 +107,8 @@ RETURNING
 SELECT mlops.next_model_version(:organization_id, :model_id) AS "next_version!";
 
 -- name: create_model_version(organization_id, model_id, version_label, description, artifact_uri, artifact_size_bytes, checksum_sha256, source_run_id, metrics, signature, created_by)<!
+-- record_class: ModelVersionRow
 -- Register the next version of a live model (number = max+1, safe under concurrency).
--- row: ModelVersionRow
 -- ForeignKeyMissing (fk_model_versions__model_id) if the tenant has no such
 -- live model. The model row stays locked FOR UPDATE until the transaction
 -- ends: keep the transaction short. New versions start in stage `none`,
@@ -118,8 +119,10 @@ INSERT INTO mlops.model_versions (
 )
 VALUES (
     :organization_id, :model_id, mlops.next_model_version(:organization_id, :model_id),
-    :version_label, :description, :artifact_uri, :artifact_size_bytes, :checksum_sha256,
-    :source_run_id, COALESCE(:metrics::jsonb, '{}'::jsonb), :signature, :created_by, :created_by
+    :version_label, :description, :artifact_uri, :artifact_size_bytes,
+        :checksum_sha256,
+    :source_run_id, COALESCE(:metrics::jsonb, '{}'::jsonb), :signature, :created_by,
+        :created_by
 )
 RETURNING
     organization_id, id, model_id, version, version_label, description, stage, status,
@@ -127,8 +130,8 @@ RETURNING
     stage_changed_at, created_at, updated_at, created_by, updated_by, deleted_at, deleted_by;
 
 -- name: get_model_version_by_id(organization_id, id)^
+-- record_class: ModelVersionRow
 -- Get a live model version by id.
--- row: ModelVersionRow
 SELECT
     organization_id, id, model_id, version, version_label, description, stage, status,
     artifact_uri, artifact_size_bytes, checksum_sha256, source_run_id, metrics, signature,
@@ -139,8 +142,8 @@ WHERE organization_id = :organization_id
   AND deleted_at IS NULL;
 
 -- name: get_model_version(organization_id, model_id, version)^
+-- record_class: ModelVersionRow
 -- Get a live version of a model by its number.
--- row: ModelVersionRow
 SELECT
     organization_id, id, model_id, version, version_label, description, stage, status,
     artifact_uri, artifact_size_bytes, checksum_sha256, source_run_id, metrics, signature,
@@ -152,8 +155,9 @@ WHERE organization_id = :organization_id
   AND deleted_at IS NULL;
 
 -- name: list_model_versions(organization_id, model_id, stage)
+-- record_class: ModelVersionRow
 -- List the live versions of a model, newest first, optionally in one stage.
--- row: ModelVersionRow
+-- stream: yes
 SELECT
     organization_id, id, model_id, version, version_label, description, stage, status,
     artifact_uri, artifact_size_bytes, checksum_sha256, source_run_id, metrics, signature,
@@ -166,8 +170,8 @@ WHERE organization_id = :organization_id
 ORDER BY version DESC;
 
 -- name: find_latest_model_version(organization_id, model_id, stage)^
+-- record_class: ModelVersionRow
 -- The newest live version of a model, optionally in one stage (e.g. the production version); None if none.
--- row: ModelVersionRow
 SELECT
     organization_id, id, model_id, version, version_label, description, stage, status,
     artifact_uri, artifact_size_bytes, checksum_sha256, source_run_id, metrics, signature,
@@ -176,13 +180,14 @@ FROM mlops.model_versions
 WHERE organization_id = :organization_id
   AND model_id = :model_id::uuid
   AND deleted_at IS NULL
-  AND (:stage::mlops.model_version_stage IS NULL OR stage = :stage)   /* ix_model_versions__model_stage */
+  AND (:stage::mlops.model_version_stage IS NULL OR stage = :stage)
+      /* ix_model_versions__model_stage */
 ORDER BY version DESC
 LIMIT 1;
 
 -- name: set_model_version_status(organization_id, id, status, updated_by)<!
+-- record_class: ModelVersionRow
 -- Set the registration status of a live version (pending_registration -> ready or failed_registration).
--- row: ModelVersionRow
 UPDATE mlops.model_versions
 SET status     = :status::mlops.model_version_status,
     updated_by = :updated_by
@@ -195,8 +200,8 @@ RETURNING
     stage_changed_at, created_at, updated_at, created_by, updated_by, deleted_at, deleted_by;
 
 -- name: transition_model_version_stage(organization_id, id, stage, updated_by)<!
+-- record_class: ModelVersionRow
 -- Move a live version to a stage; promoting to production archives the model's current production version.
--- row: ModelVersionRow
 -- One statement: mlops.demote_production_versions() locks the model row FOR
 -- UPDATE (concurrent promotions of one model run one after the other) and
 -- archives the other production version(s); then this version gets the stage.
@@ -204,7 +209,8 @@ RETURNING
 -- version is not live.
 WITH demoted AS MATERIALIZED (
     SELECT mlops.demote_production_versions(
-               :organization_id, :id, :stage::mlops.model_version_stage, :updated_by::uuid) AS n
+               :organization_id, :id, :stage::mlops.model_version_stage,
+                   :updated_by::uuid) AS n
 )
 UPDATE mlops.model_versions AS v
 SET stage            = :stage::mlops.model_version_stage,
@@ -216,9 +222,12 @@ WHERE demoted.n IS NOT NULL
   AND v.id = :id
   AND v.deleted_at IS NULL
 RETURNING
-    v.organization_id, v.id, v.model_id, v.version, v.version_label, v.description, v.stage, v.status,
-    v.artifact_uri, v.artifact_size_bytes, v.checksum_sha256, v.source_run_id, v.metrics, v.signature,
-    v.stage_changed_at, v.created_at, v.updated_at, v.created_by, v.updated_by, v.deleted_at, v.deleted_by;
+    v.organization_id, v.id, v.model_id, v.version, v.version_label, v.description, v.stage,
+        v.status,
+    v.artifact_uri, v.artifact_size_bytes, v.checksum_sha256, v.source_run_id, v.metrics,
+        v.signature,
+    v.stage_changed_at, v.created_at, v.updated_at, v.created_by, v.updated_by, v.deleted_at,
+        v.deleted_by;
 
 -- name: soft_delete_model_version(organization_id, id, deleted_by)!
 -- Soft-delete a live model version (its number is never reused); returns 1, or 0 if no such live version.
@@ -231,8 +240,8 @@ WHERE organization_id = :organization_id
   AND deleted_at IS NULL;
 
 -- name: restore_model_version(organization_id, id, restored_by)<!
+-- record_class: ModelVersionRow
 -- Restore a soft-deleted model version; raises Conflict if it was in production and the model has another production version now.
--- row: ModelVersionRow
 UPDATE mlops.model_versions
 SET deleted_at = NULL,
     deleted_by = NULL,

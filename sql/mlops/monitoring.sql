@@ -9,8 +9,8 @@
 */
 
 -- name: record_monitoring_sample(organization_id, deployment_id, model_version_id, recorded_at, window_seconds, request_count, error_count, latency_p50_ms, latency_p95_ms, latency_p99_ms, throughput_rps, accuracy, custom_metrics)<!
+-- record_class: MonitoringSampleRow
 -- Record one monitoring sample of a deployment (recorded now and over 60 s unless given).
--- row: MonitoringSampleRow
 -- ForeignKeyMissing if the deployment (or version) is not one of the tenant's.
 INSERT INTO mlops.model_monitoring (
     organization_id, deployment_id, model_version_id, recorded_at, window_seconds,
@@ -30,8 +30,8 @@ RETURNING
     throughput_rps, accuracy, custom_metrics;
 
 -- name: list_monitoring_samples(organization_id, deployment_id, since, until, limit)
+-- record_class: MonitoringSampleRow
 -- Raw monitoring samples of a deployment in [since, until), newest first.
--- row: MonitoringSampleRow
 SELECT
     organization_id, id, deployment_id, model_version_id, recorded_at, window_seconds,
     request_count, error_count, latency_p50_ms, latency_p95_ms, latency_p99_ms,
@@ -45,18 +45,22 @@ ORDER BY recorded_at DESC, id DESC
 LIMIT :limit::int;
 
 -- name: list_monitoring_rollups(organization_id, deployment_id, bucket, since, until)
+-- record_class: ListMonitoringRollupsRow
 -- Monitoring of a deployment rolled up per time window (date_bin, e.g. bucket=timedelta(hours=1)) in [since, until), oldest first.
 -- Windows are aligned to 2000-01-03 00:00 UTC (a Monday), so hourly, daily and
 -- weekly windows start on the hour, at midnight UTC, and on Mondays.
 -- error_rate is errors/requests (NULL without requests); latencies are the
 -- request-weighted mean of the samples' p50 and the max of their p95/p99.
+-- stream: yes
 SELECT
-    date_bin(:bucket::interval, recorded_at, TIMESTAMPTZ '2000-01-03 00:00:00+00') AS "bucket_start!",
+    date_bin(:bucket::interval, recorded_at,
+        TIMESTAMPTZ '2000-01-03 00:00:00+00') AS "bucket_start!",
     count(*) AS "samples!",
     sum(request_count)::bigint AS "request_count!",
     sum(error_count)::bigint AS "error_count!",
     sum(error_count)::double precision / NULLIF(sum(request_count), 0) AS error_rate,
-    sum(latency_p50_ms * request_count) / NULLIF(sum(request_count) FILTER (WHERE latency_p50_ms IS NOT NULL), 0)
+    sum(latency_p50_ms * request_count)
+        / NULLIF(sum(request_count) FILTER (WHERE latency_p50_ms IS NOT NULL), 0)
         AS latency_p50_ms,
     max(latency_p95_ms) AS latency_p95_ms,
     max(latency_p99_ms) AS latency_p99_ms,
@@ -73,42 +77,48 @@ ORDER BY 1;
 /* ---------------------------------------------------------------- drift reports */
 
 -- name: create_drift_report(organization_id, deployment_id, model_version_id, reference_start, reference_end, current_start, current_end, method, drift_detected, drift_score, threshold, feature_results, report_uri, created_by)<!
+-- record_class: DriftReportRow
 -- Store a data drift report for a deployment and/or a model version (at least one is required).
--- row: DriftReportRow
 INSERT INTO mlops.data_drift_reports (
     organization_id, deployment_id, model_version_id, reference_start, reference_end,
     current_start, current_end, method, drift_detected, drift_score, threshold,
     feature_results, report_uri, created_by, updated_by
 )
 VALUES (
-    :organization_id, :deployment_id, :model_version_id, :reference_start, :reference_end,
-    :current_start, :current_end, :method, :drift_detected, :drift_score, :threshold,
-    COALESCE(:feature_results::jsonb, '{}'::jsonb), :report_uri, :created_by, :created_by
+    :organization_id, :deployment_id, :model_version_id, :reference_start,
+        :reference_end,
+    :current_start, :current_end, :method, :drift_detected, :drift_score,
+        :threshold,
+    COALESCE(:feature_results::jsonb, '{}'::jsonb), :report_uri, :created_by,
+        :created_by
 )
 RETURNING
     organization_id, id, deployment_id, model_version_id, reference_start, reference_end,
     current_start, current_end, method, drift_detected, drift_score, threshold,
-    feature_results, report_uri, created_at, updated_at, created_by, updated_by, deleted_at, deleted_by;
+    feature_results, report_uri, created_at, updated_at, created_by, updated_by, deleted_at,
+        deleted_by;
 
 -- name: get_drift_report_by_id(organization_id, id)^
+-- record_class: DriftReportRow
 -- Get a live drift report by id.
--- row: DriftReportRow
 SELECT
     organization_id, id, deployment_id, model_version_id, reference_start, reference_end,
     current_start, current_end, method, drift_detected, drift_score, threshold,
-    feature_results, report_uri, created_at, updated_at, created_by, updated_by, deleted_at, deleted_by
+    feature_results, report_uri, created_at, updated_at, created_by, updated_by, deleted_at,
+        deleted_by
 FROM mlops.data_drift_reports
 WHERE organization_id = :organization_id
   AND id = :id
   AND deleted_at IS NULL;
 
 -- name: list_drift_reports(organization_id, deployment_id, detected_only, limit)
+-- record_class: DriftReportRow
 -- Live drift reports of a deployment, newest first; only those that detected drift when detected_only.
--- row: DriftReportRow
 SELECT
     organization_id, id, deployment_id, model_version_id, reference_start, reference_end,
     current_start, current_end, method, drift_detected, drift_score, threshold,
-    feature_results, report_uri, created_at, updated_at, created_by, updated_by, deleted_at, deleted_by
+    feature_results, report_uri, created_at, updated_at, created_by, updated_by, deleted_at,
+        deleted_by
 FROM mlops.data_drift_reports
 WHERE organization_id = :organization_id
   AND deployment_id = :deployment_id::uuid   /* ix_data_drift_reports__deployment_time */

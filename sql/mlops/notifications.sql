@@ -11,8 +11,8 @@
 */
 
 -- name: create_notification_channel(organization_id, project_id, name, channel_type, config, is_enabled, created_by)<!
+-- record_class: NotificationChannelRow
 -- Create a notification channel (Slack, e-mail, ...); keep secrets out of config (store a reference).
--- row: NotificationChannelRow
 INSERT INTO mlops.notification_channels (
     organization_id, project_id, name, channel_type, config, is_enabled, created_by, updated_by
 )
@@ -26,8 +26,8 @@ RETURNING
     created_at, updated_at, created_by, updated_by, deleted_at, deleted_by;
 
 -- name: get_notification_channel_by_id(organization_id, id)^
+-- record_class: NotificationChannelRow
 -- Get a live notification channel by id.
--- row: NotificationChannelRow
 SELECT
     organization_id, id, project_id, name, channel_type, config, is_enabled, last_verified_at,
     created_at, updated_at, created_by, updated_by, deleted_at, deleted_by
@@ -37,8 +37,9 @@ WHERE organization_id = :organization_id
   AND deleted_at IS NULL;
 
 -- name: list_notification_channels(organization_id)
+-- record_class: NotificationChannelRow
 -- List the live notification channels of a tenant by name.
--- row: NotificationChannelRow
+-- stream: yes
 SELECT
     organization_id, id, project_id, name, channel_type, config, is_enabled, last_verified_at,
     created_at, updated_at, created_by, updated_by, deleted_at, deleted_by
@@ -48,13 +49,14 @@ WHERE organization_id = :organization_id
 ORDER BY name, id;
 
 -- name: update_notification_channel(organization_id, id, name, config, is_enabled, verified, updated_by)<!
+-- record_class: NotificationChannelRow
 -- Update a live channel; omitted (None) fields keep their value; verified=True stamps last_verified_at.
--- row: NotificationChannelRow
 UPDATE mlops.notification_channels
 SET name             = COALESCE(:name::text, name),
     config           = COALESCE(:config::jsonb, config),
     is_enabled       = COALESCE(:is_enabled::boolean, is_enabled),
-    last_verified_at = CASE WHEN COALESCE(:verified::boolean, false) THEN now() ELSE last_verified_at END,
+    last_verified_at = CASE WHEN COALESCE(:verified::boolean, false)
+        THEN now() ELSE last_verified_at END,
     updated_by       = :updated_by
 WHERE organization_id = :organization_id
   AND id = :id
@@ -74,8 +76,8 @@ WHERE organization_id = :organization_id
   AND deleted_at IS NULL;
 
 -- name: restore_notification_channel(organization_id, id, restored_by)<!
+-- record_class: NotificationChannelRow
 -- Restore a soft-deleted channel; raises Conflict if a live channel took its name meanwhile.
--- row: NotificationChannelRow
 UPDATE mlops.notification_channels
 SET deleted_at = NULL,
     deleted_by = NULL,
@@ -90,15 +92,16 @@ RETURNING
 /* ---------------------------------------------------------------- rules */
 
 -- name: create_notification_rule(organization_id, project_id, channel_id, name, description, event_type, min_severity, conditions, is_enabled, cooldown_seconds, created_by)<!
+-- record_class: NotificationRuleRow
 -- Create a notification rule sending one event type to one channel.
--- row: NotificationRuleRow
 -- ForeignKeyMissing if the channel (or project) is not one of the tenant's.
 INSERT INTO mlops.notification_rules (
     organization_id, project_id, channel_id, name, description, event_type, min_severity,
     conditions, is_enabled, cooldown_seconds, created_by, updated_by
 )
 VALUES (
-    :organization_id, :project_id, :channel_id, :name, :description, :event_type, :min_severity,
+    :organization_id, :project_id, :channel_id, :name, :description,
+        :event_type, :min_severity,
     COALESCE(:conditions::jsonb, '{}'::jsonb), COALESCE(:is_enabled::boolean, true),
     COALESCE(:cooldown_seconds::int, 0), :created_by, :created_by
 )
@@ -108,8 +111,9 @@ RETURNING
     created_at, updated_at, created_by, updated_by, deleted_at, deleted_by;
 
 -- name: list_notification_rules(organization_id, event_type)
+-- record_class: NotificationRuleRow
 -- List the live rules of a tenant by name, optionally for one event type.
--- row: NotificationRuleRow
+-- stream: yes
 SELECT
     organization_id, id, project_id, channel_id, name, description, event_type, min_severity,
     conditions, is_enabled, cooldown_seconds, last_triggered_at,
@@ -121,8 +125,8 @@ WHERE organization_id = :organization_id
 ORDER BY name, id;
 
 -- name: set_notification_rule_enabled(organization_id, id, is_enabled, updated_by)<!
+-- record_class: NotificationRuleRow
 -- Enable or disable a live rule.
--- row: NotificationRuleRow
 UPDATE mlops.notification_rules
 SET is_enabled = :is_enabled::boolean,
     updated_by = :updated_by
@@ -135,9 +139,11 @@ RETURNING
     created_at, updated_at, created_by, updated_by, deleted_at, deleted_by;
 
 -- name: match_notification_rules(organization_id, event_type, severity, project_id, at)
+-- record_class: MatchNotificationRulesRow
 -- The rules that fire for an event, with their channel: enabled, matching type, severity >= min, project scope, cooldown elapsed.
 -- severity None matches only rules without a minimum; project_id None
 -- matches only tenant-wide rules; at defaults to now (the cooldown reference).
+-- stream: yes
 SELECT
     r.organization_id, r.id AS rule_id, r.name AS rule_name, r.event_type, r.min_severity,
     r.project_id, r.conditions, r.cooldown_seconds, r.last_triggered_at,
@@ -146,7 +152,8 @@ FROM mlops.notification_rules AS r
 JOIN mlops.notification_channels AS c
   ON c.organization_id = r.organization_id AND c.id = r.channel_id
 WHERE r.organization_id = :organization_id
-  AND r.event_type = :event_type::mlops.notification_event_type   /* ix_notification_rules__org_event */
+  AND r.event_type = :event_type::mlops.notification_event_type
+      /* ix_notification_rules__org_event */
   AND r.is_enabled
   AND r.deleted_at IS NULL
   AND c.is_enabled

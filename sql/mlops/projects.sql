@@ -18,9 +18,10 @@
 */
 
 -- name: create_project(organization_id, name, slug, description, settings, created_by)<!
+-- record_class: ProjectRow
 -- Create a project in the current tenant; a slug used by a live project of the tenant raises Conflict.
--- row: ProjectRow
-INSERT INTO mlops.projects (organization_id, name, slug, description, settings, created_by, updated_by)
+INSERT INTO mlops.projects (organization_id, name, slug, description, settings, created_by,
+    updated_by)
 VALUES (
     :organization_id, :name, :slug, :description,
     COALESCE(:settings::jsonb, '{}'::jsonb),
@@ -31,8 +32,8 @@ RETURNING
     created_at, updated_at, created_by, updated_by, deleted_at, deleted_by;
 
 -- name: get_project_by_id(organization_id, id)^
+-- record_class: ProjectRow
 -- Get a live project by id.
--- row: ProjectRow
 SELECT
     organization_id, id, name, slug, description, settings,
     created_at, updated_at, created_by, updated_by, deleted_at, deleted_by
@@ -42,8 +43,8 @@ WHERE organization_id = :organization_id
   AND deleted_at IS NULL;
 
 -- name: get_project_by_slug(organization_id, slug)^
+-- record_class: ProjectRow
 -- Get a live project by slug.
--- row: ProjectRow
 SELECT
     organization_id, id, name, slug, description, settings,
     created_at, updated_at, created_by, updated_by, deleted_at, deleted_by
@@ -53,8 +54,8 @@ WHERE organization_id = :organization_id
   AND deleted_at IS NULL;
 
 -- name: list_projects(organization_id, after_created_at, after_id, limit)
+-- record_class: ProjectRow
 -- List the live projects of a tenant, newest first (keyset paginated).
--- row: ProjectRow
 SELECT
     organization_id, id, name, slug, description, settings,
     created_at, updated_at, created_by, updated_by, deleted_at, deleted_by
@@ -67,7 +68,9 @@ ORDER BY created_at DESC, id DESC
 LIMIT :limit::int;
 
 -- name: list_projects_for_user(organization_id, user_id)
+-- record_class: ListProjectsForUserRow
 -- List the live projects a user is a live member of, with the user's project role, by name.
+-- stream: yes
 SELECT
     p.organization_id, p.id, p.name, p.slug, p.description,
     m.role AS member_role,
@@ -89,8 +92,8 @@ WHERE organization_id = :organization_id
   AND deleted_at IS NULL;
 
 -- name: update_project(organization_id, id, name, slug, description, settings, updated_by)<!
+-- record_class: ProjectRow
 -- Update a live project; omitted (None) fields keep their value, settings are replaced as a whole.
--- row: ProjectRow
 UPDATE mlops.projects
 SET name        = COALESCE(:name::text, name),
     slug        = COALESCE(:slug::text, slug),
@@ -115,8 +118,8 @@ WHERE organization_id = :organization_id
   AND deleted_at IS NULL;
 
 -- name: restore_project(organization_id, id, restored_by)<!
+-- record_class: ProjectRow
 -- Restore a soft-deleted project; raises Conflict if a live project took its slug meanwhile.
--- row: ProjectRow
 UPDATE mlops.projects
 SET deleted_at = NULL,
     deleted_by = NULL,
@@ -131,12 +134,13 @@ RETURNING
 /* ---------------------------------------------------------------- members */
 
 -- name: add_project_member(organization_id, project_id, user_id, role, added_by)<!
+-- record_class: ProjectMemberRow
 -- Add a user to a live project (idempotent); re-adding a live member changes its role only when a role is given.
--- row: ProjectMemberRow
 -- NotFound (no row) unless the project is a live project of the tenant, the
 -- user is live, and added_by, when given, is a live user. The upsert arbiter is the partial unique index
 -- uq_project_members__org_project_user, so ON CONFLICT repeats its predicate.
-INSERT INTO mlops.project_members (organization_id, project_id, user_id, role, created_by, updated_by)
+INSERT INTO mlops.project_members (organization_id, project_id, user_id, role, created_by,
+    updated_by)
 SELECT p.organization_id, p.id, u.id,
        COALESCE(:role::mlops.project_role, 'contributor'),
        :added_by::uuid, :added_by::uuid
@@ -158,7 +162,9 @@ RETURNING
     created_at, updated_at, created_by, updated_by, deleted_at, deleted_by;
 
 -- name: list_project_members(organization_id, project_id)
+-- record_class: ListProjectMembersRow
 -- List the live members of a project with their user names, by username.
+-- stream: yes
 SELECT
     m.organization_id, m.id, m.project_id, m.user_id, m.role, m.created_at,
     u.username, u.email, u.full_name

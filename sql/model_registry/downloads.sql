@@ -13,8 +13,8 @@
 */
 
 -- name: check_download(package_id, user_id, access_script_allowed, access_check_output, ip_address, user_agent)<!
+-- record_class: DownloadDecisionRow
 -- Decide whether a user may download a package, record the decision and audit it, in ONE statement.
--- row: DownloadDecisionRow
 -- The decision: granted when the user holds model_registry:package:download
 -- (core.user_has_permission, global grants) AND, for a sensitive package,
 -- the service ran the package's access_control_script and passes
@@ -99,19 +99,20 @@ SELECT
 FROM dl CROSS JOIN audit;
 
 -- name: record_download(package_id, user_id, access_granted, access_check_output, ip_address, user_agent)<!
+-- record_class: DownloadRow
 -- Record one download attempt whose decision the caller already made (no audit event; see check_download).
--- row: DownloadRow
 INSERT INTO model_registry.download_history (
     package_id, user_id, access_granted, access_check_output, ip_address, user_agent
 )
-VALUES (:package_id, :user_id, :access_granted, :access_check_output, :ip_address, :user_agent)
+VALUES (:package_id, :user_id, :access_granted, :access_check_output, :ip_address,
+    :user_agent)
 RETURNING
     id, package_id, user_id, downloaded_at, access_granted, access_check_output,
     ip_address, user_agent;
 
 -- name: copy_downloads()!
+-- record_class: DownloadIn
 -- Bulk-ingest download events with COPY (streams any iterable; returns the row count).
--- row: DownloadIn
 -- For imports and backfills: downloaded_at is taken as given. Rows outside
 -- every partition land in the DEFAULT partition (see docs/schema/model_registry.md).
 COPY model_registry.download_history (
@@ -119,8 +120,8 @@ COPY model_registry.download_history (
 ) FROM STDIN;
 
 -- name: list_downloads_for_package(package_id, downloaded_from, downloaded_to, after_downloaded_at, after_id, limit)
+-- record_class: DownloadRow
 -- List the download attempts of a package, newest first (keyset paginated, optional time window).
--- row: DownloadRow
 SELECT
     id, package_id, user_id, downloaded_at, access_granted, access_check_output,
     ip_address, user_agent
@@ -134,8 +135,8 @@ ORDER BY downloaded_at DESC, id DESC
 LIMIT :limit::int;
 
 -- name: list_downloads_for_user(user_id, downloaded_from, downloaded_to, after_downloaded_at, after_id, limit)
+-- record_class: DownloadRow
 -- List the download attempts of a user, newest first (keyset paginated, optional time window).
--- row: DownloadRow
 SELECT
     id, package_id, user_id, downloaded_at, access_granted, access_check_output,
     ip_address, user_agent
@@ -149,8 +150,8 @@ ORDER BY downloaded_at DESC, id DESC
 LIMIT :limit::int;
 
 -- name: list_denied_downloads(downloaded_from, downloaded_to, after_downloaded_at, after_id, limit)
+-- record_class: DownloadRow
 -- List denied download attempts (security review), newest first (keyset paginated).
--- row: DownloadRow
 SELECT
     id, package_id, user_id, downloaded_at, access_granted, access_check_output,
     ip_address, user_agent
@@ -164,11 +165,12 @@ ORDER BY downloaded_at DESC, id DESC
 LIMIT :limit::int;
 
 -- name: count_downloads_per_day(package_id, downloaded_from, downloaded_to)
+-- record_class: DailyDownloadsRow
 -- Download attempts per package per UTC day in a time window (granted and denied), optionally of one package.
--- row: DailyDownloadsRow
 -- downloaded_from is inclusive, downloaded_to exclusive; both are required so
 -- the scan stays within the window's partitions. Days without downloads are
 -- not returned. Ordered by package, then day.
+-- stream: yes
 SELECT
     package_id,
     (date_bin(INTERVAL '1 day', downloaded_at, TIMESTAMPTZ '2000-01-01 00:00:00+00')

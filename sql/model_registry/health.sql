@@ -6,10 +6,11 @@
 */
 
 -- name: record_health_metric(metric_name, metric_value, unit, labels, recorded_at)<!
+-- record_class: HealthMetricRow
 -- Record one metric sample; recorded_at defaults to now().
--- row: HealthMetricRow
 -- labels: a JSON object (component, host, endpoint, ...), default {}.
-INSERT INTO model_registry.system_health_metrics (metric_name, metric_value, unit, labels, recorded_at)
+INSERT INTO model_registry.system_health_metrics (metric_name, metric_value, unit, labels,
+    recorded_at)
 VALUES (
     :metric_name, :metric_value, :unit,
     COALESCE(:labels::jsonb, '{}'::jsonb),
@@ -18,15 +19,16 @@ VALUES (
 RETURNING id, metric_name, metric_value, unit, labels, recorded_at;
 
 -- name: copy_health_metrics()!
+-- record_class: HealthMetricIn
 -- Bulk-ingest metric samples with COPY (streams any iterable; returns the row count).
--- row: HealthMetricIn
 -- labels must be a JSON object (dicts are sent as jsonb); samples older than
 -- the oldest partition land in the DEFAULT partition.
-COPY model_registry.system_health_metrics (metric_name, metric_value, unit, labels, recorded_at) FROM STDIN;
+COPY model_registry.system_health_metrics (metric_name, metric_value, unit, labels,
+    recorded_at) FROM STDIN;
 
 -- name: list_health_metrics(metric_name, recorded_from, recorded_to, limit)
+-- record_class: HealthMetricRow
 -- The samples of one metric in a time window, newest first.
--- row: HealthMetricRow
 SELECT id, metric_name, metric_value, unit, labels, recorded_at
 FROM model_registry.system_health_metrics
 WHERE metric_name = :metric_name::text   /* ix_system_health_metrics__name_time */
@@ -36,17 +38,19 @@ ORDER BY recorded_at DESC, id DESC
 LIMIT :limit::int;
 
 -- name: rollup_health_metrics(bucket, metric_name, recorded_from, recorded_to)
+-- record_class: HealthRollupRow
 -- Per-metric rollups (samples, avg, min, max) per time bucket (e.g. 1 minute, 1 hour) over a window.
--- row: HealthRollupRow
 -- bucket is a fixed-length interval (minutes, hours, days; not months:
 -- date_bin rejects those). Buckets are aligned to 2000-01-03 00:00 UTC (a
 -- Monday), so hourly buckets start on the hour and daily ones at 00:00 UTC.
 -- metric_name None = every metric. Empty buckets are not returned. With
 -- TimescaleDB the continuous aggregate system_health_metrics_1m holds the
 -- per-minute rollup precomputed for dashboards; this query works on both paths.
+-- stream: yes
 SELECT
     metric_name,
-    date_bin(:bucket::interval, recorded_at, TIMESTAMPTZ '2000-01-03 00:00:00+00') AS "bucket_start!",
+    date_bin(:bucket::interval, recorded_at,
+        TIMESTAMPTZ '2000-01-03 00:00:00+00') AS "bucket_start!",
     count(*) AS "samples!",
     avg(metric_value) AS "avg_value!",
     min(metric_value) AS "min_value!",

@@ -13,14 +13,15 @@
 */
 
 -- name: add_lineage_edge(parent_package_id, child_package_id, relationship)<!
+-- record_class: LineageEdgeRow
 -- Add an edge parent -> child (idempotent); returns the edge and whether it was created now.
--- row: LineageEdgeRow
 -- Adding an existing (parent, child, relationship) edge returns the existing
 -- row with created = false. An edge that would close a cycle raises
 -- SQLSTATE RS002 (constraint ck_package_lineage__no_cycle) naming both
 -- packages; a self-edge raises InvalidInput (ck_package_lineage__no_self_edge).
 INSERT INTO model_registry.package_lineage AS l (parent_package_id, child_package_id, relationship)
-VALUES (:parent_package_id, :child_package_id, :relationship::model_registry.lineage_relationship)
+VALUES (:parent_package_id, :child_package_id,
+    :relationship::model_registry.lineage_relationship)
 ON CONFLICT (parent_package_id, child_package_id, relationship)
     DO UPDATE SET relationship = EXCLUDED.relationship
 RETURNING
@@ -33,8 +34,9 @@ DELETE FROM model_registry.package_lineage
 WHERE id = :id;
 
 -- name: list_lineage_parents(package_id)
+-- record_class: LineageNeighborRow
 -- The direct parents of a package (packages it derives from), with the relationship.
--- row: LineageNeighborRow
+-- stream: yes
 SELECT
     l.id AS edge_id, l.relationship, l.created_at AS linked_at,
     p.id AS package_id, p.name, p.version, p.package_type
@@ -44,8 +46,9 @@ WHERE l.child_package_id = :package_id   /* ix_package_lineage__child_package_id
 ORDER BY p.name, p.version, l.relationship;
 
 -- name: list_lineage_children(package_id)
+-- record_class: LineageNeighborRow
 -- The direct children of a package (packages derived from it), with the relationship.
--- row: LineageNeighborRow
+-- stream: yes
 SELECT
     l.id AS edge_id, l.relationship, l.created_at AS linked_at,
     p.id AS package_id, p.name, p.version, p.package_type
@@ -55,8 +58,9 @@ WHERE l.parent_package_id = :package_id   /* uq_package_lineage__parent_child_re
 ORDER BY p.name, p.version, l.relationship;
 
 -- name: list_lineage_ancestors(package_id, max_depth)
+-- record_class: LineageNodeRow
 -- Every ancestor of a package up to max_depth edges away, nearest first, with its distance (1 = parent).
--- row: LineageNodeRow
+-- stream: yes
 WITH RECURSIVE anc (package_id, depth) AS (
     SELECT l.parent_package_id, 1
       FROM model_registry.package_lineage l
@@ -76,8 +80,9 @@ GROUP BY p.id, p.name, p.version, p.package_type
 ORDER BY "depth!", p.name, p.version;
 
 -- name: list_lineage_descendants(package_id, max_depth)
+-- record_class: LineageNodeRow
 -- Every descendant of a package up to max_depth edges away, nearest first, with its distance (1 = child).
--- row: LineageNodeRow
+-- stream: yes
 WITH RECURSIVE des (package_id, depth) AS (
     SELECT l.child_package_id, 1
       FROM model_registry.package_lineage l
@@ -97,8 +102,8 @@ GROUP BY p.id, p.name, p.version, p.package_type
 ORDER BY "depth!", p.name, p.version;
 
 -- name: get_lineage_graph(package_id, max_depth)^
+-- record_class: LineageGraphRow
 -- The lineage of a package as one graph: its ancestors and descendants (nodes) and the edges between them.
--- row: LineageGraphRow
 -- nodes: [{"id", "name", "version", "package_type", "depth"}], depth 0 for
 -- the package itself, -n for an ancestor n edges up, +n for a descendant n
 -- edges down (shortest distance), sorted by depth then name.

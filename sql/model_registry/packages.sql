@@ -17,8 +17,8 @@
 */
 
 -- name: create_package(name, version, package_type, description, tags, s3_key, s3_bucket, file_size_bytes, checksum_sha256, uploaded_by, is_sensitive, access_control_script, source_url)<!
+-- record_class: PackageRow
 -- Register a package version (the archive is already in S3) and return its row.
--- row: PackageRow
 -- (name, version) is unique: a second upload of the same version raises
 -- Conflict on uq_packages__name_version. package_type defaults to 'model',
 -- tags to [], is_sensitive to false; a sensitive package needs an
@@ -43,8 +43,8 @@ RETURNING
     access_control_script, source_url, created_at, updated_at;
 
 -- name: copy_packages()!
+-- record_class: PackageIn
 -- Bulk-ingest packages with COPY (streams any iterable; returns the row count).
--- row: PackageIn
 -- Pass id (e.g. uuid4()) so scores, lineage and downloads can refer to the
 -- rows without reading them back. One COPY is all or nothing.
 COPY model_registry.packages (
@@ -54,8 +54,8 @@ COPY model_registry.packages (
 ) FROM STDIN;
 
 -- name: get_package_by_id(id)^
+-- record_class: PackageRow
 -- Get a package by id.
--- row: PackageRow
 SELECT
     id, name, version, package_type, description, tags, s3_key, s3_bucket,
     file_size_bytes, checksum_sha256, uploaded_by, is_sensitive,
@@ -64,8 +64,8 @@ FROM model_registry.packages
 WHERE id = :id;
 
 -- name: get_package_by_name_version(name, version)^
+-- record_class: PackageRow
 -- Get one version of a package by its name and version (exact match).
--- row: PackageRow
 SELECT
     id, name, version, package_type, description, tags, s3_key, s3_bucket,
     file_size_bytes, checksum_sha256, uploaded_by, is_sensitive,
@@ -75,11 +75,12 @@ WHERE name = :name::text   /* uq_packages__name_version */
   AND version = :version::text;
 
 -- name: list_package_versions(name)
+-- record_class: PackageRow
 -- List every version of a package name, newest semantic version first.
--- row: PackageRow
 -- Versions starting MAJOR.MINOR.PATCH sort numerically (10.0.0 before 9.1.0);
 -- pre-release/build suffixes are not ranked (equal triples: newest upload
 -- first). Versions of another form come last, newest upload first.
+-- stream: yes
 SELECT
     id, name, version, package_type, description, tags, s3_key, s3_bucket,
     file_size_bytes, checksum_sha256, uploaded_by, is_sensitive,
@@ -90,8 +91,8 @@ ORDER BY (regexp_match(version, '^(\d{1,9})\.(\d{1,9})\.(\d{1,9})'))::int[] DESC
          created_at DESC, id DESC;
 
 -- name: update_package(id, package_type, description, tags, s3_key, s3_bucket, file_size_bytes, checksum_sha256, is_sensitive, access_control_script, source_url)<!
+-- record_class: PackageRow
 -- Update a package's metadata, storage location or sensitivity; omitted (None) fields keep their value.
--- row: PackageRow
 -- name and version are the identity of a package and cannot change (upload a
 -- new version instead). COALESCE means "keep if omitted", so this query
 -- cannot set a nullable field back to NULL. Making a package sensitive needs
@@ -121,8 +122,8 @@ DELETE FROM model_registry.packages
 WHERE id = :id;
 
 -- name: search_packages(q, package_type, tags, is_sensitive, min_net_score, after_created_at, after_id, limit)
+-- record_class: PackageSearchRow
 -- Search packages by name or description (trigram), with optional filters, newest first (keyset paginated).
--- row: PackageSearchRow
 -- The search expression must stay textually identical to the expression of
 -- ix_packages__search_trgm (GIN gin_trgm_ops):
 --     (name || ' ' || coalesce(description, ''))
@@ -142,7 +143,8 @@ SELECT
 FROM model_registry.packages p
 LEFT JOIN model_registry.package_scores s ON s.package_id = p.id
 WHERE (p.name || ' ' || coalesce(p.description, ''))
-        ILIKE '%' || replace(replace(replace(:q::text, '\', '\\'), '%', '\%'), '_', '\_') || '%'
+        ILIKE '%' || replace(replace(replace(:q::text, '\', '\\'), '%', '\%'), '_',
+            '\_') || '%'
   AND (:package_type::model_registry.package_type IS NULL OR p.package_type = :package_type)
   AND (:tags::text[] IS NULL OR p.tags @> :tags)
   AND (:is_sensitive::boolean IS NULL OR p.is_sensitive = :is_sensitive)
@@ -158,15 +160,17 @@ SELECT count(*) AS "total!"
 FROM model_registry.packages p
 LEFT JOIN model_registry.package_scores s ON s.package_id = p.id
 WHERE (p.name || ' ' || coalesce(p.description, ''))
-        ILIKE '%' || replace(replace(replace(:q::text, '\', '\\'), '%', '\%'), '_', '\_') || '%'
+        ILIKE '%' || replace(replace(replace(:q::text, '\', '\\'), '%', '\%'), '_',
+            '\_') || '%'
   AND (:package_type::model_registry.package_type IS NULL OR p.package_type = :package_type)
   AND (:tags::text[] IS NULL OR p.tags @> :tags)
   AND (:is_sensitive::boolean IS NULL OR p.is_sensitive = :is_sensitive)
   AND (:min_net_score::real IS NULL OR s.net_score >= :min_net_score);
 
 -- name: list_packages(package_type, uploaded_by, after_created_at, after_id, limit)
+-- record_class: PackageSearchRow
 -- List packages, newest first (keyset paginated), optionally of one type or uploader.
--- row: PackageSearchRow
+-- stream: yes
 SELECT
     p.id, p.name, p.version, p.package_type, p.description, p.tags,
     p.file_size_bytes, p.uploaded_by, p.is_sensitive, p.created_at,
@@ -187,6 +191,7 @@ FROM model_registry.packages
 WHERE (:package_type::model_registry.package_type IS NULL OR package_type = :package_type);
 
 -- name: suggest_packages(q, limit)
+-- record_class: SuggestPackagesRow
 -- Packages whose name is most similar to q (typo tolerant, best match first), for autocomplete.
 -- pg_trgm word similarity on name (ix_packages__name_trgm): `:q <% name` keeps
 -- names with word_similarity >= pg_trgm.word_similarity_threshold (default

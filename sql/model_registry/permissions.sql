@@ -6,8 +6,8 @@
 */
 
 -- name: get_user_permissions(user_id)^
+-- record_class: UserPermissionsRow
 -- Get a live user's seed-000 permission flags (is_admin, can_upload, can_search, can_download).
--- row: UserPermissionsRow
 SELECT
     user_id AS "user_id!",
     username AS "username!",

@@ -6,8 +6,8 @@
 */
 
 -- name: upsert_package_score(package_id, ramp_up_time, bus_factor, license_score, performance_claims, size_score, dataset_and_code_score, dataset_quality, code_quality, reproducibility, reviewedness, tree_score, net_score, size_score_detail, metric_latencies_ms)<!
+-- record_class: PackageScoreRow
 -- Create or update the score of a package; an omitted (None) metric keeps its previous value.
--- row: PackageScoreRow
 -- INSERT ... ON CONFLICT (package_id) DO UPDATE with COALESCE(EXCLUDED.x,
 -- package_scores.x) per metric (catalog Q2: omitted metrics are kept, never
 -- reset to NULL). scored_at is set to now() on every call; updated_at by
@@ -48,8 +48,8 @@ RETURNING
     size_score_detail, metric_latencies_ms, scored_at, created_at, updated_at;
 
 -- name: copy_package_scores()!
+-- record_class: PackageScoreIn
 -- Bulk-ingest package scores with COPY (new packages only; returns the row count).
--- row: PackageScoreIn
 -- COPY cannot upsert: a package that already has a score raises Conflict on
 -- uq_package_scores__package_id (use upsert_package_score for updates).
 COPY model_registry.package_scores (
@@ -59,8 +59,8 @@ COPY model_registry.package_scores (
 ) FROM STDIN;
 
 -- name: get_package_score(package_id)^
+-- record_class: PackageScoreRow
 -- Get the score of a package.
--- row: PackageScoreRow
 SELECT
     id, package_id, ramp_up_time, bus_factor, license_score, performance_claims,
     size_score, dataset_and_code_score, dataset_quality, code_quality,
@@ -75,8 +75,8 @@ DELETE FROM model_registry.package_scores
 WHERE package_id = :package_id;
 
 -- name: list_top_packages_by_net_score(package_type, limit)
+-- record_class: TopPackageRow
 -- The best-scored packages, highest net_score first (unscored packages are left out).
--- row: TopPackageRow
 -- Walks ix_package_scores__net_score (net_score DESC NULLS LAST) and joins each
 -- score to its package by primary key, stopping at `limit`: cost grows with
 -- limit, not with the number of packages. Ties by package id for a stable order.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import re
 import sys
 import types
@@ -48,26 +49,31 @@ SELECT id, name, note, tags, kind, price, data, ip, code, at FROM cg.parent WHER
 
 -- name: list_left()
 -- Child columns are on the nullable side of a LEFT JOIN.
+-- stream: yes
 SELECT p.name, c.label AS child_label, c.id AS child_id
 FROM cg.parent p LEFT JOIN cg.child c ON c.parent_id = p.id;
 
 -- name: list_right()
 -- Parent columns are on the nullable side of a RIGHT JOIN.
+-- stream: yes
 SELECT p.name, c.label
 FROM cg.parent p RIGHT JOIN cg.child c ON c.parent_id = p.id;
 
 -- name: list_full()
 -- Both sides of a FULL JOIN are nullable.
+-- stream: yes
 SELECT p.name, c.label
 FROM cg.parent p FULL JOIN cg.child c ON c.parent_id = p.id;
 
 -- name: list_inner()
 -- An inner join keeps NOT NULL.
+-- stream: yes
 SELECT p.name, c.label
 FROM cg.parent p JOIN cg.child c ON c.parent_id = p.id;
 
 -- name: list_cte_left()
 -- A CTE on the nullable side is followed to its base table.
+-- stream: yes
 WITH kids AS (SELECT parent_id, label FROM cg.child)
 SELECT p.name, k.label FROM cg.parent p LEFT JOIN kids k ON k.parent_id = p.id;
 
@@ -122,14 +128,27 @@ def _render(url: str, tmp_path: Path, text: str) -> dict[str, str]:
     sql_root = tmp_path / "sql"
     (sql_root / "cg").mkdir(parents=True)
     (sql_root / "cg" / "things.sql").write_text(text, encoding="utf-8")
+    out = tmp_path / "out" / "cg"
     files = codegen.render_all(url, sql_root, tmp_path / "out")
-    return {p.name: t for p, t in files.items()}
+    return {p.relative_to(out).as_posix(): t for p, t in files.items()}
+
+
+def _const(text: str, name: str) -> str:
+    """The value of the module-level SQL constant ``name`` of a generated module (not run)."""
+    for node in ast.parse(text).body:
+        if isinstance(node, ast.AnnAssign) and getattr(node.target, "id", None) == name:
+            assert node.value is not None
+            value = ast.literal_eval(node.value)
+            assert isinstance(value, str)
+            return value
+    raise AssertionError(f"constant {name} not rendered")
 
 
 def _model(text: str, name: str) -> dict[str, str]:
     match = re.search(rf"class {name}\(BaseModel\):\n(.*?)(?:\n\n\n|\Z)", text, re.S)
     assert match, f"model {name} not rendered"
-    return dict(re.findall(r"^    (\w+): (.+)$", match.group(1), re.M))
+    fields = dict(re.findall(r"^    (\w+): (.+)$", match.group(1), re.M))
+    return {name: ann.split(" = Field(")[0] for name, ann in fields.items()}
 
 
 def _signature(text: str, func: str) -> str:
@@ -156,7 +175,7 @@ def test_types_and_not_null_from_the_catalog(cg_url: str, tmp_path: Path) -> Non
         "at": "datetime",
     }
     assert "class Kind(StrEnum):" in files["models.py"]
-    assert "API_KEY = 'api_key'" in files["models.py"]
+    assert 'API_KEY = "api_key"' in files["models.py"]
     assert "model_config = ConfigDict(frozen=True, protected_namespaces=())" in files["models.py"]
 
 
@@ -180,21 +199,25 @@ def test_nullability_overrides(cg_url: str, tmp_path: Path) -> None:
         "low": "str",
         "name": "str | None",
     }
-    assert _signature(files["queries.py"], "count_things").endswith("-> int")
+    # aiosql's rows keep the "low!" spelling: the model accepts both.
+    assert 'low: str = Field(validation_alias=AliasChoices("low", "low!"))' in files["models.py"]
+    assert _signature(files["things.py"], "count_things").endswith("-> int")
     # The override marker is stripped from the SQL that runs.
-    assert 'AS "n"' in files["_sql.py"] and '"n!"' not in files["_sql.py"]
+    sql = _const(files["things.py"], "COUNT_THINGS")
+    assert 'AS "n"' in sql and '"n!"' not in sql
 
 
 def test_parameters_typed_keyword_only_and_optional_where_null_is_meaningful(
     cg_url: str, tmp_path: Path
 ) -> None:
-    queries = _render(cg_url, tmp_path, QUERIES)["queries.py"]
+    queries = _render(cg_url, tmp_path, QUERIES)["things.py"]
     assert _signature(queries, "count_things") == (
         "(conn: psycopg.Connection[Any], *, kind: Kind | None = None) -> int"
     )
     assert _signature(queries, "create_parent") == (
         "(conn: psycopg.Connection[Any], *, name: str, note: str | None = None, "
-        "tags: Sequence[str], kind: Kind, data: object, ip: InetAddress | str | None = None) "
+        "tags: Sequence[str], kind: Kind, data: Mapping[str, Any] | Sequence[Any], "
+        "ip: InetAddress | str | None = None) "
         "-> CreateParentRow"
     )
     assert _signature(queries, "update_parent") == (
@@ -213,26 +236,29 @@ def test_parameters_typed_keyword_only_and_optional_where_null_is_meaningful(
         "(conn: psycopg.Connection[Any], *, note: str | None = None) -> FindByNoteRow | None"
     )
     assert _signature(queries, "stats").endswith("-> StatsRow | None")
-    assert "'data': Jsonb(data)" in queries
-    assert "'tags': list(tags)" in queries
+    assert '"data": Jsonb(data)' in queries
+    assert '"tags": list(tags)' in queries
 
 
 def test_async_twin_mirrors_sync(cg_url: str, tmp_path: Path) -> None:
     files = _render(cg_url, tmp_path, QUERIES)
-    sync_funcs = re.findall(r"^def (\w+)\(", files["queries.py"], re.M)
-    async_funcs = re.findall(r"^(?:async )?def (\w+)\(", files["aio.py"], re.M)
+    sync_funcs = re.findall(r"^def (\w+)\(", files["things.py"], re.M)
+    async_funcs = re.findall(r"^(?:async )?def (\w+)\(", files["aio/things.py"], re.M)
     assert sync_funcs == async_funcs
     streams = [f for f in sync_funcs if f.startswith("stream_")]
-    # Many-row queries without a `limit` get a streaming twin; `page` has a limit.
+    # Many-row queries marked `-- stream: yes` get a streaming twin; `page` is not marked.
     assert streams == [f"stream_list_{s}" for s in ("left", "right", "full", "inner", "cte_left")]
     assert len(sync_funcs) == 14 + len(streams)
-    assert _signature(files["aio.py"], "stream_list_left") == (
+    assert _signature(files["aio/things.py"], "stream_list_left") == (
         "(conn: psycopg.AsyncConnection[Any], *, batch_size: int = 1000) "
         "-> AsyncStream[ListLeftRow]"
     )
-    assert "psycopg.AsyncConnection[Any]" in files["aio.py"]
-    assert "return await afetch_one(conn, _GET_PARENT, {'id': id}, GetParentRow" in files["aio.py"]
-    assert "from registry_sql.execute import" in files["aio.py"]
+    aio = files["aio/things.py"]
+    assert "psycopg.AsyncConnection[Any]" in aio
+    assert 'return await afetch_one(conn, GET_PARENT, {"id": id}, GetParentRow' in aio
+    assert "from registry_sql.execute import" in aio
+    # The async module runs the sync module's SQL constants: one copy of each statement.
+    assert "from registry_sql.cg.things import" in aio and "Final" not in aio
 
 
 def test_generated_module_runs_against_the_database(
@@ -240,8 +266,6 @@ def test_generated_module_runs_against_the_database(
 ) -> None:
     """Execute the rendered code for real: the SQL constants and the functions."""
     files = _render(cg_url, tmp_path, QUERIES)
-    sql_ns: dict[str, Any] = {}
-    exec(compile(files["_sql.py"], "_sql.py", "exec"), sql_ns)
     module = types.ModuleType("cg_models_under_test")
     sys.modules[module.__name__] = module
     try:
@@ -250,7 +274,7 @@ def test_generated_module_runs_against_the_database(
         del sys.modules[module.__name__]
     models_ns = module.__dict__
     with conn.cursor() as cur:
-        cur.execute(sql_ns["_CREATE_PARENT"], {
+        cur.execute(_const(files["things.py"], "CREATE_PARENT"), {
             "name": "a%b", "note": None, "tags": ["x"], "kind": "large",
             "data": Jsonb({"k": 1}), "ip": "10.0.0.1",
         })
@@ -294,12 +318,14 @@ def test_stale_and_foreign_files_are_reported(cg_url: str, tmp_path: Path) -> No
     files = codegen.render_all(cg_url, sql_root, out)
     codegen.write(files)
     assert codegen.stale_files(files, out) == []
-    queries = out / "cg" / "queries.py"
+    queries = out / "cg" / "things.py"
     queries.write_text(queries.read_text().replace("-> int:", "-> str:", 1))
     (out / "cg" / "helpers.py").write_text("x = 1\n")
+    (out / "cg" / "aio" / "extra.py").write_text("x = 1\n")
     problems = codegen.stale_files(files, out)
-    assert any("cg/queries.py: stale or edited by hand" in p for p in problems)
+    assert any("cg/things.py: stale or edited by hand" in p for p in problems)
     assert any("cg/helpers.py: not produced by the generator" in p for p in problems)
+    assert any("cg/aio/extra.py: not produced by the generator" in p for p in problems)
 
 
 def test_check_command_fails_on_a_query_that_no_longer_prepares(
@@ -332,24 +358,23 @@ def test_copy_query_generates_a_typed_streaming_ingest(
     cg_url: str, conn: psycopg.Connection[Any], tmp_path: Path
 ) -> None:
     files = _render(cg_url, tmp_path, QUERIES)
-    assert _signature(files["queries.py"], "copy_parents") == (
+    assert _signature(files["things.py"], "copy_parents") == (
         "(conn: psycopg.Connection[Any], rows: Iterable[ParentIn]) -> int"
     )
     fields = dict(re.findall(r"^    (\w+): (.+)$", files["models.py"].split(
         "class ParentIn(NamedTuple):")[1].split("\n\n\n")[0], re.M))
     assert fields == {
         "name": "str", "note": "str | None", "tags": "list[str]", "kind": "Kind",
-        "data": "object", "ip": "InetAddress | None",
+        "data": "Mapping[str, Any] | Sequence[Any]", "ip": "InetAddress | None",
     }
     # Run the generated ingest: a generator of 5,000 rows, enum as text, dict as jsonb.
     from registry_sql.execute import copy_rows
 
-    sql_ns: dict[str, Any] = {}
-    exec(compile(files["_sql.py"], "_sql.py", "exec"), sql_ns)
-    oids = re.search(r"copy_rows\(conn, _COPY_PARENTS, rows, (\(.*?\)), ", files["queries.py"])
+    oids = re.search(r"copy_rows\(\s*conn, COPY_PARENTS, rows, (\(.*?\)), ", files["things.py"])
     assert oids is not None
     rows = ((f"p{i}", None, ["a", "b"], "large", {"i": i}, "10.0.0.1") for i in range(5000))
-    sent = copy_rows(conn, sql_ns["_COPY_PARENTS"], rows, eval(oids.group(1)), "cg.copy_parents")
+    copy_sql = _const(files["things.py"], "COPY_PARENTS")
+    sent = copy_rows(conn, copy_sql, rows, eval(oids.group(1)), "cg.copy_parents")
     assert sent == 5000
     got = conn.execute(
         "SELECT count(*), count(DISTINCT name), min(kind::text), max((data->>'i')::int)"
@@ -365,12 +390,61 @@ def test_copy_bad_row_rolls_back_the_whole_copy(
     from registry_sql.execute import copy_rows
 
     files = _render(cg_url, tmp_path, QUERIES)
-    sql_ns: dict[str, Any] = {}
-    exec(compile(files["_sql.py"], "_sql.py", "exec"), sql_ns)
     rows: list[tuple[object, ...]] = [
         ("ok", None, [], "small", {}, None),
         ("bad", None, [], "medium", {}, None),
     ]
+    copy_sql = _const(files["things.py"], "COPY_PARENTS")
     with pytest.raises(InvalidInput, match="cg.kind"):
-        copy_rows(conn, sql_ns["_COPY_PARENTS"], rows, (25, 25, 1009, 25, 3802, 869), "cg.copy")
+        copy_rows(conn, copy_sql, rows, (25, 25, 1009, 25, 3802, 869), "cg.copy")
     assert conn.execute("SELECT count(*) FROM cg.parent").fetchone() == (0,)
+
+
+def test_each_sql_constant_sits_above_its_function_with_its_header(
+    cg_url: str, tmp_path: Path
+) -> None:
+    text = _render(cg_url, tmp_path, QUERIES)["things.py"]
+    sql = _const(text, "GET_PARENT")
+    assert sql.startswith("-- name: get_parent(id)^\n-- Every column type.\nSELECT id, name")
+    assert "WHERE id = %(id)s" in sql
+    between = text[text.index("GET_PARENT: Final") : text.index("def get_parent(")]
+    assert "def " not in between and "Final" not in between.split("\n", 1)[1]
+
+
+def test_docstrings_say_what_the_operation_does(cg_url: str, tmp_path: Path) -> None:
+    text = _render(cg_url, tmp_path, QUERIES)["things.py"]
+
+    def doc(func: str) -> str:
+        for node in ast.parse(text).body:
+            if isinstance(node, ast.FunctionDef) and node.name == func:
+                return ast.get_docstring(node) or ""
+        raise AssertionError(func)
+
+    assert "NotFound" not in doc("create_parent")  # INSERT ... VALUES: returns its row or fails
+    assert "Returns the new row." in doc("create_parent")
+    assert "Raises ``NotFound`` when no row matches." in doc("update_parent")
+    assert "Raises ``NotFound`` when no row matches." in doc("get_parent")
+    assert "NotFound" not in doc("find_by_note")
+
+
+def test_generated_files_are_formatted_short_and_versioned(cg_url: str, tmp_path: Path) -> None:
+    from registry_sql import __version__
+    from registry_sql.codegen.format import format_files
+
+    files = _render(cg_url, tmp_path, QUERIES)
+    assert set(files) == {"__init__.py", "models.py", "things.py", "aio/__init__.py",
+                          "aio/things.py"}
+    for name, text in files.items():
+        long = [line for line in text.splitlines() if len(line) > 100]
+        assert long == [], name
+        assert "noqa" not in text, name
+        assert f"# Generated by registry-sql {__version__} " in text.splitlines()[0], name
+    # ruff format leaves the output as it is: it is already formatted.
+    as_paths = {tmp_path / "again" / name: text for name, text in files.items()}
+    assert format_files(as_paths) == as_paths
+
+
+def test_stream_marker_needs_a_many_row_query(cg_url: str, tmp_path: Path) -> None:
+    text = "-- name: one(id)^\n-- One.\n-- stream: yes\nSELECT id FROM cg.parent WHERE id = :id;\n"
+    with pytest.raises(codegen.GenerationError, match=r"`stream: yes` needs a many-row query"):
+        _render(cg_url, tmp_path, text)

@@ -56,7 +56,8 @@ def test_foreign_key_names_the_referenced_table_in_its_own_schema(conn: Conn) ->
 
 
 def test_errors_on_a_partition_name_the_partitioned_table(conn: Conn) -> None:
-    sample = HealthMetricIn("cpu", 1.0, None, None, datetime.now(UTC))
+    # labels is NOT NULL: None is the bad value under test (the type says so too).
+    sample = HealthMetricIn("cpu", 1.0, None, None, datetime.now(UTC))  # type: ignore[arg-type]
     with pytest.raises(InvalidInput) as info:
         mr.copy_health_metrics(conn, [sample])
     assert info.value.table == "model_registry.system_health_metrics"

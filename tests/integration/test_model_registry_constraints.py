@@ -232,7 +232,7 @@ def test_constraint_violation_is_translated_and_writes_nothing(
     if case.field is not None and case.error is not InvalidInput or case.constraint is None:
         assert err.field == case.field, message
     elif case.field is not None:
-        # generic CHECK sentences derive the field from the name; CHECK_MESSAGES may refine it
+        # generic CHECK sentences derive the field from the name; a constraint comment may refine it
         assert err.field in (case.field, None) or case.field in (err.field or ""), message
     assert snapshot(sconn) == before, "a refused write left rows behind"
 

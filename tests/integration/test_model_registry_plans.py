@@ -17,7 +17,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from registry_sql.model_registry import _sql
+from registry_sql.model_registry import packages, scores
 
 Conn = psycopg.Connection[Any]
 
@@ -86,20 +86,20 @@ def test_hot_lookups_never_seq_scan_packages(big: Conn) -> None:
     cases: list[tuple[str, LiteralString, dict[str, Any], str]] = [
         (
             "search_packages",
-            _sql._SEARCH_PACKAGES,
+            packages.SEARCH_PACKAGES,
             {"q": "pkg-04217", "package_type": None, "tags": None, "is_sensitive": None,
              "min_net_score": None, "after_created_at": None, "after_id": None, "limit": 20},
             "ix_packages__search_trgm",
         ),
         (
             "get_package_by_name_version",
-            _sql._GET_PACKAGE_BY_NAME_VERSION,
+            packages.GET_PACKAGE_BY_NAME_VERSION,
             {"name": "pkg-004217-llama", "version": "2.3.0"},
             "uq_packages__name_version",
         ),
         (
             "list_top_packages_by_net_score",
-            _sql._LIST_TOP_PACKAGES_BY_NET_SCORE,
+            scores.LIST_TOP_PACKAGES_BY_NET_SCORE,
             {"package_type": None, "limit": 10},
             "ix_package_scores__net_score",
         ),

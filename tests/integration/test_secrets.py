@@ -17,7 +17,7 @@ import pytest
 
 from registry_sql import core, db
 from registry_sql.core import Application
-from registry_sql.core._sql import _CREATE_USER
+from registry_sql.core.users import CREATE_USER as _CREATE_USER
 from registry_sql.errors import Conflict, InvalidInput, RegistrySqlError
 from registry_sql.execute import fetch_one
 from registry_sql.settings import Settings

@@ -153,4 +153,6 @@ def test_the_check_is_enforced_with_a_clear_message(migrated_url: str) -> None:
             )
         error = translate_error(caught.value)
         assert isinstance(error, InvalidInput)
-        assert "a running deployment needs deployed_at" in str(error)
+        # The sentence is the constraint's COMMENT in 0038_pre, registered by registry_sql.mlops.
+        assert "deployed_at must be set while status is running" in str(error)
+        assert error.field == "deployed_at"

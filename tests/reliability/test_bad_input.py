@@ -35,7 +35,7 @@ import math
 import types
 import typing
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -111,6 +111,10 @@ def _kind(annotation: Any) -> tuple[str, str | None, type[StrEnum] | None]:
     origin = typing.get_origin(annotation)
     if origin in (typing.Union, types.UnionType):
         rest = [a for a in args if a is not type(None)]
+        if {typing.get_origin(a) for a in rest} == {Mapping, Sequence} and all(
+            typing.get_args(a)[-1] is Any for a in rest
+        ):
+            return "json", None, None  # Mapping[str, Any] | Sequence[Any]: a JSON parameter
         if all(getattr(a, "__module__", "") == "ipaddress" for a in rest if a is not str):
             return "inet", None, None
         if len(rest) == 1:
@@ -152,12 +156,12 @@ def _copy_target(schema: str, name: str, fn: Callable[..., Any]) -> Target | Non
 def discover() -> list[Target]:
     targets: list[Target] = []
     for schema in schemas_in(sql_dir()):
-        module = importlib.import_module(f"registry_sql.{schema}.queries")
+        module = importlib.import_module(f"registry_sql.{schema}")
         functions = {
             name: fn
-            for name, fn in vars(module).items()
-            if inspect.isfunction(fn) and fn.__module__ == module.__name__
-            and not name.startswith("_")
+            for name in module.__all__
+            if inspect.isfunction(fn := getattr(module, name))
+            and fn.__module__.startswith(f"{module.__name__}.")
         }
         for name, fn in sorted(functions.items()):
             if name.startswith("stream_") and name.removeprefix("stream_") in functions:
@@ -499,7 +503,7 @@ def _read_back(target: Target, row: BaseModel, conn: Conn) -> BaseModel | None:
     """The row again through the schema's ``get_<entity>_by_id`` / ``get_<entity>``, if any."""
     if not target.name.startswith("create_"):
         return None
-    module = importlib.import_module(f"registry_sql.{target.schema}.queries")
+    module = importlib.import_module(f"registry_sql.{target.schema}")
     entity = target.name.removeprefix("create_")
     for getter_name in (f"get_{entity}_by_id", f"get_{entity}"):
         getter = getattr(module, getter_name, None)

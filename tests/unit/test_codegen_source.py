@@ -8,6 +8,7 @@ import pytest
 
 from registry_sql.codegen.render import enum_member, pascal, py_name
 from registry_sql.codegen.source import QuerySourceError, load_schema, schemas_in
+from registry_sql.paths import schema_names
 
 
 def _write(root: Path, schema: str, name: str, text: str) -> Path:
@@ -83,11 +84,22 @@ def test_duplicate_names_across_files_are_rejected(tmp_path: Path) -> None:
         load_schema(tmp_path, "core")
 
 
-def test_schemas_in_puts_core_first_and_skips_seed(tmp_path: Path) -> None:
+def test_schemas_in_follows_the_migrations_and_skips_seed(tmp_path: Path) -> None:
     for schema in ("mlops", "core", "airlock", "seed"):
         _write(tmp_path, schema, "x.sql", "-- name: f()^\n-- Doc.\nSELECT 1;\n")
     (tmp_path / "empty").mkdir()
-    assert schemas_in(tmp_path) == ["core", "airlock", "mlops"]
+    migrations = tmp_path.parent / f"{tmp_path.name}_migrations"
+    migrations.mkdir()
+    (migrations / "0001_core_a.sql").write_text("CREATE SCHEMA core;\n")
+    (migrations / "0002_mlops_a.sql").write_text("CREATE SCHEMA IF NOT EXISTS mlops;\n")
+    (migrations / "0002_mlops_a.rollback.sql").write_text("CREATE SCHEMA nope;\n")
+    # Migration order first (dependency order), then query folders no migration creates.
+    assert schemas_in(tmp_path, migrations) == ["core", "mlops", "airlock"]
+    assert schema_names(tmp_path, migrations) == ["core", "mlops", "airlock"]
+
+
+def test_schema_names_of_the_project() -> None:
+    assert schema_names()[:3] == ["core", "model_registry", "mlops"]
 
 
 @pytest.mark.parametrize(

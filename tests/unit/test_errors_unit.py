@@ -27,7 +27,6 @@ from registry_sql.auth import (
     secrets_match,
 )
 from registry_sql.errors import (
-    CHECK_MESSAGES,
     ConfigError,
     Conflict,
     CredentialRejected,
@@ -43,9 +42,12 @@ from registry_sql.errors import (
     RegistrySqlError,
     SerializationFailure,
     Unavailable,
+    check_message,
     not_found,
     parse_constraint_name,
+    register_check_messages,
     register_enum_labels,
+    registered_check_messages,
     translate_error,
 )
 
@@ -208,6 +210,8 @@ def test_not_null_violation() -> None:
 
 
 def test_check_violation_known_constraint() -> None:
+    import registry_sql.core  # noqa: F401  (registers the core schema's constraint sentences)
+
     exc = server_error(
         pge.CheckViolation,
         "23514",
@@ -248,9 +252,28 @@ def test_check_violation_generic_sentence(constraint: str, field: str | None, wo
 
 
 def test_check_messages_use_convention_names() -> None:
-    for name in CHECK_MESSAGES:
+    import registry_sql.core
+    import registry_sql.mlops
+    import registry_sql.model_registry  # noqa: F401  (each registers its sentences)
+
+    registered = registered_check_messages()
+    assert {schema for schema, _ in registered} >= {"core", "model_registry", "mlops"}
+    for schema, name in registered:
         parsed = parse_constraint_name(name)
-        assert parsed is not None and parsed[0] == "ck", name
+        assert parsed is not None and parsed[0] == "ck", (schema, name)
+
+
+def test_registered_sentence_is_per_schema() -> None:
+    register_check_messages("s1", {"ck_t__rule": ("a", "a must be blue")})
+    register_check_messages("s2", {"ck_t__rule": ("b", "b must be red")})
+    assert check_message("s1", "ck_t__rule") == ("a", "a must be blue")
+    assert check_message("s2", "ck_t__rule") == ("b", "b must be red")
+    assert check_message(None, "ck_t__rule") is None  # ambiguous without the schema
+    exc = server_error(
+        pge.CheckViolation, "23514", "check", constraint="ck_t__rule", schema="s2", table="t"
+    )
+    err = translate_error(exc)
+    assert str(err) == "s2.t: b must be red (ck_t__rule)" and err.field == "b"
 
 
 # ------------------------------------------------------------------ data exceptions

@@ -39,7 +39,8 @@ def test_wheel_contains_every_sql_file_and_migration(wheel: Path) -> None:
     }
     assert expected, "no SQL files found in the checkout"
     assert expected <= names, sorted(expected - names)
-    assert "registry_sql/core/queries.py" in names  # the generated layer ships too
+    assert "registry_sql/core/users.py" in names  # the generated layer ships too
+    assert "registry_sql/core/aio/users.py" in names
 
 
 def test_installed_package_resolves_its_shipped_folders(wheel: Path, tmp_path: Path) -> None:
