@@ -47,6 +47,7 @@ __all__ = [
     "parse_constraint_name",
     "register_check_messages",
     "registered_check_messages",
+    "split_check_comment",
     "register_enum_labels",
     "translate_error",
 ]
@@ -199,6 +200,27 @@ def register_check_messages(
         known = _CHECK_MESSAGES_BY_NAME.setdefault(name, [])
         if message not in known:
             known.append(message)
+
+
+_COMMENT_FIELD_RE = re.compile(r"^(?P<col>[A-Za-z_][A-Za-z0-9_]*): (?P<rest>.+)$", re.S)
+
+
+def split_check_comment(comment: str, columns: Iterable[str]) -> tuple[str | None, str]:
+    """``(field, sentence)`` of a CHECK constraint's ``COMMENT``.
+
+    A comment ``"<column>: sentence"`` names its field (``columns``: the constraint's columns);
+    otherwise the field is the sentence's first word when that is one of ``columns``, else the
+    only column, else None.
+    """
+    names = list(columns)
+    text = " ".join(comment.split())
+    prefixed = _COMMENT_FIELD_RE.match(text)
+    if prefixed and prefixed.group("col") in names:
+        return prefixed.group("col"), prefixed.group("rest")
+    first = text.split(" ", 1)[0]
+    if first in names:
+        return first, text
+    return (names[0] if len(names) == 1 else None), text
 
 
 def registered_check_messages() -> dict[tuple[str, str], tuple[str | None, str]]:

@@ -39,7 +39,7 @@ from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 import psycopg
 from psycopg import sql as pgsql
 
-from registry_sql.errors import RegistrySqlError, _sentence_for_check
+from registry_sql.errors import RegistrySqlError, _sentence_for_check, split_check_comment
 from registry_sql.paths import migrations_dir
 from registry_sql.settings import normalize_url
 
@@ -601,7 +601,11 @@ def render_reference(doc: SchemaDoc, diagram: str) -> str:
         if checks:
             out += ["| CHECK | rule | message to the caller |", "|---|---|---|"]
             for c in checks:
-                message = c.comment or _sentence_for_check(c.name)[1]
+                message = (
+                    split_check_comment(c.comment, [col.name for col in table.columns])[1]
+                    if c.comment
+                    else _sentence_for_check(c.name)[1]
+                )
                 out.append(f"| `{c.name}` | {_code(c.definition)} | {_md(message)} |")
             out.append("")
         if table.indexes:

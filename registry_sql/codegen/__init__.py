@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import difflib
 import os
-import re
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -37,6 +36,7 @@ from registry_sql.codegen.render import (
     render_query_module,
 )
 from registry_sql.codegen.source import QuerySource, QuerySourceError, load_schema, schemas_in
+from registry_sql.errors import split_check_comment
 from registry_sql.paths import package_dir, sql_dir
 
 __all__ = ["CheckReport", "GenerationError", "check", "generate", "scratch_database"]
@@ -84,9 +84,6 @@ def _enums(conn: psycopg.Connection[Any], schema: str, intro: Introspector) -> l
     return [intro.pg_type(oid) for oid in oids]
 
 
-_COLUMN_PREFIX = re.compile(r"^(?P<col>[A-Za-z_][A-Za-z0-9_]*): (?P<rest>.+)$", re.S)
-
-
 def check_messages(
     conn: psycopg.Connection[Any], schema: str
 ) -> dict[str, tuple[str | None, str]]:
@@ -105,17 +102,7 @@ def check_messages(
         " ORDER BY 1",
         (schema,),
     ).fetchall()
-    found: dict[str, tuple[str | None, str]] = {}
-    for name, comment, columns in rows:
-        text = " ".join(str(comment).split())
-        prefixed = _COLUMN_PREFIX.match(text)
-        if prefixed and prefixed.group("col") in columns:
-            found[name] = (prefixed.group("col"), prefixed.group("rest"))
-            continue
-        first = text.split(" ", 1)[0]
-        field_name = first if first in columns else (columns[0] if len(columns) == 1 else None)
-        found[name] = (field_name, text)
-    return found
+    return {name: split_check_comment(str(comment), columns) for name, comment, columns in rows}
 
 
 def render_all(
