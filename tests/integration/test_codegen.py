@@ -432,8 +432,14 @@ def test_generated_files_are_formatted_short_and_versioned(cg_url: str, tmp_path
     from registry_sql.codegen.format import format_files
 
     files = _render(cg_url, tmp_path, QUERIES)
-    assert set(files) == {"__init__.py", "models.py", "things.py", "aio/__init__.py",
-                          "aio/things.py"}
+    assert set(files) == {
+        "__init__.py",
+        "_catalog.py",
+        "models.py",
+        "things.py",
+        "aio/__init__.py",
+        "aio/things.py",
+    }
     for name, text in files.items():
         long = [line for line in text.splitlines() if len(line) > 100]
         assert long == [], name
