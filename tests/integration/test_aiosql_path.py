@@ -81,7 +81,6 @@ def test_every_schema_has_a_case() -> None:
 
 @pytest.mark.parametrize("schema", sorted(CASES))
 def test_aiosql_returns_the_generated_row_models(conn: Conn, schema: str) -> None:
-    conn.autocommit = True
     seed_all(conn, size=5)
     package = importlib.import_module(f"registry_sql.{schema}")
     models = importlib.import_module(f"registry_sql.{schema}.models")

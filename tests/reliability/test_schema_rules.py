@@ -10,12 +10,12 @@ from typing import Any
 import psycopg
 import pytest
 
-# PostgreSQL 15 runs this module too (its compatibility subset, see docs/testing.md)
-pytestmark = pytest.mark.compat
-
 import registry_sql
 from registry_sql.errors import _sentence_for_check, registered_check_messages
 from registry_sql.paths import schema_names
+
+# PostgreSQL 15 runs this module too (its compatibility subset, see docs/testing.md)
+pytestmark = pytest.mark.compat
 
 OUR_SCHEMAS = tuple(schema_names())
 
