@@ -210,7 +210,7 @@ def split_check_comment(comment: str, columns: Iterable[str]) -> tuple[str | Non
 
     A comment ``"<column>: sentence"`` names its field (``columns``: the constraint's columns);
     otherwise the field is the sentence's first word when that is one of ``columns``, else the
-    only column, else None.
+    only column, else the one column the sentence mentions, else None.
     """
     names = list(columns)
     text = " ".join(comment.split())
@@ -220,7 +220,10 @@ def split_check_comment(comment: str, columns: Iterable[str]) -> tuple[str | Non
     first = text.split(" ", 1)[0]
     if first in names:
         return first, text
-    return (names[0] if len(names) == 1 else None), text
+    if len(names) == 1:
+        return names[0], text
+    mentioned = [n for n in names if re.search(rf"(?<![\w.]){re.escape(n)}(?![\w.(])", text)]
+    return (mentioned[0] if len(mentioned) == 1 else None), text
 
 
 def registered_check_messages() -> dict[tuple[str, str], tuple[str | None, str]]:

@@ -506,7 +506,7 @@ register_check_messages(
             "most 63 characters (e.g. 'acme-labs')",
         ),
         "ck_partitioned_tables__audit_retention_floor": (
-            None,
+            "retention",
             "core.audit_log is kept at least core.audit_retention_floor() (7 years): use a "
             "longer retention, or NULL to keep it forever.",
         ),

@@ -142,7 +142,7 @@ def test_a_new_schema_needs_only_migrations_sql_and_generate(
         check=False,
     )
     assert probe.returncode == 0, probe.stderr
-    result = json.loads(probe.stdout)
+    result = json.loads(probe.stdout.strip().splitlines()[-1])  # after what migrate prints
     assert result["schemas"][-1] == "zoo" and result["schemas"][0] == "core"
     assert result["created"] == ["Ada", "omnivore", 2]
     assert result["streamed"] == ["Ada"]
