@@ -19,6 +19,7 @@ psycopg errors raised inside a ``transaction()`` block (and at commit) are trans
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import uuid
 import weakref
@@ -42,6 +43,7 @@ from registry_sql.errors import (
 from registry_sql.settings import Settings
 
 __all__ = [
+    "aaudit_context",
     "acheck_service_role",
     "aconnect",
     "acorrelation",
@@ -49,6 +51,7 @@ __all__ = [
     "ahealth_check",
     "atenant",
     "atransaction",
+    "audit_context",
     "check_service_role",
     "connect",
     "correlation",
@@ -65,6 +68,9 @@ sql_logger = logging.getLogger("registry_sql.sql")
 
 POOL_NAME = "registry-sql"
 MAX_CORRELATION_ID_LENGTH = 200
+MAX_SESSION_ID_LENGTH = 200
+MAX_USER_AGENT_LENGTH = 1000
+MAX_CHANGE_REASON_LENGTH = 2000
 
 AnyConnection = psycopg.Connection[Any]
 AnyAsyncConnection = psycopg.AsyncConnection[Any]
@@ -464,7 +470,9 @@ _READ_WRITE: LiteralString = "SET TRANSACTION READ WRITE"
 _SET_LOCK_TIMEOUT: LiteralString = "SET LOCAL lock_timeout = {}"
 _GET_CONTEXT: LiteralString = (
     "SELECT current_setting('app.org_id', true), current_setting('app.correlation_id', true),"
-    " current_setting('lock_timeout')"
+    " current_setting('app.user_id', true), current_setting('app.session_id', true),"
+    " current_setting('app.client_ip', true), current_setting('app.user_agent', true),"
+    " current_setting('app.change_reason', true), current_setting('lock_timeout')"
 )
 
 Isolation = Literal["read committed", "repeatable read", "serializable"] | psycopg.IsolationLevel
@@ -476,6 +484,7 @@ class _Options:
 
     org_id: uuid.UUID | None
     correlation_id: str | None
+    audit: _Audit
     isolation: LiteralString | None
     read_only: bool | None
     lock_timeout: str | None
@@ -490,6 +499,7 @@ class _Options:
         return (
             self.org_id is not None
             or self.correlation_id is not None
+            or bool(self.audit)
             or self.lock_timeout is not None
         )
 
@@ -501,6 +511,7 @@ def _options(
     isolation: Isolation | None,
     read_only: bool | None,
     lock_timeout: float | timedelta | None,
+    audit: _Audit,
 ) -> _Options:
     level: LiteralString | None = None
     if isolation is not None:
@@ -539,6 +550,7 @@ def _options(
         correlation_id=(
             None if correlation_id is None else _correlation_value(correlation_id, helper)
         ),
+        audit=audit,
         isolation=level,
         read_only=read_only,
         lock_timeout=timeout,
@@ -572,6 +584,11 @@ def transaction(
     isolation: Isolation | None = None,
     read_only: bool | None = None,
     lock_timeout: float | timedelta | None = None,
+    user_id: uuid.UUID | str | None = None,
+    session_id: str | None = None,
+    client_ip: str | ipaddress.IPv4Address | ipaddress.IPv6Address | None = None,
+    user_agent: str | None = None,
+    change_reason: str | None = None,
 ) -> Iterator[AnyConnection]:
     """A transaction block: commit at the end, roll back on an exception.
 
@@ -590,8 +607,21 @@ def transaction(
       ``SET TRANSACTION READ ONLY``. Outermost block only: a nested one raises InvalidInput.
     - ``lock_timeout``: seconds (or a timedelta) to wait for a lock before
       :class:`~registry_sql.errors.LockTimeout`; for this block (restored on exit when nested).
+    - ``user_id``, ``session_id``, ``client_ip``, ``user_agent``, ``change_reason``: who acts,
+      from where and why, for audit triggers: call :func:`audit_context` first (same rules as
+      ``org_id`` in a nested block).
     """
-    options = _options("transaction", org_id, correlation_id, isolation, read_only, lock_timeout)
+    audit = _audit_values(
+        "transaction",
+        user_id=user_id,
+        session_id=session_id,
+        client_ip=client_ip,
+        user_agent=user_agent,
+        change_reason=change_reason,
+    )
+    options = _options(
+        "transaction", org_id, correlation_id, isolation, read_only, lock_timeout, audit
+    )
     try:
         if isinstance(conn_or_pool, ConnectionPool):
             with conn_or_pool.connection() as conn, conn.transaction():
@@ -621,9 +651,24 @@ async def atransaction(
     isolation: Isolation | None = None,
     read_only: bool | None = None,
     lock_timeout: float | timedelta | None = None,
+    user_id: uuid.UUID | str | None = None,
+    session_id: str | None = None,
+    client_ip: str | ipaddress.IPv4Address | ipaddress.IPv6Address | None = None,
+    user_agent: str | None = None,
+    change_reason: str | None = None,
 ) -> AsyncIterator[AnyAsyncConnection]:
     """The async twin of :func:`transaction`."""
-    options = _options("atransaction", org_id, correlation_id, isolation, read_only, lock_timeout)
+    audit = _audit_values(
+        "atransaction",
+        user_id=user_id,
+        session_id=session_id,
+        client_ip=client_ip,
+        user_agent=user_agent,
+        change_reason=change_reason,
+    )
+    options = _options(
+        "atransaction", org_id, correlation_id, isolation, read_only, lock_timeout, audit
+    )
     try:
         if isinstance(conn_or_pool, AsyncConnectionPool):
             async with conn_or_pool.connection() as conn, conn.transaction():
@@ -644,27 +689,33 @@ async def atransaction(
         raise translate_error(e) from e
 
 
-_Saved = tuple[str | None, str | None, str]
+# The values of _GET_CONTEXT, in its order: app.org_id, app.correlation_id, the five audit
+# settings of _AUDIT_SETTINGS, lock_timeout.
+_Saved = tuple[str | None, ...]
 
 
 def _save_context(conn: AnyConnection) -> _Saved:
     row = conn.execute(_GET_CONTEXT, prepare=False).fetchone()
     assert row is not None
-    return row[0], row[1], row[2]
+    return tuple(row)
 
 
 async def _asave_context(conn: AnyAsyncConnection) -> _Saved:
     cur = await conn.execute(_GET_CONTEXT, prepare=False)
     row = await cur.fetchone()
     assert row is not None
-    return row[0], row[1], row[2]
+    return tuple(row)
 
 
 def _restore_statements(saved: _Saved) -> list[sql.Composed]:
-    org, corr, timeout = saved
+    org, corr, *audit, timeout = saved
     return [
         sql.SQL(_SET_ORG).format(sql.Literal(org or "")),
         sql.SQL(_SET_CORRELATION).format(sql.Literal(corr or "")),
+        *(
+            sql.SQL(statement).format(sql.Literal(value or ""))
+            for statement, value in zip(_AUDIT_SETTINGS.values(), audit, strict=True)
+        ),
         sql.SQL(_SET_LOCK_TIMEOUT).format(sql.Literal(timeout)),
     ]
 
@@ -689,6 +740,8 @@ def _start(conn: AnyConnection, options: _Options, *, nested: bool = False) -> N
             sql.SQL(_SET_LOCK_TIMEOUT).format(sql.Literal(options.lock_timeout)), prepare=False
         )
     _set_context(conn, options.org_id, options.correlation_id)
+    if options.audit:
+        _set_audit(conn, options.audit, "transaction")
 
 
 async def _astart(conn: AnyAsyncConnection, options: _Options, *, nested: bool = False) -> None:
@@ -701,6 +754,8 @@ async def _astart(conn: AnyAsyncConnection, options: _Options, *, nested: bool =
             sql.SQL(_SET_LOCK_TIMEOUT).format(sql.Literal(options.lock_timeout)), prepare=False
         )
     await _aset_context(conn, options.org_id, options.correlation_id)
+    if options.audit:
+        await _aset_audit(conn, options.audit, "atransaction")
 
 
 def _set_context(
@@ -824,6 +879,166 @@ async def acorrelation(conn: AnyAsyncConnection, correlation_id: str) -> None:
         await conn.execute(sql.SQL(_SET_CORRELATION).format(sql.Literal(value)), prepare=False)
     except psycopg.Error as e:
         raise translate_error(e, query="acorrelation") from e
+
+
+# Who acts, from where and why: transaction-local settings that audit triggers read (a schema's
+# trigger decides which it requires). Same rules as the tenant: SET LOCAL, a validated value
+# quoted as a literal, never prepared.
+_AUDIT_SETTINGS: dict[str, LiteralString] = {
+    "user_id": "SET LOCAL app.user_id = {}",
+    "session_id": "SET LOCAL app.session_id = {}",
+    "client_ip": "SET LOCAL app.client_ip = {}",
+    "user_agent": "SET LOCAL app.user_agent = {}",
+    "change_reason": "SET LOCAL app.change_reason = {}",
+}
+
+# (setting name, value) in _AUDIT_SETTINGS order, only the ones given.
+_Audit = tuple[tuple[str, str], ...]
+
+
+def _text_value(helper: str, field: str, value: object, limit: int, example: str) -> str:
+    if not isinstance(value, str) or not value.strip() or len(value) > limit or "\x00" in value:
+        raise InvalidInput(
+            f"{helper}: {field} {value!r} is not valid; pass 1 to {limit} characters "
+            f"(not only spaces, no NUL), e.g. {example}",
+            field=field,
+        )
+    return value
+
+
+def _audit_values(
+    helper: str,
+    *,
+    user_id: uuid.UUID | str | None,
+    session_id: str | None,
+    client_ip: str | ipaddress.IPv4Address | ipaddress.IPv6Address | None,
+    user_agent: str | None,
+    change_reason: str | None,
+) -> _Audit:
+    values: list[tuple[str, str]] = []
+    if user_id is not None:
+        try:
+            user = user_id if isinstance(user_id, uuid.UUID) else uuid.UUID(str(user_id))
+        except (ValueError, TypeError, AttributeError):
+            raise InvalidInput(
+                f"{helper}: user_id {user_id!r} is not a UUID; pass the acting user's id "
+                "(core.users.id)",
+                field="user_id",
+            ) from None
+        values.append(("user_id", str(user)))
+    if session_id is not None:
+        session = _text_value(helper, "session_id", session_id, MAX_SESSION_ID_LENGTH, "'s-42'")
+        if not session.isprintable():
+            raise InvalidInput(
+                f"{helper}: session_id {session_id!r} has unprintable characters",
+                field="session_id",
+            )
+        values.append(("session_id", session))
+    if client_ip is not None:
+        try:
+            address = ipaddress.ip_address(
+                client_ip if not isinstance(client_ip, str) else client_ip.strip()
+            )
+        except (ValueError, TypeError):
+            raise InvalidInput(
+                f"{helper}: client_ip {client_ip!r} is not an IP address; pass the client's "
+                "IPv4 or IPv6 address (e.g. '203.0.113.7')",
+                field="client_ip",
+            ) from None
+        values.append(("client_ip", str(address)))
+    if user_agent is not None:
+        values.append(
+            (
+                "user_agent",
+                _text_value(helper, "user_agent", user_agent, MAX_USER_AGENT_LENGTH, "'curl/8.5'"),
+            )
+        )
+    if change_reason is not None:
+        values.append(
+            (
+                "change_reason",
+                _text_value(
+                    helper,
+                    "change_reason",
+                    change_reason,
+                    MAX_CHANGE_REASON_LENGTH,
+                    "'re-measured, gauge recalibrated'",
+                ),
+            )
+        )
+    return tuple(values)
+
+
+def _audit_statements(audit: _Audit) -> list[sql.Composed]:
+    return [sql.SQL(_AUDIT_SETTINGS[name]).format(sql.Literal(value)) for name, value in audit]
+
+
+def _set_audit(conn: AnyConnection, audit: _Audit, helper: str) -> None:
+    _require_transaction(conn.info.transaction_status, helper)
+    try:
+        for statement in _audit_statements(audit):
+            conn.execute(statement, prepare=False)
+    except psycopg.Error as e:
+        raise translate_error(e, query=helper) from e
+
+
+async def _aset_audit(conn: AnyAsyncConnection, audit: _Audit, helper: str) -> None:
+    _require_transaction(conn.info.transaction_status, helper)
+    try:
+        for statement in _audit_statements(audit):
+            await conn.execute(statement, prepare=False)
+    except psycopg.Error as e:
+        raise translate_error(e, query=helper) from e
+
+
+def audit_context(
+    conn: AnyConnection,
+    *,
+    user_id: uuid.UUID | str | None = None,
+    session_id: str | None = None,
+    client_ip: str | ipaddress.IPv4Address | ipaddress.IPv6Address | None = None,
+    user_agent: str | None = None,
+    change_reason: str | None = None,
+) -> None:
+    """Say who acts, from where and why, for the rest of the current transaction.
+
+    Sets ``app.user_id`` (a UUID), ``app.session_id``, ``app.client_ip`` (an IPv4/IPv6
+    address), ``app.user_agent`` and ``app.change_reason`` with ``SET LOCAL``, only those given;
+    audit triggers read them (and a schema's trigger may refuse a change without them).
+    Raises :class:`~registry_sql.errors.InvalidInput` naming the field for an invalid value
+    (before anything is sent) and :class:`~registry_sql.errors.TransactionRequired` outside a
+    transaction. Usually passed to :func:`transaction` instead.
+    """
+    audit = _audit_values(
+        "audit_context",
+        user_id=user_id,
+        session_id=session_id,
+        client_ip=client_ip,
+        user_agent=user_agent,
+        change_reason=change_reason,
+    )
+    _set_audit(conn, audit, "audit_context")
+
+
+async def aaudit_context(
+    conn: AnyAsyncConnection,
+    *,
+    user_id: uuid.UUID | str | None = None,
+    session_id: str | None = None,
+    client_ip: str | ipaddress.IPv4Address | ipaddress.IPv6Address | None = None,
+    user_agent: str | None = None,
+    change_reason: str | None = None,
+) -> None:
+    """The async twin of :func:`audit_context`."""
+    audit = _audit_values(
+        "aaudit_context",
+        user_id=user_id,
+        session_id=session_id,
+        client_ip=client_ip,
+        user_agent=user_agent,
+        change_reason=change_reason,
+    )
+    await _aset_audit(conn, audit, "aaudit_context")
 
 
 def current_tenant(conn: AnyConnection) -> uuid.UUID | None:
