@@ -922,7 +922,7 @@ def _audit_values(
         except (ValueError, TypeError, AttributeError):
             raise InvalidInput(
                 f"{helper}: user_id {user_id!r} is not a UUID; pass the acting user's id "
-                "(core.users.id)",
+                "(the id of the user who acts)",
                 field="user_id",
             ) from None
         values.append(("user_id", str(user)))
