@@ -921,8 +921,7 @@ def _audit_values(
             user = user_id if isinstance(user_id, uuid.UUID) else uuid.UUID(str(user_id))
         except (ValueError, TypeError, AttributeError):
             raise InvalidInput(
-                f"{helper}: user_id {user_id!r} is not a UUID; pass the acting user's id "
-                "(the id of the user who acts)",
+                f"{helper}: user_id {user_id!r} is not a UUID; pass the id of the user who acts",
                 field="user_id",
             ) from None
         values.append(("user_id", str(user)))
