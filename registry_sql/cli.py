@@ -232,6 +232,13 @@ def cmd_check(args: argparse.Namespace) -> int:
                 _err(f"note: {note}")
         except RegistrySqlError as exc:
             problems.append(str(exc))
+    extra = ""
+    if args.plans:
+        from registry_sql.codegen import plans
+
+        plan_report = plans.check(server, sql_root=sql_root, seed_size=args.seed_size)
+        problems.extend(plan_report.problems)
+        extra += f"; {len(plan_report.checked)} plan budget(s) held on the seeded sample"
     target = _explicit_url(args)
     if target:
         problems.extend(str(p) for p in migrate.checksum_problems(target))
@@ -247,7 +254,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         return EXIT_FAILED
     _say(
         f"check passed: generated code, schema/*.sql and docs/schema match sql/ and the "
-        f"migrations ({time.monotonic() - started:.1f}s); {checksums}"
+        f"migrations{extra} ({time.monotonic() - started:.1f}s); {checksums}"
     )
     return EXIT_OK
 
@@ -464,6 +471,12 @@ def build_parser() -> argparse.ArgumentParser:
         if name == "generate":
             p.add_argument("--schema", action="append", metavar="NAME",
                            help="only this schema (repeatable; default: every sql/ folder)")
+        else:
+            p.add_argument("--plans", action="store_true",
+                           help="also check the `-- plan:` budgets on the generic plans, in a "
+                           "scratch database loaded with the seeded sample")
+            p.add_argument("--seed-size", type=int, default=None, metavar="N",
+                           help=f"--plans: generated rows per kind (default {SEED_DEFAULT_SIZE:,})")
     p = add("docs", cmd_docs, "write schema/<schema>.sql, the reference and ER diagrams in "
             "docs/schema/ from a database migrated from zero")
     p.add_argument("--scratch-url", help="server for the scratch database (default: "

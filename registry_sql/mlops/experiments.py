@@ -19,6 +19,7 @@ from psycopg.types.json import Jsonb
 
 from registry_sql.execute import Stream, execute, fetch_all, fetch_one, stream
 from registry_sql.mlops.models import ExperimentRow, ExperimentStatus, RunRow, RunStatus
+from registry_sql.optional import choose_variant
 
 CREATE_EXPERIMENT: Final = """\
 -- name: create_experiment(organization_id, project_id, model_id, name, description, config,
@@ -463,13 +464,9 @@ def list_runs(
     )
 
 
-SEARCH_RUNS: Final = """\
--- name: search_runs(organization_id, experiment_id, params, status, limit)
--- record_class: RunRow
--- Live runs of an experiment whose params contain all the given key/values (MLflow search_runs),
---   newest first.
--- params: e.g. {"max_depth": "6"}; None or {} matches every run. Served by the
--- GIN index ix_experiment_runs__params (jsonb_path_ops, containment @>).
+SEARCH_RUNS: Final = (
+    """\
+-- name: search_runs [0: no optional]
 SELECT
     organization_id, id, experiment_id, name, status, started_at, ended_at, params, tags,
     artifact_uri, source_version, created_at, updated_at, created_by, updated_by, deleted_at,
@@ -479,10 +476,25 @@ WHERE organization_id = %(organization_id)s
   AND experiment_id = %(experiment_id)s::uuid
   AND deleted_at IS NULL
   AND params @> COALESCE(%(params)s::jsonb, '{}'::jsonb)
-  AND (%(status)s::mlops.run_status IS NULL OR status = %(status)s)
 ORDER BY started_at DESC, id DESC
 LIMIT %(limit)s::int
-"""
+""",
+    """\
+-- name: search_runs [1: with status]
+SELECT
+    organization_id, id, experiment_id, name, status, started_at, ended_at, params, tags,
+    artifact_uri, source_version, created_at, updated_at, created_by, updated_by, deleted_at,
+        deleted_by
+FROM mlops.experiment_runs
+WHERE organization_id = %(organization_id)s
+  AND experiment_id = %(experiment_id)s::uuid
+  AND deleted_at IS NULL
+  AND params @> COALESCE(%(params)s::jsonb, '{}'::jsonb)
+  AND status = %(status)s::mlops.run_status
+ORDER BY started_at DESC, id DESC
+LIMIT %(limit)s::int
+""",
+)
 
 
 def search_runs(
@@ -499,22 +511,21 @@ def search_runs(
 
     params: e.g. {"max_depth": "6"}; None or {} matches every run. Served by the
     GIN index ix_experiment_runs__params (jsonb_path_ops, containment @>).
+    status is an optional block (its own statement when given).
 
     SQL: ``sql/mlops/experiments.sql:141`` (``search_runs``).
+    Optional filters (a block each, kept when given): status. Each combination is its own
+    statement.
     """
-    return fetch_all(
-        conn,
-        SEARCH_RUNS,
-        {
-            "organization_id": organization_id,
-            "experiment_id": experiment_id,
-            "params": None if params is None else Jsonb(params),
-            "status": status,
-            "limit": limit,
-        },
-        RunRow,
-        "mlops.search_runs",
-    )
+    _params: dict[str, Any] = {
+        "organization_id": organization_id,
+        "experiment_id": experiment_id,
+        "params": None if params is None else Jsonb(params),
+        "status": status,
+        "limit": limit,
+    }
+    _sql = SEARCH_RUNS[choose_variant("mlops.search_runs", _params, (("status",),))]
+    return fetch_all(conn, _sql, _params, RunRow, "mlops.search_runs")
 
 
 FINISH_RUN: Final = """\
@@ -559,7 +570,7 @@ def finish_run(
     NULL, so the status is checked here too: anything but finished/failed/
     killed matches no row (NotFound).
 
-    SQL: ``sql/mlops/experiments.sql:159`` (``finish_run<!``).
+    SQL: ``sql/mlops/experiments.sql:161`` (``finish_run<!``).
     Raises ``NotFound`` when no row matches.
     """
     return fetch_one(
@@ -613,7 +624,7 @@ def log_params(
     """Add params to a live run (jsonb merge); a key already logged with another value raises
     ImmutableRecord.
 
-    SQL: ``sql/mlops/experiments.sql:180`` (``log_params<!``).
+    SQL: ``sql/mlops/experiments.sql:182`` (``log_params<!``).
     Raises ``NotFound`` when no row matches.
     """
     return fetch_one(
@@ -662,7 +673,7 @@ def set_run_tags(
 ) -> RunRow:
     """Merge tags into a live run (existing keys are overwritten).
 
-    SQL: ``sql/mlops/experiments.sql:194`` (``set_run_tags<!``).
+    SQL: ``sql/mlops/experiments.sql:196`` (``set_run_tags<!``).
     Raises ``NotFound`` when no row matches.
     """
     return fetch_one(
@@ -706,7 +717,7 @@ def soft_delete_run(
 ) -> int:
     """Soft-delete a live run (its metrics stay); returns 1, or 0 if no such live run.
 
-    SQL: ``sql/mlops/experiments.sql:208`` (``soft_delete_run!``).
+    SQL: ``sql/mlops/experiments.sql:210`` (``soft_delete_run!``).
     """
     return execute(
         conn,
@@ -743,7 +754,7 @@ def restore_run(
 ) -> RunRow:
     """Restore a soft-deleted run.
 
-    SQL: ``sql/mlops/experiments.sql:218`` (``restore_run<!``).
+    SQL: ``sql/mlops/experiments.sql:220`` (``restore_run<!``).
     Raises ``NotFound`` when no row matches.
     """
     return fetch_one(

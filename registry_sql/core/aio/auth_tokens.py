@@ -147,7 +147,7 @@ async def find_active_token_by_hash(
 async def get_token_by_jti(conn: psycopg.AsyncConnection[Any], *, jti: str) -> AuthTokenRow:
     """Get a token by jti in any state (revoked, expired or used up included).
 
-    SQL: ``sql/core/auth_tokens.sql:73`` (``get_token_by_jti^``).
+    SQL: ``sql/core/auth_tokens.sql:74`` (``get_token_by_jti^``).
     Raises ``NotFound`` when no row matches.
     """
     return await afetch_one(
@@ -163,7 +163,7 @@ async def list_active_user_tokens(
 ) -> list[AuthTokenRow]:
     """List a user's active tokens (sessions), newest first, optionally for one application.
 
-    SQL: ``sql/core/auth_tokens.sql:83`` (``list_active_user_tokens``).
+    SQL: ``sql/core/auth_tokens.sql:84`` (``list_active_user_tokens``).
     """
     return await afetch_all(
         conn,
@@ -204,7 +204,7 @@ async def revoke_token(
 ) -> int:
     """Revoke one token by jti; returns 1, or 0 if unknown or already revoked.
 
-    SQL: ``sql/core/auth_tokens.sql:99`` (``revoke_token!``).
+    SQL: ``sql/core/auth_tokens.sql:100`` (``revoke_token!``).
     """
     return await aexecute(conn, REVOKE_TOKEN, {"jti": jti, "reason": reason}, "core.revoke_token")
 
@@ -222,7 +222,7 @@ async def revoke_user_tokens(
     Expired tokens are left alone: they are already unusable and
     purge_expired_tokens removes them.
 
-    SQL: ``sql/core/auth_tokens.sql:107`` (``revoke_user_tokens!``).
+    SQL: ``sql/core/auth_tokens.sql:108`` (``revoke_user_tokens!``).
     """
     return await aexecute(
         conn,
@@ -241,7 +241,7 @@ async def increment_token_usage(conn: psycopg.AsyncConnection[Any], *, jti: str)
     single-use token count exactly one (the other gets 0). Check the result
     instead of calling find_active_token_by_jti first.
 
-    SQL: ``sql/core/auth_tokens.sql:119`` (``increment_token_usage!``).
+    SQL: ``sql/core/auth_tokens.sql:120`` (``increment_token_usage!``).
     """
     return await aexecute(conn, INCREMENT_TOKEN_USAGE, {"jti": jti}, "core.increment_token_usage")
 
@@ -261,7 +261,7 @@ async def purge_expired_tokens(
     or writes one huge transaction; SKIP LOCKED lets two purgers run side by
     side. Example: grace = timedelta(days=7), batch_size = 5000.
 
-    SQL: ``sql/core/auth_tokens.sql:137`` (``purge_expired_tokens!``).
+    SQL: ``sql/core/auth_tokens.sql:138`` (``purge_expired_tokens!``).
     """
     return await aexecute(
         conn,
