@@ -75,8 +75,10 @@ def _nodes(plan: dict[str, Any]) -> Iterator[dict[str, Any]]:
 def _node_text(node: dict[str, Any]) -> str:
     text = str(node.get("Node Type"))
     if node.get("Relation Name"):
-        rel = f"{node.get('Schema')}.{node['Relation Name']}" if node.get("Schema") else (
-            node["Relation Name"]
+        rel = (
+            f"{node.get('Schema')}.{node['Relation Name']}"
+            if node.get("Schema")
+            else (node["Relation Name"])
         )
         text += f" on {rel}"
         if node.get("Alias") and node["Alias"] != node["Relation Name"]:
@@ -88,8 +90,10 @@ def _node_text(node: dict[str, Any]) -> str:
 
 def outline(plan: dict[str, Any], depth: int = 0) -> list[str]:
     """The plan as indented lines: node, relation, index, estimated cost and rows."""
-    cost = f"(cost={plan.get('Startup Cost', 0):.2f}..{plan.get('Total Cost', 0):.2f} " \
+    cost = (
+        f"(cost={plan.get('Startup Cost', 0):.2f}..{plan.get('Total Cost', 0):.2f} "
         f"rows={plan.get('Plan Rows', 0)})"
+    )
     lines = [f"{'  ' * depth}{'-> ' if depth else ''}{_node_text(plan)}  {cost}"]
     for child in plan.get("Plans", []):
         lines.extend(outline(child, depth + 1))
@@ -142,9 +146,7 @@ class _Relations:
         """A relation with no pages (an empty partition): scanning it costs nothing."""
         rel = f"{node.get('Schema')}.{node.get('Relation Name')}"
         if rel not in self.empty:
-            row = self.conn.execute(
-                "SELECT pg_relation_size(%s::regclass) = 0", (rel,)
-            ).fetchone()
+            row = self.conn.execute("SELECT pg_relation_size(%s::regclass) = 0", (rel,)).fetchone()
             self.empty[rel] = bool(row and row[0])
         return self.empty[rel]
 
@@ -160,9 +162,7 @@ class _Relations:
         return self.cache[rel]
 
 
-def _breaks(
-    budget: Budget, plan: dict[str, Any], relations: _Relations
-) -> str | None:
+def _breaks(budget: Budget, plan: dict[str, Any], relations: _Relations) -> str | None:
     """What in ``plan`` breaks ``budget`` (None when it holds)."""
     if budget.kind == "no_seq_scan":
         for node in _nodes(plan):

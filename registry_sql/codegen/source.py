@@ -289,6 +289,7 @@ def load_schema(sql_root: Path, schema: str) -> list[QuerySource]:
     seen: dict[str, str] = {}
     for path in sorted(folder.glob("*.sql")):
         relpath = f"{sql_root.name}/{schema}/{path.name}"
+        _check_blocks_closed(path, relpath)
         try:
             data = loader.load_query_data_from_file(path, [])
         except (SQLParseException, SQLLoadException) as exc:
@@ -378,6 +379,20 @@ def load_schema(sql_root: Path, schema: str) -> list[QuerySource]:
                 )
             )
     return queries
+
+
+def _check_blocks_closed(path: Path, relpath: str) -> None:
+    """Every ``/*?`` of the file has its ``?*/`` (aiosql would otherwise read the rest of the
+    file as a comment and report something else)."""
+    text = path.read_text(encoding="utf-8")
+    rest = _BLOCK.sub(lambda m: "\n" * m.group(0).count("\n"), text)
+    for marker in ("/*?", "?*/"):
+        if marker in rest:
+            line = rest[: rest.index(marker)].count("\n") + 1
+            raise QuerySourceError(
+                f"{relpath}:{line}: an optional block is not closed (or closed without being "
+                "opened): write `/*? AND col = :value ?*/`"
+            )
 
 
 def _raw_sql(path: Path, body_line: int, headers: dict[str, int]) -> str:
