@@ -69,8 +69,8 @@ else
 	@echo "squawk: no migrations yet"
 endif
 
-check: $(STAMP) ## registry-sql check: generated code and queries up to date; applied-migration checksums too when DATABASE_URL is set (says SKIPPED otherwise)
-	$(BIN)/registry-sql check
+check: $(STAMP) ## registry-sql check --plans: generated code and queries up to date, plan budgets hold on the seeded sample; applied-migration checksums too when DATABASE_URL is set (says SKIPPED otherwise)
+	$(BIN)/registry-sql check --plans
 
 pytest: $(STAMP) ## The test suite: all on PostgreSQL 18, the compat subset on 15 (PYTEST_ARGS='-k foo' to narrow)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

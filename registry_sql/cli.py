@@ -133,6 +133,18 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     from registry_sql import migrate
 
     url = target_url(args)
+    if args.trace:
+        from registry_sql import trace
+
+        _say("trace: pending migrations run in a scratch database on the target's server, each "
+             "in a transaction that is rolled back; the target is not changed")
+        reports = trace.trace(url, lock_timeout=args.lock_timeout)
+        for report in reports:
+            _say("")
+            _say(report.table())
+        if not reports:
+            _say(f"up to date: no migration to trace on {redact_url(url)}")
+        return EXIT_OK
     applied = migrate.apply(
         url,
         lock_timeout=args.lock_timeout,
@@ -449,6 +461,10 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("--allow-edited", action="store_true",
                            help="apply even though an applied migration's file was edited or "
                            "removed since (default: refuse, naming the files)")
+            p.add_argument("--trace", action="store_true",
+                           help="apply nothing: run each pending migration in a scratch copy "
+                           "(on the target's server), report the locks it takes on existing "
+                           "relations, whether it rewrites them and for how long, roll back")
             p.add_argument("--phase", choices=("pre", "post"),
                            help="pre: every pending migration up to the first pending "
                            "NNNN_post_* one (run before the new code ships); post: the pending "

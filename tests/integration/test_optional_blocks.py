@@ -171,13 +171,12 @@ def test_the_generated_search_runs_one_prepared_statement_per_combination(conn: 
         "-- name: search_users [1: with is_active]",
     }
     # Four filters, sixteen statements, the same count as filtering by hand.
-    assert (
-        count_search_packages(conn, q="e", is_sensitive=True)
-        == conn.execute(
-            "SELECT count(*) FROM model_registry.packages WHERE is_sensitive"
-            " AND (name || ' ' || coalesce(description, '')) ILIKE '%e%'"
-        ).fetchone()[0]
-    )  # type: ignore[index]
+    by_hand = conn.execute(
+        "SELECT count(*) FROM model_registry.packages WHERE is_sensitive"
+        " AND (name || ' ' || coalesce(description, '')) ILIKE '%e%'"
+    ).fetchone()
+    assert by_hand is not None
+    assert count_search_packages(conn, q="e", is_sensitive=True) == by_hand[0]
 
 
 def test_a_block_given_in_part_is_invalid_input(conn: Conn) -> None:

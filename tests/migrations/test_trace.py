@@ -1,0 +1,87 @@
+"""`registry-sql migrate --trace`: a lock report per pending migration, the target unchanged.
+
+Against real migrations (0038 adds a CHECK NOT VALID, 0039 validates it) and a rewriting one
+written for the test (a column type change) in a copy of the migrations folder.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from registry_sql import migrate
+from registry_sql.cli import main as cli_main
+from registry_sql.paths import migrations_dir
+
+
+def _pending(url: str) -> list[str]:
+    return [s.id for s in migrate.status(url) if not s.applied]
+
+
+def test_trace_reports_each_pending_migration_and_changes_nothing(
+    empty_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    migrate.apply(empty_url)
+    migrate.rollback(empty_url, count=2)
+    pending = _pending(empty_url)
+    assert [p[:4] for p in pending] == ["0038", "0039"]
+    capsys.readouterr()
+    assert cli_main(["migrate", "--trace", "--database-url", empty_url]) == 0
+    out = capsys.readouterr().out
+    reports = out.split("\n\n")
+    first = next(r for r in reports if r.startswith(pending[0]))
+    second = next(r for r in reports if r.startswith(pending[1]))
+    assert "rolled back" in first.splitlines()[0]
+    # ADD CONSTRAINT ... NOT VALID: a short ACCESS EXCLUSIVE lock, no rewrite.
+    assert any(
+        line.split()[:3] == ["mlops.deployments", "table", "AccessExclusiveLock"]
+        and " no " in line
+        and "reads and writes" in line
+        for line in first.splitlines()
+    )
+    # VALIDATE CONSTRAINT: SHARE UPDATE EXCLUSIVE only; reads and writes go on.
+    assert any(
+        line.split()[:3] == ["mlops.deployments", "table", "ShareUpdateExclusiveLock"]
+        for line in second.splitlines()
+    )
+    assert "AccessExclusiveLock" not in second
+    assert _pending(empty_url) == pending  # the target was not migrated
+
+
+def test_trace_detects_a_rewrite_and_a_failure(
+    empty_url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    migrate.apply(empty_url)
+    folder = tmp_path / "migrations"
+    shutil.copytree(migrations_dir(), folder)
+    (folder / "0089_model_registry_size_numeric.sql").write_text(
+        "-- WHY: test: a type change that rewrites the table.\n"
+        "SET lock_timeout = '5s';\n\n"
+        "ALTER TABLE model_registry.packages ALTER COLUMN file_size_bytes TYPE numeric;\n"
+    )
+    (folder / "0089_model_registry_size_numeric.rollback.sql").write_text(
+        "ALTER TABLE model_registry.packages ALTER COLUMN file_size_bytes TYPE bigint;\n"
+    )
+    monkeypatch.setenv("REGISTRY_SQL_MIGRATIONS_DIR", str(folder))
+    capsys.readouterr()
+    assert cli_main(["migrate", "--trace", "--database-url", empty_url]) == 0
+    out = capsys.readouterr().out
+    rows = {tuple(line.split()[:3]): line for line in out.splitlines() if line.startswith("  ")}
+    line = rows[("model_registry.packages", "table", "AccessExclusiveLock")]
+    assert "stmt 2 (line 4)" in line and " yes " in line
+    assert " yes " in rows[("model_registry.packages_pkey", "index", "AccessExclusiveLock")]
+    assert _pending(empty_url) == ["0089_model_registry_size_numeric"]
+
+    (folder / "0089_model_registry_size_numeric.sql").write_text(
+        "ALTER TABLE model_registry.packages ALTER COLUMN no_such_column TYPE numeric;\n"
+    )
+    assert cli_main(["migrate", "--trace", "--database-url", empty_url]) == 1
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1
+    assert "0089_model_registry_size_numeric.sql: migration failed while tracing" in err
+    assert "SQLSTATE 42703" in err
