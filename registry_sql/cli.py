@@ -230,6 +230,20 @@ def cmd_check(args: argparse.Namespace) -> int:
     server = scratch_server_url(args)
     sql_root = Path(args.sql_dir) if args.sql_dir else None
     out_root = Path(args.out) if args.out else None
+    extra = ""
+    if args.against:  # first: a ref that git cannot read fails at once
+        from registry_sql.codegen import against
+        from registry_sql.paths import migrations_dir
+
+        repo = (sql_root or migrations_dir()).resolve().parent
+        against_report = against.check(server, args.against, repo=repo)
+        problems.extend(against_report.problems)
+        for note in against_report.notes:
+            _err(f"note: {note}")
+        extra = (
+            f"; {against_report.queries} queries of {args.against} still work after "
+            f"{len(against_report.new_migrations)} newer migration(s)"
+        )
     try:
         report = codegen.check(server, sql_root=sql_root, out_root=out_root)
         problems.extend(report.problems)
@@ -244,7 +258,6 @@ def cmd_check(args: argparse.Namespace) -> int:
                 _err(f"note: {note}")
         except RegistrySqlError as exc:
             problems.append(str(exc))
-    extra = ""
     if args.plans:
         from registry_sql.codegen import plans
 
@@ -491,6 +504,11 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("--plans", action="store_true",
                            help="also check the `-- plan:` budgets on the generic plans, in a "
                            "scratch database loaded with the seeded sample")
+            p.add_argument("--against", metavar="REF",
+                           help="also describe the queries of release REF (a git tag, branch "
+                           "or commit of this checkout, or a folder holding its sql/ and "
+                           "migrations/) against today's migrations, failing on any that a "
+                           "newer migration breaks")
             p.add_argument("--seed-size", type=int, default=None, metavar="N",
                            help=f"--plans: generated rows per kind (default {SEED_DEFAULT_SIZE:,})")
     p = add("docs", cmd_docs, "write schema/<schema>.sql, the reference and ER diagrams in "
