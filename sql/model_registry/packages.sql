@@ -162,7 +162,7 @@ LIMIT :limit::int;
 -- Count the packages search_packages would return for these filters (all pages).
 -- The filters are optional blocks: each combination is its own statement, so no
 -- variant carries `:x IS NULL OR ...` predicates that hide indexes from a generic plan.
--- plan: no seq scan on model_registry.package_scores
+-- plan: cost <= 200
 SELECT count(*) AS "total!"
 FROM model_registry.packages p
 LEFT JOIN model_registry.package_scores s ON s.package_id = p.id
