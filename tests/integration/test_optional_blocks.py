@@ -112,13 +112,18 @@ def test_a_variant_that_does_not_prepare_is_named_with_its_blocks(
     assert problem.startswith("sql/ob/items.sql:6: ob.search_items [with status]: SQLSTATE 42703")
 
 
-def test_three_blocks_make_eight_variants(ob_url: str, tmp_path: Path) -> None:
+def test_three_blocks_make_eight_variants_and_the_stream_twin_chooses_too(
+    ob_url: str, tmp_path: Path
+) -> None:
     text = QUERY.replace(
         "/*? AND status = :status::text ?*/",
         "/*? AND status = :status::text ?*/\n  /*? AND length(name) > :n::int ?*/",
-    ).replace("LIMIT :limit::int", "LIMIT :limit::int")
+    ).replace("-- Items whose", "-- stream: yes\n-- Items whose")
     module = _render(ob_url, tmp_path, text)
     assert len(_variants(module, "SEARCH_ITEMS")) == 8
+    stream = module[module.index("def stream_search_items(") :]
+    assert "_sql = SEARCH_ITEMS[" in stream and "choose_variant(" in stream
+    assert "return stream(conn, _sql, _params, SearchItemsRow" in stream
 
 
 @pytest.mark.parametrize(
