@@ -1,7 +1,8 @@
 """`registry-sql migrate --trace`: a lock report per pending migration, the target unchanged.
 
-Against real migrations (0038 adds a CHECK NOT VALID, 0039 validates it) and a rewriting one
-written for the test (a column type change) in a copy of the migrations folder.
+Against real migrations (0038 adds a CHECK NOT VALID, 0039 validates it) and ones written for
+the test in a copy of the migrations folder: a rewriting column type change, an index built
+concurrently (not traced: outside a transaction), and a failing one.
 """
 
 from __future__ import annotations
@@ -67,15 +68,28 @@ def test_trace_detects_a_rewrite_and_a_failure(
     (folder / "0089_model_registry_size_numeric.rollback.sql").write_text(
         "ALTER TABLE model_registry.packages ALTER COLUMN file_size_bytes TYPE bigint;\n"
     )
+    (folder / "0088_model_registry_ix_packages_size.sql").write_text(
+        "-- WHY: test: an index built concurrently (outside a transaction).\n"
+        "-- transactional: false\n\n"
+        "CREATE INDEX CONCURRENTLY ix_packages__size ON model_registry.packages"
+        " (file_size_bytes);\n"
+    )
+    (folder / "0088_model_registry_ix_packages_size.rollback.sql").write_text(
+        "-- transactional: false\nDROP INDEX CONCURRENTLY model_registry.ix_packages__size;\n"
+    )
     monkeypatch.setenv("REGISTRY_SQL_MIGRATIONS_DIR", str(folder))
     capsys.readouterr()
     assert cli_main(["migrate", "--trace", "--database-url", empty_url]) == 0
     out = capsys.readouterr().out
+    assert "0088_model_registry_ix_packages_size: not traced: it runs outside a transaction" in out
     rows = {tuple(line.split()[:3]): line for line in out.splitlines() if line.startswith("  ")}
     line = rows[("model_registry.packages", "table", "AccessExclusiveLock")]
     assert "stmt 2 (line 4)" in line and " yes " in line
     assert " yes " in rows[("model_registry.packages_pkey", "index", "AccessExclusiveLock")]
-    assert _pending(empty_url) == ["0089_model_registry_size_numeric"]
+    assert _pending(empty_url) == [
+        "0088_model_registry_ix_packages_size",
+        "0089_model_registry_size_numeric",
+    ]
 
     (folder / "0089_model_registry_size_numeric.sql").write_text(
         "ALTER TABLE model_registry.packages ALTER COLUMN no_such_column TYPE numeric;\n"
