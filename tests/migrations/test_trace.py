@@ -99,3 +99,12 @@ def test_trace_detects_a_rewrite_and_a_failure(
     assert len(err.strip().splitlines()) == 1
     assert "0089_model_registry_size_numeric.sql: migration failed while tracing" in err
     assert "SQLSTATE 42703" in err
+
+
+def test_trace_connection_failure_is_one_masked_line(capsys: pytest.CaptureFixture[str]) -> None:
+    url = "postgresql://nobody:s3cr3t-pw@127.0.0.1:1/x"
+    assert cli_main(["migrate", "--trace", "--database-url", url]) == 1
+    captured = capsys.readouterr()
+    (line,) = captured.err.strip().splitlines()
+    assert line.startswith("registry-sql: ") and "nobody:***@127.0.0.1:1/x" in line
+    assert "s3cr3t-pw" not in captured.out + captured.err
