@@ -192,6 +192,18 @@ def apply(
     return applied
 
 
+def apply_in_scratch(backend: Any, migration: Any) -> None:
+    """Apply one migration with ``backend`` (a scratch database of a check or a trace); a failure
+    is a :class:`MigrationError` naming the file."""
+    try:
+        backend.apply_one(migration)
+    except psycopg.Error as exc:
+        raise MigrationError(
+            f"{migration.path}: migration failed in the scratch database: "
+            f"{_describe_db_error(exc)}"
+        ) from exc
+
+
 def rollback(
     url: str,
     *,

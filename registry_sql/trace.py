@@ -233,7 +233,7 @@ def trace(url: str, *, lock_timeout: str = migrate.DEFAULT_LOCK_TIMEOUT) -> list
     with _scratch(normalize_url(url)) as scratch, migrate._backend(scratch, None) as backend:
         for migration in migrations:
             if migration.id in applied:
-                backend.apply_one(migration)
+                migrate.apply_in_scratch(backend, migration)
                 continue
             migration.load()
             if not migration.use_transactions:
@@ -248,5 +248,6 @@ def trace(url: str, *, lock_timeout: str = migrate.DEFAULT_LOCK_TIMEOUT) -> list
                 )
             else:
                 reports.append(trace_one(scratch, migration, lock_timeout))
-            backend.apply_one(migration)  # so the next migration finds the schema it expects
+            # Applied for real in the scratch database: the next one finds the schema it expects.
+            migrate.apply_in_scratch(backend, migration)
     return reports

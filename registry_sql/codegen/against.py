@@ -196,12 +196,12 @@ def check(
             done_released = False
             for migration in migrations:
                 if migration.id in released:
-                    backend.apply_one(migration)
+                    migrate.apply_in_scratch(backend, migration)
                     continue
                 if not done_released:
                     done_released = True
                     baseline, unfilled = _describe_all(url, sources, report, ref)
-                backend.apply_one(migration)
+                migrate.apply_in_scratch(backend, migration)
                 _after(url, sources, baseline, unfilled, report, ref, migration)
             if not pending:
                 report.notes.append(f"no migration since {ref}: nothing to check")

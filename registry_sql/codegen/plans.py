@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
+from psycopg import sql as pgsql
 from psycopg.pq import ExecStatus
 
 from registry_sql.codegen.source import QuerySource
@@ -208,7 +209,7 @@ def check_queries(
             try:
                 with conn.transaction(force_rollback=True):
                     if role:
-                        conn.execute(f"SET LOCAL ROLE {role}".encode())
+                        conn.execute(pgsql.SQL("SET LOCAL ROLE {}").format(pgsql.Identifier(role)))
                     plan = generic_plan(conn, variant)
             except (psycopg.Error, GenericPlanError) as exc:
                 message = str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc)
