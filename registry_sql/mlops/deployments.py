@@ -132,6 +132,7 @@ GET_DEPLOYMENT_BY_ID: Final = """\
 -- name: get_deployment_by_id(organization_id, id)^
 -- record_class: DeploymentRow
 -- Get a live deployment by id.
+-- plan: cost <= 20
 SELECT
     organization_id, id, project_id, model_version_id, name, description, environment, status,
     endpoint_url, replicas, resources, config, traffic_percent, deployed_at, deployed_by,
@@ -201,7 +202,7 @@ def list_active_deployments(
     """Live deployments that are serving or about to (deploying, running, updating, degraded),
     with model name and version.
 
-    SQL: ``sql/mlops/deployments.sql:61`` (``list_active_deployments``).
+    SQL: ``sql/mlops/deployments.sql:62`` (``list_active_deployments``).
     """
     return fetch_all(
         conn,
@@ -301,7 +302,7 @@ def update_deployment_status(
     locked (FOR UPDATE) so the history's previous_status is the status this
     change replaced, even under concurrent changes.
 
-    SQL: ``sql/mlops/deployments.sql:81`` (``update_deployment_status<!``).
+    SQL: ``sql/mlops/deployments.sql:82`` (``update_deployment_status<!``).
     Raises ``NotFound`` when no row matches.
     """
     return fetch_one(
@@ -387,7 +388,7 @@ def change_deployment_version(
     A rollback is this with the previous version (see list_deployment_history's
     from_model_version_id). ForeignKeyMissing if the version is not one of the tenant's.
 
-    SQL: ``sql/mlops/deployments.sql:124`` (``change_deployment_version<!``).
+    SQL: ``sql/mlops/deployments.sql:125`` (``change_deployment_version<!``).
     Raises ``NotFound`` when no row matches.
     """
     return fetch_one(
@@ -438,7 +439,7 @@ def list_deployment_history(
 ) -> list[ListDeploymentHistoryRow]:
     """The history of a deployment, newest first.
 
-    SQL: ``sql/mlops/deployments.sql:162`` (``list_deployment_history``).
+    SQL: ``sql/mlops/deployments.sql:163`` (``list_deployment_history``).
     """
     return fetch_all(
         conn,
@@ -490,7 +491,7 @@ def soft_delete_deployment(
     """Soft-delete a live deployment and record a `delete` history row; returns 1, or 0 if no
     such live deployment.
 
-    SQL: ``sql/mlops/deployments.sql:174`` (``soft_delete_deployment!``).
+    SQL: ``sql/mlops/deployments.sql:175`` (``soft_delete_deployment!``).
     """
     return execute(
         conn,
@@ -529,7 +530,7 @@ def restore_deployment(
     """Restore a soft-deleted deployment; raises Conflict if a live deployment took its
     project/environment/name meanwhile.
 
-    SQL: ``sql/mlops/deployments.sql:201`` (``restore_deployment<!``).
+    SQL: ``sql/mlops/deployments.sql:202`` (``restore_deployment<!``).
     Raises ``NotFound`` when no row matches.
     """
     return fetch_one(

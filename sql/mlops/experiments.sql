@@ -114,6 +114,7 @@ RETURNING
 -- name: get_run_by_id(organization_id, id)^
 -- record_class: RunRow
 -- Get a live run by id.
+-- plan: cost <= 20
 SELECT
     organization_id, id, experiment_id, name, status, started_at, ended_at, params, tags,
     artifact_uri, source_version, created_at, updated_at, created_by, updated_by, deleted_at,

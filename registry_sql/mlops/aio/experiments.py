@@ -314,7 +314,7 @@ async def list_runs(
 ) -> list[RunRow]:
     """List the live runs of an experiment, newest first, optionally of one status.
 
-    SQL: ``sql/mlops/experiments.sql:126`` (``list_runs``).
+    SQL: ``sql/mlops/experiments.sql:127`` (``list_runs``).
     """
     return await afetch_all(
         conn,
@@ -346,7 +346,7 @@ async def search_runs(
     GIN index ix_experiment_runs__params (jsonb_path_ops, containment @>).
     status is an optional block (its own statement when given).
 
-    SQL: ``sql/mlops/experiments.sql:141`` (``search_runs``).
+    SQL: ``sql/mlops/experiments.sql:142`` (``search_runs``).
     Optional filters (a block each, kept when given): status. Each combination is its own
     statement.
     """
@@ -378,7 +378,7 @@ async def finish_run(
     NULL, so the status is checked here too: anything but finished/failed/
     killed matches no row (NotFound).
 
-    SQL: ``sql/mlops/experiments.sql:161`` (``finish_run<!``).
+    SQL: ``sql/mlops/experiments.sql:162`` (``finish_run<!``).
     Raises ``NotFound`` when no row matches.
     """
     return await afetch_one(
@@ -414,7 +414,7 @@ async def log_params(
     """Add params to a live run (jsonb merge); a key already logged with another value raises
     ImmutableRecord.
 
-    SQL: ``sql/mlops/experiments.sql:182`` (``log_params<!``).
+    SQL: ``sql/mlops/experiments.sql:183`` (``log_params<!``).
     Raises ``NotFound`` when no row matches.
     """
     return await afetch_one(
@@ -446,7 +446,7 @@ async def set_run_tags(
 ) -> RunRow:
     """Merge tags into a live run (existing keys are overwritten).
 
-    SQL: ``sql/mlops/experiments.sql:196`` (``set_run_tags<!``).
+    SQL: ``sql/mlops/experiments.sql:197`` (``set_run_tags<!``).
     Raises ``NotFound`` when no row matches.
     """
     return await afetch_one(
@@ -477,7 +477,7 @@ async def soft_delete_run(
 ) -> int:
     """Soft-delete a live run (its metrics stay); returns 1, or 0 if no such live run.
 
-    SQL: ``sql/mlops/experiments.sql:210`` (``soft_delete_run!``).
+    SQL: ``sql/mlops/experiments.sql:211`` (``soft_delete_run!``).
     """
     return await aexecute(
         conn,
@@ -496,7 +496,7 @@ async def restore_run(
 ) -> RunRow:
     """Restore a soft-deleted run.
 
-    SQL: ``sql/mlops/experiments.sql:220`` (``restore_run<!``).
+    SQL: ``sql/mlops/experiments.sql:221`` (``restore_run<!``).
     Raises ``NotFound`` when no row matches.
     """
     return await afetch_one(
