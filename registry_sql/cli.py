@@ -138,7 +138,7 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
         _say("trace: pending migrations run in a scratch database on the target's server, each "
              "in a transaction that is rolled back; the target is not changed")
-        reports = trace.trace(url, lock_timeout=args.lock_timeout)
+        reports = trace.trace(url, lock_timeout=args.lock_timeout, seed_size=args.seed)
         for report in reports:
             _say("")
             _say(report.table())
@@ -478,6 +478,10 @@ def build_parser() -> argparse.ArgumentParser:
                            help="apply nothing: run each pending migration in a scratch copy "
                            "(on the target's server), report the locks it takes on existing "
                            "relations, whether it rewrites them and for how long, roll back")
+            p.add_argument("--seed", type=int, nargs="?", const=100, default=None, metavar="N",
+                           help="--trace: load the sample data (N generated rows per kind, "
+                           "default 100) into the scratch database first, so backfills have "
+                           "rows to lock")
             p.add_argument("--phase", choices=("pre", "post"),
                            help="pre: every pending migration up to the first pending "
                            "NNNN_post_* one (run before the new code ships); post: the pending "

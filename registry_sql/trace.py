@@ -31,7 +31,7 @@ import sqlparse
 from psycopg import sql as pgsql
 
 from registry_sql import db, migrate
-from registry_sql.errors import MigrationError
+from registry_sql.errors import MigrationError, RegistrySqlError
 from registry_sql.settings import normalize_url
 
 #: What each relation lock mode makes other sessions wait for (PostgreSQL's conflict table).
@@ -223,18 +223,46 @@ def trace_one(url: str, migration: Any, lock_timeout: str) -> MigrationTrace:
     return result
 
 
-def trace(url: str, *, lock_timeout: str = migrate.DEFAULT_LOCK_TIMEOUT) -> list[MigrationTrace]:
-    """A lock report for every migration pending on ``url``; ``url`` itself is not changed."""
+def _seed(url: str, size: int) -> None:
+    """Load the sample data into the scratch database, at the schema of the applied migrations."""
+    from registry_sql.seeds import seed_all
+
+    try:
+        with db.connect(url, autocommit=True) as conn:
+            seed_all(conn, size=size)
+    except (psycopg.Error, RegistrySqlError) as exc:
+        message = str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc)
+        raise MigrationError(
+            f"--seed: the sample data does not load at the schema before the pending migrations "
+            f"({message}); trace without --seed"
+        ) from exc
+
+
+def trace(
+    url: str,
+    *,
+    lock_timeout: str = migrate.DEFAULT_LOCK_TIMEOUT,
+    seed_size: int | None = None,
+) -> list[MigrationTrace]:
+    """A lock report for every migration pending on ``url``; ``url`` itself is not changed.
+
+    ``seed_size``: load the sample data (that many generated rows per kind) into the scratch
+    database before the pending migrations, so backfills have rows to touch.
+    """
     applied = {state.id for state in migrate.status(url) if state.applied}
     migrations = list(migrate._migrations())
     if not [m for m in migrations if m.id not in applied]:
         return []
     reports: list[MigrationTrace] = []
+    seeded = seed_size is None
     with _scratch(normalize_url(url)) as scratch, migrate._backend(scratch, None) as backend:
         for migration in migrations:
             if migration.id in applied:
                 migrate.apply_in_scratch(backend, migration)
                 continue
+            if not seeded and seed_size is not None:
+                _seed(scratch, seed_size)
+                seeded = True
             migration.load()
             if not migration.use_transactions:
                 reports.append(

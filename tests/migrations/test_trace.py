@@ -29,7 +29,7 @@ def test_trace_reports_each_pending_migration_and_changes_nothing(
     pending = _pending(empty_url)
     assert [p[:4] for p in pending] == ["0038", "0039"]
     capsys.readouterr()
-    assert cli_main(["migrate", "--trace", "--database-url", empty_url]) == 0
+    assert cli_main(["migrate", "--trace", "--seed", "--database-url", empty_url]) == 0
     out = capsys.readouterr().out
     reports = out.split("\n\n")
     first = next(r for r in reports if r.startswith(pending[0]))
@@ -40,6 +40,12 @@ def test_trace_reports_each_pending_migration_and_changes_nothing(
         line.split()[:3] == ["mlops.deployments", "table", "AccessExclusiveLock"]
         and " no " in line
         and "reads and writes" in line
+        for line in first.splitlines()
+    )
+    # --seed: the backfill (statement 2) has running deployments to update.
+    assert any(
+        line.split()[:4] == ["mlops.deployments", "table", "RowExclusiveLock", "stmt"]
+        and "stmt 2 (line 25)" in line
         for line in first.splitlines()
     )
     # VALIDATE CONSTRAINT: SHARE UPDATE EXCLUSIVE only; reads and writes go on.
