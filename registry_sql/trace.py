@@ -16,15 +16,10 @@ order of magnitude, not a promise; what matters is the lock mode and what it blo
 
 from __future__ import annotations
 
-import os
 import time
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import psycopg
 import sqlparse
@@ -100,27 +95,6 @@ class MigrationTrace:
             cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
             lines.append("  " + "  ".join([*cells, row[-1]]).rstrip())
         return "\n".join(lines)
-
-
-def _with_dbname(url: str, dbname: str) -> str:
-    parts = urlsplit(url)
-    query = dict(parse_qsl(parts.query))
-    query.pop("dbname", None)
-    return urlunsplit(parts._replace(path=f"/{dbname}", query=urlencode(query)))
-
-
-@contextmanager
-def _scratch(server_url: str) -> Iterator[str]:
-    name = f"registry_sql_trace_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-    with db.connect(server_url, autocommit=True) as admin:
-        admin.execute(pgsql.SQL("CREATE DATABASE {}").format(pgsql.Identifier(name)))
-    try:
-        yield _with_dbname(server_url, name)
-    finally:
-        with db.connect(server_url, autocommit=True) as admin:
-            admin.execute(
-                pgsql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(pgsql.Identifier(name))
-            )
 
 
 _KINDS = {
@@ -255,7 +229,10 @@ def trace(
         return []
     reports: list[MigrationTrace] = []
     seeded = seed_size is None
-    with _scratch(normalize_url(url)) as scratch, migrate._backend(scratch, None) as backend:
+    with (
+        migrate.scratch_database(normalize_url(url), prefix="registry_sql_trace") as scratch,
+        migrate._backend(scratch, None) as backend,
+    ):
         for migration in migrations:
             if migration.id in applied:
                 migrate.apply_in_scratch(backend, migration)
