@@ -107,21 +107,19 @@ class GenericPlanError(Exception):
 
 def generic_plan(conn: psycopg.Connection[Any], source: QuerySource) -> dict[str, Any]:
     """The generic plan of ``source`` (one variant, no optional blocks left) as EXPLAIN JSON."""
-    sql = source.sql_for_describe()
+    text = source.sql_for_describe()
     if conn.info.server_version >= 160000:
-        row = conn.execute(
-            b"EXPLAIN (GENERIC_PLAN, VERBOSE, FORMAT JSON) " + sql.encode("utf-8")
-        ).fetchone()
+        explain = pgsql.SQL("EXPLAIN (GENERIC_PLAN, VERBOSE, FORMAT JSON) {}")
+        row = conn.execute(explain.format(pgsql.SQL(text))).fetchone()
     else:
         conn.execute("SET LOCAL plan_cache_mode = force_generic_plan")
-        res = conn.pgconn.prepare(b"registry_sql_plan", sql.encode("utf-8"))
+        res = conn.pgconn.prepare(b"registry_sql_plan", text.encode("utf-8"))
         if res.status != ExecStatus.COMMAND_OK:
             raise GenericPlanError((res.error_message or b"").decode("utf-8", "replace").strip())
-        nulls = ", ".join(["NULL"] * len(source.params))
-        args = f"({nulls})" if nulls else ""
-        row = conn.execute(
-            f"EXPLAIN (VERBOSE, FORMAT JSON) EXECUTE registry_sql_plan{args}".encode()
-        ).fetchone()
+        nulls = pgsql.SQL(", ").join([pgsql.NULL] * len(source.params))
+        args = pgsql.SQL("({})").format(nulls) if source.params else pgsql.SQL("")
+        execute = pgsql.SQL("EXPLAIN (VERBOSE, FORMAT JSON) EXECUTE registry_sql_plan{}")
+        row = conn.execute(execute.format(args)).fetchone()
         conn.execute("DEALLOCATE registry_sql_plan")
     assert row is not None
     plan: dict[str, Any] = row[0][0]["Plan"]
