@@ -38,7 +38,10 @@ def test_requests_create_get_list_count_update_delete(app_conn: Conn, who: Peopl
     c = app_conn
     r = make_request(c, who, "Palo Alto add-on")
     assert (r.status, r.requester_id, r.cim_data_models, r.metadata) == (
-        S.NEW, who.requestor, ["Network_Traffic"], {},
+        S.NEW,
+        who.requestor,
+        ["Network_Traffic"],
+        {},
     )
     assert splunk_ta.get_request_by_id(c, id=r.id) == r
     assert splunk_ta.request_exists(c, id=r.id) is True
@@ -53,8 +56,11 @@ def test_requests_create_get_list_count_update_delete(app_conn: Conn, who: Peopl
     assert [x.id for x in mine] == [second.id, r.id]  # newest first
     page1 = splunk_ta.list_requests(c, requester_id=who.requestor, limit=1)
     page2 = splunk_ta.list_requests(
-        c, requester_id=who.requestor, after_created_at=page1[-1].created_at,
-        after_id=page1[-1].id, limit=10,
+        c,
+        requester_id=who.requestor,
+        after_created_at=page1[-1].created_at,
+        after_id=page1[-1].id,
+        limit=10,
     )
     assert [x.id for x in page1 + page2] == [second.id, r.id]
     with splunk_ta.stream_list_requests(c, status=S.NEW, limit=100) as stream:
@@ -64,7 +70,10 @@ def test_requests_create_get_list_count_update_delete(app_conn: Conn, who: Peopl
 
     with transaction(c):
         u = splunk_ta.update_request(
-            c, id=r.id, title="Palo Alto PAN-OS", metadata={"priority": "high"},
+            c,
+            id=r.id,
+            title="Palo Alto PAN-OS",
+            metadata={"priority": "high"},
             updated_by=who.requestor,
         )
     assert (u.title, u.vendor, u.metadata) == ("Palo Alto PAN-OS", "Cisco", {"priority": "high"})
@@ -129,7 +138,9 @@ def test_approve_and_reject_record_who_when_why_and_audit(app_conn: Conn, who: P
             c, id=r2.id, rejected_by=who.approver, rejection_reason="out of scope"
         )
     assert (j.status, j.rejected_by, j.rejection_reason) == (
-        S.REJECTED, who.approver, "out of scope",
+        S.REJECTED,
+        who.approver,
+        "out of scope",
     )
     with pytest.raises(NotFound):
         splunk_ta.approve_request(c, id=uuid.uuid4(), approver_id=who.approver)
@@ -140,13 +151,23 @@ def test_log_samples_upload_list_soft_delete_and_retention(app_conn: Conn, who: 
     r = make_request(c, who)
     with transaction(c):
         s1 = splunk_ta.create_log_sample(
-            c, request_id=r.id, filename="asa.log", storage_key="samples/asa.log",
-            content_type="text/plain", file_size_bytes=2048, checksum_sha256=sha("asa"),
-            line_count=40, uploaded_by=who.requestor,
+            c,
+            request_id=r.id,
+            filename="asa.log",
+            storage_key="samples/asa.log",
+            content_type="text/plain",
+            file_size_bytes=2048,
+            checksum_sha256=sha("asa"),
+            line_count=40,
+            uploaded_by=who.requestor,
         )
         old = splunk_ta.create_log_sample(
-            c, request_id=r.id, filename="old.log", storage_key="samples/old.log",
-            file_size_bytes=10, uploaded_by=who.requestor,
+            c,
+            request_id=r.id,
+            filename="old.log",
+            storage_key="samples/old.log",
+            file_size_bytes=10,
+            uploaded_by=who.requestor,
             retention_until=datetime.now(UTC) - timedelta(days=1),
         )
     # retention_until = upload + log_sample_retention_days (30 by default)
@@ -239,7 +260,9 @@ def test_validation_queue_start_complete(app_conn: Conn, who: People) -> None:
     assert started is not None
     # the oldest queued run in the (rolled back) work database is ours
     assert (started.id, started.status, started.sandbox_id) == (
-        q.id, ValidationStatus.RUNNING, "sandbox-1",
+        q.id,
+        ValidationStatus.RUNNING,
+        "sandbox-1",
     )
     assert started.started_at is not None
     assert splunk_ta.count_running_validations(c) == running_before + 1
@@ -248,7 +271,9 @@ def test_validation_queue_start_complete(app_conn: Conn, who: People) -> None:
             c, id=q.id, status=ValidationStatus.PASSED, results={"btool": "ok", "cim": 1.0}
         )
     assert (done.status, done.results, done.error_message) == (
-        ValidationStatus.PASSED, {"btool": "ok", "cim": 1.0}, None,
+        ValidationStatus.PASSED,
+        {"btool": "ok", "cim": 1.0},
+        None,
     )
     assert done.completed_at is not None and done.completed_at >= started.started_at
     assert splunk_ta.get_validation_run_by_id(c, id=q.id) == done
@@ -285,8 +310,9 @@ def test_start_validation_respects_max_parallel(app_conn: Conn, who: People) -> 
     first = claimed[0]
     assert first is not None
     with transaction(c):
-        splunk_ta.complete_validation(c, id=first.id, status=ValidationStatus.FAILED,
-                                      error_message="props.conf: bad regex")
+        splunk_ta.complete_validation(
+            c, id=first.id, status=ValidationStatus.FAILED, error_message="props.conf: bad regex"
+        )
         assert splunk_ta.start_validation(c, sandbox_id="sb-next") is not None
     # raising N at run time takes effect at the next claim
     with transaction(c):
@@ -299,20 +325,34 @@ def test_knowledge_documents(app_conn: Conn, who: People) -> None:
     c = app_conn
     with transaction(c):
         d1 = splunk_ta.create_knowledge_document(
-            c, title="CIM Network Traffic", document_type="cim_reference",
-            content_hash=sha("cim-nt"), pinecone_index="ta-kb", pinecone_namespace="cim",
-            vector_ids=["v1", "v2", "v3"], chunk_count=3, embedding_model="emb-3",
-            indexed_at=datetime.now(UTC), uploaded_by=who.engineer, metadata={"lang": "en"},
+            c,
+            title="CIM Network Traffic",
+            document_type="cim_reference",
+            content_hash=sha("cim-nt"),
+            pinecone_index="ta-kb",
+            pinecone_namespace="cim",
+            vector_ids=["v1", "v2", "v3"],
+            chunk_count=3,
+            embedding_model="emb-3",
+            indexed_at=datetime.now(UTC),
+            uploaded_by=who.engineer,
+            metadata={"lang": "en"},
         )
         d2 = splunk_ta.create_knowledge_document(
-            c, title="props.conf best practices", document_type="best_practice",
-            content_hash=sha("props"), vector_ids=["p1"], chunk_count=1,
+            c,
+            title="props.conf best practices",
+            document_type="best_practice",
+            content_hash=sha("props"),
+            vector_ids=["p1"],
+            chunk_count=1,
         )
     assert (d1.is_active, d1.vector_ids, d1.metadata) == (True, ["v1", "v2", "v3"], {"lang": "en"})
     assert splunk_ta.get_knowledge_document_by_id(c, id=d1.id) == d1
     found = splunk_ta.find_active_knowledge_document_by_content_hash(c, content_hash=sha("cim-nt"))
     assert found is not None and found.id == d1.id
-    assert splunk_ta.find_active_knowledge_document_by_content_hash(c, content_hash=sha("x")) is None
+    assert (
+        splunk_ta.find_active_knowledge_document_by_content_hash(c, content_hash=sha("x")) is None
+    )
     with pytest.raises(Conflict, match="uq_knowledge_documents__content_hash_active"):
         splunk_ta.create_knowledge_document(c, title="dup", content_hash=sha("cim-nt"))
     active = splunk_ta.list_active_knowledge_documents(c, limit=100)
@@ -325,14 +365,18 @@ def test_knowledge_documents(app_conn: Conn, who: People) -> None:
     with transaction(c):
         gone = splunk_ta.deactivate_knowledge_document(c, id=d1.id, deactivated_by=who.engineer)
     assert (gone.id, gone.vector_ids, gone.pinecone_index, gone.pinecone_namespace) == (
-        d1.id, ["v1", "v2", "v3"], "ta-kb", "cim",
+        d1.id,
+        ["v1", "v2", "v3"],
+        "ta-kb",
+        "cim",
     )
     with pytest.raises(NotFound):
         splunk_ta.deactivate_knowledge_document(c, id=d1.id, deactivated_by=who.engineer)
     assert d1.id not in {x.id for x in splunk_ta.list_active_knowledge_documents(c, limit=100)}
-    assert splunk_ta.find_active_knowledge_document_by_content_hash(
-        c, content_hash=sha("cim-nt")
-    ) is None
+    assert (
+        splunk_ta.find_active_knowledge_document_by_content_hash(c, content_hash=sha("cim-nt"))
+        is None
+    )
     # the content may come back once the old copy is inactive
     with transaction(c):
         again = splunk_ta.create_knowledge_document(c, title="CIM v2", content_hash=sha("cim-nt"))
@@ -347,12 +391,17 @@ def test_config_get_set_list_typed_and_delete(app_conn: Conn, who: People) -> No
     assert (entry.value, entry.is_secret) == (3, False)
     with transaction(c, correlation_id="cfg-1"):
         s = splunk_ta.set_config(
-            c, key="llm.model", value={"name": "gpt-4o", "temperature": 0.2},
-            description="LLM used by the generator", updated_by=who.engineer,
+            c,
+            key="llm.model",
+            value={"name": "gpt-4o", "temperature": 0.2},
+            description="LLM used by the generator",
+            updated_by=who.engineer,
         )
         assert splunk_ta.set_max_parallel_validations(c, value=5, updated_by=who.engineer) == 5
     assert (s.value, s.description, s.updated_by) == (
-        {"name": "gpt-4o", "temperature": 0.2}, "LLM used by the generator", who.engineer,
+        {"name": "gpt-4o", "temperature": 0.2},
+        "LLM used by the generator",
+        who.engineer,
     )
     with transaction(c):
         s2 = splunk_ta.set_config(c, key="llm.model", value={"name": "claude"})
@@ -362,7 +411,8 @@ def test_config_get_set_list_typed_and_delete(app_conn: Conn, who: People) -> No
     assert keys == sorted(keys) and {"llm.model", "max_parallel_validations"} <= set(keys)
     ev = splunk_ta.list_activity_by_correlation(c, correlation_id="cfg-1", limit=10)
     assert [(e.action, e.entity_id) for e in ev] == [
-        (AuditAction.UPDATE, "llm.model"), (AuditAction.UPDATE, "max_parallel_validations")
+        (AuditAction.UPDATE, "llm.model"),
+        (AuditAction.UPDATE, "max_parallel_validations"),
     ]
     # known keys are typed
     with pytest.raises(InvalidInput, match="max_parallel_validations must be a whole JSON number"):
@@ -395,7 +445,10 @@ def test_secret_config_is_never_read_back_or_shown(app_conn: Conn, who: People) 
     secret = "pcsk_live_9f8e7d6c5b4a-top-secret"
     with transaction(c, correlation_id="secret-1"):
         row = splunk_ta.set_secret_config(
-            c, key="pinecone.api_key", secret_value=secret, description="Pinecone",
+            c,
+            key="pinecone.api_key",
+            secret_value=secret,
+            description="Pinecone",
             updated_by=who.engineer,
         )
     assert (row.value, row.is_secret) == ("***", True)
@@ -434,16 +487,27 @@ def test_activity_recent_history_and_correlation(app_conn: Conn, who: People) ->
     with transaction(c, correlation_id="req-story"):
         splunk_ta.approve_request(c, id=r.id, approver_id=who.approver, comment="ok")
     trail = splunk_ta.list_activity_by_correlation(c, correlation_id="req-story", limit=10)
-    assert [e.action for e in trail] == [AuditAction.CREATE, AuditAction.UPDATE, AuditAction.APPROVE]
+    assert [e.action for e in trail] == [
+        AuditAction.CREATE,
+        AuditAction.UPDATE,
+        AuditAction.APPROVE,
+    ]
     assert {e.correlation_id for e in trail} == {"req-story"}
     history = splunk_ta.list_entity_history(
         c, entity_type="splunk_ta.request", entity_id=str(r.id), limit=10
     )
-    assert [e.action for e in history] == [AuditAction.APPROVE, AuditAction.UPDATE,
-                                          AuditAction.CREATE]
+    assert [e.action for e in history] == [
+        AuditAction.APPROVE,
+        AuditAction.UPDATE,
+        AuditAction.CREATE,
+    ]
     older = splunk_ta.list_entity_history(
-        c, entity_type="splunk_ta.request", entity_id=str(r.id),
-        after_occurred_at=history[0].occurred_at, after_id=history[0].id, limit=10,
+        c,
+        entity_type="splunk_ta.request",
+        entity_id=str(r.id),
+        after_occurred_at=history[0].occurred_at,
+        after_id=history[0].id,
+        limit=10,
     )
     assert [e.id for e in older] == [e.id for e in history[1:]]
     recent = splunk_ta.list_recent_activity(c, actor_user_id=who.approver, limit=5)
