@@ -460,7 +460,10 @@ BEGIN
         END IF;
         RETURN NEW;
     END IF;
-    IF NEW.status IS NOT DISTINCT FROM OLD.status THEN
+    -- A finished run is final: completing it again (same status) is refused too.
+    IF NEW.status IS NOT DISTINCT FROM OLD.status
+       AND NOT (OLD.status IN ('passed', 'failed')
+                AND NEW.completed_at IS DISTINCT FROM OLD.completed_at) THEN
         RETURN NEW;
     END IF;
     IF NOT ((OLD.status = 'queued' AND NEW.status = 'running')

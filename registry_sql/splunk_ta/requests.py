@@ -649,13 +649,15 @@ UPDATE_REQUEST_STATUS: Final = """\
 --   expected_status; records an `update` audit event.
 -- expected_status guards against a stale read: NotFound when the request is
 -- not (or no longer) in it. An illegal transition raises InvalidInput naming
--- from and to. completed stamps completed_at; failed needs failure_reason.
+-- from and to. Moving to completed stamps completed_at; failed needs
+-- failure_reason. status = expected_status changes nothing but the audit trail.
 -- actor_user_id None: the pipeline (actor_type system). Decisions go through
 -- approve_request / reject_request, submission through submit_request.
 WITH changed AS (
     UPDATE splunk_ta.requests
     SET status = %(status)s::splunk_ta.request_status,
         completed_at = CASE WHEN %(status)s::splunk_ta.request_status = 'completed'
+                                 AND status <> 'completed'
                             THEN statement_timestamp() ELSE completed_at END,
         failure_reason = COALESCE(%(failure_reason)s::text, failure_reason)
     WHERE id = %(id)s::uuid
@@ -701,7 +703,8 @@ def update_request_status(
 
     expected_status guards against a stale read: NotFound when the request is
     not (or no longer) in it. An illegal transition raises InvalidInput naming
-    from and to. completed stamps completed_at; failed needs failure_reason.
+    from and to. Moving to completed stamps completed_at; failed needs
+    failure_reason. status = expected_status changes nothing but the audit trail.
     actor_user_id None: the pipeline (actor_type system). Decisions go through
     approve_request / reject_request, submission through submit_request.
 
@@ -763,7 +766,7 @@ def delete_request(conn: psycopg.Connection[Any], *, id: UUID, deleted_by: UUID)
     The object-storage files of its samples and revisions are not removed here:
     list them first (list_log_samples_for_request, list_ta_revisions).
 
-    SQL: ``sql/splunk_ta/requests.sql:316`` (``delete_request$``).
+    SQL: ``sql/splunk_ta/requests.sql:318`` (``delete_request$``).
     """
     return cast(
         "int",

@@ -277,13 +277,15 @@ FROM changed;
 -- Move a request along the pipeline (generating_ta, validating, completed, failed) when it is in expected_status; records an `update` audit event.
 -- expected_status guards against a stale read: NotFound when the request is
 -- not (or no longer) in it. An illegal transition raises InvalidInput naming
--- from and to. completed stamps completed_at; failed needs failure_reason.
+-- from and to. Moving to completed stamps completed_at; failed needs
+-- failure_reason. status = expected_status changes nothing but the audit trail.
 -- actor_user_id None: the pipeline (actor_type system). Decisions go through
 -- approve_request / reject_request, submission through submit_request.
 WITH changed AS (
     UPDATE splunk_ta.requests
     SET status = :status::splunk_ta.request_status,
         completed_at = CASE WHEN :status::splunk_ta.request_status = 'completed'
+                                 AND status <> 'completed'
                             THEN statement_timestamp() ELSE completed_at END,
         failure_reason = COALESCE(:failure_reason::text, failure_reason)
     WHERE id = :id::uuid

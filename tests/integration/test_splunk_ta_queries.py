@@ -284,6 +284,8 @@ def test_validation_queue_start_complete(app_conn: Conn, who: People) -> None:
     # completing again (passed -> failed) or completing a queued run is refused
     with pytest.raises(InvalidInput, match="from status passed to failed"):
         splunk_ta.complete_validation(c, id=q.id, status=ValidationStatus.FAILED)
+    with pytest.raises(InvalidInput, match="from status passed to passed"):
+        splunk_ta.complete_validation(c, id=q.id, status=ValidationStatus.PASSED)
     with transaction(c):
         q2 = splunk_ta.queue_validation(c, request_id=r.id, ta_revision_id=rev.id)
     with pytest.raises(InvalidInput, match="from status queued to passed") as e:

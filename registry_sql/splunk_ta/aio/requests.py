@@ -386,7 +386,8 @@ async def update_request_status(
 
     expected_status guards against a stale read: NotFound when the request is
     not (or no longer) in it. An illegal transition raises InvalidInput naming
-    from and to. completed stamps completed_at; failed needs failure_reason.
+    from and to. Moving to completed stamps completed_at; failed needs
+    failure_reason. status = expected_status changes nothing but the audit trail.
     actor_user_id None: the pipeline (actor_type system). Decisions go through
     approve_request / reject_request, submission through submit_request.
 
@@ -422,7 +423,7 @@ async def delete_request(conn: psycopg.AsyncConnection[Any], *, id: UUID, delete
     The object-storage files of its samples and revisions are not removed here:
     list them first (list_log_samples_for_request, list_ta_revisions).
 
-    SQL: ``sql/splunk_ta/requests.sql:316`` (``delete_request$``).
+    SQL: ``sql/splunk_ta/requests.sql:318`` (``delete_request$``).
     """
     return cast(
         "int",
