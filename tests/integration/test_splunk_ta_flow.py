@@ -24,7 +24,7 @@ from splunk_ta_support import (
 
 from registry_sql import splunk_ta
 from registry_sql.db import transaction
-from registry_sql.errors import Conflict, InvalidInput
+from registry_sql.errors import Conflict, InvalidInput, NotFound, RegistrySqlError
 from registry_sql.splunk_ta import RequestStatus, ValidationStatus
 
 pytestmark = pytest.mark.compat
@@ -84,7 +84,7 @@ def test_illegal_transition_is_refused(
     start, target = pair
     r = drive(app_conn, who, start)
     # A raw UPDATE: the database itself refuses, whatever the caller.
-    expected: type[Exception] = InvalidInput
+    expected: type[RegistrySqlError] = InvalidInput
     if target in (S.APPROVED, S.REJECTED) and start in DECIDED:
         expected = Conflict
     with pytest.raises(expected) as e:
@@ -126,8 +126,6 @@ def test_approving_a_new_request_is_invalid_not_conflict(app_conn: Conn, who: Pe
 
 def test_expected_status_guards_stale_reads(app_conn: Conn, who: People) -> None:
     r = drive(app_conn, who, S.GENERATING_TA)
-    from registry_sql.errors import NotFound
-
     with pytest.raises(NotFound):
         splunk_ta.update_request_status(
             app_conn, id=r.id, expected_status=S.VALIDATING, status=S.COMPLETED
