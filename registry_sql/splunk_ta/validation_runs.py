@@ -22,14 +22,32 @@ from registry_sql.splunk_ta.models import ValidationRunRow, ValidationStatus
 QUEUE_VALIDATION: Final = """\
 -- name: queue_validation(request_id, ta_revision_id)<!
 -- record_class: ValidationRunRow
--- Queue a validation of a revision (status queued).
+-- Queue a validation of a revision (status queued), with its `create` audit event (actor_type
+--   system).
 -- ForeignKeyMissing (fk_validation_runs__ta_revision_id) when the revision is
 -- not one of this request's.
-INSERT INTO splunk_ta.validation_runs (request_id, ta_revision_id)
-VALUES (%(request_id)s, %(ta_revision_id)s)
-RETURNING
+WITH created AS (
+    INSERT INTO splunk_ta.validation_runs (request_id, ta_revision_id)
+    VALUES (%(request_id)s, %(ta_revision_id)s)
+    RETURNING
+        id, request_id, ta_revision_id, status, started_at, completed_at, results,
+        error_message, sandbox_id, debug_bundle_key, created_at, updated_at
+),
+audit AS (
+    INSERT INTO core.audit_log (
+        application, organization_id, actor_type, action, entity_type, entity_id, details,
+        correlation_id
+    )
+    SELECT 'splunk_ta', NULLIF(current_setting('app.org_id', true), '')::uuid, 'system',
+           'create', 'splunk_ta.validation_run', c.id::text,
+           jsonb_build_object('request_id', c.request_id, 'ta_revision_id', c.ta_revision_id),
+           NULLIF(current_setting('app.correlation_id', true), '')
+    FROM created AS c
+)
+SELECT
     id, request_id, ta_revision_id, status, started_at, completed_at, results, error_message,
     sandbox_id, debug_bundle_key, created_at, updated_at
+FROM created
 """
 
 
@@ -39,13 +57,14 @@ def queue_validation(
     request_id: UUID,
     ta_revision_id: UUID,
 ) -> ValidationRunRow:
-    """Queue a validation of a revision (status queued).
+    """Queue a validation of a revision (status queued), with its `create` audit event
+    (actor_type system).
 
     ForeignKeyMissing (fk_validation_runs__ta_revision_id) when the revision is
     not one of this request's.
 
     SQL: ``sql/splunk_ta/validation_runs.sql:13`` (``queue_validation<!``).
-    Returns the new row.
+    Raises ``NotFound`` when no row matches.
     """
     return fetch_one(
         conn,
@@ -84,7 +103,7 @@ def start_validation(conn: psycopg.Connection[Any], *, sandbox_id: str) -> Valid
     transaction (the config row stays locked until that transaction ends);
     REPEATABLE READ / SERIALIZABLE are refused (InvalidInput).
 
-    SQL: ``sql/splunk_ta/validation_runs.sql:24`` (``start_validation^``).
+    SQL: ``sql/splunk_ta/validation_runs.sql:41`` (``start_validation^``).
     """
     return fetch_optional(
         conn,
@@ -98,20 +117,38 @@ def start_validation(conn: psycopg.Connection[Any], *, sandbox_id: str) -> Valid
 COMPLETE_VALIDATION: Final = """\
 -- name: complete_validation(id, status, results, error_message, debug_bundle_key)<!
 -- record_class: ValidationRunRow
--- Finish a running run as passed or failed, with its results (completed_at stamped).
+-- Finish a running run as passed or failed, with its results (completed_at stamped) and an
+--   `update` audit event.
 -- InvalidInput (trg_validation_runs__status_transition) when the run is not
 -- running (queued, or already finished) or status is not passed/failed;
 -- NotFound when there is no such run.
-UPDATE splunk_ta.validation_runs
-SET status = %(status)s::splunk_ta.validation_status,
-    completed_at = statement_timestamp(),
-    results = COALESCE(%(results)s::jsonb, results),
-    error_message = %(error_message)s::text,
-    debug_bundle_key = COALESCE(%(debug_bundle_key)s::text, debug_bundle_key)
-WHERE id = %(id)s::uuid
-RETURNING
+WITH done AS (
+    UPDATE splunk_ta.validation_runs
+    SET status = %(status)s::splunk_ta.validation_status,
+        completed_at = statement_timestamp(),
+        results = COALESCE(%(results)s::jsonb, results),
+        error_message = %(error_message)s::text,
+        debug_bundle_key = COALESCE(%(debug_bundle_key)s::text, debug_bundle_key)
+    WHERE id = %(id)s::uuid
+    RETURNING
+        id, request_id, ta_revision_id, status, started_at, completed_at, results,
+        error_message, sandbox_id, debug_bundle_key, created_at, updated_at
+),
+audit AS (
+    INSERT INTO core.audit_log (
+        application, organization_id, actor_type, action, entity_type, entity_id, details,
+        correlation_id
+    )
+    SELECT 'splunk_ta', NULLIF(current_setting('app.org_id', true), '')::uuid, 'system',
+           'update', 'splunk_ta.validation_run', d.id::text,
+           jsonb_strip_nulls(jsonb_build_object('status', d.status, 'error', d.error_message)),
+           NULLIF(current_setting('app.correlation_id', true), '')
+    FROM done AS d
+)
+SELECT
     id, request_id, ta_revision_id, status, started_at, completed_at, results, error_message,
     sandbox_id, debug_bundle_key, created_at, updated_at
+FROM done
 """
 
 
@@ -124,13 +161,14 @@ def complete_validation(
     error_message: str | None = None,
     debug_bundle_key: str | None = None,
 ) -> ValidationRunRow:
-    """Finish a running run as passed or failed, with its results (completed_at stamped).
+    """Finish a running run as passed or failed, with its results (completed_at stamped) and an
+    `update` audit event.
 
     InvalidInput (trg_validation_runs__status_transition) when the run is not
     running (queued, or already finished) or status is not passed/failed;
     NotFound when there is no such run.
 
-    SQL: ``sql/splunk_ta/validation_runs.sql:36`` (``complete_validation<!``).
+    SQL: ``sql/splunk_ta/validation_runs.sql:53`` (``complete_validation<!``).
     Raises ``NotFound`` when no row matches.
     """
     return fetch_one(
@@ -167,7 +205,7 @@ def count_running_validations(conn: psycopg.Connection[Any]) -> int:
     """How many validation runs are running now (ix_validation_runs__active); the seed's
     get_running_count().
 
-    SQL: ``sql/splunk_ta/validation_runs.sql:53`` (``count_running_validations$``).
+    SQL: ``sql/splunk_ta/validation_runs.sql:87`` (``count_running_validations$``).
     """
     return cast(
         "int",
@@ -190,7 +228,7 @@ WHERE id = %(id)s::uuid
 def get_validation_run_by_id(conn: psycopg.Connection[Any], *, id: UUID) -> ValidationRunRow:
     """Get a validation run by id.
 
-    SQL: ``sql/splunk_ta/validation_runs.sql:59`` (``get_validation_run_by_id^``).
+    SQL: ``sql/splunk_ta/validation_runs.sql:93`` (``get_validation_run_by_id^``).
     Raises ``NotFound`` when no row matches.
     """
     return fetch_one(
@@ -223,7 +261,7 @@ def list_validation_runs_for_request(
 ) -> list[ValidationRunRow]:
     """List the validation runs of a request, newest first (ix_validation_runs__request_created).
 
-    SQL: ``sql/splunk_ta/validation_runs.sql:68`` (``list_validation_runs_for_request``).
+    SQL: ``sql/splunk_ta/validation_runs.sql:102`` (``list_validation_runs_for_request``).
     """
     return fetch_all(
         conn,

@@ -12,14 +12,31 @@
 
 -- name: queue_validation(request_id, ta_revision_id)<!
 -- record_class: ValidationRunRow
--- Queue a validation of a revision (status queued).
+-- Queue a validation of a revision (status queued), with its `create` audit event (actor_type system).
 -- ForeignKeyMissing (fk_validation_runs__ta_revision_id) when the revision is
 -- not one of this request's.
-INSERT INTO splunk_ta.validation_runs (request_id, ta_revision_id)
-VALUES (:request_id, :ta_revision_id)
-RETURNING
+WITH created AS (
+    INSERT INTO splunk_ta.validation_runs (request_id, ta_revision_id)
+    VALUES (:request_id, :ta_revision_id)
+    RETURNING
+        id, request_id, ta_revision_id, status, started_at, completed_at, results,
+        error_message, sandbox_id, debug_bundle_key, created_at, updated_at
+),
+audit AS (
+    INSERT INTO core.audit_log (
+        application, organization_id, actor_type, action, entity_type, entity_id, details,
+        correlation_id
+    )
+    SELECT 'splunk_ta', NULLIF(current_setting('app.org_id', true), '')::uuid, 'system',
+           'create', 'splunk_ta.validation_run', c.id::text,
+           jsonb_build_object('request_id', c.request_id, 'ta_revision_id', c.ta_revision_id),
+           NULLIF(current_setting('app.correlation_id', true), '')
+    FROM created AS c
+)
+SELECT
     id, request_id, ta_revision_id, status, started_at, completed_at, results, error_message,
-    sandbox_id, debug_bundle_key, created_at, updated_at;
+    sandbox_id, debug_bundle_key, created_at, updated_at
+FROM created;
 
 -- name: start_validation(sandbox_id)^
 -- record_class: ValidationRunRow
@@ -35,20 +52,37 @@ FROM splunk_ta.start_validation(:sandbox_id::text);
 
 -- name: complete_validation(id, status, results, error_message, debug_bundle_key)<!
 -- record_class: ValidationRunRow
--- Finish a running run as passed or failed, with its results (completed_at stamped).
+-- Finish a running run as passed or failed, with its results (completed_at stamped) and an `update` audit event.
 -- InvalidInput (trg_validation_runs__status_transition) when the run is not
 -- running (queued, or already finished) or status is not passed/failed;
 -- NotFound when there is no such run.
-UPDATE splunk_ta.validation_runs
-SET status = :status::splunk_ta.validation_status,
-    completed_at = statement_timestamp(),
-    results = COALESCE(:results::jsonb, results),
-    error_message = :error_message::text,
-    debug_bundle_key = COALESCE(:debug_bundle_key::text, debug_bundle_key)
-WHERE id = :id::uuid
-RETURNING
+WITH done AS (
+    UPDATE splunk_ta.validation_runs
+    SET status = :status::splunk_ta.validation_status,
+        completed_at = statement_timestamp(),
+        results = COALESCE(:results::jsonb, results),
+        error_message = :error_message::text,
+        debug_bundle_key = COALESCE(:debug_bundle_key::text, debug_bundle_key)
+    WHERE id = :id::uuid
+    RETURNING
+        id, request_id, ta_revision_id, status, started_at, completed_at, results,
+        error_message, sandbox_id, debug_bundle_key, created_at, updated_at
+),
+audit AS (
+    INSERT INTO core.audit_log (
+        application, organization_id, actor_type, action, entity_type, entity_id, details,
+        correlation_id
+    )
+    SELECT 'splunk_ta', NULLIF(current_setting('app.org_id', true), '')::uuid, 'system',
+           'update', 'splunk_ta.validation_run', d.id::text,
+           jsonb_strip_nulls(jsonb_build_object('status', d.status, 'error', d.error_message)),
+           NULLIF(current_setting('app.correlation_id', true), '')
+    FROM done AS d
+)
+SELECT
     id, request_id, ta_revision_id, status, started_at, completed_at, results, error_message,
-    sandbox_id, debug_bundle_key, created_at, updated_at;
+    sandbox_id, debug_bundle_key, created_at, updated_at
+FROM done;
 
 -- name: count_running_validations()$
 -- How many validation runs are running now (ix_validation_runs__active); the seed's get_running_count().

@@ -34,13 +34,14 @@ async def queue_validation(
     request_id: UUID,
     ta_revision_id: UUID,
 ) -> ValidationRunRow:
-    """Queue a validation of a revision (status queued).
+    """Queue a validation of a revision (status queued), with its `create` audit event
+    (actor_type system).
 
     ForeignKeyMissing (fk_validation_runs__ta_revision_id) when the revision is
     not one of this request's.
 
     SQL: ``sql/splunk_ta/validation_runs.sql:13`` (``queue_validation<!``).
-    Returns the new row.
+    Raises ``NotFound`` when no row matches.
     """
     return await afetch_one(
         conn,
@@ -67,7 +68,7 @@ async def start_validation(
     transaction (the config row stays locked until that transaction ends);
     REPEATABLE READ / SERIALIZABLE are refused (InvalidInput).
 
-    SQL: ``sql/splunk_ta/validation_runs.sql:24`` (``start_validation^``).
+    SQL: ``sql/splunk_ta/validation_runs.sql:41`` (``start_validation^``).
     """
     return await afetch_optional(
         conn,
@@ -87,13 +88,14 @@ async def complete_validation(
     error_message: str | None = None,
     debug_bundle_key: str | None = None,
 ) -> ValidationRunRow:
-    """Finish a running run as passed or failed, with its results (completed_at stamped).
+    """Finish a running run as passed or failed, with its results (completed_at stamped) and an
+    `update` audit event.
 
     InvalidInput (trg_validation_runs__status_transition) when the run is not
     running (queued, or already finished) or status is not passed/failed;
     NotFound when there is no such run.
 
-    SQL: ``sql/splunk_ta/validation_runs.sql:36`` (``complete_validation<!``).
+    SQL: ``sql/splunk_ta/validation_runs.sql:53`` (``complete_validation<!``).
     Raises ``NotFound`` when no row matches.
     """
     return await afetch_one(
@@ -120,7 +122,7 @@ async def count_running_validations(conn: psycopg.AsyncConnection[Any]) -> int:
     """How many validation runs are running now (ix_validation_runs__active); the seed's
     get_running_count().
 
-    SQL: ``sql/splunk_ta/validation_runs.sql:53`` (``count_running_validations$``).
+    SQL: ``sql/splunk_ta/validation_runs.sql:87`` (``count_running_validations$``).
     """
     return cast(
         "int",
@@ -137,7 +139,7 @@ async def get_validation_run_by_id(
 ) -> ValidationRunRow:
     """Get a validation run by id.
 
-    SQL: ``sql/splunk_ta/validation_runs.sql:59`` (``get_validation_run_by_id^``).
+    SQL: ``sql/splunk_ta/validation_runs.sql:93`` (``get_validation_run_by_id^``).
     Raises ``NotFound`` when no row matches.
     """
     return await afetch_one(
@@ -157,7 +159,7 @@ async def list_validation_runs_for_request(
 ) -> list[ValidationRunRow]:
     """List the validation runs of a request, newest first (ix_validation_runs__request_created).
 
-    SQL: ``sql/splunk_ta/validation_runs.sql:68`` (``list_validation_runs_for_request``).
+    SQL: ``sql/splunk_ta/validation_runs.sql:102`` (``list_validation_runs_for_request``).
     """
     return await afetch_all(
         conn,
