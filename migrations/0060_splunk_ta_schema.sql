@@ -18,10 +18,13 @@
 --   * splunk_ta.start_validation() claims the oldest queued run only while
 --     fewer than max_parallel_validations (read from system_config at claim
 --     time, under a row lock on that config row) are running;
---   * system_config values of known keys are typed by CHECKs; secret values
---     live in secret_value only ([secret: secret_value]: masked in repr,
---     logs and errors; registry_readonly cannot read the column), `value`
---     then holds the redaction marker "***".
+--   * system_config values of known keys are typed by CHECKs. Secrets (API
+--     keys, passwords) are never stored (DESIGN §8, seed 004's "no credential
+--     hardcoding"): a secret entry holds a reference to where the secret
+--     lives (secret_ref, e.g. vault:kv/splunk-ta/pinecone#api_key or
+--     env:PINECONE_API_KEY, CHECKed so a plaintext secret is refused), marked
+--     [secret: secret_ref] (masked in repr, logs and errors; registry_readonly
+--     cannot read it); `value` then holds the redaction marker "***".
 -- The seed's audit actions (create, update, delete, approve, reject, upload,
 -- download, login, logout) are labels of core.audit_action already.
 -- depends: 0028_core_secret_columns
@@ -572,7 +575,7 @@ CREATE TABLE splunk_ta.system_config (
     value        jsonb       NOT NULL,
     description  text        NULL,
     is_secret    boolean     NOT NULL DEFAULT false,
-    secret_value text        NULL,
+    secret_ref   text        NULL,
     updated_by   uuid        NULL,
     created_at   timestamptz NOT NULL DEFAULT statement_timestamp(),
     updated_at   timestamptz NOT NULL DEFAULT statement_timestamp(),
@@ -580,7 +583,11 @@ CREATE TABLE splunk_ta.system_config (
     CONSTRAINT uq_system_config__key UNIQUE (key),
     CONSTRAINT ck_system_config__key_format CHECK (key ~ '^[a-z][a-z0-9_.]*$' AND length(key) <= 100),
     CONSTRAINT ck_system_config__secret_consistent
-        CHECK (is_secret = (secret_value IS NOT NULL)),
+        CHECK (is_secret = (secret_ref IS NOT NULL)),
+    -- A reference (scheme:location), never the secret itself.
+    CONSTRAINT ck_system_config__secret_ref_format
+        CHECK (secret_ref ~ '^(env|vault|aws-sm|gcp-sm|azure-kv|file):[A-Za-z0-9_./:#@+=-]+$'
+               AND length(secret_ref) <= 500),
     CONSTRAINT ck_system_config__secret_redacted
         CHECK (NOT is_secret OR value = '"***"'::jsonb),
     -- Known keys are typed: whole numbers in a range. CASE fixes the order of
@@ -596,14 +603,14 @@ CREATE TABLE splunk_ta.system_config (
     CONSTRAINT fk_system_config__updated_by FOREIGN KEY (updated_by) REFERENCES core.users (id) ON DELETE SET NULL
 );
 COMMENT ON TABLE splunk_ta.system_config IS
-    'Runtime configuration (key -> JSON value). Known keys are typed by CHECKs (max_parallel_validations, log_sample_retention_days). Secret entries keep their value in secret_value only; value then reads "***". [secret: secret_value]';
+    'Runtime configuration (key -> JSON value). Known keys are typed by CHECKs (max_parallel_validations, log_sample_retention_days). Secret entries hold a reference to the secret (secret_ref), never the secret; value then reads "***". [secret: secret_ref]';
 COMMENT ON COLUMN splunk_ta.system_config.id IS 'Surrogate key (gen_random_uuid() by default).';
 COMMENT ON COLUMN splunk_ta.system_config.key IS 'Setting name, lower case with digits, _ and . (e.g. max_parallel_validations); unique.';
-COMMENT ON COLUMN splunk_ta.system_config.value IS 'The setting as JSON; "***" for a secret entry (the value is in secret_value).';
+COMMENT ON COLUMN splunk_ta.system_config.value IS 'The setting as JSON; "***" for a secret entry (see secret_ref).';
 COMMENT ON COLUMN splunk_ta.system_config.description IS 'What the setting does.';
-COMMENT ON COLUMN splunk_ta.system_config.is_secret IS 'True when the value is a secret (API key, password): reads show "***".';
-COMMENT ON COLUMN splunk_ta.system_config.secret_value IS
-    'The secret value of a secret entry (NULL otherwise). Read only by get_secret_config; masked in repr, logs and errors; registry_readonly has no SELECT on it.';
+COMMENT ON COLUMN splunk_ta.system_config.is_secret IS 'True when the setting is a secret (API key, password): reads show "***".';
+COMMENT ON COLUMN splunk_ta.system_config.secret_ref IS
+    'Where the secret of a secret entry lives (scheme:location, e.g. vault:kv/splunk-ta/pinecone#api_key, env:PINECONE_API_KEY); NULL otherwise. The secret itself is never stored. Read only by get_secret_config; masked in repr, logs and errors; registry_readonly has no SELECT on it.';
 COMMENT ON COLUMN splunk_ta.system_config.updated_by IS 'Who set it last (core.users.id); runtime changes are audited.';
 COMMENT ON COLUMN splunk_ta.system_config.created_at IS 'When the key was first set.';
 COMMENT ON COLUMN splunk_ta.system_config.updated_at IS 'Last change (trg_system_config__set_updated_at).';
@@ -611,9 +618,11 @@ COMMENT ON COLUMN splunk_ta.system_config.updated_at IS 'Last change (trg_system
 COMMENT ON CONSTRAINT ck_system_config__key_format ON splunk_ta.system_config IS
     'key must start with a lower-case letter and hold only lower-case letters, digits, _ and . (at most 100 characters)';
 COMMENT ON CONSTRAINT ck_system_config__secret_consistent ON splunk_ta.system_config IS
-    'secret_value: a secret entry has a secret_value and a plain entry has none (use set_secret_config / set_config)';
+    'secret_ref: a secret entry has a secret_ref and a plain entry has none (use set_secret_config / set_config)';
+COMMENT ON CONSTRAINT ck_system_config__secret_ref_format ON splunk_ta.system_config IS
+    'secret_ref must be a reference to the secret (env:, vault:, aws-sm:, gcp-sm:, azure-kv: or file: and a location, at most 500 characters), never the secret itself';
 COMMENT ON CONSTRAINT ck_system_config__secret_redacted ON splunk_ta.system_config IS
-    'value: a secret entry keeps "***" in value (the secret is in secret_value)';
+    'value: a secret entry keeps "***" in value (the secret is referenced by secret_ref)';
 COMMENT ON CONSTRAINT ck_system_config__max_parallel_validations_range ON splunk_ta.system_config IS
     'value: max_parallel_validations must be a whole JSON number from 1 to 1000';
 COMMENT ON CONSTRAINT ck_system_config__log_sample_retention_days_range ON splunk_ta.system_config IS
@@ -695,7 +704,7 @@ GRANT EXECUTE ON FUNCTION splunk_ta.start_validation(text) TO registry_owner, re
 
 -- ---------------------------------------------------------------------------
 -- Privileges (0025's rules, docs/security.md): DML for the application and the
--- owner group, SELECT for the reader, but not on secret_value.
+-- owner group, SELECT for the reader, but not on secret_ref.
 -- ---------------------------------------------------------------------------
 GRANT SELECT, INSERT, UPDATE, DELETE ON
     splunk_ta.requests, splunk_ta.log_samples, splunk_ta.ta_revisions,

@@ -697,7 +697,7 @@ CREATE TABLE splunk_ta.system_config (
     value jsonb NOT NULL,
     description text,
     is_secret boolean DEFAULT false NOT NULL,
-    secret_value text,
+    secret_ref text,
     updated_by uuid,
     created_at timestamp with time zone DEFAULT statement_timestamp() NOT NULL,
     updated_at timestamp with time zone DEFAULT statement_timestamp() NOT NULL,
@@ -714,13 +714,14 @@ CASE
     WHEN (jsonb_typeof(value) <> 'number'::text) THEN false
     ELSE (((value)::numeric = trunc((value)::numeric)) AND (((value)::numeric >= (1)::numeric) AND ((value)::numeric <= (1000)::numeric)))
 END),
-    CONSTRAINT ck_system_config__secret_consistent CHECK ((is_secret = (secret_value IS NOT NULL))),
-    CONSTRAINT ck_system_config__secret_redacted CHECK (((NOT is_secret) OR (value = '"***"'::jsonb)))
+    CONSTRAINT ck_system_config__secret_consistent CHECK ((is_secret = (secret_ref IS NOT NULL))),
+    CONSTRAINT ck_system_config__secret_redacted CHECK (((NOT is_secret) OR (value = '"***"'::jsonb))),
+    CONSTRAINT ck_system_config__secret_ref_format CHECK (((secret_ref ~ '^(env|vault|aws-sm|gcp-sm|azure-kv|file):[A-Za-z0-9_./:#@+=-]+$'::text) AND (length(secret_ref) <= 500)))
 );
 
 -- Name: TABLE system_config; Type: COMMENT; Schema: splunk_ta; Owner: -
 
-COMMENT ON TABLE splunk_ta.system_config IS 'Runtime configuration (key -> JSON value). Known keys are typed by CHECKs (max_parallel_validations, log_sample_retention_days). Secret entries keep their value in secret_value only; value then reads "***". [secret: secret_value]';
+COMMENT ON TABLE splunk_ta.system_config IS 'Runtime configuration (key -> JSON value). Known keys are typed by CHECKs (max_parallel_validations, log_sample_retention_days). Secret entries hold a reference to the secret (secret_ref), never the secret; value then reads "***". [secret: secret_ref]';
 
 -- Name: COLUMN system_config.id; Type: COMMENT; Schema: splunk_ta; Owner: -
 
@@ -732,7 +733,7 @@ COMMENT ON COLUMN splunk_ta.system_config.key IS 'Setting name, lower case with 
 
 -- Name: COLUMN system_config.value; Type: COMMENT; Schema: splunk_ta; Owner: -
 
-COMMENT ON COLUMN splunk_ta.system_config.value IS 'The setting as JSON; "***" for a secret entry (the value is in secret_value).';
+COMMENT ON COLUMN splunk_ta.system_config.value IS 'The setting as JSON; "***" for a secret entry (see secret_ref).';
 
 -- Name: COLUMN system_config.description; Type: COMMENT; Schema: splunk_ta; Owner: -
 
@@ -740,11 +741,11 @@ COMMENT ON COLUMN splunk_ta.system_config.description IS 'What the setting does.
 
 -- Name: COLUMN system_config.is_secret; Type: COMMENT; Schema: splunk_ta; Owner: -
 
-COMMENT ON COLUMN splunk_ta.system_config.is_secret IS 'True when the value is a secret (API key, password): reads show "***".';
+COMMENT ON COLUMN splunk_ta.system_config.is_secret IS 'True when the setting is a secret (API key, password): reads show "***".';
 
--- Name: COLUMN system_config.secret_value; Type: COMMENT; Schema: splunk_ta; Owner: -
+-- Name: COLUMN system_config.secret_ref; Type: COMMENT; Schema: splunk_ta; Owner: -
 
-COMMENT ON COLUMN splunk_ta.system_config.secret_value IS 'The secret value of a secret entry (NULL otherwise). Read only by get_secret_config; masked in repr, logs and errors; registry_readonly has no SELECT on it.';
+COMMENT ON COLUMN splunk_ta.system_config.secret_ref IS 'Where the secret of a secret entry lives (scheme:location, e.g. vault:kv/splunk-ta/pinecone#api_key, env:PINECONE_API_KEY); NULL otherwise. The secret itself is never stored. Read only by get_secret_config; masked in repr, logs and errors; registry_readonly has no SELECT on it.';
 
 -- Name: COLUMN system_config.updated_by; Type: COMMENT; Schema: splunk_ta; Owner: -
 
@@ -772,11 +773,15 @@ COMMENT ON CONSTRAINT ck_system_config__max_parallel_validations_range ON splunk
 
 -- Name: CONSTRAINT ck_system_config__secret_consistent ON system_config; Type: COMMENT; Schema: splunk_ta; Owner: -
 
-COMMENT ON CONSTRAINT ck_system_config__secret_consistent ON splunk_ta.system_config IS 'secret_value: a secret entry has a secret_value and a plain entry has none (use set_secret_config / set_config)';
+COMMENT ON CONSTRAINT ck_system_config__secret_consistent ON splunk_ta.system_config IS 'secret_ref: a secret entry has a secret_ref and a plain entry has none (use set_secret_config / set_config)';
 
 -- Name: CONSTRAINT ck_system_config__secret_redacted ON system_config; Type: COMMENT; Schema: splunk_ta; Owner: -
 
-COMMENT ON CONSTRAINT ck_system_config__secret_redacted ON splunk_ta.system_config IS 'value: a secret entry keeps "***" in value (the secret is in secret_value)';
+COMMENT ON CONSTRAINT ck_system_config__secret_redacted ON splunk_ta.system_config IS 'value: a secret entry keeps "***" in value (the secret is referenced by secret_ref)';
+
+-- Name: CONSTRAINT ck_system_config__secret_ref_format ON system_config; Type: COMMENT; Schema: splunk_ta; Owner: -
+
+COMMENT ON CONSTRAINT ck_system_config__secret_ref_format ON splunk_ta.system_config IS 'secret_ref must be a reference to the secret (env:, vault:, aws-sm:, gcp-sm:, azure-kv: or file: and a location, at most 500 characters), never the secret itself';
 
 -- Name: ta_revisions; Type: TABLE; Schema: splunk_ta; Owner: -
 

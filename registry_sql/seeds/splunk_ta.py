@@ -4,7 +4,8 @@ Riley (requestor) asks for a Cisco ASA add-on and uploads two log samples, one o
 past its retention. Ava (approver) approves. The pipeline generates revision 1 (auto), whose
 sandbox validation fails; Morgan (admin) uploads a manual fix, revision 2, which passes; the
 request completes. Kim (knowledge manager) maintains three knowledge documents, one of them
-deactivated. A secret (the Pinecone API key) sits in the runtime config. Everything about the
+deactivated. The runtime config references a secret (the Pinecone API key, in a vault: the
+database stores where it lives, never the key itself). Everything about the
 request runs under one correlation id, ``CORRELATION_ID``, so its audit trail reads as a story
 (``splunk_ta.list_activity_by_correlation``).
 """
@@ -25,6 +26,7 @@ from registry_sql.splunk_ta import RequestStatus, TaRevisionType, ValidationStat
 
 CORRELATION_ID = "splunk-ta-demo-cisco-asa"
 TITLE = "Cisco ASA firewall add-on"
+SECRET_REF = "vault:kv/splunk-ta/pinecone#api_key"
 
 USERS = (
     # username, full name, splunk_ta role
@@ -75,7 +77,7 @@ def seed(
         splunk_ta.set_secret_config(
             conn,
             key="pinecone.api_key",
-            secret_value="pcsk_demo_only_not_a_real_key",
+            secret_ref=SECRET_REF,
             description="Pinecone API key of the knowledge base",
             updated_by=users["morgan"],
         )

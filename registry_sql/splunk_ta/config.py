@@ -18,7 +18,7 @@ from psycopg.types.json import Jsonb
 
 from registry_sql.execute import fetch_all, fetch_one, fetch_value
 from registry_sql.secrets import secret_param
-from registry_sql.splunk_ta.models import ConfigEntryRow, GetSecretConfigRow
+from registry_sql.splunk_ta.models import ConfigEntryRow, SecretConfigRow
 
 GET_CONFIG: Final = """\
 -- name: get_config(key)^
@@ -33,7 +33,7 @@ WHERE key = %(key)s::text
 def get_config(conn: psycopg.Connection[Any], *, key: str) -> ConfigEntryRow:
     """Get a config entry by key (a secret entry reads "***").
 
-    SQL: ``sql/splunk_ta/config.sql:18`` (``get_config^``).
+    SQL: ``sql/splunk_ta/config.sql:20`` (``get_config^``).
     Raises ``NotFound`` when no row matches.
     """
     return fetch_one(conn, GET_CONFIG, {"key": key}, ConfigEntryRow, "splunk_ta.get_config")
@@ -52,7 +52,7 @@ ORDER BY key
 def list_config(conn: psycopg.Connection[Any]) -> list[ConfigEntryRow]:
     """List every config entry by key (secret entries read "***").
 
-    SQL: ``sql/splunk_ta/config.sql:25`` (``list_config``).
+    SQL: ``sql/splunk_ta/config.sql:27`` (``list_config``).
     """
     return fetch_all(conn, LIST_CONFIG, {}, ConfigEntryRow, "splunk_ta.list_config")
 
@@ -64,7 +64,7 @@ SET_CONFIG: Final = """\
 --   when given); records an `update` audit event.
 -- A known key must have its type (InvalidInput naming the constraint, e.g.
 -- ck_system_config__max_parallel_validations_range). Setting a secret key with
--- it makes the entry plain again (the secret is dropped).
+-- it makes the entry plain again (the reference is dropped).
 WITH upserted AS (
     INSERT INTO splunk_ta.system_config (key, value, description, updated_by)
     VALUES (%(key)s, %(value)s, %(description)s, %(updated_by)s)
@@ -72,7 +72,7 @@ WITH upserted AS (
     SET value = EXCLUDED.value,
         description = COALESCE(EXCLUDED.description, splunk_ta.system_config.description),
         is_secret = false,
-        secret_value = NULL,
+        secret_ref = NULL,
         updated_by = EXCLUDED.updated_by
     RETURNING id, key, value, description, is_secret, updated_by, created_at, updated_at
 ),
@@ -105,9 +105,9 @@ def set_config(
 
     A known key must have its type (InvalidInput naming the constraint, e.g.
     ck_system_config__max_parallel_validations_range). Setting a secret key with
-    it makes the entry plain again (the secret is dropped).
+    it makes the entry plain again (the reference is dropped).
 
-    SQL: ``sql/splunk_ta/config.sql:32`` (``set_config<!``).
+    SQL: ``sql/splunk_ta/config.sql:34`` (``set_config<!``).
     Raises ``NotFound`` when no row matches.
     """
     return fetch_one(
@@ -124,22 +124,24 @@ def set_config(
 
 
 SET_SECRET_CONFIG: Final = """\
--- name: set_secret_config(key, secret_value, description, updated_by)<!
+-- name: set_secret_config(key, secret_ref, description, updated_by)<!
 -- record_class: ConfigEntryRow
--- Set a secret config entry (value "***", the secret in secret_value); records an `update` audit
---   event without the value.
--- The returned row, reads, the audit event and error messages never hold the
--- secret (get_secret_config returns it).
+-- Set a secret config entry: a reference to the secret (secret_ref), value "***"; records an
+--   `update` audit event without it.
+-- secret_ref is scheme:location (env:, vault:, aws-sm:, gcp-sm:, azure-kv:,
+-- file:); anything else (a plaintext secret) is refused before it is sent.
+-- The returned row, reads, the audit event and error messages never hold it
+-- (get_secret_config returns it).
 WITH upserted AS (
     INSERT INTO splunk_ta.system_config (
-        key, value, description, is_secret, secret_value, updated_by
+        key, value, description, is_secret, secret_ref, updated_by
     )
-    VALUES (%(key)s, '"***"'::jsonb, %(description)s, true, %(secret_value)s, %(updated_by)s)
+    VALUES (%(key)s, '"***"'::jsonb, %(description)s, true, %(secret_ref)s, %(updated_by)s)
     ON CONFLICT (key) DO UPDATE
     SET value = EXCLUDED.value,
         description = COALESCE(EXCLUDED.description, splunk_ta.system_config.description),
         is_secret = true,
-        secret_value = EXCLUDED.secret_value,
+        secret_ref = EXCLUDED.secret_ref,
         updated_by = EXCLUDED.updated_by
     RETURNING id, key, value, description, is_secret, updated_by, created_at, updated_at
 ),
@@ -163,17 +165,19 @@ def set_secret_config(
     conn: psycopg.Connection[Any],
     *,
     key: str,
-    secret_value: str | None = None,
+    secret_ref: str | None = None,
     description: str | None = None,
     updated_by: UUID | None = None,
 ) -> ConfigEntryRow:
-    """Set a secret config entry (value "***", the secret in secret_value); records an `update`
-    audit event without the value.
+    """Set a secret config entry: a reference to the secret (secret_ref), value "***"; records an
+    `update` audit event without it.
 
-    The returned row, reads, the audit event and error messages never hold the
-    secret (get_secret_config returns it).
+    secret_ref is scheme:location (env:, vault:, aws-sm:, gcp-sm:, azure-kv:,
+    file:); anything else (a plaintext secret) is refused before it is sent.
+    The returned row, reads, the audit event and error messages never hold it
+    (get_secret_config returns it).
 
-    SQL: ``sql/splunk_ta/config.sql:63`` (``set_secret_config<!``).
+    SQL: ``sql/splunk_ta/config.sql:65`` (``set_secret_config<!``).
     Raises ``NotFound`` when no row matches.
     """
     return fetch_one(
@@ -181,13 +185,13 @@ def set_secret_config(
         SET_SECRET_CONFIG,
         {
             "key": key,
-            "secret_value": secret_param(
-                secret_value,
+            "secret_ref": secret_param(
+                secret_ref,
                 query="splunk_ta.set_secret_config",
-                name="secret_value",
-                formats=(),
-                max_length=None,
-                constraint=None,
+                name="secret_ref",
+                formats=("^(env|vault|aws-sm|gcp-sm|azure-kv|file):[A-Za-z0-9_./:#@+=-]+$",),
+                max_length=500,
+                constraint="ck_system_config__secret_ref_format",
                 table="splunk_ta.system_config",
             ),
             "description": description,
@@ -204,25 +208,27 @@ def set_secret_config(
 
 GET_SECRET_CONFIG: Final = """\
 -- name: get_secret_config(key)^
--- Get the secret of a secret config entry (for the service that uses it; masked in repr).
+-- record_class: SecretConfigRow
+-- Get the reference of a secret config entry (for the service that resolves it; masked in repr).
 -- NotFound when there is no such secret entry.
-SELECT key, secret_value AS "secret_value"
+SELECT key, secret_ref AS "secret_ref"
 FROM splunk_ta.system_config
 WHERE key = %(key)s::text
   AND is_secret
 """
 
 
-def get_secret_config(conn: psycopg.Connection[Any], *, key: str) -> GetSecretConfigRow:
-    """Get the secret of a secret config entry (for the service that uses it; masked in repr).
+def get_secret_config(conn: psycopg.Connection[Any], *, key: str) -> SecretConfigRow:
+    """Get the reference of a secret config entry (for the service that resolves it; masked in
+    repr).
 
     NotFound when there is no such secret entry.
 
-    SQL: ``sql/splunk_ta/config.sql:95`` (``get_secret_config^``).
+    SQL: ``sql/splunk_ta/config.sql:99`` (``get_secret_config^``).
     Raises ``NotFound`` when no row matches.
     """
     return fetch_one(
-        conn, GET_SECRET_CONFIG, {"key": key}, GetSecretConfigRow, "splunk_ta.get_secret_config"
+        conn, GET_SECRET_CONFIG, {"key": key}, SecretConfigRow, "splunk_ta.get_secret_config"
     )
 
 
@@ -257,7 +263,7 @@ def delete_config(conn: psycopg.Connection[Any], *, key: str, deleted_by: UUID) 
     Without max_parallel_validations no validation can start (start_validation
     raises InvalidInput); without log_sample_retention_days samples are kept.
 
-    SQL: ``sql/splunk_ta/config.sql:103`` (``delete_config$``).
+    SQL: ``sql/splunk_ta/config.sql:108`` (``delete_config$``).
     """
     return cast(
         "int",
@@ -287,7 +293,7 @@ def get_max_parallel_validations(conn: psycopg.Connection[Any]) -> int:
 
     NotFound when the entry is missing.
 
-    SQL: ``sql/splunk_ta/config.sql:124`` (``get_max_parallel_validations$``).
+    SQL: ``sql/splunk_ta/config.sql:129`` (``get_max_parallel_validations$``).
     """
     return cast(
         "int",
@@ -307,7 +313,7 @@ WITH upserted AS (
     VALUES ('max_parallel_validations', to_jsonb(%(value)s::int),
             'At most this many validation runs are running at once.', %(updated_by)s)
     ON CONFLICT (key) DO UPDATE
-    SET value = EXCLUDED.value, is_secret = false, secret_value = NULL,
+    SET value = EXCLUDED.value, is_secret = false, secret_ref = NULL,
         updated_by = EXCLUDED.updated_by
     RETURNING key, value, updated_by
 ),
@@ -337,7 +343,7 @@ def set_max_parallel_validations(
     Takes effect at the next claim (start_validation reads it then); runs
     already running are not stopped when it is lowered.
 
-    SQL: ``sql/splunk_ta/config.sql:131`` (``set_max_parallel_validations$``).
+    SQL: ``sql/splunk_ta/config.sql:136`` (``set_max_parallel_validations$``).
     """
     return cast(
         "int",
@@ -370,7 +376,7 @@ def get_log_sample_retention_days(conn: psycopg.Connection[Any]) -> int:
 
     NotFound when the entry is missing.
 
-    SQL: ``sql/splunk_ta/config.sql:157`` (``get_log_sample_retention_days$``).
+    SQL: ``sql/splunk_ta/config.sql:162`` (``get_log_sample_retention_days$``).
     """
     return cast(
         "int",
@@ -389,7 +395,7 @@ WITH upserted AS (
     VALUES ('log_sample_retention_days', to_jsonb(%(value)s::int),
             'Log samples are kept this many days after upload.', %(updated_by)s)
     ON CONFLICT (key) DO UPDATE
-    SET value = EXCLUDED.value, is_secret = false, secret_value = NULL,
+    SET value = EXCLUDED.value, is_secret = false, secret_ref = NULL,
         updated_by = EXCLUDED.updated_by
     RETURNING key, value, updated_by
 ),
@@ -418,7 +424,7 @@ def set_log_sample_retention_days(
 
     Applies to samples uploaded from now on (retention_until is computed at upload).
 
-    SQL: ``sql/splunk_ta/config.sql:164`` (``set_log_sample_retention_days$``).
+    SQL: ``sql/splunk_ta/config.sql:169`` (``set_log_sample_retention_days$``).
     """
     return cast(
         "int",

@@ -18,7 +18,7 @@ import psycopg
 from psycopg.types.json import Jsonb
 
 from registry_sql.execute import Stream, fetch_all, fetch_one, fetch_optional, stream
-from registry_sql.splunk_ta.models import DeactivateKnowledgeDocumentRow, KnowledgeDocumentRow
+from registry_sql.splunk_ta.models import DeactivatedKnowledgeDocumentRow, KnowledgeDocumentRow
 
 CREATE_KNOWLEDGE_DOCUMENT: Final = """\
 -- name: create_knowledge_document(title, description, document_type, source_url, storage_key,
@@ -272,6 +272,7 @@ def find_active_knowledge_document_by_content_hash(
 
 DEACTIVATE_KNOWLEDGE_DOCUMENT: Final = """\
 -- name: deactivate_knowledge_document(id, deactivated_by)<!
+-- record_class: DeactivatedKnowledgeDocumentRow
 -- Deactivate an active knowledge document (is_active = false) with its `delete` audit event;
 --   returns its id and the vector_ids to delete from Pinecone.
 -- NotFound when there is no such active document (deactivating twice).
@@ -303,7 +304,7 @@ def deactivate_knowledge_document(
     *,
     id: UUID,
     deactivated_by: UUID,
-) -> DeactivateKnowledgeDocumentRow:
+) -> DeactivatedKnowledgeDocumentRow:
     """Deactivate an active knowledge document (is_active = false) with its `delete` audit event;
     returns its id and the vector_ids to delete from Pinecone.
 
@@ -316,7 +317,7 @@ def deactivate_knowledge_document(
         conn,
         DEACTIVATE_KNOWLEDGE_DOCUMENT,
         {"id": id, "deactivated_by": deactivated_by},
-        DeactivateKnowledgeDocumentRow,
+        DeactivatedKnowledgeDocumentRow,
         "splunk_ta.deactivate_knowledge_document",
         (
             "id",

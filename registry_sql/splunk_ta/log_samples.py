@@ -16,7 +16,7 @@ from uuid import UUID
 import psycopg
 
 from registry_sql.execute import fetch_all, fetch_one
-from registry_sql.splunk_ta.models import LogSampleRow, PurgeExpiredLogSamplesRow
+from registry_sql.splunk_ta.models import LogSampleRow, PurgedLogSampleRow
 
 CREATE_LOG_SAMPLE: Final = """\
 -- name: create_log_sample(request_id, filename, storage_key, content_type, file_size_bytes,
@@ -272,6 +272,7 @@ def list_expired_log_samples(conn: psycopg.Connection[Any], *, limit: int) -> li
 
 PURGE_EXPIRED_LOG_SAMPLES: Final = """\
 -- name: purge_expired_log_samples(limit)
+-- record_class: PurgedLogSampleRow
 -- Soft-delete up to `limit` live log samples whose retention has passed; returns the id and
 --   storage_key of each, to remove the objects.
 -- Idempotent: a sample is released once; a second run returns only samples
@@ -316,7 +317,7 @@ def purge_expired_log_samples(
     conn: psycopg.Connection[Any],
     *,
     limit: int,
-) -> list[PurgeExpiredLogSamplesRow]:
+) -> list[PurgedLogSampleRow]:
     """Soft-delete up to `limit` live log samples whose retention has passed; returns the id and
     storage_key of each, to remove the objects.
 
@@ -331,6 +332,6 @@ def purge_expired_log_samples(
         conn,
         PURGE_EXPIRED_LOG_SAMPLES,
         {"limit": limit},
-        PurgeExpiredLogSamplesRow,
+        PurgedLogSampleRow,
         "splunk_ta.purge_expired_log_samples",
     )

@@ -92,13 +92,13 @@ class ConfigEntryRow(BaseModel):
     updated_at: datetime
 
 
-class GetSecretConfigRow(BaseModel):
+class SecretConfigRow(BaseModel):
     """Row returned by ``get_secret_config``."""
 
     model_config = ConfigDict(frozen=True, protected_namespaces=())
 
     key: str
-    secret_value: str = Field(repr=False)
+    secret_ref: str = Field(repr=False)
 
 
 class KnowledgeDocumentRow(BaseModel):
@@ -128,7 +128,7 @@ class KnowledgeDocumentRow(BaseModel):
     updated_at: datetime
 
 
-class DeactivateKnowledgeDocumentRow(BaseModel):
+class DeactivatedKnowledgeDocumentRow(BaseModel):
     """Row returned by ``deactivate_knowledge_document``."""
 
     model_config = ConfigDict(frozen=True, protected_namespaces=())
@@ -163,7 +163,7 @@ class LogSampleRow(BaseModel):
     updated_at: datetime
 
 
-class PurgeExpiredLogSamplesRow(BaseModel):
+class PurgedLogSampleRow(BaseModel):
     """Row returned by ``purge_expired_log_samples``."""
 
     model_config = ConfigDict(frozen=True, protected_namespaces=())
@@ -204,7 +204,7 @@ class RequestRow(BaseModel):
     updated_at: datetime
 
 
-class GetRequestStatisticsRow(BaseModel):
+class RequestStatisticsRow(BaseModel):
     """Row returned by ``get_request_statistics``."""
 
     model_config = ConfigDict(frozen=True, protected_namespaces=())
@@ -256,7 +256,7 @@ class ValidationRunRow(BaseModel):
     updated_at: datetime = Field(validation_alias=AliasChoices("updated_at", "updated_at!"))
 
 
-register_secret_columns("splunk_ta.system_config", ("secret_value",))
+register_secret_columns("splunk_ta.system_config", ("secret_ref",))
 
 
 #: Row models by name, for aiosql's ``record_classes=`` (the SQL files name
@@ -264,13 +264,13 @@ register_secret_columns("splunk_ta.system_config", ("secret_value",))
 RECORD_CLASSES: Final[dict[str, type[BaseModel]]] = {
     "ActivityRow": ActivityRow,
     "ConfigEntryRow": ConfigEntryRow,
-    "GetSecretConfigRow": GetSecretConfigRow,
+    "SecretConfigRow": SecretConfigRow,
     "KnowledgeDocumentRow": KnowledgeDocumentRow,
-    "DeactivateKnowledgeDocumentRow": DeactivateKnowledgeDocumentRow,
+    "DeactivatedKnowledgeDocumentRow": DeactivatedKnowledgeDocumentRow,
     "LogSampleRow": LogSampleRow,
-    "PurgeExpiredLogSamplesRow": PurgeExpiredLogSamplesRow,
+    "PurgedLogSampleRow": PurgedLogSampleRow,
     "RequestRow": RequestRow,
-    "GetRequestStatisticsRow": GetRequestStatisticsRow,
+    "RequestStatisticsRow": RequestStatisticsRow,
     "TaRevisionRow": TaRevisionRow,
     "ValidationRunRow": ValidationRunRow,
 }
@@ -330,13 +330,18 @@ register_check_messages(
             "max_parallel_validations must be a whole JSON number from 1 to 1000",
         ),
         "ck_system_config__secret_consistent": (
-            "secret_value",
-            "a secret entry has a secret_value and a plain entry has none (use set_secret_config "
-            "/ set_config)",
+            "secret_ref",
+            "a secret entry has a secret_ref and a plain entry has none (use set_secret_config / "
+            "set_config)",
         ),
         "ck_system_config__secret_redacted": (
             "value",
-            'a secret entry keeps "***" in value (the secret is in secret_value)',
+            'a secret entry keeps "***" in value (the secret is referenced by secret_ref)',
+        ),
+        "ck_system_config__secret_ref_format": (
+            "secret_ref",
+            "secret_ref must be a reference to the secret (env:, vault:, aws-sm:, gcp-sm:, "
+            "azure-kv: or file: and a location, at most 500 characters), never the secret itself",
         ),
         "ck_ta_revisions__manual_has_creator": (
             "created_by",

@@ -18,7 +18,7 @@ import psycopg
 from psycopg.types.json import Jsonb
 
 from registry_sql.execute import Stream, fetch_all, fetch_one, fetch_value, stream
-from registry_sql.splunk_ta.models import GetRequestStatisticsRow, RequestRow, RequestStatus
+from registry_sql.splunk_ta.models import RequestRow, RequestStatisticsRow, RequestStatus
 
 CREATE_REQUEST: Final = """\
 -- name: create_request(requester_id, title, description, source_type, vendor, product,
@@ -307,6 +307,7 @@ def count_requests(
 
 GET_REQUEST_STATISTICS: Final = """\
 -- name: get_request_statistics()
+-- record_class: RequestStatisticsRow
 -- Requests per status (every status, zero included), with the average time from creation to
 --   completion of completed ones.
 -- avg_seconds_to_complete is NULL for statuses other than completed, and for
@@ -323,7 +324,7 @@ ORDER BY s.status
 """
 
 
-def get_request_statistics(conn: psycopg.Connection[Any]) -> list[GetRequestStatisticsRow]:
+def get_request_statistics(conn: psycopg.Connection[Any]) -> list[RequestStatisticsRow]:
     """Requests per status (every status, zero included), with the average time from creation to
     completion of completed ones.
 
@@ -333,11 +334,7 @@ def get_request_statistics(conn: psycopg.Connection[Any]) -> list[GetRequestStat
     SQL: ``sql/splunk_ta/requests.sql:112`` (``get_request_statistics``).
     """
     return fetch_all(
-        conn,
-        GET_REQUEST_STATISTICS,
-        {},
-        GetRequestStatisticsRow,
-        "splunk_ta.get_request_statistics",
+        conn, GET_REQUEST_STATISTICS, {}, RequestStatisticsRow, "splunk_ta.get_request_statistics"
     )
 
 
@@ -405,7 +402,7 @@ def update_request(
     NotFound when there is no such request in status new or pending_approval
     (after approval the request is what was approved).
 
-    SQL: ``sql/splunk_ta/requests.sql:126`` (``update_request<!``).
+    SQL: ``sql/splunk_ta/requests.sql:127`` (``update_request<!``).
     Raises ``NotFound`` when no row matches.
     """
     return fetch_one(
@@ -480,7 +477,7 @@ def submit_request(conn: psycopg.Connection[Any], *, id: UUID, submitted_by: UUI
     InvalidInput (trg_requests__status_transition) from any other status; NotFound
     when there is no such request.
 
-    SQL: ``sql/splunk_ta/requests.sql:166`` (``submit_request<!``).
+    SQL: ``sql/splunk_ta/requests.sql:167`` (``submit_request<!``).
     Raises ``NotFound`` when no row matches.
     """
     return fetch_one(
@@ -553,7 +550,7 @@ def approve_request(
     then refuses it); InvalidInput (RS002) when it is still new (submit it
     first) or further along; NotFound when there is no such request.
 
-    SQL: ``sql/splunk_ta/requests.sql:200`` (``approve_request<!``).
+    SQL: ``sql/splunk_ta/requests.sql:201`` (``approve_request<!``).
     Raises ``NotFound`` when no row matches.
     """
     return fetch_one(
@@ -625,7 +622,7 @@ def reject_request(
     is not pending approval or the reason is empty; NotFound when there is no
     such request.
 
-    SQL: ``sql/splunk_ta/requests.sql:238`` (``reject_request<!``).
+    SQL: ``sql/splunk_ta/requests.sql:239`` (``reject_request<!``).
     Raises ``NotFound`` when no row matches.
     """
     return fetch_one(
@@ -708,7 +705,7 @@ def update_request_status(
     actor_user_id None: the pipeline (actor_type system). Decisions go through
     approve_request / reject_request, submission through submit_request.
 
-    SQL: ``sql/splunk_ta/requests.sql:275`` (``update_request_status<!``).
+    SQL: ``sql/splunk_ta/requests.sql:276`` (``update_request_status<!``).
     Raises ``NotFound`` when no row matches.
     """
     return fetch_one(
@@ -766,7 +763,7 @@ def delete_request(conn: psycopg.Connection[Any], *, id: UUID, deleted_by: UUID)
     The object-storage files of its samples and revisions are not removed here:
     list them first (list_log_samples_for_request, list_ta_revisions).
 
-    SQL: ``sql/splunk_ta/requests.sql:318`` (``delete_request$``).
+    SQL: ``sql/splunk_ta/requests.sql:319`` (``delete_request$``).
     """
     return cast(
         "int",

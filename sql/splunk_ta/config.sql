@@ -5,14 +5,16 @@
   get_/set_log_sample_retention_days: an int in, an int out) and typed CHECKs
   in the table; other keys are plain JSON (get_config / set_config).
 
-  Secrets (an API key, a sandbox password) are set with set_secret_config:
-  the value goes to secret_value only, `value` reads "***" and is_secret is
-  true. Every read here returns "***" for them; only get_secret_config returns
-  the secret, in a row whose repr() masks it. The generated code masks the
-  parameter in repr/logs and the table's values in error messages
-  ([secret: secret_value] in the table comment). Changes write a core.audit_log
-  event (entity_type 'splunk_ta.system_config'); a secret's event never holds
-  its value.
+  Secrets (an API key, a sandbox password) are never stored: set_secret_config
+  records a REFERENCE to where the secret lives (secret_ref, e.g.
+  vault:kv/splunk-ta/pinecone#api_key or env:PINECONE_API_KEY; a plaintext
+  secret fails ck_system_config__secret_ref_format, checked before sending),
+  `value` reads "***" and is_secret is true. Every read here returns "***" for
+  them; only get_secret_config returns the reference, in a row whose repr()
+  masks it. The generated code masks the parameter in repr/logs and the
+  table's values in error messages ([secret: secret_ref] in the table
+  comment). Changes write a core.audit_log event (entity_type
+  'splunk_ta.system_config'); a secret's event never holds the reference.
 */
 
 -- name: get_config(key)^
@@ -34,7 +36,7 @@ ORDER BY key;
 -- Set a plain (non-secret) config entry, creating it or replacing its value (and description when given); records an `update` audit event.
 -- A known key must have its type (InvalidInput naming the constraint, e.g.
 -- ck_system_config__max_parallel_validations_range). Setting a secret key with
--- it makes the entry plain again (the secret is dropped).
+-- it makes the entry plain again (the reference is dropped).
 WITH upserted AS (
     INSERT INTO splunk_ta.system_config (key, value, description, updated_by)
     VALUES (:key, :value, :description, :updated_by)
@@ -42,7 +44,7 @@ WITH upserted AS (
     SET value = EXCLUDED.value,
         description = COALESCE(EXCLUDED.description, splunk_ta.system_config.description),
         is_secret = false,
-        secret_value = NULL,
+        secret_ref = NULL,
         updated_by = EXCLUDED.updated_by
     RETURNING id, key, value, description, is_secret, updated_by, created_at, updated_at
 ),
@@ -60,21 +62,23 @@ audit AS (
 SELECT id, key, value, description, is_secret, updated_by, created_at, updated_at
 FROM upserted;
 
--- name: set_secret_config(key, secret_value, description, updated_by)<!
+-- name: set_secret_config(key, secret_ref, description, updated_by)<!
 -- record_class: ConfigEntryRow
--- Set a secret config entry (value "***", the secret in secret_value); records an `update` audit event without the value.
--- The returned row, reads, the audit event and error messages never hold the
--- secret (get_secret_config returns it).
+-- Set a secret config entry: a reference to the secret (secret_ref), value "***"; records an `update` audit event without it.
+-- secret_ref is scheme:location (env:, vault:, aws-sm:, gcp-sm:, azure-kv:,
+-- file:); anything else (a plaintext secret) is refused before it is sent.
+-- The returned row, reads, the audit event and error messages never hold it
+-- (get_secret_config returns it).
 WITH upserted AS (
     INSERT INTO splunk_ta.system_config (
-        key, value, description, is_secret, secret_value, updated_by
+        key, value, description, is_secret, secret_ref, updated_by
     )
-    VALUES (:key, '"***"'::jsonb, :description, true, :secret_value, :updated_by)
+    VALUES (:key, '"***"'::jsonb, :description, true, :secret_ref, :updated_by)
     ON CONFLICT (key) DO UPDATE
     SET value = EXCLUDED.value,
         description = COALESCE(EXCLUDED.description, splunk_ta.system_config.description),
         is_secret = true,
-        secret_value = EXCLUDED.secret_value,
+        secret_ref = EXCLUDED.secret_ref,
         updated_by = EXCLUDED.updated_by
     RETURNING id, key, value, description, is_secret, updated_by, created_at, updated_at
 ),
@@ -93,9 +97,10 @@ SELECT id, key, value, description, is_secret, updated_by, created_at, updated_a
 FROM upserted;
 
 -- name: get_secret_config(key)^
--- Get the secret of a secret config entry (for the service that uses it; masked in repr).
+-- record_class: SecretConfigRow
+-- Get the reference of a secret config entry (for the service that resolves it; masked in repr).
 -- NotFound when there is no such secret entry.
-SELECT key, secret_value AS "secret_value!"
+SELECT key, secret_ref AS "secret_ref!"
 FROM splunk_ta.system_config
 WHERE key = :key::text
   AND is_secret;
@@ -137,7 +142,7 @@ WITH upserted AS (
     VALUES ('max_parallel_validations', to_jsonb(:value::int),
             'At most this many validation runs are running at once.', :updated_by)
     ON CONFLICT (key) DO UPDATE
-    SET value = EXCLUDED.value, is_secret = false, secret_value = NULL,
+    SET value = EXCLUDED.value, is_secret = false, secret_ref = NULL,
         updated_by = EXCLUDED.updated_by
     RETURNING key, value, updated_by
 ),
@@ -169,7 +174,7 @@ WITH upserted AS (
     VALUES ('log_sample_retention_days', to_jsonb(:value::int),
             'Log samples are kept this many days after upload.', :updated_by)
     ON CONFLICT (key) DO UPDATE
-    SET value = EXCLUDED.value, is_secret = false, secret_value = NULL,
+    SET value = EXCLUDED.value, is_secret = false, secret_ref = NULL,
         updated_by = EXCLUDED.updated_by
     RETURNING key, value, updated_by
 ),

@@ -87,6 +87,7 @@ WHERE content_hash = :content_hash::text
   AND is_active;
 
 -- name: deactivate_knowledge_document(id, deactivated_by)<!
+-- record_class: DeactivatedKnowledgeDocumentRow
 -- Deactivate an active knowledge document (is_active = false) with its `delete` audit event; returns its id and the vector_ids to delete from Pinecone.
 -- NotFound when there is no such active document (deactivating twice).
 WITH gone AS (

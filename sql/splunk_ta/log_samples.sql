@@ -113,6 +113,7 @@ ORDER BY retention_until, id
 LIMIT :limit::int;
 
 -- name: purge_expired_log_samples(limit)
+-- record_class: PurgedLogSampleRow
 -- Soft-delete up to `limit` live log samples whose retention has passed; returns the id and storage_key of each, to remove the objects.
 -- Idempotent: a sample is released once; a second run returns only samples
 -- that expired since. Rows another purge holds are skipped (SKIP LOCKED), so

@@ -110,6 +110,7 @@ WHERE (:requester_id::uuid IS NULL OR requester_id = :requester_id)
   AND (:status::splunk_ta.request_status IS NULL OR status = :status);
 
 -- name: get_request_statistics()
+-- record_class: RequestStatisticsRow
 -- Requests per status (every status, zero included), with the average time from creation to completion of completed ones.
 -- avg_seconds_to_complete is NULL for statuses other than completed, and for
 -- completed when there is none.

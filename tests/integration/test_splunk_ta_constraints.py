@@ -186,7 +186,12 @@ def _checks(w: World) -> dict[str, tuple[str, str, object]]:
         "ck_system_config__secret_consistent": ("system_config", "is_secret = true", w.plain_key),
         "ck_system_config__secret_redacted": (
             "system_config",
-            "is_secret = true, secret_value = 's3cr3t'",
+            "is_secret = true, secret_ref = 'env:S3CR3T'",
+            w.plain_key,
+        ),
+        "ck_system_config__secret_ref_format": (
+            "system_config",
+            "is_secret = true, value = '\"***\"', secret_ref = 's3cr3t'",
             w.plain_key,
         ),
         "ck_system_config__max_parallel_validations_range": (
@@ -258,6 +263,7 @@ def test_every_check_constraint(w: World, conn: Conn) -> None:
         assert exc.value.sqlstate == "23514", name
         assert name in str(exc.value) and f"splunk_ta.{table}" in str(exc.value)
         assert "s3cr3t" not in f"{exc.value} {exc.value.detail}"
+        assert "S3CR3T" not in f"{exc.value} {exc.value.detail}"
     assert _counts(conn) == before
 
 

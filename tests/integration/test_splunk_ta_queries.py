@@ -444,38 +444,45 @@ def test_start_validation_without_config_is_refused(app_conn: Conn, who: People)
 
 def test_secret_config_is_never_read_back_or_shown(app_conn: Conn, who: People) -> None:
     c = app_conn
-    secret = "pcsk_live_9f8e7d6c5b4a-top-secret"
+    ref = "vault:kv/splunk-ta/pinecone#api_key"
     with transaction(c, correlation_id="secret-1"):
         row = splunk_ta.set_secret_config(
             c,
             key="pinecone.api_key",
-            secret_value=secret,
+            secret_ref=ref,
             description="Pinecone",
             updated_by=who.engineer,
         )
     assert (row.value, row.is_secret) == ("***", True)
-    assert secret not in repr(row) and secret not in row.model_dump_json()
+    assert ref not in repr(row) and ref not in row.model_dump_json()
     for read in (splunk_ta.get_config(c, key="pinecone.api_key"), *splunk_ta.list_config(c)):
-        assert secret not in repr(read) and secret not in read.model_dump_json()
+        assert ref not in repr(read) and ref not in read.model_dump_json()
     events = splunk_ta.list_activity_by_correlation(c, correlation_id="secret-1", limit=5)
-    assert len(events) == 1 and secret not in repr(events[0])
+    assert len(events) == 1 and ref not in repr(events[0])
     revealed = splunk_ta.get_secret_config(c, key="pinecone.api_key")
-    assert revealed.secret_value == secret
-    assert secret not in repr(revealed)  # Field(repr=False)
+    assert revealed.secret_ref == ref
+    assert ref not in repr(revealed)  # Field(repr=False)
     with pytest.raises(NotFound):
         splunk_ta.get_secret_config(c, key="max_parallel_validations")  # not a secret entry
-    # a secret set on a typed key fails its CHECK: the error never carries the value
+    # the secret itself is never stored: a plaintext key is refused before it is sent, and the
+    # error does not carry it
+    plaintext = "pcsk_live_9f8e7d6c5b4a-top-secret"
+    with pytest.raises(InvalidInput, match="ck_system_config__secret_ref_format") as e:
+        splunk_ta.set_secret_config(c, key="pinecone.api_key", secret_ref=plaintext)
+    assert e.value.sqlstate is None and e.value.__cause__ is None  # never reached the server
+    assert plaintext not in f"{e.value} {e.value.detail} {e.value!r}"
+    # a secret on a typed key fails its CHECK on the server: the error never carries the value
     with pytest.raises(InvalidInput) as e:
-        splunk_ta.set_secret_config(c, key="max_parallel_validations", secret_value=secret)
+        splunk_ta.set_secret_config(c, key="max_parallel_validations", secret_ref=ref)
     text = f"{e.value} {e.value.detail} {e.value!r} {e.value.__cause__!r}"
-    assert secret not in text
-    assert "ck_system_config__" in str(e.value)
-    # a secret set without its value is refused, naming the rule
+    assert ref not in text
+    assert "ck_system_config__max_parallel_validations_range" in str(e.value)
+    # a secret entry without its reference is refused, naming the rule
     with pytest.raises(InvalidInput, match="ck_system_config__secret_consistent"):
-        splunk_ta.set_secret_config(c, key="other.secret", secret_value=None)
-    # setting the key as plain config drops the secret
+        splunk_ta.set_secret_config(c, key="other.secret", secret_ref=None)
+    # setting the key as plain config drops the reference
     with transaction(c):
-        plain = splunk_ta.set_config(c, key="pinecone.api_key", value={"ref": "vault:kv/pc"})
+        plain = splunk_ta.set_config(c, key="pinecone.api_key", value={"enabled": True})
     assert plain.is_secret is False
     with pytest.raises(NotFound):
         splunk_ta.get_secret_config(c, key="pinecone.api_key")

@@ -69,6 +69,6 @@ def test_seed_tells_the_story_and_is_idempotent(
     assert "cannot go from status completed to generating_ta" in out
     assert "Conflict: splunk_ta.approve_request: request" in out and "already decided" in out
     assert "asa-2026-09.log" in out  # the purge released it
-    assert "pcsk_demo_only_not_a_real_key" not in out and "***" in out
+    assert sta_seed.SECRET_REF not in out and "***" in out
     assert sta_seed.CORRELATION_ID in out
     assert splunk_ta.list_expired_log_samples(conn, limit=10) == []

@@ -30,13 +30,13 @@ from registry_sql.splunk_ta.config import (
     SET_MAX_PARALLEL_VALIDATIONS,
     SET_SECRET_CONFIG,
 )
-from registry_sql.splunk_ta.models import ConfigEntryRow, GetSecretConfigRow
+from registry_sql.splunk_ta.models import ConfigEntryRow, SecretConfigRow
 
 
 async def get_config(conn: psycopg.AsyncConnection[Any], *, key: str) -> ConfigEntryRow:
     """Get a config entry by key (a secret entry reads "***").
 
-    SQL: ``sql/splunk_ta/config.sql:18`` (``get_config^``).
+    SQL: ``sql/splunk_ta/config.sql:20`` (``get_config^``).
     Raises ``NotFound`` when no row matches.
     """
     return await afetch_one(conn, GET_CONFIG, {"key": key}, ConfigEntryRow, "splunk_ta.get_config")
@@ -45,7 +45,7 @@ async def get_config(conn: psycopg.AsyncConnection[Any], *, key: str) -> ConfigE
 async def list_config(conn: psycopg.AsyncConnection[Any]) -> list[ConfigEntryRow]:
     """List every config entry by key (secret entries read "***").
 
-    SQL: ``sql/splunk_ta/config.sql:25`` (``list_config``).
+    SQL: ``sql/splunk_ta/config.sql:27`` (``list_config``).
     """
     return await afetch_all(conn, LIST_CONFIG, {}, ConfigEntryRow, "splunk_ta.list_config")
 
@@ -63,9 +63,9 @@ async def set_config(
 
     A known key must have its type (InvalidInput naming the constraint, e.g.
     ck_system_config__max_parallel_validations_range). Setting a secret key with
-    it makes the entry plain again (the secret is dropped).
+    it makes the entry plain again (the reference is dropped).
 
-    SQL: ``sql/splunk_ta/config.sql:32`` (``set_config<!``).
+    SQL: ``sql/splunk_ta/config.sql:34`` (``set_config<!``).
     Raises ``NotFound`` when no row matches.
     """
     return await afetch_one(
@@ -85,17 +85,19 @@ async def set_secret_config(
     conn: psycopg.AsyncConnection[Any],
     *,
     key: str,
-    secret_value: str | None = None,
+    secret_ref: str | None = None,
     description: str | None = None,
     updated_by: UUID | None = None,
 ) -> ConfigEntryRow:
-    """Set a secret config entry (value "***", the secret in secret_value); records an `update`
-    audit event without the value.
+    """Set a secret config entry: a reference to the secret (secret_ref), value "***"; records an
+    `update` audit event without it.
 
-    The returned row, reads, the audit event and error messages never hold the
-    secret (get_secret_config returns it).
+    secret_ref is scheme:location (env:, vault:, aws-sm:, gcp-sm:, azure-kv:,
+    file:); anything else (a plaintext secret) is refused before it is sent.
+    The returned row, reads, the audit event and error messages never hold it
+    (get_secret_config returns it).
 
-    SQL: ``sql/splunk_ta/config.sql:63`` (``set_secret_config<!``).
+    SQL: ``sql/splunk_ta/config.sql:65`` (``set_secret_config<!``).
     Raises ``NotFound`` when no row matches.
     """
     return await afetch_one(
@@ -103,13 +105,13 @@ async def set_secret_config(
         SET_SECRET_CONFIG,
         {
             "key": key,
-            "secret_value": secret_param(
-                secret_value,
+            "secret_ref": secret_param(
+                secret_ref,
                 query="splunk_ta.set_secret_config",
-                name="secret_value",
-                formats=(),
-                max_length=None,
-                constraint=None,
+                name="secret_ref",
+                formats=("^(env|vault|aws-sm|gcp-sm|azure-kv|file):[A-Za-z0-9_./:#@+=-]+$",),
+                max_length=500,
+                constraint="ck_system_config__secret_ref_format",
                 table="splunk_ta.system_config",
             ),
             "description": description,
@@ -124,16 +126,17 @@ async def set_secret_config(
     )
 
 
-async def get_secret_config(conn: psycopg.AsyncConnection[Any], *, key: str) -> GetSecretConfigRow:
-    """Get the secret of a secret config entry (for the service that uses it; masked in repr).
+async def get_secret_config(conn: psycopg.AsyncConnection[Any], *, key: str) -> SecretConfigRow:
+    """Get the reference of a secret config entry (for the service that resolves it; masked in
+    repr).
 
     NotFound when there is no such secret entry.
 
-    SQL: ``sql/splunk_ta/config.sql:95`` (``get_secret_config^``).
+    SQL: ``sql/splunk_ta/config.sql:99`` (``get_secret_config^``).
     Raises ``NotFound`` when no row matches.
     """
     return await afetch_one(
-        conn, GET_SECRET_CONFIG, {"key": key}, GetSecretConfigRow, "splunk_ta.get_secret_config"
+        conn, GET_SECRET_CONFIG, {"key": key}, SecretConfigRow, "splunk_ta.get_secret_config"
     )
 
 
@@ -144,7 +147,7 @@ async def delete_config(conn: psycopg.AsyncConnection[Any], *, key: str, deleted
     Without max_parallel_validations no validation can start (start_validation
     raises InvalidInput); without log_sample_retention_days samples are kept.
 
-    SQL: ``sql/splunk_ta/config.sql:103`` (``delete_config$``).
+    SQL: ``sql/splunk_ta/config.sql:108`` (``delete_config$``).
     """
     return cast(
         "int",
@@ -164,7 +167,7 @@ async def get_max_parallel_validations(conn: psycopg.AsyncConnection[Any]) -> in
 
     NotFound when the entry is missing.
 
-    SQL: ``sql/splunk_ta/config.sql:124`` (``get_max_parallel_validations$``).
+    SQL: ``sql/splunk_ta/config.sql:129`` (``get_max_parallel_validations$``).
     """
     return cast(
         "int",
@@ -185,7 +188,7 @@ async def set_max_parallel_validations(
     Takes effect at the next claim (start_validation reads it then); runs
     already running are not stopped when it is lowered.
 
-    SQL: ``sql/splunk_ta/config.sql:131`` (``set_max_parallel_validations$``).
+    SQL: ``sql/splunk_ta/config.sql:136`` (``set_max_parallel_validations$``).
     """
     return cast(
         "int",
@@ -208,7 +211,7 @@ async def get_log_sample_retention_days(conn: psycopg.AsyncConnection[Any]) -> i
 
     NotFound when the entry is missing.
 
-    SQL: ``sql/splunk_ta/config.sql:157`` (``get_log_sample_retention_days$``).
+    SQL: ``sql/splunk_ta/config.sql:162`` (``get_log_sample_retention_days$``).
     """
     return cast(
         "int",
@@ -228,7 +231,7 @@ async def set_log_sample_retention_days(
 
     Applies to samples uploaded from now on (retention_until is computed at upload).
 
-    SQL: ``sql/splunk_ta/config.sql:164`` (``set_log_sample_retention_days$``).
+    SQL: ``sql/splunk_ta/config.sql:169`` (``set_log_sample_retention_days$``).
     """
     return cast(
         "int",

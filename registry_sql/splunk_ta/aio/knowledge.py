@@ -25,7 +25,7 @@ from registry_sql.splunk_ta.knowledge import (
     GET_KNOWLEDGE_DOCUMENT_BY_ID,
     LIST_ACTIVE_KNOWLEDGE_DOCUMENTS,
 )
-from registry_sql.splunk_ta.models import DeactivateKnowledgeDocumentRow, KnowledgeDocumentRow
+from registry_sql.splunk_ta.models import DeactivatedKnowledgeDocumentRow, KnowledgeDocumentRow
 
 
 async def create_knowledge_document(
@@ -191,7 +191,7 @@ async def deactivate_knowledge_document(
     *,
     id: UUID,
     deactivated_by: UUID,
-) -> DeactivateKnowledgeDocumentRow:
+) -> DeactivatedKnowledgeDocumentRow:
     """Deactivate an active knowledge document (is_active = false) with its `delete` audit event;
     returns its id and the vector_ids to delete from Pinecone.
 
@@ -204,7 +204,7 @@ async def deactivate_knowledge_document(
         conn,
         DEACTIVATE_KNOWLEDGE_DOCUMENT,
         {"id": id, "deactivated_by": deactivated_by},
-        DeactivateKnowledgeDocumentRow,
+        DeactivatedKnowledgeDocumentRow,
         "splunk_ta.deactivate_knowledge_document",
         (
             "id",

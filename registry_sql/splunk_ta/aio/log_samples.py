@@ -24,7 +24,7 @@ from registry_sql.splunk_ta.log_samples import (
     PURGE_EXPIRED_LOG_SAMPLES,
     SOFT_DELETE_LOG_SAMPLE,
 )
-from registry_sql.splunk_ta.models import LogSampleRow, PurgeExpiredLogSamplesRow
+from registry_sql.splunk_ta.models import LogSampleRow, PurgedLogSampleRow
 
 
 async def create_log_sample(
@@ -163,7 +163,7 @@ async def purge_expired_log_samples(
     conn: psycopg.AsyncConnection[Any],
     *,
     limit: int,
-) -> list[PurgeExpiredLogSamplesRow]:
+) -> list[PurgedLogSampleRow]:
     """Soft-delete up to `limit` live log samples whose retention has passed; returns the id and
     storage_key of each, to remove the objects.
 
@@ -178,6 +178,6 @@ async def purge_expired_log_samples(
         conn,
         PURGE_EXPIRED_LOG_SAMPLES,
         {"limit": limit},
-        PurgeExpiredLogSamplesRow,
+        PurgedLogSampleRow,
         "splunk_ta.purge_expired_log_samples",
     )

@@ -18,7 +18,7 @@ import psycopg
 from psycopg.types.json import Jsonb
 
 from registry_sql.execute import AsyncStream, afetch_all, afetch_one, afetch_value, astream
-from registry_sql.splunk_ta.models import GetRequestStatisticsRow, RequestRow, RequestStatus
+from registry_sql.splunk_ta.models import RequestRow, RequestStatisticsRow, RequestStatus
 from registry_sql.splunk_ta.requests import (
     APPROVE_REQUEST,
     COUNT_REQUESTS,
@@ -211,9 +211,7 @@ async def count_requests(
     )
 
 
-async def get_request_statistics(
-    conn: psycopg.AsyncConnection[Any],
-) -> list[GetRequestStatisticsRow]:
+async def get_request_statistics(conn: psycopg.AsyncConnection[Any]) -> list[RequestStatisticsRow]:
     """Requests per status (every status, zero included), with the average time from creation to
     completion of completed ones.
 
@@ -223,11 +221,7 @@ async def get_request_statistics(
     SQL: ``sql/splunk_ta/requests.sql:112`` (``get_request_statistics``).
     """
     return await afetch_all(
-        conn,
-        GET_REQUEST_STATISTICS,
-        {},
-        GetRequestStatisticsRow,
-        "splunk_ta.get_request_statistics",
+        conn, GET_REQUEST_STATISTICS, {}, RequestStatisticsRow, "splunk_ta.get_request_statistics"
     )
 
 
@@ -250,7 +244,7 @@ async def update_request(
     NotFound when there is no such request in status new or pending_approval
     (after approval the request is what was approved).
 
-    SQL: ``sql/splunk_ta/requests.sql:126`` (``update_request<!``).
+    SQL: ``sql/splunk_ta/requests.sql:127`` (``update_request<!``).
     Raises ``NotFound`` when no row matches.
     """
     return await afetch_one(
@@ -293,7 +287,7 @@ async def submit_request(
     InvalidInput (trg_requests__status_transition) from any other status; NotFound
     when there is no such request.
 
-    SQL: ``sql/splunk_ta/requests.sql:166`` (``submit_request<!``).
+    SQL: ``sql/splunk_ta/requests.sql:167`` (``submit_request<!``).
     Raises ``NotFound`` when no row matches.
     """
     return await afetch_one(
@@ -324,7 +318,7 @@ async def approve_request(
     then refuses it); InvalidInput (RS002) when it is still new (submit it
     first) or further along; NotFound when there is no such request.
 
-    SQL: ``sql/splunk_ta/requests.sql:200`` (``approve_request<!``).
+    SQL: ``sql/splunk_ta/requests.sql:201`` (``approve_request<!``).
     Raises ``NotFound`` when no row matches.
     """
     return await afetch_one(
@@ -355,7 +349,7 @@ async def reject_request(
     is not pending approval or the reason is empty; NotFound when there is no
     such request.
 
-    SQL: ``sql/splunk_ta/requests.sql:238`` (``reject_request<!``).
+    SQL: ``sql/splunk_ta/requests.sql:239`` (``reject_request<!``).
     Raises ``NotFound`` when no row matches.
     """
     return await afetch_one(
@@ -391,7 +385,7 @@ async def update_request_status(
     actor_user_id None: the pipeline (actor_type system). Decisions go through
     approve_request / reject_request, submission through submit_request.
 
-    SQL: ``sql/splunk_ta/requests.sql:275`` (``update_request_status<!``).
+    SQL: ``sql/splunk_ta/requests.sql:276`` (``update_request_status<!``).
     Raises ``NotFound`` when no row matches.
     """
     return await afetch_one(
@@ -423,7 +417,7 @@ async def delete_request(conn: psycopg.AsyncConnection[Any], *, id: UUID, delete
     The object-storage files of its samples and revisions are not removed here:
     list them first (list_log_samples_for_request, list_ta_revisions).
 
-    SQL: ``sql/splunk_ta/requests.sql:318`` (``delete_request$``).
+    SQL: ``sql/splunk_ta/requests.sql:319`` (``delete_request$``).
     """
     return cast(
         "int",
