@@ -79,12 +79,15 @@ WITH upserted AS (
 audit AS (
     INSERT INTO core.audit_log (
         application, organization_id, actor_type, actor_user_id, action, entity_type,
-        entity_id, new_values, correlation_id
+        entity_id, new_values, correlation_id, session_id, ip_address, user_agent
     )
     SELECT 'splunk_ta', NULLIF(current_setting('app.org_id', true), '')::uuid, 'user',
            u.updated_by, 'update', 'splunk_ta.system_config', u.key,
            jsonb_build_object('value', u.value),
-           NULLIF(current_setting('app.correlation_id', true), '')
+           NULLIF(current_setting('app.correlation_id', true), ''),
+           NULLIF(current_setting('app.session_id', true), ''),
+           NULLIF(current_setting('app.client_ip', true), '')::inet,
+           NULLIF(current_setting('app.user_agent', true), '')
     FROM upserted AS u
 )
 SELECT id, key, value, description, is_secret, updated_by, created_at, updated_at
@@ -148,12 +151,15 @@ WITH upserted AS (
 audit AS (
     INSERT INTO core.audit_log (
         application, organization_id, actor_type, actor_user_id, action, entity_type,
-        entity_id, details, correlation_id
+        entity_id, details, correlation_id, session_id, ip_address, user_agent
     )
     SELECT 'splunk_ta', NULLIF(current_setting('app.org_id', true), '')::uuid, 'user',
            u.updated_by, 'update', 'splunk_ta.system_config', u.key,
            jsonb_build_object('secret', true),
-           NULLIF(current_setting('app.correlation_id', true), '')
+           NULLIF(current_setting('app.correlation_id', true), ''),
+           NULLIF(current_setting('app.session_id', true), ''),
+           NULLIF(current_setting('app.client_ip', true), '')::inet,
+           NULLIF(current_setting('app.user_agent', true), '')
     FROM upserted AS u
 )
 SELECT id, key, value, description, is_secret, updated_by, created_at, updated_at
@@ -177,7 +183,7 @@ def set_secret_config(
     The returned row, reads, the audit event and error messages never hold it
     (get_secret_config returns it).
 
-    SQL: ``sql/splunk_ta/config.sql:65`` (``set_secret_config<!``).
+    SQL: ``sql/splunk_ta/config.sql:68`` (``set_secret_config<!``).
     Raises ``NotFound`` when no row matches.
     """
     return fetch_one(
@@ -224,7 +230,7 @@ def get_secret_config(conn: psycopg.Connection[Any], *, key: str) -> SecretConfi
 
     NotFound when there is no such secret entry.
 
-    SQL: ``sql/splunk_ta/config.sql:99`` (``get_secret_config^``).
+    SQL: ``sql/splunk_ta/config.sql:105`` (``get_secret_config^``).
     Raises ``NotFound`` when no row matches.
     """
     return fetch_one(
@@ -245,11 +251,14 @@ WITH gone AS (
 audit AS (
     INSERT INTO core.audit_log (
         application, organization_id, actor_type, actor_user_id, action, entity_type,
-        entity_id, correlation_id
+        entity_id, correlation_id, session_id, ip_address, user_agent
     )
     SELECT 'splunk_ta', NULLIF(current_setting('app.org_id', true), '')::uuid, 'user',
            %(deleted_by)s::uuid, 'delete', 'splunk_ta.system_config', g.key,
-           NULLIF(current_setting('app.correlation_id', true), '')
+           NULLIF(current_setting('app.correlation_id', true), ''),
+           NULLIF(current_setting('app.session_id', true), ''),
+           NULLIF(current_setting('app.client_ip', true), '')::inet,
+           NULLIF(current_setting('app.user_agent', true), '')
     FROM gone AS g
 )
 SELECT count(*) AS "deleted" FROM gone
@@ -263,7 +272,7 @@ def delete_config(conn: psycopg.Connection[Any], *, key: str, deleted_by: UUID) 
     Without max_parallel_validations no validation can start (start_validation
     raises InvalidInput); without log_sample_retention_days samples are kept.
 
-    SQL: ``sql/splunk_ta/config.sql:108`` (``delete_config$``).
+    SQL: ``sql/splunk_ta/config.sql:114`` (``delete_config$``).
     """
     return cast(
         "int",
@@ -293,7 +302,7 @@ def get_max_parallel_validations(conn: psycopg.Connection[Any]) -> int:
 
     NotFound when the entry is missing.
 
-    SQL: ``sql/splunk_ta/config.sql:129`` (``get_max_parallel_validations$``).
+    SQL: ``sql/splunk_ta/config.sql:138`` (``get_max_parallel_validations$``).
     """
     return cast(
         "int",
@@ -320,12 +329,15 @@ WITH upserted AS (
 audit AS (
     INSERT INTO core.audit_log (
         application, organization_id, actor_type, actor_user_id, action, entity_type,
-        entity_id, new_values, correlation_id
+        entity_id, new_values, correlation_id, session_id, ip_address, user_agent
     )
     SELECT 'splunk_ta', NULLIF(current_setting('app.org_id', true), '')::uuid, 'user',
            u.updated_by, 'update', 'splunk_ta.system_config', u.key,
            jsonb_build_object('value', u.value),
-           NULLIF(current_setting('app.correlation_id', true), '')
+           NULLIF(current_setting('app.correlation_id', true), ''),
+           NULLIF(current_setting('app.session_id', true), ''),
+           NULLIF(current_setting('app.client_ip', true), '')::inet,
+           NULLIF(current_setting('app.user_agent', true), '')
     FROM upserted AS u
 )
 SELECT (value)::int AS "max_parallel_validations" FROM upserted
@@ -343,7 +355,7 @@ def set_max_parallel_validations(
     Takes effect at the next claim (start_validation reads it then); runs
     already running are not stopped when it is lowered.
 
-    SQL: ``sql/splunk_ta/config.sql:136`` (``set_max_parallel_validations$``).
+    SQL: ``sql/splunk_ta/config.sql:145`` (``set_max_parallel_validations$``).
     """
     return cast(
         "int",
@@ -376,7 +388,7 @@ def get_log_sample_retention_days(conn: psycopg.Connection[Any]) -> int:
 
     NotFound when the entry is missing.
 
-    SQL: ``sql/splunk_ta/config.sql:162`` (``get_log_sample_retention_days$``).
+    SQL: ``sql/splunk_ta/config.sql:174`` (``get_log_sample_retention_days$``).
     """
     return cast(
         "int",
@@ -402,12 +414,15 @@ WITH upserted AS (
 audit AS (
     INSERT INTO core.audit_log (
         application, organization_id, actor_type, actor_user_id, action, entity_type,
-        entity_id, new_values, correlation_id
+        entity_id, new_values, correlation_id, session_id, ip_address, user_agent
     )
     SELECT 'splunk_ta', NULLIF(current_setting('app.org_id', true), '')::uuid, 'user',
            u.updated_by, 'update', 'splunk_ta.system_config', u.key,
            jsonb_build_object('value', u.value),
-           NULLIF(current_setting('app.correlation_id', true), '')
+           NULLIF(current_setting('app.correlation_id', true), ''),
+           NULLIF(current_setting('app.session_id', true), ''),
+           NULLIF(current_setting('app.client_ip', true), '')::inet,
+           NULLIF(current_setting('app.user_agent', true), '')
     FROM upserted AS u
 )
 SELECT (value)::int AS "log_sample_retention_days" FROM upserted
@@ -424,7 +439,7 @@ def set_log_sample_retention_days(
 
     Applies to samples uploaded from now on (retention_until is computed at upload).
 
-    SQL: ``sql/splunk_ta/config.sql:169`` (``set_log_sample_retention_days$``).
+    SQL: ``sql/splunk_ta/config.sql:181`` (``set_log_sample_retention_days$``).
     """
     return cast(
         "int",

@@ -49,12 +49,15 @@ WITH created AS (
 audit AS (
     INSERT INTO core.audit_log (
         application, organization_id, actor_type, actor_user_id, action, entity_type,
-        entity_id, details, correlation_id
+        entity_id, details, correlation_id, session_id, ip_address, user_agent
     )
     SELECT 'splunk_ta', NULLIF(current_setting('app.org_id', true), '')::uuid, 'user',
            c.uploaded_by, 'upload', 'splunk_ta.knowledge_document', c.id::text,
            jsonb_build_object('title', c.title, 'chunk_count', c.chunk_count),
-           NULLIF(current_setting('app.correlation_id', true), '')
+           NULLIF(current_setting('app.correlation_id', true), ''),
+           NULLIF(current_setting('app.session_id', true), ''),
+           NULLIF(current_setting('app.client_ip', true), '')::inet,
+           NULLIF(current_setting('app.user_agent', true), '')
     FROM created AS c
 )
 SELECT
@@ -147,7 +150,7 @@ def get_knowledge_document_by_id(
 ) -> KnowledgeDocumentRow:
     """Get a knowledge document by id (active or not).
 
-    SQL: ``sql/splunk_ta/knowledge.sql:51`` (``get_knowledge_document_by_id^``).
+    SQL: ``sql/splunk_ta/knowledge.sql:54`` (``get_knowledge_document_by_id^``).
     Raises ``NotFound`` when no row matches.
     """
     return fetch_one(
@@ -192,7 +195,7 @@ def list_active_knowledge_documents(
 
     ix_knowledge_documents__active_type.
 
-    SQL: ``sql/splunk_ta/knowledge.sql:61`` (``list_active_knowledge_documents``).
+    SQL: ``sql/splunk_ta/knowledge.sql:64`` (``list_active_knowledge_documents``).
     """
     return fetch_all(
         conn,
@@ -258,7 +261,7 @@ def find_active_knowledge_document_by_content_hash(
 ) -> KnowledgeDocumentRow | None:
     """The active document with this content hash (duplicate detection), or None.
 
-    SQL: ``sql/splunk_ta/knowledge.sql:78``
+    SQL: ``sql/splunk_ta/knowledge.sql:81``
     (``find_active_knowledge_document_by_content_hash^``).
     """
     return fetch_optional(
@@ -286,12 +289,15 @@ WITH gone AS (
 audit AS (
     INSERT INTO core.audit_log (
         application, organization_id, actor_type, actor_user_id, action, entity_type,
-        entity_id, details, correlation_id
+        entity_id, details, correlation_id, session_id, ip_address, user_agent
     )
     SELECT 'splunk_ta', NULLIF(current_setting('app.org_id', true), '')::uuid, 'user',
            %(deactivated_by)s::uuid, 'delete', 'splunk_ta.knowledge_document', g.id::text,
            jsonb_build_object('vector_count', cardinality(g.vector_ids)),
-           NULLIF(current_setting('app.correlation_id', true), '')
+           NULLIF(current_setting('app.correlation_id', true), ''),
+           NULLIF(current_setting('app.session_id', true), ''),
+           NULLIF(current_setting('app.client_ip', true), '')::inet,
+           NULLIF(current_setting('app.user_agent', true), '')
     FROM gone AS g
 )
 SELECT id, vector_ids, pinecone_index, pinecone_namespace
@@ -310,7 +316,7 @@ def deactivate_knowledge_document(
 
     NotFound when there is no such active document (deactivating twice).
 
-    SQL: ``sql/splunk_ta/knowledge.sql:89`` (``deactivate_knowledge_document<!``).
+    SQL: ``sql/splunk_ta/knowledge.sql:92`` (``deactivate_knowledge_document<!``).
     Raises ``NotFound`` when no row matches.
     """
     return fetch_one(

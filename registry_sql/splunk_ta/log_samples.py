@@ -48,13 +48,16 @@ WITH created AS (
 audit AS (
     INSERT INTO core.audit_log (
         application, organization_id, actor_type, actor_user_id, action, entity_type,
-        entity_id, details, correlation_id
+        entity_id, details, correlation_id, session_id, ip_address, user_agent
     )
     SELECT 'splunk_ta', NULLIF(current_setting('app.org_id', true), '')::uuid, 'user',
            c.uploaded_by, 'upload', 'splunk_ta.log_sample', c.id::text,
            jsonb_build_object('request_id', c.request_id, 'filename', c.filename,
                               'file_size_bytes', c.file_size_bytes),
-           NULLIF(current_setting('app.correlation_id', true), '')
+           NULLIF(current_setting('app.correlation_id', true), ''),
+           NULLIF(current_setting('app.session_id', true), ''),
+           NULLIF(current_setting('app.client_ip', true), '')::inet,
+           NULLIF(current_setting('app.user_agent', true), '')
     FROM created AS c
 )
 SELECT
@@ -132,7 +135,7 @@ WHERE id = %(id)s::uuid
 def get_log_sample_by_id(conn: psycopg.Connection[Any], *, id: UUID) -> LogSampleRow:
     """Get a live (not soft-deleted) log sample by id.
 
-    SQL: ``sql/splunk_ta/log_samples.sql:51`` (``get_log_sample_by_id^``).
+    SQL: ``sql/splunk_ta/log_samples.sql:54`` (``get_log_sample_by_id^``).
     Raises ``NotFound`` when no row matches.
     """
     return fetch_one(
@@ -166,7 +169,7 @@ def list_log_samples_for_request(
 ) -> list[LogSampleRow]:
     """List the live log samples of a request, oldest first (ix_log_samples__request_active).
 
-    SQL: ``sql/splunk_ta/log_samples.sql:61`` (``list_log_samples_for_request``).
+    SQL: ``sql/splunk_ta/log_samples.sql:64`` (``list_log_samples_for_request``).
     """
     return fetch_all(
         conn,
@@ -197,12 +200,15 @@ WITH gone AS (
 audit AS (
     INSERT INTO core.audit_log (
         application, organization_id, actor_type, actor_user_id, action, entity_type,
-        entity_id, details, correlation_id
+        entity_id, details, correlation_id, session_id, ip_address, user_agent
     )
     SELECT 'splunk_ta', NULLIF(current_setting('app.org_id', true), '')::uuid, 'user',
            g.deleted_by, 'delete', 'splunk_ta.log_sample', g.id::text,
            jsonb_build_object('request_id', g.request_id, 'storage_key', g.storage_key),
-           NULLIF(current_setting('app.correlation_id', true), '')
+           NULLIF(current_setting('app.correlation_id', true), ''),
+           NULLIF(current_setting('app.session_id', true), ''),
+           NULLIF(current_setting('app.client_ip', true), '')::inet,
+           NULLIF(current_setting('app.user_agent', true), '')
     FROM gone AS g
 )
 SELECT
@@ -223,7 +229,7 @@ def soft_delete_log_sample(
 
     NotFound when there is no such live sample.
 
-    SQL: ``sql/splunk_ta/log_samples.sql:72`` (``soft_delete_log_sample<!``).
+    SQL: ``sql/splunk_ta/log_samples.sql:75`` (``soft_delete_log_sample<!``).
     Raises ``NotFound`` when no row matches.
     """
     return fetch_one(
@@ -259,7 +265,7 @@ def list_expired_log_samples(conn: psycopg.Connection[Any], *, limit: int) -> li
     """List live log samples whose retention has passed, oldest due first
     (ix_log_samples__retention_due).
 
-    SQL: ``sql/splunk_ta/log_samples.sql:103`` (``list_expired_log_samples``).
+    SQL: ``sql/splunk_ta/log_samples.sql:109`` (``list_expired_log_samples``).
     """
     return fetch_all(
         conn,
@@ -298,12 +304,15 @@ gone AS (
 audit AS (
     INSERT INTO core.audit_log (
         application, organization_id, actor_type, action, entity_type, details, reason,
-        correlation_id
+        correlation_id, session_id, ip_address, user_agent
     )
     SELECT 'splunk_ta', NULLIF(current_setting('app.org_id', true), '')::uuid, 'system',
            'delete', 'splunk_ta.log_sample',
            jsonb_build_object('purged', jsonb_agg(g.id ORDER BY g.id)), 'retention expired',
-           NULLIF(current_setting('app.correlation_id', true), '')
+           NULLIF(current_setting('app.correlation_id', true), ''),
+           NULLIF(current_setting('app.session_id', true), ''),
+           NULLIF(current_setting('app.client_ip', true), '')::inet,
+           NULLIF(current_setting('app.user_agent', true), '')
     FROM gone AS g
     HAVING count(*) > 0
 )
@@ -326,7 +335,7 @@ def purge_expired_log_samples(
     concurrent purges never release a sample twice. One `delete` audit event
     (actor_type system) per run that released something, listing the ids.
 
-    SQL: ``sql/splunk_ta/log_samples.sql:115`` (``purge_expired_log_samples``).
+    SQL: ``sql/splunk_ta/log_samples.sql:121`` (``purge_expired_log_samples``).
     """
     return fetch_all(
         conn,

@@ -44,12 +44,15 @@ WITH created AS (
 audit AS (
     INSERT INTO core.audit_log (
         application, organization_id, actor_type, actor_user_id, action, entity_type,
-        entity_id, new_values, correlation_id
+        entity_id, new_values, correlation_id, session_id, ip_address, user_agent
     )
     SELECT 'splunk_ta', NULLIF(current_setting('app.org_id', true), '')::uuid, 'user',
            c.requester_id, 'create', 'splunk_ta.request', c.id::text,
            jsonb_build_object('title', c.title, 'status', c.status),
-           NULLIF(current_setting('app.correlation_id', true), '')
+           NULLIF(current_setting('app.correlation_id', true), ''),
+           NULLIF(current_setting('app.session_id', true), ''),
+           NULLIF(current_setting('app.client_ip', true), '')::inet,
+           NULLIF(current_setting('app.user_agent', true), '')
     FROM created AS c
 )
 SELECT
@@ -77,7 +80,7 @@ def create_request(
 
     ForeignKeyMissing (fk_requests__requester_id) when the requester does not exist.
 
-    SQL: ``sql/splunk_ta/requests.sql:20`` (``create_request<!``).
+    SQL: ``sql/splunk_ta/requests.sql:22`` (``create_request<!``).
     Raises ``NotFound`` when no row matches.
     """
     return fetch_one(
@@ -123,7 +126,7 @@ WHERE id = %(id)s::uuid
 def get_request_by_id(conn: psycopg.Connection[Any], *, id: UUID) -> RequestRow:
     """Get a request by id.
 
-    SQL: ``sql/splunk_ta/requests.sql:57`` (``get_request_by_id^``).
+    SQL: ``sql/splunk_ta/requests.sql:62`` (``get_request_by_id^``).
     Raises ``NotFound`` when no row matches.
     """
     return fetch_one(
@@ -141,7 +144,7 @@ SELECT EXISTS (SELECT 1 FROM splunk_ta.requests WHERE id = %(id)s::uuid) AS "exi
 def request_exists(conn: psycopg.Connection[Any], *, id: UUID) -> bool:
     """True when a request with this id exists.
 
-    SQL: ``sql/splunk_ta/requests.sql:68`` (``request_exists$``).
+    SQL: ``sql/splunk_ta/requests.sql:73`` (``request_exists$``).
     """
     return cast(
         "bool", fetch_value(conn, REQUEST_EXISTS, {"id": id}, "splunk_ta.request_exists", ("id",))
@@ -185,7 +188,7 @@ def list_requests(
     Pass the last row's created_at / id as after_created_at / after_id for the
     next page. ix_requests__requester_created / ix_requests__status_created.
 
-    SQL: ``sql/splunk_ta/requests.sql:72`` (``list_requests``).
+    SQL: ``sql/splunk_ta/requests.sql:77`` (``list_requests``).
     """
     return fetch_all(
         conn,
@@ -259,7 +262,7 @@ def list_requests_pending_approval(
 
     ix_requests__pending_approval (partial).
 
-    SQL: ``sql/splunk_ta/requests.sql:91`` (``list_requests_pending_approval``).
+    SQL: ``sql/splunk_ta/requests.sql:96`` (``list_requests_pending_approval``).
     """
     return fetch_all(
         conn,
@@ -288,7 +291,7 @@ def count_requests(
 ) -> int:
     """Count requests, optionally of one requester and/or in one status.
 
-    SQL: ``sql/splunk_ta/requests.sql:105`` (``count_requests$``).
+    SQL: ``sql/splunk_ta/requests.sql:110`` (``count_requests$``).
     """
     return cast(
         "int",
@@ -331,7 +334,7 @@ def get_request_statistics(conn: psycopg.Connection[Any]) -> list[RequestStatist
     avg_seconds_to_complete is NULL for statuses other than completed, and for
     completed when there is none.
 
-    SQL: ``sql/splunk_ta/requests.sql:112`` (``get_request_statistics``).
+    SQL: ``sql/splunk_ta/requests.sql:117`` (``get_request_statistics``).
     """
     return fetch_all(
         conn, GET_REQUEST_STATISTICS, {}, RequestStatisticsRow, "splunk_ta.get_request_statistics"
@@ -366,12 +369,15 @@ WITH changed AS (
 audit AS (
     INSERT INTO core.audit_log (
         application, organization_id, actor_type, actor_user_id, action, entity_type,
-        entity_id, new_values, correlation_id
+        entity_id, new_values, correlation_id, session_id, ip_address, user_agent
     )
     SELECT 'splunk_ta', NULLIF(current_setting('app.org_id', true), '')::uuid, 'user',
            %(updated_by)s::uuid, 'update', 'splunk_ta.request', c.id::text,
            jsonb_build_object('title', c.title, 'source_type', c.source_type),
-           NULLIF(current_setting('app.correlation_id', true), '')
+           NULLIF(current_setting('app.correlation_id', true), ''),
+           NULLIF(current_setting('app.session_id', true), ''),
+           NULLIF(current_setting('app.client_ip', true), '')::inet,
+           NULLIF(current_setting('app.user_agent', true), '')
     FROM changed AS c
 )
 SELECT
@@ -402,7 +408,7 @@ def update_request(
     NotFound when there is no such request in status new or pending_approval
     (after approval the request is what was approved).
 
-    SQL: ``sql/splunk_ta/requests.sql:127`` (``update_request<!``).
+    SQL: ``sql/splunk_ta/requests.sql:132`` (``update_request<!``).
     Raises ``NotFound`` when no row matches.
     """
     return fetch_one(
@@ -453,12 +459,15 @@ WITH changed AS (
 audit AS (
     INSERT INTO core.audit_log (
         application, organization_id, actor_type, actor_user_id, action, entity_type,
-        entity_id, details, correlation_id
+        entity_id, details, correlation_id, session_id, ip_address, user_agent
     )
     SELECT 'splunk_ta', NULLIF(current_setting('app.org_id', true), '')::uuid, 'user',
            %(submitted_by)s::uuid, 'update', 'splunk_ta.request', c.id::text,
            jsonb_build_object('to', c.status),
-           NULLIF(current_setting('app.correlation_id', true), '')
+           NULLIF(current_setting('app.correlation_id', true), ''),
+           NULLIF(current_setting('app.session_id', true), ''),
+           NULLIF(current_setting('app.client_ip', true), '')::inet,
+           NULLIF(current_setting('app.user_agent', true), '')
     FROM changed AS c
 )
 SELECT
@@ -477,7 +486,7 @@ def submit_request(conn: psycopg.Connection[Any], *, id: UUID, submitted_by: UUI
     InvalidInput (trg_requests__status_transition) from any other status; NotFound
     when there is no such request.
 
-    SQL: ``sql/splunk_ta/requests.sql:167`` (``submit_request<!``).
+    SQL: ``sql/splunk_ta/requests.sql:175`` (``submit_request<!``).
     Raises ``NotFound`` when no row matches.
     """
     return fetch_one(
@@ -518,12 +527,15 @@ WITH changed AS (
 audit AS (
     INSERT INTO core.audit_log (
         application, organization_id, actor_type, actor_user_id, action, entity_type,
-        entity_id, details, reason, correlation_id
+        entity_id, details, reason, correlation_id, session_id, ip_address, user_agent
     )
     SELECT 'splunk_ta', NULLIF(current_setting('app.org_id', true), '')::uuid, 'user',
            c.approved_by, 'approve', 'splunk_ta.request', c.id::text,
            jsonb_build_object('from', 'pending_approval', 'to', c.status), c.approval_comment,
-           NULLIF(current_setting('app.correlation_id', true), '')
+           NULLIF(current_setting('app.correlation_id', true), ''),
+           NULLIF(current_setting('app.session_id', true), ''),
+           NULLIF(current_setting('app.client_ip', true), '')::inet,
+           NULLIF(current_setting('app.user_agent', true), '')
     FROM changed AS c
 )
 SELECT
@@ -550,7 +562,7 @@ def approve_request(
     then refuses it); InvalidInput (RS002) when it is still new (submit it
     first) or further along; NotFound when there is no such request.
 
-    SQL: ``sql/splunk_ta/requests.sql:201`` (``approve_request<!``).
+    SQL: ``sql/splunk_ta/requests.sql:212`` (``approve_request<!``).
     Raises ``NotFound`` when no row matches.
     """
     return fetch_one(
@@ -591,12 +603,15 @@ WITH changed AS (
 audit AS (
     INSERT INTO core.audit_log (
         application, organization_id, actor_type, actor_user_id, action, entity_type,
-        entity_id, details, reason, correlation_id
+        entity_id, details, reason, correlation_id, session_id, ip_address, user_agent
     )
     SELECT 'splunk_ta', NULLIF(current_setting('app.org_id', true), '')::uuid, 'user',
            c.rejected_by, 'reject', 'splunk_ta.request', c.id::text,
            jsonb_build_object('from', 'pending_approval', 'to', c.status), c.rejection_reason,
-           NULLIF(current_setting('app.correlation_id', true), '')
+           NULLIF(current_setting('app.correlation_id', true), ''),
+           NULLIF(current_setting('app.session_id', true), ''),
+           NULLIF(current_setting('app.client_ip', true), '')::inet,
+           NULLIF(current_setting('app.user_agent', true), '')
     FROM changed AS c
 )
 SELECT
@@ -622,7 +637,7 @@ def reject_request(
     is not pending approval or the reason is empty; NotFound when there is no
     such request.
 
-    SQL: ``sql/splunk_ta/requests.sql:239`` (``reject_request<!``).
+    SQL: ``sql/splunk_ta/requests.sql:253`` (``reject_request<!``).
     Raises ``NotFound`` when no row matches.
     """
     return fetch_one(
@@ -668,13 +683,16 @@ WITH changed AS (
 audit AS (
     INSERT INTO core.audit_log (
         application, organization_id, actor_type, actor_user_id, action, entity_type,
-        entity_id, details, reason, correlation_id
+        entity_id, details, reason, correlation_id, session_id, ip_address, user_agent
     )
     SELECT 'splunk_ta', NULLIF(current_setting('app.org_id', true), '')::uuid,
            CASE WHEN %(actor_user_id)s::uuid IS NULL THEN 'system' ELSE 'user' END::core.actor_type,
            %(actor_user_id)s, 'update', 'splunk_ta.request', c.id::text,
            jsonb_build_object('from', %(expected_status)s::text, 'to', c.status),
-           %(failure_reason)s::text, NULLIF(current_setting('app.correlation_id', true), '')
+           %(failure_reason)s::text, NULLIF(current_setting('app.correlation_id', true), ''),
+           NULLIF(current_setting('app.session_id', true), ''),
+           NULLIF(current_setting('app.client_ip', true), '')::inet,
+           NULLIF(current_setting('app.user_agent', true), '')
     FROM changed AS c
 )
 SELECT
@@ -705,7 +723,7 @@ def update_request_status(
     actor_user_id None: the pipeline (actor_type system). Decisions go through
     approve_request / reject_request, submission through submit_request.
 
-    SQL: ``sql/splunk_ta/requests.sql:276`` (``update_request_status<!``).
+    SQL: ``sql/splunk_ta/requests.sql:293`` (``update_request_status<!``).
     Raises ``NotFound`` when no row matches.
     """
     return fetch_one(
@@ -744,12 +762,15 @@ WITH gone AS (
 audit AS (
     INSERT INTO core.audit_log (
         application, organization_id, actor_type, actor_user_id, action, entity_type,
-        entity_id, old_values, correlation_id
+        entity_id, old_values, correlation_id, session_id, ip_address, user_agent
     )
     SELECT 'splunk_ta', NULLIF(current_setting('app.org_id', true), '')::uuid, 'user',
            %(deleted_by)s::uuid, 'delete', 'splunk_ta.request', g.id::text,
            jsonb_build_object('title', g.title, 'status', g.status),
-           NULLIF(current_setting('app.correlation_id', true), '')
+           NULLIF(current_setting('app.correlation_id', true), ''),
+           NULLIF(current_setting('app.session_id', true), ''),
+           NULLIF(current_setting('app.client_ip', true), '')::inet,
+           NULLIF(current_setting('app.user_agent', true), '')
     FROM gone AS g
 )
 SELECT count(*) AS "deleted" FROM gone
@@ -763,7 +784,7 @@ def delete_request(conn: psycopg.Connection[Any], *, id: UUID, deleted_by: UUID)
     The object-storage files of its samples and revisions are not removed here:
     list them first (list_log_samples_for_request, list_ta_revisions).
 
-    SQL: ``sql/splunk_ta/requests.sql:319`` (``delete_request$``).
+    SQL: ``sql/splunk_ta/requests.sql:339`` (``delete_request$``).
     """
     return cast(
         "int",

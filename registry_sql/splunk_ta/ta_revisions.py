@@ -80,14 +80,17 @@ WITH created AS (
 audit AS (
     INSERT INTO core.audit_log (
         application, organization_id, actor_type, actor_user_id, action, entity_type,
-        entity_id, details, correlation_id
+        entity_id, details, correlation_id, session_id, ip_address, user_agent
     )
     SELECT 'splunk_ta', NULLIF(current_setting('app.org_id', true), '')::uuid,
            CASE WHEN c.created_by IS NULL THEN 'system' ELSE 'user' END::core.actor_type,
            c.created_by, 'create', 'splunk_ta.ta_revision', c.id::text,
            jsonb_build_object('request_id', c.request_id, 'version', c.version,
                               'revision_type', c.revision_type),
-           NULLIF(current_setting('app.correlation_id', true), '')
+           NULLIF(current_setting('app.correlation_id', true), ''),
+           NULLIF(current_setting('app.session_id', true), ''),
+           NULLIF(current_setting('app.client_ip', true), '')::inet,
+           NULLIF(current_setting('app.user_agent', true), '')
     FROM created AS c
 )
 SELECT
@@ -162,7 +165,7 @@ WHERE id = %(id)s::uuid
 def get_ta_revision_by_id(conn: psycopg.Connection[Any], *, id: UUID) -> TaRevisionRow:
     """Get a TA revision by id.
 
-    SQL: ``sql/splunk_ta/ta_revisions.sql:57`` (``get_ta_revision_by_id^``).
+    SQL: ``sql/splunk_ta/ta_revisions.sql:60`` (``get_ta_revision_by_id^``).
     Raises ``NotFound`` when no row matches.
     """
     return fetch_one(
@@ -194,7 +197,7 @@ def get_latest_ta_revision(conn: psycopg.Connection[Any], *, request_id: UUID) -
     """Get the latest (highest version) revision of a request (uq_ta_revisions__request_version,
     backwards).
 
-    SQL: ``sql/splunk_ta/ta_revisions.sql:66`` (``get_latest_ta_revision^``).
+    SQL: ``sql/splunk_ta/ta_revisions.sql:69`` (``get_latest_ta_revision^``).
     Raises ``NotFound`` when no row matches.
     """
     return fetch_one(
@@ -223,7 +226,7 @@ ORDER BY version DESC
 def list_ta_revisions(conn: psycopg.Connection[Any], *, request_id: UUID) -> list[TaRevisionRow]:
     """List the revisions of a request, newest version first.
 
-    SQL: ``sql/splunk_ta/ta_revisions.sql:77`` (``list_ta_revisions``).
+    SQL: ``sql/splunk_ta/ta_revisions.sql:80`` (``list_ta_revisions``).
     """
     return fetch_all(
         conn,
@@ -251,12 +254,15 @@ WITH rev AS (
 audit AS (
     INSERT INTO core.audit_log (
         application, organization_id, actor_type, actor_user_id, action, entity_type,
-        entity_id, details, correlation_id
+        entity_id, details, correlation_id, session_id, ip_address, user_agent
     )
     SELECT 'splunk_ta', NULLIF(current_setting('app.org_id', true), '')::uuid, 'user',
            %(user_id)s::uuid, 'download', 'splunk_ta.ta_revision', r.id::text,
            jsonb_build_object('request_id', r.request_id, 'version', r.version),
-           NULLIF(current_setting('app.correlation_id', true), '')
+           NULLIF(current_setting('app.correlation_id', true), ''),
+           NULLIF(current_setting('app.session_id', true), ''),
+           NULLIF(current_setting('app.client_ip', true), '')::inet,
+           NULLIF(current_setting('app.user_agent', true), '')
     FROM rev AS r
     RETURNING entity_id
 )
@@ -275,7 +281,7 @@ def record_ta_download(conn: psycopg.Connection[Any], *, id: UUID, user_id: UUID
 
     NotFound when there is no such revision.
 
-    SQL: ``sql/splunk_ta/ta_revisions.sql:87`` (``record_ta_download<!``).
+    SQL: ``sql/splunk_ta/ta_revisions.sql:90`` (``record_ta_download<!``).
     Raises ``NotFound`` when no row matches.
     """
     return fetch_one(

@@ -36,12 +36,15 @@ WITH created AS (
 audit AS (
     INSERT INTO core.audit_log (
         application, organization_id, actor_type, action, entity_type, entity_id, details,
-        correlation_id
+        correlation_id, session_id, ip_address, user_agent
     )
     SELECT 'splunk_ta', NULLIF(current_setting('app.org_id', true), '')::uuid, 'system',
            'create', 'splunk_ta.validation_run', c.id::text,
            jsonb_build_object('request_id', c.request_id, 'ta_revision_id', c.ta_revision_id),
-           NULLIF(current_setting('app.correlation_id', true), '')
+           NULLIF(current_setting('app.correlation_id', true), ''),
+           NULLIF(current_setting('app.session_id', true), ''),
+           NULLIF(current_setting('app.client_ip', true), '')::inet,
+           NULLIF(current_setting('app.user_agent', true), '')
     FROM created AS c
 )
 SELECT
@@ -103,7 +106,7 @@ def start_validation(conn: psycopg.Connection[Any], *, sandbox_id: str) -> Valid
     transaction (the config row stays locked until that transaction ends);
     REPEATABLE READ / SERIALIZABLE are refused (InvalidInput).
 
-    SQL: ``sql/splunk_ta/validation_runs.sql:41`` (``start_validation^``).
+    SQL: ``sql/splunk_ta/validation_runs.sql:44`` (``start_validation^``).
     """
     return fetch_optional(
         conn,
@@ -137,12 +140,15 @@ WITH done AS (
 audit AS (
     INSERT INTO core.audit_log (
         application, organization_id, actor_type, action, entity_type, entity_id, details,
-        correlation_id
+        correlation_id, session_id, ip_address, user_agent
     )
     SELECT 'splunk_ta', NULLIF(current_setting('app.org_id', true), '')::uuid, 'system',
            'update', 'splunk_ta.validation_run', d.id::text,
            jsonb_strip_nulls(jsonb_build_object('status', d.status, 'error', d.error_message)),
-           NULLIF(current_setting('app.correlation_id', true), '')
+           NULLIF(current_setting('app.correlation_id', true), ''),
+           NULLIF(current_setting('app.session_id', true), ''),
+           NULLIF(current_setting('app.client_ip', true), '')::inet,
+           NULLIF(current_setting('app.user_agent', true), '')
     FROM done AS d
 )
 SELECT
@@ -168,7 +174,7 @@ def complete_validation(
     running (queued, or already finished) or status is not passed/failed;
     NotFound when there is no such run.
 
-    SQL: ``sql/splunk_ta/validation_runs.sql:53`` (``complete_validation<!``).
+    SQL: ``sql/splunk_ta/validation_runs.sql:56`` (``complete_validation<!``).
     Raises ``NotFound`` when no row matches.
     """
     return fetch_one(
@@ -205,7 +211,7 @@ def count_running_validations(conn: psycopg.Connection[Any]) -> int:
     """How many validation runs are running now (ix_validation_runs__active); the seed's
     get_running_count().
 
-    SQL: ``sql/splunk_ta/validation_runs.sql:87`` (``count_running_validations$``).
+    SQL: ``sql/splunk_ta/validation_runs.sql:93`` (``count_running_validations$``).
     """
     return cast(
         "int",
@@ -228,7 +234,7 @@ WHERE id = %(id)s::uuid
 def get_validation_run_by_id(conn: psycopg.Connection[Any], *, id: UUID) -> ValidationRunRow:
     """Get a validation run by id.
 
-    SQL: ``sql/splunk_ta/validation_runs.sql:93`` (``get_validation_run_by_id^``).
+    SQL: ``sql/splunk_ta/validation_runs.sql:99`` (``get_validation_run_by_id^``).
     Raises ``NotFound`` when no row matches.
     """
     return fetch_one(
@@ -261,7 +267,7 @@ def list_validation_runs_for_request(
 ) -> list[ValidationRunRow]:
     """List the validation runs of a request, newest first (ix_validation_runs__request_created).
 
-    SQL: ``sql/splunk_ta/validation_runs.sql:102`` (``list_validation_runs_for_request``).
+    SQL: ``sql/splunk_ta/validation_runs.sql:108`` (``list_validation_runs_for_request``).
     """
     return fetch_all(
         conn,

@@ -51,12 +51,15 @@ WITH upserted AS (
 audit AS (
     INSERT INTO core.audit_log (
         application, organization_id, actor_type, actor_user_id, action, entity_type,
-        entity_id, new_values, correlation_id
+        entity_id, new_values, correlation_id, session_id, ip_address, user_agent
     )
     SELECT 'splunk_ta', NULLIF(current_setting('app.org_id', true), '')::uuid, 'user',
            u.updated_by, 'update', 'splunk_ta.system_config', u.key,
            jsonb_build_object('value', u.value),
-           NULLIF(current_setting('app.correlation_id', true), '')
+           NULLIF(current_setting('app.correlation_id', true), ''),
+           NULLIF(current_setting('app.session_id', true), ''),
+           NULLIF(current_setting('app.client_ip', true), '')::inet,
+           NULLIF(current_setting('app.user_agent', true), '')
     FROM upserted AS u
 )
 SELECT id, key, value, description, is_secret, updated_by, created_at, updated_at
@@ -85,12 +88,15 @@ WITH upserted AS (
 audit AS (
     INSERT INTO core.audit_log (
         application, organization_id, actor_type, actor_user_id, action, entity_type,
-        entity_id, details, correlation_id
+        entity_id, details, correlation_id, session_id, ip_address, user_agent
     )
     SELECT 'splunk_ta', NULLIF(current_setting('app.org_id', true), '')::uuid, 'user',
            u.updated_by, 'update', 'splunk_ta.system_config', u.key,
            jsonb_build_object('secret', true),
-           NULLIF(current_setting('app.correlation_id', true), '')
+           NULLIF(current_setting('app.correlation_id', true), ''),
+           NULLIF(current_setting('app.session_id', true), ''),
+           NULLIF(current_setting('app.client_ip', true), '')::inet,
+           NULLIF(current_setting('app.user_agent', true), '')
     FROM upserted AS u
 )
 SELECT id, key, value, description, is_secret, updated_by, created_at, updated_at
@@ -117,11 +123,14 @@ WITH gone AS (
 audit AS (
     INSERT INTO core.audit_log (
         application, organization_id, actor_type, actor_user_id, action, entity_type,
-        entity_id, correlation_id
+        entity_id, correlation_id, session_id, ip_address, user_agent
     )
     SELECT 'splunk_ta', NULLIF(current_setting('app.org_id', true), '')::uuid, 'user',
            :deleted_by::uuid, 'delete', 'splunk_ta.system_config', g.key,
-           NULLIF(current_setting('app.correlation_id', true), '')
+           NULLIF(current_setting('app.correlation_id', true), ''),
+           NULLIF(current_setting('app.session_id', true), ''),
+           NULLIF(current_setting('app.client_ip', true), '')::inet,
+           NULLIF(current_setting('app.user_agent', true), '')
     FROM gone AS g
 )
 SELECT count(*) AS "deleted!" FROM gone;
@@ -149,12 +158,15 @@ WITH upserted AS (
 audit AS (
     INSERT INTO core.audit_log (
         application, organization_id, actor_type, actor_user_id, action, entity_type,
-        entity_id, new_values, correlation_id
+        entity_id, new_values, correlation_id, session_id, ip_address, user_agent
     )
     SELECT 'splunk_ta', NULLIF(current_setting('app.org_id', true), '')::uuid, 'user',
            u.updated_by, 'update', 'splunk_ta.system_config', u.key,
            jsonb_build_object('value', u.value),
-           NULLIF(current_setting('app.correlation_id', true), '')
+           NULLIF(current_setting('app.correlation_id', true), ''),
+           NULLIF(current_setting('app.session_id', true), ''),
+           NULLIF(current_setting('app.client_ip', true), '')::inet,
+           NULLIF(current_setting('app.user_agent', true), '')
     FROM upserted AS u
 )
 SELECT (value)::int AS "max_parallel_validations!" FROM upserted;
@@ -181,12 +193,15 @@ WITH upserted AS (
 audit AS (
     INSERT INTO core.audit_log (
         application, organization_id, actor_type, actor_user_id, action, entity_type,
-        entity_id, new_values, correlation_id
+        entity_id, new_values, correlation_id, session_id, ip_address, user_agent
     )
     SELECT 'splunk_ta', NULLIF(current_setting('app.org_id', true), '')::uuid, 'user',
            u.updated_by, 'update', 'splunk_ta.system_config', u.key,
            jsonb_build_object('value', u.value),
-           NULLIF(current_setting('app.correlation_id', true), '')
+           NULLIF(current_setting('app.correlation_id', true), ''),
+           NULLIF(current_setting('app.session_id', true), ''),
+           NULLIF(current_setting('app.client_ip', true), '')::inet,
+           NULLIF(current_setting('app.user_agent', true), '')
     FROM upserted AS u
 )
 SELECT (value)::int AS "log_sample_retention_days!" FROM upserted;

@@ -34,12 +34,15 @@ WITH created AS (
 audit AS (
     INSERT INTO core.audit_log (
         application, organization_id, actor_type, actor_user_id, action, entity_type,
-        entity_id, details, correlation_id
+        entity_id, details, correlation_id, session_id, ip_address, user_agent
     )
     SELECT 'splunk_ta', NULLIF(current_setting('app.org_id', true), '')::uuid, 'user',
            c.uploaded_by, 'upload', 'splunk_ta.knowledge_document', c.id::text,
            jsonb_build_object('title', c.title, 'chunk_count', c.chunk_count),
-           NULLIF(current_setting('app.correlation_id', true), '')
+           NULLIF(current_setting('app.correlation_id', true), ''),
+           NULLIF(current_setting('app.session_id', true), ''),
+           NULLIF(current_setting('app.client_ip', true), '')::inet,
+           NULLIF(current_setting('app.user_agent', true), '')
     FROM created AS c
 )
 SELECT
@@ -100,12 +103,15 @@ WITH gone AS (
 audit AS (
     INSERT INTO core.audit_log (
         application, organization_id, actor_type, actor_user_id, action, entity_type,
-        entity_id, details, correlation_id
+        entity_id, details, correlation_id, session_id, ip_address, user_agent
     )
     SELECT 'splunk_ta', NULLIF(current_setting('app.org_id', true), '')::uuid, 'user',
            :deactivated_by::uuid, 'delete', 'splunk_ta.knowledge_document', g.id::text,
            jsonb_build_object('vector_count', cardinality(g.vector_ids)),
-           NULLIF(current_setting('app.correlation_id', true), '')
+           NULLIF(current_setting('app.correlation_id', true), ''),
+           NULLIF(current_setting('app.session_id', true), ''),
+           NULLIF(current_setting('app.client_ip', true), '')::inet,
+           NULLIF(current_setting('app.user_agent', true), '')
     FROM gone AS g
 )
 SELECT id, vector_ids, pinecone_index, pinecone_namespace

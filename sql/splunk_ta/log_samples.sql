@@ -34,13 +34,16 @@ WITH created AS (
 audit AS (
     INSERT INTO core.audit_log (
         application, organization_id, actor_type, actor_user_id, action, entity_type,
-        entity_id, details, correlation_id
+        entity_id, details, correlation_id, session_id, ip_address, user_agent
     )
     SELECT 'splunk_ta', NULLIF(current_setting('app.org_id', true), '')::uuid, 'user',
            c.uploaded_by, 'upload', 'splunk_ta.log_sample', c.id::text,
            jsonb_build_object('request_id', c.request_id, 'filename', c.filename,
                               'file_size_bytes', c.file_size_bytes),
-           NULLIF(current_setting('app.correlation_id', true), '')
+           NULLIF(current_setting('app.correlation_id', true), ''),
+           NULLIF(current_setting('app.session_id', true), ''),
+           NULLIF(current_setting('app.client_ip', true), '')::inet,
+           NULLIF(current_setting('app.user_agent', true), '')
     FROM created AS c
 )
 SELECT
@@ -87,12 +90,15 @@ WITH gone AS (
 audit AS (
     INSERT INTO core.audit_log (
         application, organization_id, actor_type, actor_user_id, action, entity_type,
-        entity_id, details, correlation_id
+        entity_id, details, correlation_id, session_id, ip_address, user_agent
     )
     SELECT 'splunk_ta', NULLIF(current_setting('app.org_id', true), '')::uuid, 'user',
            g.deleted_by, 'delete', 'splunk_ta.log_sample', g.id::text,
            jsonb_build_object('request_id', g.request_id, 'storage_key', g.storage_key),
-           NULLIF(current_setting('app.correlation_id', true), '')
+           NULLIF(current_setting('app.correlation_id', true), ''),
+           NULLIF(current_setting('app.session_id', true), ''),
+           NULLIF(current_setting('app.client_ip', true), '')::inet,
+           NULLIF(current_setting('app.user_agent', true), '')
     FROM gone AS g
 )
 SELECT
@@ -138,12 +144,15 @@ gone AS (
 audit AS (
     INSERT INTO core.audit_log (
         application, organization_id, actor_type, action, entity_type, details, reason,
-        correlation_id
+        correlation_id, session_id, ip_address, user_agent
     )
     SELECT 'splunk_ta', NULLIF(current_setting('app.org_id', true), '')::uuid, 'system',
            'delete', 'splunk_ta.log_sample',
            jsonb_build_object('purged', jsonb_agg(g.id ORDER BY g.id)), 'retention expired',
-           NULLIF(current_setting('app.correlation_id', true), '')
+           NULLIF(current_setting('app.correlation_id', true), ''),
+           NULLIF(current_setting('app.session_id', true), ''),
+           NULLIF(current_setting('app.client_ip', true), '')::inet,
+           NULLIF(current_setting('app.user_agent', true), '')
     FROM gone AS g
     HAVING count(*) > 0
 )

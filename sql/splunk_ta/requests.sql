@@ -13,8 +13,10 @@
   Every change a person or the pipeline makes writes its core.audit_log event
   (application splunk_ta, entity_type 'splunk_ta.request') in the SAME
   statement: no change without its audit row, no audit row without its change.
-  The event's correlation_id is the transaction's
-  (`transaction(conn, correlation_id=...)`).
+  The event's correlation_id, session_id, ip_address and user_agent are the
+  transaction's audit context (`transaction(conn, correlation_id=...,
+  session_id=..., client_ip=..., user_agent=...)`), the same in every
+  splunk_ta query.
 */
 
 -- name: create_request(requester_id, title, description, source_type, vendor, product, cim_data_models, metadata)<!
@@ -39,12 +41,15 @@ WITH created AS (
 audit AS (
     INSERT INTO core.audit_log (
         application, organization_id, actor_type, actor_user_id, action, entity_type,
-        entity_id, new_values, correlation_id
+        entity_id, new_values, correlation_id, session_id, ip_address, user_agent
     )
     SELECT 'splunk_ta', NULLIF(current_setting('app.org_id', true), '')::uuid, 'user',
            c.requester_id, 'create', 'splunk_ta.request', c.id::text,
            jsonb_build_object('title', c.title, 'status', c.status),
-           NULLIF(current_setting('app.correlation_id', true), '')
+           NULLIF(current_setting('app.correlation_id', true), ''),
+           NULLIF(current_setting('app.session_id', true), ''),
+           NULLIF(current_setting('app.client_ip', true), '')::inet,
+           NULLIF(current_setting('app.user_agent', true), '')
     FROM created AS c
 )
 SELECT
@@ -149,12 +154,15 @@ WITH changed AS (
 audit AS (
     INSERT INTO core.audit_log (
         application, organization_id, actor_type, actor_user_id, action, entity_type,
-        entity_id, new_values, correlation_id
+        entity_id, new_values, correlation_id, session_id, ip_address, user_agent
     )
     SELECT 'splunk_ta', NULLIF(current_setting('app.org_id', true), '')::uuid, 'user',
            :updated_by::uuid, 'update', 'splunk_ta.request', c.id::text,
            jsonb_build_object('title', c.title, 'source_type', c.source_type),
-           NULLIF(current_setting('app.correlation_id', true), '')
+           NULLIF(current_setting('app.correlation_id', true), ''),
+           NULLIF(current_setting('app.session_id', true), ''),
+           NULLIF(current_setting('app.client_ip', true), '')::inet,
+           NULLIF(current_setting('app.user_agent', true), '')
     FROM changed AS c
 )
 SELECT
@@ -183,12 +191,15 @@ WITH changed AS (
 audit AS (
     INSERT INTO core.audit_log (
         application, organization_id, actor_type, actor_user_id, action, entity_type,
-        entity_id, details, correlation_id
+        entity_id, details, correlation_id, session_id, ip_address, user_agent
     )
     SELECT 'splunk_ta', NULLIF(current_setting('app.org_id', true), '')::uuid, 'user',
            :submitted_by::uuid, 'update', 'splunk_ta.request', c.id::text,
            jsonb_build_object('to', c.status),
-           NULLIF(current_setting('app.correlation_id', true), '')
+           NULLIF(current_setting('app.correlation_id', true), ''),
+           NULLIF(current_setting('app.session_id', true), ''),
+           NULLIF(current_setting('app.client_ip', true), '')::inet,
+           NULLIF(current_setting('app.user_agent', true), '')
     FROM changed AS c
 )
 SELECT
@@ -221,12 +232,15 @@ WITH changed AS (
 audit AS (
     INSERT INTO core.audit_log (
         application, organization_id, actor_type, actor_user_id, action, entity_type,
-        entity_id, details, reason, correlation_id
+        entity_id, details, reason, correlation_id, session_id, ip_address, user_agent
     )
     SELECT 'splunk_ta', NULLIF(current_setting('app.org_id', true), '')::uuid, 'user',
            c.approved_by, 'approve', 'splunk_ta.request', c.id::text,
            jsonb_build_object('from', 'pending_approval', 'to', c.status), c.approval_comment,
-           NULLIF(current_setting('app.correlation_id', true), '')
+           NULLIF(current_setting('app.correlation_id', true), ''),
+           NULLIF(current_setting('app.session_id', true), ''),
+           NULLIF(current_setting('app.client_ip', true), '')::inet,
+           NULLIF(current_setting('app.user_agent', true), '')
     FROM changed AS c
 )
 SELECT
@@ -258,12 +272,15 @@ WITH changed AS (
 audit AS (
     INSERT INTO core.audit_log (
         application, organization_id, actor_type, actor_user_id, action, entity_type,
-        entity_id, details, reason, correlation_id
+        entity_id, details, reason, correlation_id, session_id, ip_address, user_agent
     )
     SELECT 'splunk_ta', NULLIF(current_setting('app.org_id', true), '')::uuid, 'user',
            c.rejected_by, 'reject', 'splunk_ta.request', c.id::text,
            jsonb_build_object('from', 'pending_approval', 'to', c.status), c.rejection_reason,
-           NULLIF(current_setting('app.correlation_id', true), '')
+           NULLIF(current_setting('app.correlation_id', true), ''),
+           NULLIF(current_setting('app.session_id', true), ''),
+           NULLIF(current_setting('app.client_ip', true), '')::inet,
+           NULLIF(current_setting('app.user_agent', true), '')
     FROM changed AS c
 )
 SELECT
@@ -300,13 +317,16 @@ WITH changed AS (
 audit AS (
     INSERT INTO core.audit_log (
         application, organization_id, actor_type, actor_user_id, action, entity_type,
-        entity_id, details, reason, correlation_id
+        entity_id, details, reason, correlation_id, session_id, ip_address, user_agent
     )
     SELECT 'splunk_ta', NULLIF(current_setting('app.org_id', true), '')::uuid,
            CASE WHEN :actor_user_id::uuid IS NULL THEN 'system' ELSE 'user' END::core.actor_type,
            :actor_user_id, 'update', 'splunk_ta.request', c.id::text,
            jsonb_build_object('from', :expected_status::text, 'to', c.status),
-           :failure_reason::text, NULLIF(current_setting('app.correlation_id', true), '')
+           :failure_reason::text, NULLIF(current_setting('app.correlation_id', true), ''),
+           NULLIF(current_setting('app.session_id', true), ''),
+           NULLIF(current_setting('app.client_ip', true), '')::inet,
+           NULLIF(current_setting('app.user_agent', true), '')
     FROM changed AS c
 )
 SELECT
@@ -328,12 +348,15 @@ WITH gone AS (
 audit AS (
     INSERT INTO core.audit_log (
         application, organization_id, actor_type, actor_user_id, action, entity_type,
-        entity_id, old_values, correlation_id
+        entity_id, old_values, correlation_id, session_id, ip_address, user_agent
     )
     SELECT 'splunk_ta', NULLIF(current_setting('app.org_id', true), '')::uuid, 'user',
            :deleted_by::uuid, 'delete', 'splunk_ta.request', g.id::text,
            jsonb_build_object('title', g.title, 'status', g.status),
-           NULLIF(current_setting('app.correlation_id', true), '')
+           NULLIF(current_setting('app.correlation_id', true), ''),
+           NULLIF(current_setting('app.session_id', true), ''),
+           NULLIF(current_setting('app.client_ip', true), '')::inet,
+           NULLIF(current_setting('app.user_agent', true), '')
     FROM gone AS g
 )
 SELECT count(*) AS "deleted!" FROM gone;

@@ -25,12 +25,15 @@ WITH created AS (
 audit AS (
     INSERT INTO core.audit_log (
         application, organization_id, actor_type, action, entity_type, entity_id, details,
-        correlation_id
+        correlation_id, session_id, ip_address, user_agent
     )
     SELECT 'splunk_ta', NULLIF(current_setting('app.org_id', true), '')::uuid, 'system',
            'create', 'splunk_ta.validation_run', c.id::text,
            jsonb_build_object('request_id', c.request_id, 'ta_revision_id', c.ta_revision_id),
-           NULLIF(current_setting('app.correlation_id', true), '')
+           NULLIF(current_setting('app.correlation_id', true), ''),
+           NULLIF(current_setting('app.session_id', true), ''),
+           NULLIF(current_setting('app.client_ip', true), '')::inet,
+           NULLIF(current_setting('app.user_agent', true), '')
     FROM created AS c
 )
 SELECT
@@ -71,12 +74,15 @@ WITH done AS (
 audit AS (
     INSERT INTO core.audit_log (
         application, organization_id, actor_type, action, entity_type, entity_id, details,
-        correlation_id
+        correlation_id, session_id, ip_address, user_agent
     )
     SELECT 'splunk_ta', NULLIF(current_setting('app.org_id', true), '')::uuid, 'system',
            'update', 'splunk_ta.validation_run', d.id::text,
            jsonb_strip_nulls(jsonb_build_object('status', d.status, 'error', d.error_message)),
-           NULLIF(current_setting('app.correlation_id', true), '')
+           NULLIF(current_setting('app.correlation_id', true), ''),
+           NULLIF(current_setting('app.session_id', true), ''),
+           NULLIF(current_setting('app.client_ip', true), '')::inet,
+           NULLIF(current_setting('app.user_agent', true), '')
     FROM done AS d
 )
 SELECT

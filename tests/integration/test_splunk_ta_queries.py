@@ -522,3 +522,21 @@ def test_activity_recent_history_and_correlation(app_conn: Conn, who: People) ->
     recent = splunk_ta.list_recent_activity(c, actor_user_id=who.approver, limit=5)
     assert recent[0].action == AuditAction.APPROVE and recent[0].entity_id == str(r.id)
     assert splunk_ta.list_recent_activity(c, limit=3)[0].entity_id == str(r.id)
+
+
+def test_audit_events_carry_the_transaction_audit_context(app_conn: Conn, who: People) -> None:
+    c = app_conn
+    with transaction(
+        c,
+        correlation_id="ctx-1",
+        session_id="sess-42",
+        client_ip="203.0.113.9",
+        user_agent="ta-portal/1.0",
+    ):
+        r = splunk_ta.create_request(c, requester_id=who.requestor, title="Okta add-on")
+    row = c.execute(
+        "SELECT session_id, host(ip_address), user_agent FROM core.audit_log"
+        " WHERE correlation_id = 'ctx-1' AND entity_id = %s",
+        (str(r.id),),
+    ).fetchone()
+    assert row == ("sess-42", "203.0.113.9", "ta-portal/1.0")

@@ -97,7 +97,7 @@ async def set_secret_config(
     The returned row, reads, the audit event and error messages never hold it
     (get_secret_config returns it).
 
-    SQL: ``sql/splunk_ta/config.sql:65`` (``set_secret_config<!``).
+    SQL: ``sql/splunk_ta/config.sql:68`` (``set_secret_config<!``).
     Raises ``NotFound`` when no row matches.
     """
     return await afetch_one(
@@ -132,7 +132,7 @@ async def get_secret_config(conn: psycopg.AsyncConnection[Any], *, key: str) -> 
 
     NotFound when there is no such secret entry.
 
-    SQL: ``sql/splunk_ta/config.sql:99`` (``get_secret_config^``).
+    SQL: ``sql/splunk_ta/config.sql:105`` (``get_secret_config^``).
     Raises ``NotFound`` when no row matches.
     """
     return await afetch_one(
@@ -147,7 +147,7 @@ async def delete_config(conn: psycopg.AsyncConnection[Any], *, key: str, deleted
     Without max_parallel_validations no validation can start (start_validation
     raises InvalidInput); without log_sample_retention_days samples are kept.
 
-    SQL: ``sql/splunk_ta/config.sql:108`` (``delete_config$``).
+    SQL: ``sql/splunk_ta/config.sql:114`` (``delete_config$``).
     """
     return cast(
         "int",
@@ -167,7 +167,7 @@ async def get_max_parallel_validations(conn: psycopg.AsyncConnection[Any]) -> in
 
     NotFound when the entry is missing.
 
-    SQL: ``sql/splunk_ta/config.sql:129`` (``get_max_parallel_validations$``).
+    SQL: ``sql/splunk_ta/config.sql:138`` (``get_max_parallel_validations$``).
     """
     return cast(
         "int",
@@ -188,7 +188,7 @@ async def set_max_parallel_validations(
     Takes effect at the next claim (start_validation reads it then); runs
     already running are not stopped when it is lowered.
 
-    SQL: ``sql/splunk_ta/config.sql:136`` (``set_max_parallel_validations$``).
+    SQL: ``sql/splunk_ta/config.sql:145`` (``set_max_parallel_validations$``).
     """
     return cast(
         "int",
@@ -211,7 +211,7 @@ async def get_log_sample_retention_days(conn: psycopg.AsyncConnection[Any]) -> i
 
     NotFound when the entry is missing.
 
-    SQL: ``sql/splunk_ta/config.sql:162`` (``get_log_sample_retention_days$``).
+    SQL: ``sql/splunk_ta/config.sql:174`` (``get_log_sample_retention_days$``).
     """
     return cast(
         "int",
@@ -231,7 +231,7 @@ async def set_log_sample_retention_days(
 
     Applies to samples uploaded from now on (retention_until is computed at upload).
 
-    SQL: ``sql/splunk_ta/config.sql:169`` (``set_log_sample_retention_days$``).
+    SQL: ``sql/splunk_ta/config.sql:181`` (``set_log_sample_retention_days$``).
     """
     return cast(
         "int",

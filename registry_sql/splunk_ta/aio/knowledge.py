@@ -97,7 +97,7 @@ async def get_knowledge_document_by_id(
 ) -> KnowledgeDocumentRow:
     """Get a knowledge document by id (active or not).
 
-    SQL: ``sql/splunk_ta/knowledge.sql:51`` (``get_knowledge_document_by_id^``).
+    SQL: ``sql/splunk_ta/knowledge.sql:54`` (``get_knowledge_document_by_id^``).
     Raises ``NotFound`` when no row matches.
     """
     return await afetch_one(
@@ -122,7 +122,7 @@ async def list_active_knowledge_documents(
 
     ix_knowledge_documents__active_type.
 
-    SQL: ``sql/splunk_ta/knowledge.sql:61`` (``list_active_knowledge_documents``).
+    SQL: ``sql/splunk_ta/knowledge.sql:64`` (``list_active_knowledge_documents``).
     """
     return await afetch_all(
         conn,
@@ -174,7 +174,7 @@ async def find_active_knowledge_document_by_content_hash(
 ) -> KnowledgeDocumentRow | None:
     """The active document with this content hash (duplicate detection), or None.
 
-    SQL: ``sql/splunk_ta/knowledge.sql:78``
+    SQL: ``sql/splunk_ta/knowledge.sql:81``
     (``find_active_knowledge_document_by_content_hash^``).
     """
     return await afetch_optional(
@@ -197,7 +197,7 @@ async def deactivate_knowledge_document(
 
     NotFound when there is no such active document (deactivating twice).
 
-    SQL: ``sql/splunk_ta/knowledge.sql:89`` (``deactivate_knowledge_document<!``).
+    SQL: ``sql/splunk_ta/knowledge.sql:92`` (``deactivate_knowledge_document<!``).
     Raises ``NotFound`` when no row matches.
     """
     return await afetch_one(

@@ -82,7 +82,7 @@ async def create_log_sample(
 async def get_log_sample_by_id(conn: psycopg.AsyncConnection[Any], *, id: UUID) -> LogSampleRow:
     """Get a live (not soft-deleted) log sample by id.
 
-    SQL: ``sql/splunk_ta/log_samples.sql:51`` (``get_log_sample_by_id^``).
+    SQL: ``sql/splunk_ta/log_samples.sql:54`` (``get_log_sample_by_id^``).
     Raises ``NotFound`` when no row matches.
     """
     return await afetch_one(
@@ -102,7 +102,7 @@ async def list_log_samples_for_request(
 ) -> list[LogSampleRow]:
     """List the live log samples of a request, oldest first (ix_log_samples__request_active).
 
-    SQL: ``sql/splunk_ta/log_samples.sql:61`` (``list_log_samples_for_request``).
+    SQL: ``sql/splunk_ta/log_samples.sql:64`` (``list_log_samples_for_request``).
     """
     return await afetch_all(
         conn,
@@ -124,7 +124,7 @@ async def soft_delete_log_sample(
 
     NotFound when there is no such live sample.
 
-    SQL: ``sql/splunk_ta/log_samples.sql:72`` (``soft_delete_log_sample<!``).
+    SQL: ``sql/splunk_ta/log_samples.sql:75`` (``soft_delete_log_sample<!``).
     Raises ``NotFound`` when no row matches.
     """
     return await afetch_one(
@@ -148,7 +148,7 @@ async def list_expired_log_samples(
     """List live log samples whose retention has passed, oldest due first
     (ix_log_samples__retention_due).
 
-    SQL: ``sql/splunk_ta/log_samples.sql:103`` (``list_expired_log_samples``).
+    SQL: ``sql/splunk_ta/log_samples.sql:109`` (``list_expired_log_samples``).
     """
     return await afetch_all(
         conn,
@@ -172,7 +172,7 @@ async def purge_expired_log_samples(
     concurrent purges never release a sample twice. One `delete` audit event
     (actor_type system) per run that released something, listing the ids.
 
-    SQL: ``sql/splunk_ta/log_samples.sql:115`` (``purge_expired_log_samples``).
+    SQL: ``sql/splunk_ta/log_samples.sql:121`` (``purge_expired_log_samples``).
     """
     return await afetch_all(
         conn,

@@ -52,7 +52,7 @@ async def create_request(
 
     ForeignKeyMissing (fk_requests__requester_id) when the requester does not exist.
 
-    SQL: ``sql/splunk_ta/requests.sql:20`` (``create_request<!``).
+    SQL: ``sql/splunk_ta/requests.sql:22`` (``create_request<!``).
     Raises ``NotFound`` when no row matches.
     """
     return await afetch_one(
@@ -84,7 +84,7 @@ async def create_request(
 async def get_request_by_id(conn: psycopg.AsyncConnection[Any], *, id: UUID) -> RequestRow:
     """Get a request by id.
 
-    SQL: ``sql/splunk_ta/requests.sql:57`` (``get_request_by_id^``).
+    SQL: ``sql/splunk_ta/requests.sql:62`` (``get_request_by_id^``).
     Raises ``NotFound`` when no row matches.
     """
     return await afetch_one(
@@ -95,7 +95,7 @@ async def get_request_by_id(conn: psycopg.AsyncConnection[Any], *, id: UUID) -> 
 async def request_exists(conn: psycopg.AsyncConnection[Any], *, id: UUID) -> bool:
     """True when a request with this id exists.
 
-    SQL: ``sql/splunk_ta/requests.sql:68`` (``request_exists$``).
+    SQL: ``sql/splunk_ta/requests.sql:73`` (``request_exists$``).
     """
     return cast(
         "bool",
@@ -118,7 +118,7 @@ async def list_requests(
     Pass the last row's created_at / id as after_created_at / after_id for the
     next page. ix_requests__requester_created / ix_requests__status_created.
 
-    SQL: ``sql/splunk_ta/requests.sql:72`` (``list_requests``).
+    SQL: ``sql/splunk_ta/requests.sql:77`` (``list_requests``).
     """
     return await afetch_all(
         conn,
@@ -175,7 +175,7 @@ async def list_requests_pending_approval(
 
     ix_requests__pending_approval (partial).
 
-    SQL: ``sql/splunk_ta/requests.sql:91`` (``list_requests_pending_approval``).
+    SQL: ``sql/splunk_ta/requests.sql:96`` (``list_requests_pending_approval``).
     """
     return await afetch_all(
         conn,
@@ -194,7 +194,7 @@ async def count_requests(
 ) -> int:
     """Count requests, optionally of one requester and/or in one status.
 
-    SQL: ``sql/splunk_ta/requests.sql:105`` (``count_requests$``).
+    SQL: ``sql/splunk_ta/requests.sql:110`` (``count_requests$``).
     """
     return cast(
         "int",
@@ -218,7 +218,7 @@ async def get_request_statistics(conn: psycopg.AsyncConnection[Any]) -> list[Req
     avg_seconds_to_complete is NULL for statuses other than completed, and for
     completed when there is none.
 
-    SQL: ``sql/splunk_ta/requests.sql:112`` (``get_request_statistics``).
+    SQL: ``sql/splunk_ta/requests.sql:117`` (``get_request_statistics``).
     """
     return await afetch_all(
         conn, GET_REQUEST_STATISTICS, {}, RequestStatisticsRow, "splunk_ta.get_request_statistics"
@@ -244,7 +244,7 @@ async def update_request(
     NotFound when there is no such request in status new or pending_approval
     (after approval the request is what was approved).
 
-    SQL: ``sql/splunk_ta/requests.sql:127`` (``update_request<!``).
+    SQL: ``sql/splunk_ta/requests.sql:132`` (``update_request<!``).
     Raises ``NotFound`` when no row matches.
     """
     return await afetch_one(
@@ -287,7 +287,7 @@ async def submit_request(
     InvalidInput (trg_requests__status_transition) from any other status; NotFound
     when there is no such request.
 
-    SQL: ``sql/splunk_ta/requests.sql:167`` (``submit_request<!``).
+    SQL: ``sql/splunk_ta/requests.sql:175`` (``submit_request<!``).
     Raises ``NotFound`` when no row matches.
     """
     return await afetch_one(
@@ -318,7 +318,7 @@ async def approve_request(
     then refuses it); InvalidInput (RS002) when it is still new (submit it
     first) or further along; NotFound when there is no such request.
 
-    SQL: ``sql/splunk_ta/requests.sql:201`` (``approve_request<!``).
+    SQL: ``sql/splunk_ta/requests.sql:212`` (``approve_request<!``).
     Raises ``NotFound`` when no row matches.
     """
     return await afetch_one(
@@ -349,7 +349,7 @@ async def reject_request(
     is not pending approval or the reason is empty; NotFound when there is no
     such request.
 
-    SQL: ``sql/splunk_ta/requests.sql:239`` (``reject_request<!``).
+    SQL: ``sql/splunk_ta/requests.sql:253`` (``reject_request<!``).
     Raises ``NotFound`` when no row matches.
     """
     return await afetch_one(
@@ -385,7 +385,7 @@ async def update_request_status(
     actor_user_id None: the pipeline (actor_type system). Decisions go through
     approve_request / reject_request, submission through submit_request.
 
-    SQL: ``sql/splunk_ta/requests.sql:276`` (``update_request_status<!``).
+    SQL: ``sql/splunk_ta/requests.sql:293`` (``update_request_status<!``).
     Raises ``NotFound`` when no row matches.
     """
     return await afetch_one(
@@ -417,7 +417,7 @@ async def delete_request(conn: psycopg.AsyncConnection[Any], *, id: UUID, delete
     The object-storage files of its samples and revisions are not removed here:
     list them first (list_log_samples_for_request, list_ta_revisions).
 
-    SQL: ``sql/splunk_ta/requests.sql:319`` (``delete_request$``).
+    SQL: ``sql/splunk_ta/requests.sql:339`` (``delete_request$``).
     """
     return cast(
         "int",

@@ -103,7 +103,7 @@ async def create_ta_revision(
 async def get_ta_revision_by_id(conn: psycopg.AsyncConnection[Any], *, id: UUID) -> TaRevisionRow:
     """Get a TA revision by id.
 
-    SQL: ``sql/splunk_ta/ta_revisions.sql:57`` (``get_ta_revision_by_id^``).
+    SQL: ``sql/splunk_ta/ta_revisions.sql:60`` (``get_ta_revision_by_id^``).
     Raises ``NotFound`` when no row matches.
     """
     return await afetch_one(
@@ -124,7 +124,7 @@ async def get_latest_ta_revision(
     """Get the latest (highest version) revision of a request (uq_ta_revisions__request_version,
     backwards).
 
-    SQL: ``sql/splunk_ta/ta_revisions.sql:66`` (``get_latest_ta_revision^``).
+    SQL: ``sql/splunk_ta/ta_revisions.sql:69`` (``get_latest_ta_revision^``).
     Raises ``NotFound`` when no row matches.
     """
     return await afetch_one(
@@ -144,7 +144,7 @@ async def list_ta_revisions(
 ) -> list[TaRevisionRow]:
     """List the revisions of a request, newest version first.
 
-    SQL: ``sql/splunk_ta/ta_revisions.sql:77`` (``list_ta_revisions``).
+    SQL: ``sql/splunk_ta/ta_revisions.sql:80`` (``list_ta_revisions``).
     """
     return await afetch_all(
         conn,
@@ -166,7 +166,7 @@ async def record_ta_download(
 
     NotFound when there is no such revision.
 
-    SQL: ``sql/splunk_ta/ta_revisions.sql:87`` (``record_ta_download<!``).
+    SQL: ``sql/splunk_ta/ta_revisions.sql:90`` (``record_ta_download<!``).
     Raises ``NotFound`` when no row matches.
     """
     return await afetch_one(

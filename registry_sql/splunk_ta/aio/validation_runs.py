@@ -68,7 +68,7 @@ async def start_validation(
     transaction (the config row stays locked until that transaction ends);
     REPEATABLE READ / SERIALIZABLE are refused (InvalidInput).
 
-    SQL: ``sql/splunk_ta/validation_runs.sql:41`` (``start_validation^``).
+    SQL: ``sql/splunk_ta/validation_runs.sql:44`` (``start_validation^``).
     """
     return await afetch_optional(
         conn,
@@ -95,7 +95,7 @@ async def complete_validation(
     running (queued, or already finished) or status is not passed/failed;
     NotFound when there is no such run.
 
-    SQL: ``sql/splunk_ta/validation_runs.sql:53`` (``complete_validation<!``).
+    SQL: ``sql/splunk_ta/validation_runs.sql:56`` (``complete_validation<!``).
     Raises ``NotFound`` when no row matches.
     """
     return await afetch_one(
@@ -122,7 +122,7 @@ async def count_running_validations(conn: psycopg.AsyncConnection[Any]) -> int:
     """How many validation runs are running now (ix_validation_runs__active); the seed's
     get_running_count().
 
-    SQL: ``sql/splunk_ta/validation_runs.sql:87`` (``count_running_validations$``).
+    SQL: ``sql/splunk_ta/validation_runs.sql:93`` (``count_running_validations$``).
     """
     return cast(
         "int",
@@ -139,7 +139,7 @@ async def get_validation_run_by_id(
 ) -> ValidationRunRow:
     """Get a validation run by id.
 
-    SQL: ``sql/splunk_ta/validation_runs.sql:93`` (``get_validation_run_by_id^``).
+    SQL: ``sql/splunk_ta/validation_runs.sql:99`` (``get_validation_run_by_id^``).
     Raises ``NotFound`` when no row matches.
     """
     return await afetch_one(
@@ -159,7 +159,7 @@ async def list_validation_runs_for_request(
 ) -> list[ValidationRunRow]:
     """List the validation runs of a request, newest first (ix_validation_runs__request_created).
 
-    SQL: ``sql/splunk_ta/validation_runs.sql:102`` (``list_validation_runs_for_request``).
+    SQL: ``sql/splunk_ta/validation_runs.sql:108`` (``list_validation_runs_for_request``).
     """
     return await afetch_all(
         conn,
