@@ -198,12 +198,14 @@ def trace_one(url: str, migration: Any, lock_timeout: str) -> MigrationTrace:
 
 
 def _seed(url: str, size: int) -> None:
-    """Load the sample data into the scratch database, at the schema of the applied migrations."""
+    """Load the sample data into the scratch database, at the schema of the applied migrations
+    (the schemas that do not exist yet there get none)."""
     from registry_sql.seeds import seed_all
 
     try:
         with db.connect(url, autocommit=True) as conn:
-            seed_all(conn, size=size)
+            present = {row[0] for row in conn.execute("SELECT nspname FROM pg_namespace")}
+            seed_all(conn, size=size, schemas=present)
     except (psycopg.Error, RegistrySqlError) as exc:
         message = str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc)
         raise MigrationError(

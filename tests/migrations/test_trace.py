@@ -25,9 +25,12 @@ def test_trace_reports_each_pending_migration_and_changes_nothing(
     empty_url: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     migrate.apply(empty_url)
-    migrate.rollback(empty_url, count=2)
+    # Back to before 0038, however many migrations came after it.
+    later = [s.id for s in migrate.status(empty_url) if s.id[:4] >= "0038"]
+    migrate.rollback(empty_url, count=len(later))
     pending = _pending(empty_url)
-    assert [p[:4] for p in pending] == ["0038", "0039"]
+    assert [p[:4] for p in pending[:2]] == ["0038", "0039"]
+    assert pending == later
     capsys.readouterr()
     assert cli_main(["migrate", "--trace", "--seed", "--database-url", empty_url]) == 0
     out = capsys.readouterr().out
