@@ -156,13 +156,22 @@ BEGIN
           FROM trail_old o
          CROSS JOIN LATERAL (SELECT to_jsonb(o) - v_ignored AS doc) j;
     ELSE
+        -- Old and new versions are paired by position, not by id: the
+        -- transition tables of one query hold every row version its foreign
+        -- key cascades produced, in order (a row reached by two SET NULL
+        -- cascades appears twice), and old and new are appended in step.
+        WITH o AS (
+            SELECT row_number() OVER () AS n, to_jsonb(t) - v_ignored AS od FROM trail_old t
+        ), nw AS (
+            SELECT row_number() OVER () AS n, to_jsonb(t) - v_ignored AS nd FROM trail_new t
+        )
         INSERT INTO core.audit_log (
             application, organization_id, actor_type, actor_user_id, actor_username, action,
             event_level, entity_type, entity_id, old_values, new_values, changed_fields,
             details, reason, correlation_id, session_id, ip_address, user_agent)
         SELECT v_app, v_org, 'user', v_actor,
                (SELECT u.username FROM core.users u WHERE u.id = v_actor),
-               'update', 'info', v_entity, n.id::text,
+               'update', 'info', v_entity, nw.nd ->> 'id',
                d.old_values, d.new_values, d.changed_fields,
                v_details,
                NULLIF(current_setting('app.change_reason', true), ''),
@@ -170,17 +179,17 @@ BEGIN
                NULLIF(current_setting('app.session_id', true), ''),
                v_ip,
                NULLIF(current_setting('app.user_agent', true), '')
-          FROM trail_new n
-          JOIN trail_old o ON o.id = n.id
-         CROSS JOIN LATERAL (SELECT to_jsonb(o) - v_ignored AS od, to_jsonb(n) - v_ignored AS nd) j
+          FROM nw
+          JOIN o ON o.n = nw.n AND o.od -> 'id' = nw.nd -> 'id'
          CROSS JOIN LATERAL (
-               SELECT coalesce(jsonb_object_agg(e.key, j.od -> e.key), '{}'::jsonb) AS old_values,
+               SELECT coalesce(jsonb_object_agg(e.key, o.od -> e.key), '{}'::jsonb) AS old_values,
                       coalesce(jsonb_object_agg(e.key, e.value), '{}'::jsonb) AS new_values,
                       coalesce(array_agg(e.key ORDER BY e.key), '{}'::text[]) AS changed_fields
-                 FROM jsonb_each(j.nd) e
-                WHERE e.value IS DISTINCT FROM j.od -> e.key) d;
-        -- Every updated row must have found its old version: an UPDATE of the
-        -- key would otherwise leave rows without a trail.
+                 FROM jsonb_each(nw.nd) e
+                WHERE e.value IS DISTINCT FROM o.od -> e.key) d
+         ORDER BY nw.n;
+        -- Every new version must pair with an old version of the same id: an
+        -- UPDATE of the key would otherwise leave rows without a trail.
         GET DIAGNOSTICS v_written = ROW_COUNT;
         SELECT count(*) INTO v_rows FROM trail_new;
         IF v_written <> v_rows THEN
