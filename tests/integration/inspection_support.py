@@ -98,6 +98,7 @@ def make_world(conn: Conn, tag: str, user_id: uuid.UUID | None = None) -> World:
 def counts(conn: Conn) -> dict[str, int]:
     out = {}
     for t in (*TABLES, "audit"):
+        q: sql.Composable
         if t == "audit":
             q = sql.SQL("SELECT count(*) FROM core.audit_log WHERE application = 'inspection'")
         else:

@@ -14,7 +14,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import Any, LiteralString
 
 import psycopg
 import pytest
@@ -71,11 +71,13 @@ def _row_id(w: World, table: str) -> uuid.UUID:
 Violation = Callable[[Conn, Base], object]
 
 
-def upd(table: str, assignments: str, *params: Any) -> Violation:
+def upd(table: str, assignments: LiteralString | sql.Composable, *params: Any) -> Violation:
     """UPDATE one row of world A: ``assignments`` is a constant of this module."""
+    setter = sql.SQL(assignments) if isinstance(assignments, str) else assignments
+
     def run(c: Conn, b: Base) -> object:
-        stmt = sql.SQL("UPDATE {} SET " + assignments + " WHERE id = %s").format(
-            sql.Identifier("inspection", table))
+        stmt = sql.SQL("UPDATE {} SET {} WHERE id = %s").format(
+            sql.Identifier("inspection", table), setter)
         return c.execute(stmt, (*params, _row_id(b.a, table)))
     return run
 
@@ -247,7 +249,8 @@ REQUIRED = {
     "reports": ("format", "report_type", "title"),
 }
 CASES += [
-    Case(f"nn:{t}.{col}", InvalidInput, upd(t, col + " = NULL"), col)  # col: constant above
+    Case(f"nn:{t}.{col}", InvalidInput, upd(t, sql.SQL("{} = NULL").format(sql.Identifier(col))),
+         col)
     for t, cols in REQUIRED.items() for col in cols
 ]
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import ipaddress
 import uuid
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
 import psycopg
@@ -341,13 +342,13 @@ def test_history_returns_every_version_in_order_with_who_and_why(app_conn: Conn)
     assert [v.occurred_at for v in history] == sorted(v.occurred_at for v in history)
     states = [v.state for v in history]
     assert all(isinstance(s, dict) for s in states)
-    assert [s["review_status"] for s in states] == [  # type: ignore[index]
+    assert [s["review_status"] for s in states] == [
         "pending", "in_review", "confirmed", "false_positive"]
     # each version's old values are the previous version's state: nothing is obscured
     for prev, cur in zip(history, history[1:], strict=False):
         assert isinstance(cur.old_values, dict) and isinstance(prev.state, dict)
         assert all(prev.state[k] == v for k, v in cur.old_values.items())
-    last: dict[str, Any] = states[-1]  # type: ignore[assignment]
+    last: dict[str, Any] = states[-1]
     assert last["review_notes"] == final.review_notes == "glare"
     assert last["reviewed_by"] == str(final.reviewed_by)
     assert inspection.count_record_history(app_conn, entity_type="inspection.defects",
@@ -367,7 +368,7 @@ def test_bulk_defects_from_one_inference_result_are_one_statement(app_conn: Conn
                                           results={"detections": detections},
                                           total_time_ms=12.5)
         made = inspection.create_defects_from_inference(
-            app_conn, inference_job_id=job.id, min_confidence=0.6, created_by=w.user_id)
+            app_conn, inference_job_id=job.id, min_confidence=Decimal("0.6"), created_by=w.user_id)
     assert made == 40  # confidences 0.60 .. 0.795
     rows = app_conn.execute(
         "SELECT count(*), count(DISTINCT db_txid), count(DISTINCT occurred_at) "
