@@ -322,6 +322,7 @@ def retry_inference_job(conn: psycopg.Connection[Any], *, id: UUID) -> Inference
 
 COUNT_INFERENCE_JOBS_BY_STATUS: Final = """\
 -- name: count_inference_jobs_by_status(inspection_id)
+-- record_class: CountInferenceJobsByStatusRow
 -- Jobs per status, of one inspection or (None) of all.
 SELECT status, count(*) AS "jobs"
 FROM inspection.inference_jobs
@@ -351,6 +352,7 @@ def count_inference_jobs_by_status(
 
 INFERENCE_LATENCY_STATS: Final = """\
 -- name: inference_latency_stats(completed_from, completed_to)
+-- record_class: InferenceLatencyStatsRow
 -- Latency of completed jobs per model and version over a window: count, mean, p50, p95, p99 of
 --   total_time_ms.
 SELECT
@@ -380,7 +382,7 @@ def inference_latency_stats(
     """Latency of completed jobs per model and version over a window: count, mean, p50, p95, p99
     of total_time_ms.
 
-    SQL: ``sql/inspection/inference_jobs.sql:125`` (``inference_latency_stats``).
+    SQL: ``sql/inspection/inference_jobs.sql:126`` (``inference_latency_stats``).
     """
     return fetch_all(
         conn,

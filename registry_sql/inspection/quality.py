@@ -20,6 +20,7 @@ from registry_sql.inspection.models import DefectRateByLotRow, DefectRateByPartR
 
 DEFECT_RATE_BY_LOT: Final = """\
 -- name: defect_rate_by_lot(part_id, created_from, created_to)
+-- record_class: DefectRateByLotRow
 -- Per lot of a part (None: every part) created in a window: inspections, units sampled, defects,
 --   defects per sampled unit, rejection rate.
 SELECT
@@ -67,6 +68,7 @@ def defect_rate_by_lot(
 
 DEFECT_RATE_BY_PART: Final = """\
 -- name: defect_rate_by_part(created_from, created_to)
+-- record_class: DefectRateByPartRow
 -- Per part, over its lots created in a window: lots, units, rejected units, rejection rate,
 --   defects (not false positives).
 SELECT
@@ -102,7 +104,7 @@ def defect_rate_by_part(
     """Per part, over its lots created in a window: lots, units, rejected units, rejection rate,
     defects (not false positives).
 
-    SQL: ``sql/inspection/quality.sql:28`` (``defect_rate_by_part``).
+    SQL: ``sql/inspection/quality.sql:29`` (``defect_rate_by_part``).
     """
     return fetch_all(
         conn,
@@ -115,6 +117,7 @@ def defect_rate_by_part(
 
 DEFECTS_PER_DAY: Final = """\
 -- name: defects_per_day(created_from, created_to)
+-- record_class: DefectsPerDayRow
 -- Defects (not false positives) per UTC day, type and severity over a window, by day then most
 --   severe.
 SELECT
@@ -140,7 +143,7 @@ def defects_per_day(
     """Defects (not false positives) per UTC day, type and severity over a window, by day then
     most severe.
 
-    SQL: ``sql/inspection/quality.sql:52`` (``defects_per_day``).
+    SQL: ``sql/inspection/quality.sql:54`` (``defects_per_day``).
     """
     return fetch_all(
         conn,

@@ -359,6 +359,7 @@ def list_expired_reports(conn: psycopg.Connection[Any], *, limit: int) -> list[R
 
 EXPIRE_REPORT: Final = """\
 -- name: expire_report(id, updated_by)<!
+-- record_class: ExpireReportRow
 -- Expire a report past its expires_at: clear its file link and stamp expired_at. Returns the
 -- released artifact id (the cleanup job deletes that file); NotFound if not expired or done.
 WITH old AS (

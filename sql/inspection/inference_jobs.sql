@@ -115,6 +115,7 @@ RETURNING
     queued_at, started_at, completed_at, created_at, updated_at;
 
 -- name: count_inference_jobs_by_status(inspection_id)
+-- record_class: CountInferenceJobsByStatusRow
 -- Jobs per status, of one inspection or (None) of all.
 SELECT status, count(*) AS "jobs!"
 FROM inspection.inference_jobs
@@ -123,6 +124,7 @@ GROUP BY status
 ORDER BY status;
 
 -- name: inference_latency_stats(completed_from, completed_to)
+-- record_class: InferenceLatencyStatsRow
 -- Latency of completed jobs per model and version over a window: count, mean, p50, p95, p99 of total_time_ms.
 SELECT
     model_name,

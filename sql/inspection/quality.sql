@@ -4,6 +4,7 @@
 */
 
 -- name: defect_rate_by_lot(part_id, created_from, created_to)
+-- record_class: DefectRateByLotRow
 -- Per lot of a part (None: every part) created in a window: inspections, units sampled, defects, defects per sampled unit, rejection rate.
 SELECT
     l.id AS lot_id,
@@ -26,6 +27,7 @@ WHERE (:part_id::uuid IS NULL OR l.part_id = :part_id)
 ORDER BY l.created_at, l.id;
 
 -- name: defect_rate_by_part(created_from, created_to)
+-- record_class: DefectRateByPartRow
 -- Per part, over its lots created in a window: lots, units, rejected units, rejection rate, defects (not false positives).
 SELECT
     p.id AS part_id,
@@ -50,6 +52,7 @@ GROUP BY p.id, p.part_number
 ORDER BY p.part_number;
 
 -- name: defects_per_day(created_from, created_to)
+-- record_class: DefectsPerDayRow
 -- Defects (not false positives) per UTC day, type and severity over a window, by day then most severe.
 SELECT
     (date_trunc('day', d.created_at AT TIME ZONE 'UTC'))::date AS "day!",

@@ -136,6 +136,7 @@ ORDER BY expires_at, id
 LIMIT :limit::int;
 
 -- name: expire_report(id, updated_by)<!
+-- record_class: ExpireReportRow
 -- Expire a report past its expires_at: clear its file link and stamp expired_at. Returns the
 -- released artifact id (the cleanup job deletes that file); NotFound if not expired or done.
 WITH old AS (

@@ -227,7 +227,7 @@ async def inference_latency_stats(
     """Latency of completed jobs per model and version over a window: count, mean, p50, p95, p99
     of total_time_ms.
 
-    SQL: ``sql/inspection/inference_jobs.sql:125`` (``inference_latency_stats``).
+    SQL: ``sql/inspection/inference_jobs.sql:126`` (``inference_latency_stats``).
     """
     return await afetch_all(
         conn,

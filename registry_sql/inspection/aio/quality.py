@@ -50,7 +50,7 @@ async def defect_rate_by_part(
     """Per part, over its lots created in a window: lots, units, rejected units, rejection rate,
     defects (not false positives).
 
-    SQL: ``sql/inspection/quality.sql:28`` (``defect_rate_by_part``).
+    SQL: ``sql/inspection/quality.sql:29`` (``defect_rate_by_part``).
     """
     return await afetch_all(
         conn,
@@ -70,7 +70,7 @@ async def defects_per_day(
     """Defects (not false positives) per UTC day, type and severity over a window, by day then
     most severe.
 
-    SQL: ``sql/inspection/quality.sql:52`` (``defects_per_day``).
+    SQL: ``sql/inspection/quality.sql:54`` (``defects_per_day``).
     """
     return await afetch_all(
         conn,
