@@ -28,6 +28,7 @@ def tour(conn: psycopg.Connection[Any]) -> None:
     section("inspection: a reviewed defect changes only with a reason (21 CFR Part 11)")
     quinn = core.get_user_by_username(conn, username="quinn").id
     porosity = next(d for d in defects if d.defect_type == "porosity")
+    scratch = next(d for d in defects if d.defect_type == "scratch")
 
     def without_reason() -> object:
         with transaction(conn, user_id=quinn):
@@ -40,11 +41,11 @@ def tour(conn: psycopg.Connection[Any]) -> None:
 
     def without_actor() -> object:
         with transaction(conn):
-            return inspection.review_defect(conn, id=porosity.id,
-                                            review_status=ReviewStatus.FALSE_POSITIVE,
-                                            reviewed_by=quinn, review_notes="glare")
+            return inspection.review_defect(conn, id=scratch.id,
+                                            review_status=ReviewStatus.CONFIRMED,
+                                            reviewed_by=quinn, review_notes="deep")
 
-    expect_error("with transaction(conn): inspection.review_defect(...)  # no actor",
+    expect_error("with transaction(conn): inspection.review_defect(<scratch>)  # who?",
                  without_actor)
     with transaction(conn, user_id=quinn, session_id="demo-session", client_ip="198.51.100.4",
                      user_agent="inspection-ui/1.0",
