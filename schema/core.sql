@@ -110,6 +110,12 @@ DECLARE
     v_ip       inet;
     v_raw      text;
     v_details  jsonb;
+    v_username text;
+    v_reason   text;
+    v_corr     text;
+    v_session  text;
+    v_agent    text;
+    v_fields   text[];
     v_rows     bigint;
     v_written  bigint;
 BEGIN
@@ -178,22 +184,30 @@ BEGIN
     -- Which trigger wrote the event (a foreign key cascade is recorded by the
     -- trigger of the table it reached, in the same transaction).
     v_details := jsonb_build_object('trigger', TG_NAME);
+    -- Evaluated once per statement, not per row.
+    v_username := (SELECT u.username FROM core.users u WHERE u.id = v_actor);
+    v_reason  := NULLIF(current_setting('app.change_reason', true), '');
+    v_corr    := NULLIF(current_setting('app.correlation_id', true), '');
+    v_session := NULLIF(current_setting('app.session_id', true), '');
+    v_agent   := NULLIF(current_setting('app.user_agent', true), '');
+    -- Every row of a table has the same columns: the field list of a whole-row
+    -- event (INSERT, DELETE) is computed once.
+    IF TG_OP = 'DELETE' THEN
+        SELECT ARRAY(SELECT k FROM jsonb_object_keys(to_jsonb(o) - v_ignored) AS k ORDER BY k)
+          INTO v_fields FROM trail_old o LIMIT 1;
+    ELSIF TG_OP = 'INSERT' THEN
+        SELECT ARRAY(SELECT k FROM jsonb_object_keys(to_jsonb(n) - v_ignored) AS k ORDER BY k)
+          INTO v_fields FROM trail_new n LIMIT 1;
+    END IF;
 
     IF TG_OP = 'INSERT' THEN
         INSERT INTO core.audit_log (
             application, organization_id, actor_type, actor_user_id, actor_username, action,
             event_level, entity_type, entity_id, old_values, new_values, changed_fields,
             details, reason, correlation_id, session_id, ip_address, user_agent)
-        SELECT v_app, v_org, 'user', v_actor,
-               (SELECT u.username FROM core.users u WHERE u.id = v_actor),
-               'create', 'info', v_entity, j.doc ->> 'id', NULL, j.doc,
-               ARRAY(SELECT k FROM jsonb_object_keys(j.doc) AS k ORDER BY k),
-               v_details,
-               NULLIF(current_setting('app.change_reason', true), ''),
-               NULLIF(current_setting('app.correlation_id', true), ''),
-               NULLIF(current_setting('app.session_id', true), ''),
-               v_ip,
-               NULLIF(current_setting('app.user_agent', true), '')
+        SELECT v_app, v_org, 'user', v_actor, v_username,
+               'create', 'info', v_entity, j.doc ->> 'id', NULL, j.doc, v_fields, v_details,
+               v_reason, v_corr, v_session, v_ip, v_agent
           FROM trail_new n
          CROSS JOIN LATERAL (SELECT to_jsonb(n) - v_ignored AS doc) j;
     ELSIF TG_OP = 'DELETE' THEN
@@ -201,16 +215,9 @@ BEGIN
             application, organization_id, actor_type, actor_user_id, actor_username, action,
             event_level, entity_type, entity_id, old_values, new_values, changed_fields,
             details, reason, correlation_id, session_id, ip_address, user_agent)
-        SELECT v_app, v_org, 'user', v_actor,
-               (SELECT u.username FROM core.users u WHERE u.id = v_actor),
-               'delete', 'warning', v_entity, j.doc ->> 'id', j.doc, NULL,
-               ARRAY(SELECT k FROM jsonb_object_keys(j.doc) AS k ORDER BY k),
-               v_details,
-               NULLIF(current_setting('app.change_reason', true), ''),
-               NULLIF(current_setting('app.correlation_id', true), ''),
-               NULLIF(current_setting('app.session_id', true), ''),
-               v_ip,
-               NULLIF(current_setting('app.user_agent', true), '')
+        SELECT v_app, v_org, 'user', v_actor, v_username,
+               'delete', 'warning', v_entity, j.doc ->> 'id', j.doc, NULL, v_fields, v_details,
+               v_reason, v_corr, v_session, v_ip, v_agent
           FROM trail_old o
          CROSS JOIN LATERAL (SELECT to_jsonb(o) - v_ignored AS doc) j;
     ELSE
@@ -227,16 +234,11 @@ BEGIN
             application, organization_id, actor_type, actor_user_id, actor_username, action,
             event_level, entity_type, entity_id, old_values, new_values, changed_fields,
             details, reason, correlation_id, session_id, ip_address, user_agent)
-        SELECT v_app, v_org, 'user', v_actor,
-               (SELECT u.username FROM core.users u WHERE u.id = v_actor),
+        SELECT v_app, v_org, 'user', v_actor, v_username,
                'update', 'info', v_entity, nw.nd ->> 'id',
                d.old_values, d.new_values, d.changed_fields,
                v_details,
-               NULLIF(current_setting('app.change_reason', true), ''),
-               NULLIF(current_setting('app.correlation_id', true), ''),
-               NULLIF(current_setting('app.session_id', true), ''),
-               v_ip,
-               NULLIF(current_setting('app.user_agent', true), '')
+               v_reason, v_corr, v_session, v_ip, v_agent
           FROM nw
           JOIN o ON o.n = nw.n AND o.od -> 'id' = nw.nd -> 'id'
          CROSS JOIN LATERAL (
