@@ -111,12 +111,14 @@ from registry_sql.inspection.quality import (
 )
 from registry_sql.inspection.reports import (
     complete_report,
+    count_reports,
     create_report,
     expire_report,
     fail_report,
     get_report,
     get_report_if_allowed,
     list_expired_reports,
+    list_reports,
     mark_report_generating,
     record_report_download,
 )
@@ -161,6 +163,7 @@ __all__ = [
     "count_lots_for_part",
     "count_parts",
     "count_record_history",
+    "count_reports",
     "count_search_artifacts_by_tags",
     "create_artifact",
     "create_defect",
@@ -195,6 +198,7 @@ __all__ = [
     "list_lots_for_part",
     "list_parts",
     "list_record_history",
+    "list_reports",
     "list_tier_candidates",
     "mark_report_generating",
     "move_artifact_tier",

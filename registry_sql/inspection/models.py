@@ -465,7 +465,7 @@ class DefectsPerDayRow(BaseModel):
 class ReportRow(BaseModel):
     """Row returned by ``create_report``, ``get_report``, ``mark_report_generating``,
     ``complete_report``, ``fail_report``, ``get_report_if_allowed``,
-    ``record_report_download``, ``list_expired_reports``.
+    ``record_report_download``, ``list_expired_reports``, ``list_reports``.
     """
 
     model_config = ConfigDict(frozen=True, protected_namespaces=())

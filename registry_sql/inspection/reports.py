@@ -11,14 +11,20 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any, Final
+from typing import Any, Final, cast
 from uuid import UUID
 
 import psycopg
 from psycopg.types.json import Jsonb
 
-from registry_sql.execute import fetch_all, fetch_one
-from registry_sql.inspection.models import ExpireReportRow, ReportFormat, ReportRow, ReportType
+from registry_sql.execute import fetch_all, fetch_one, fetch_value
+from registry_sql.inspection.models import (
+    ExpireReportRow,
+    ReportFormat,
+    ReportRow,
+    ReportStatus,
+    ReportType,
+)
 
 CREATE_REPORT: Final = """\
 -- name: create_report(report_type, format, title, parameters, period_start, period_end, lot_id,
@@ -402,5 +408,91 @@ def expire_report(
         (
             "id",
             "updated_by",
+        ),
+    )
+
+
+LIST_REPORTS: Final = """\
+-- name: list_reports(report_type, status, created_by, limit, offset)
+-- record_class: ReportRow
+-- List reports, newest first, optionally of one type, status or requester, without an access
+--   check (administration; limit/offset, count_reports gives the total).
+SELECT
+    id, report_type, status, format, title, parameters, period_start, period_end, lot_id,
+    inspection_id, artifact_id, is_public, allowed_roles, allowed_user_ids, expires_at,
+    expired_at, generation_started_at, generated_at, error_message, download_count, created_at,
+    updated_at, created_by, updated_by
+FROM inspection.reports
+WHERE (%(report_type)s::inspection.report_type IS NULL OR report_type = %(report_type)s)
+  AND (%(status)s::inspection.report_status IS NULL OR status = %(status)s)
+  AND (%(created_by)s::uuid IS NULL OR created_by = %(created_by)s)
+ORDER BY created_at DESC, id DESC
+LIMIT %(limit)s::int OFFSET COALESCE(%(offset)s::int, 0)
+"""
+
+
+def list_reports(
+    conn: psycopg.Connection[Any],
+    *,
+    report_type: ReportType | None = None,
+    status: ReportStatus | None = None,
+    created_by: UUID | None = None,
+    limit: int,
+    offset: int | None = None,
+) -> list[ReportRow]:
+    """List reports, newest first, optionally of one type, status or requester, without an access
+    check (administration; limit/offset, count_reports gives the total).
+
+    SQL: ``sql/inspection/reports.sql:158`` (``list_reports``).
+    """
+    return fetch_all(
+        conn,
+        LIST_REPORTS,
+        {
+            "report_type": report_type,
+            "status": status,
+            "created_by": created_by,
+            "limit": limit,
+            "offset": offset,
+        },
+        ReportRow,
+        "inspection.list_reports",
+    )
+
+
+COUNT_REPORTS: Final = """\
+-- name: count_reports(report_type, status, created_by)$
+-- The number of reports list_reports pages through.
+SELECT count(*) AS "total"
+FROM inspection.reports
+WHERE (%(report_type)s::inspection.report_type IS NULL OR report_type = %(report_type)s)
+  AND (%(status)s::inspection.report_status IS NULL OR status = %(status)s)
+  AND (%(created_by)s::uuid IS NULL OR created_by = %(created_by)s)
+"""
+
+
+def count_reports(
+    conn: psycopg.Connection[Any],
+    *,
+    report_type: ReportType | None = None,
+    status: ReportStatus | None = None,
+    created_by: UUID | None = None,
+) -> int:
+    """The number of reports list_reports pages through.
+
+    SQL: ``sql/inspection/reports.sql:173`` (``count_reports$``).
+    """
+    return cast(
+        "int",
+        fetch_value(
+            conn,
+            COUNT_REPORTS,
+            {"report_type": report_type, "status": status, "created_by": created_by},
+            "inspection.count_reports",
+            (
+                "report_type",
+                "status",
+                "created_by",
+            ),
         ),
     )

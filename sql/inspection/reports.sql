@@ -154,3 +154,26 @@ SET expired_at  = statement_timestamp(),
 FROM old
 WHERE r.id = old.id
 RETURNING r.id, r.expired_at AS "expired_at!", old.artifact_id AS released_artifact_id;
+
+-- name: list_reports(report_type, status, created_by, limit, offset)
+-- record_class: ReportRow
+-- List reports, newest first, optionally of one type, status or requester, without an access check (administration; limit/offset, count_reports gives the total).
+SELECT
+    id, report_type, status, format, title, parameters, period_start, period_end, lot_id,
+    inspection_id, artifact_id, is_public, allowed_roles, allowed_user_ids, expires_at,
+    expired_at, generation_started_at, generated_at, error_message, download_count, created_at,
+    updated_at, created_by, updated_by
+FROM inspection.reports
+WHERE (:report_type::inspection.report_type IS NULL OR report_type = :report_type)
+  AND (:status::inspection.report_status IS NULL OR status = :status)
+  AND (:created_by::uuid IS NULL OR created_by = :created_by)
+ORDER BY created_at DESC, id DESC
+LIMIT :limit::int OFFSET COALESCE(:offset::int, 0);
+
+-- name: count_reports(report_type, status, created_by)$
+-- The number of reports list_reports pages through.
+SELECT count(*) AS "total!"
+FROM inspection.reports
+WHERE (:report_type::inspection.report_type IS NULL OR report_type = :report_type)
+  AND (:status::inspection.report_status IS NULL OR status = :status)
+  AND (:created_by::uuid IS NULL OR created_by = :created_by);

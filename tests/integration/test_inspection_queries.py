@@ -370,6 +370,14 @@ def test_report_lifecycle(app_conn: Conn) -> None:
     assert counted.download_count == 1
     assert failed.status == ReportStatus.FAILED and failed.error_message == "no data"
     assert inspection.get_report(app_conn, id=rep.id).artifact_id == w.artifact_id
+    mine = inspection.list_reports(app_conn, created_by=w.user_id, limit=10)
+    assert {r.id for r in mine} == {rep.id, w.report_id}
+    assert inspection.count_reports(app_conn, created_by=w.user_id) == 2
+    assert inspection.count_reports(app_conn, created_by=w.user_id,
+                                    status=ReportStatus.FAILED) == 1
+    compliance = inspection.list_reports(app_conn, report_type=ReportType.COMPLIANCE,
+                                         created_by=w.user_id, limit=10, offset=0)
+    assert [r.id for r in compliance] == [rep.id]
 
 
 def test_report_access(app_conn: Conn) -> None:

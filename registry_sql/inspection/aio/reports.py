@@ -11,22 +11,30 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 from uuid import UUID
 
 import psycopg
 from psycopg.types.json import Jsonb
 
-from registry_sql.execute import afetch_all, afetch_one
-from registry_sql.inspection.models import ExpireReportRow, ReportFormat, ReportRow, ReportType
+from registry_sql.execute import afetch_all, afetch_one, afetch_value
+from registry_sql.inspection.models import (
+    ExpireReportRow,
+    ReportFormat,
+    ReportRow,
+    ReportStatus,
+    ReportType,
+)
 from registry_sql.inspection.reports import (
     COMPLETE_REPORT,
+    COUNT_REPORTS,
     CREATE_REPORT,
     EXPIRE_REPORT,
     FAIL_REPORT,
     GET_REPORT,
     GET_REPORT_IF_ALLOWED,
     LIST_EXPIRED_REPORTS,
+    LIST_REPORTS,
     MARK_REPORT_GENERATING,
     RECORD_REPORT_DOWNLOAD,
 )
@@ -246,5 +254,61 @@ async def expire_report(
         (
             "id",
             "updated_by",
+        ),
+    )
+
+
+async def list_reports(
+    conn: psycopg.AsyncConnection[Any],
+    *,
+    report_type: ReportType | None = None,
+    status: ReportStatus | None = None,
+    created_by: UUID | None = None,
+    limit: int,
+    offset: int | None = None,
+) -> list[ReportRow]:
+    """List reports, newest first, optionally of one type, status or requester, without an access
+    check (administration; limit/offset, count_reports gives the total).
+
+    SQL: ``sql/inspection/reports.sql:158`` (``list_reports``).
+    """
+    return await afetch_all(
+        conn,
+        LIST_REPORTS,
+        {
+            "report_type": report_type,
+            "status": status,
+            "created_by": created_by,
+            "limit": limit,
+            "offset": offset,
+        },
+        ReportRow,
+        "inspection.list_reports",
+    )
+
+
+async def count_reports(
+    conn: psycopg.AsyncConnection[Any],
+    *,
+    report_type: ReportType | None = None,
+    status: ReportStatus | None = None,
+    created_by: UUID | None = None,
+) -> int:
+    """The number of reports list_reports pages through.
+
+    SQL: ``sql/inspection/reports.sql:173`` (``count_reports$``).
+    """
+    return cast(
+        "int",
+        await afetch_value(
+            conn,
+            COUNT_REPORTS,
+            {"report_type": report_type, "status": status, "created_by": created_by},
+            "inspection.count_reports",
+            (
+                "report_type",
+                "status",
+                "created_by",
+            ),
         ),
     )
