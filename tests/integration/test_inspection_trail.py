@@ -379,3 +379,12 @@ def test_bulk_defects_from_one_inference_result_are_one_statement(app_conn: Conn
         "FROM core.audit_log WHERE entity_type = 'inspection.defects' "
         "AND correlation_id = 'bulk-1'").fetchone()
     assert rows == (40, 1, 1)
+
+
+def test_an_update_that_changes_nothing_still_leaves_one_event(app_conn: Conn) -> None:
+    w = make_world(app_conn, "noop")
+    with transaction(app_conn, user_id=w.user_id):
+        inspection.update_part(app_conn, id=w.part_id, name="Bracket noop", updated_by=w.user_id)
+    last = trail(app_conn, "parts", w.part_id)[-1]
+    assert last.action == "update" and last.version == 2
+    assert last.changed_fields == [] and last.old_values == {} and last.new_values == {}
