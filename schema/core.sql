@@ -95,6 +95,183 @@ CREATE FUNCTION core.audit_retention_floor() RETURNS interval
 
 COMMENT ON FUNCTION core.audit_retention_floor() IS 'Shortest retention core.audit_log may have (7 years; docs/security.md says why). Changing it is a migration.';
 
+-- Name: capture_row_change(); Type: FUNCTION; Schema: core; Owner: -
+
+CREATE FUNCTION core.capture_row_change() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_entity   text := TG_TABLE_SCHEMA || '.' || TG_TABLE_NAME;
+    v_app      core.application;
+    v_ignored  text[] := '{}';
+    v_actor    uuid;
+    v_org      uuid;
+    v_ip       inet;
+    v_raw      text;
+    v_details  jsonb;
+    v_username text;
+    v_reason   text;
+    v_corr     text;
+    v_session  text;
+    v_agent    text;
+    v_fields   text[];
+    v_rows     bigint;
+    v_written  bigint;
+BEGIN
+    IF TG_LEVEL <> 'STATEMENT' OR TG_WHEN <> 'AFTER' THEN
+        RAISE EXCEPTION 'core.capture_row_change() must be an AFTER ... FOR EACH STATEMENT trigger (trigger % on %)',
+            TG_NAME, v_entity;
+    END IF;
+    IF TG_NARGS < 1 THEN
+        RAISE EXCEPTION 'trigger % on %: core.capture_row_change() needs the application as its first argument',
+            TG_NAME, v_entity;
+    END IF;
+    v_app := TG_ARGV[0]::core.application;
+    IF TG_NARGS > 1 THEN
+        v_ignored := TG_ARGV[1:TG_NARGS - 1];
+    END IF;
+
+    -- A statement that touched no row leaves no trace (and needs no actor).
+    IF TG_OP = 'DELETE' THEN
+        PERFORM 1 FROM trail_old LIMIT 1;
+    ELSE
+        PERFORM 1 FROM trail_new LIMIT 1;
+    END IF;
+    IF NOT FOUND THEN
+        RETURN NULL;
+    END IF;
+
+    -- Who: required.
+    v_raw := NULLIF(current_setting('app.user_id', true), '');
+    IF v_raw IS NULL THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'RS002',
+            MESSAGE = format('%s is a regulated table: every change must say who made it, and app.user_id is not set (%s refused)',
+                             v_entity, TG_OP),
+            DETAIL  = 'The change trail (core.audit_log) records the acting user of every INSERT, UPDATE and DELETE; nothing was written.',
+            HINT    = 'Run the change inside transaction(conn, user_id=<the acting user''s id>) (SET LOCAL app.user_id).',
+            SCHEMA  = TG_TABLE_SCHEMA,
+            TABLE   = TG_TABLE_NAME,
+            CONSTRAINT = TG_NAME;
+    END IF;
+    BEGIN
+        v_actor := v_raw::uuid;
+    EXCEPTION WHEN invalid_text_representation THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'RS002',
+            MESSAGE = format('app.user_id %L is not a UUID (%s on %s refused)', v_raw, TG_OP, v_entity),
+            HINT    = 'Pass the acting user''s id (core.users.id) as user_id.',
+            SCHEMA  = TG_TABLE_SCHEMA,
+            TABLE   = TG_TABLE_NAME,
+            CONSTRAINT = TG_NAME;
+    END;
+    v_raw := NULLIF(current_setting('app.client_ip', true), '');
+    BEGIN
+        v_ip := v_raw::inet;
+    EXCEPTION WHEN invalid_text_representation THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'RS002',
+            MESSAGE = format('app.client_ip %L is not an IP address (%s on %s refused)', v_raw, TG_OP, v_entity),
+            HINT    = 'Pass the client''s IPv4 or IPv6 address as client_ip.',
+            SCHEMA  = TG_TABLE_SCHEMA,
+            TABLE   = TG_TABLE_NAME,
+            CONSTRAINT = TG_NAME;
+    END;
+    -- The tenant, as core.audit_log's row-level security requires
+    -- (NULL: a platform event).
+    v_org := NULLIF(current_setting('app.org_id', true), '')::uuid;
+    -- Which trigger wrote the event (a foreign key cascade is recorded by the
+    -- trigger of the table it reached, in the same transaction).
+    v_details := jsonb_build_object('trigger', TG_NAME);
+    -- Evaluated once per statement, not per row.
+    v_username := (SELECT u.username FROM core.users u WHERE u.id = v_actor);
+    v_reason  := NULLIF(current_setting('app.change_reason', true), '');
+    v_corr    := NULLIF(current_setting('app.correlation_id', true), '');
+    v_session := NULLIF(current_setting('app.session_id', true), '');
+    v_agent   := NULLIF(current_setting('app.user_agent', true), '');
+    -- Every row of a table has the same columns: the field list of a whole-row
+    -- event (INSERT, DELETE) is computed once.
+    IF TG_OP = 'DELETE' THEN
+        SELECT ARRAY(SELECT k FROM jsonb_object_keys(to_jsonb(o) - v_ignored) AS k ORDER BY k)
+          INTO v_fields FROM trail_old o LIMIT 1;
+    ELSIF TG_OP = 'INSERT' THEN
+        SELECT ARRAY(SELECT k FROM jsonb_object_keys(to_jsonb(n) - v_ignored) AS k ORDER BY k)
+          INTO v_fields FROM trail_new n LIMIT 1;
+    END IF;
+
+    IF TG_OP = 'INSERT' THEN
+        INSERT INTO core.audit_log (
+            application, organization_id, actor_type, actor_user_id, actor_username, action,
+            event_level, entity_type, entity_id, old_values, new_values, changed_fields,
+            details, reason, correlation_id, session_id, ip_address, user_agent)
+        SELECT v_app, v_org, 'user', v_actor, v_username,
+               'create', 'info', v_entity, j.doc ->> 'id', NULL, j.doc, v_fields, v_details,
+               v_reason, v_corr, v_session, v_ip, v_agent
+          FROM trail_new n
+         CROSS JOIN LATERAL (SELECT to_jsonb(n) - v_ignored AS doc) j;
+    ELSIF TG_OP = 'DELETE' THEN
+        INSERT INTO core.audit_log (
+            application, organization_id, actor_type, actor_user_id, actor_username, action,
+            event_level, entity_type, entity_id, old_values, new_values, changed_fields,
+            details, reason, correlation_id, session_id, ip_address, user_agent)
+        SELECT v_app, v_org, 'user', v_actor, v_username,
+               'delete', 'warning', v_entity, j.doc ->> 'id', j.doc, NULL, v_fields, v_details,
+               v_reason, v_corr, v_session, v_ip, v_agent
+          FROM trail_old o
+         CROSS JOIN LATERAL (SELECT to_jsonb(o) - v_ignored AS doc) j;
+    ELSE
+        -- Old and new versions are paired by position, not by id: the
+        -- transition tables of one query hold every row version its foreign
+        -- key cascades produced, in order (a row reached by two SET NULL
+        -- cascades appears twice), and old and new are appended in step.
+        WITH o AS (
+            SELECT row_number() OVER () AS n, to_jsonb(t) - v_ignored AS od FROM trail_old t
+        ), nw AS (
+            SELECT row_number() OVER () AS n, to_jsonb(t) - v_ignored AS nd FROM trail_new t
+        )
+        INSERT INTO core.audit_log (
+            application, organization_id, actor_type, actor_user_id, actor_username, action,
+            event_level, entity_type, entity_id, old_values, new_values, changed_fields,
+            details, reason, correlation_id, session_id, ip_address, user_agent)
+        SELECT v_app, v_org, 'user', v_actor, v_username,
+               'update', 'info', v_entity, nw.nd ->> 'id',
+               d.old_values, d.new_values, d.changed_fields,
+               v_details,
+               v_reason, v_corr, v_session, v_ip, v_agent
+          FROM nw
+          JOIN o ON o.n = nw.n AND o.od -> 'id' = nw.nd -> 'id'
+         CROSS JOIN LATERAL (
+               SELECT coalesce(jsonb_object_agg(e.key, o.od -> e.key), '{}'::jsonb) AS old_values,
+                      coalesce(jsonb_object_agg(e.key, e.value), '{}'::jsonb) AS new_values,
+                      coalesce(array_agg(e.key ORDER BY e.key), '{}'::text[]) AS changed_fields
+                 FROM jsonb_each(nw.nd) e
+                WHERE e.value IS DISTINCT FROM o.od -> e.key) d
+         ORDER BY nw.n;
+        -- Every new version must pair with an old version of the same id: an
+        -- UPDATE of the key would otherwise leave rows without a trail.
+        GET DIAGNOSTICS v_written = ROW_COUNT;
+        SELECT count(*) INTO v_rows FROM trail_new;
+        IF v_written <> v_rows THEN
+            RAISE EXCEPTION USING
+                ERRCODE = 'RS002',
+                MESSAGE = format('%s: the id of a regulated record cannot change (UPDATE refused)', v_entity),
+                DETAIL  = 'The change trail identifies a record by its id.',
+                HINT    = 'Create a new record instead, and record why.',
+                SCHEMA  = TG_TABLE_SCHEMA,
+                TABLE   = TG_TABLE_NAME,
+                COLUMN  = 'id',
+                CONSTRAINT = TG_NAME;
+        END IF;
+    END IF;
+    RETURN NULL;
+END
+$$;
+
+-- Name: FUNCTION capture_row_change(); Type: COMMENT; Schema: core; Owner: -
+
+COMMENT ON FUNCTION core.capture_row_change() IS 'Trigger function (AFTER ... FOR EACH STATEMENT, transition tables trail_old/trail_new): one core.audit_log event per changed row with the old/new values of the changed columns, actor and context from app.* settings; refuses changes without app.user_id (RS002). Arguments: application, then columns left out of diffs.';
+
 -- Name: forbid_modification(); Type: FUNCTION; Schema: core; Owner: -
 
 CREATE FUNCTION core.forbid_modification() RETURNS trigger
@@ -1812,6 +1989,10 @@ REVOKE ALL ON FUNCTION core.audit_retention_floor() FROM PUBLIC;
 GRANT ALL ON FUNCTION core.audit_retention_floor() TO registry_owner;
 GRANT ALL ON FUNCTION core.audit_retention_floor() TO registry_app;
 GRANT ALL ON FUNCTION core.audit_retention_floor() TO registry_readonly;
+
+-- Name: FUNCTION capture_row_change(); Type: ACL; Schema: core; Owner: -
+
+REVOKE ALL ON FUNCTION core.capture_row_change() FROM PUBLIC;
 
 -- Name: FUNCTION forbid_modification(); Type: ACL; Schema: core; Owner: -
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import aiosql
@@ -84,6 +85,14 @@ CASES: dict[str, list[tuple[str, Callable[[Conn], dict[str, Any]]]]] = {
             },
         ),
         ("get_request_statistics", lambda c: {}),
+    ],
+    "inspection": [
+        ("list_parts", lambda c: {"is_active": None, "part_type": None, "limit": 10, "offset": 0}),
+        (
+            "defect_rate_by_part",
+            lambda c: {"created_from": datetime(2000, 1, 1, tzinfo=UTC),
+                       "created_to": datetime(2100, 1, 1, tzinfo=UTC)},
+        ),
     ],
 }
 
