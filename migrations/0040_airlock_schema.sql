@@ -511,7 +511,9 @@ CREATE TABLE airlock.check_results (
     check_type  airlock.check_type   NOT NULL,
     status      airlock.check_status NOT NULL,
     results     jsonb                NOT NULL DEFAULT '{}'::jsonb,
-    created_at  timestamptz          NOT NULL DEFAULT now(),
+    -- statement_timestamp(), not now(): re-runs recorded in one transaction
+    -- must still order (the latest result per check type wins).
+    created_at  timestamptz          NOT NULL DEFAULT statement_timestamp(),
     CONSTRAINT check_results_pkey PRIMARY KEY (id),
     CONSTRAINT fk_check_results__workflow_id FOREIGN KEY (workflow_id)
         REFERENCES airlock.workflows (id) ON DELETE CASCADE,
@@ -524,7 +526,7 @@ COMMENT ON COLUMN airlock.check_results.workflow_id IS 'The workflow checked (CA
 COMMENT ON COLUMN airlock.check_results.check_type IS 'trivy or license.';
 COMMENT ON COLUMN airlock.check_results.status IS 'Outcome (passed, failed, warning, error, ...).';
 COMMENT ON COLUMN airlock.check_results.results IS 'The Trivy JSON report or the license analysis.';
-COMMENT ON COLUMN airlock.check_results.created_at IS 'When the result was recorded: the latest per check_type is current.';
+COMMENT ON COLUMN airlock.check_results.created_at IS 'When the result was recorded (statement_timestamp(), so re-runs in one transaction still order): the latest per check_type is current.';
 COMMENT ON CONSTRAINT ck_check_results__results_object ON airlock.check_results IS
     'results must be a JSON object (a Trivy report or a license analysis)';
 
