@@ -342,6 +342,22 @@ class DecisionRow(BaseModel):
     audited_at: datetime
 
 
+class ReviewQueueRow(BaseModel):
+    """Row returned by ``list_workflows_by_status``."""
+
+    model_config = ConfigDict(frozen=True, protected_namespaces=())
+
+    id: UUID
+    package_request_id: UUID
+    submission_id: UUID
+    package_name: str
+    package_version: str
+    status: WorkflowStatus
+    current_stage: WorkflowStage
+    created_at: datetime
+    updated_at: datetime
+
+
 class WorkflowStatusCountRow(BaseModel):
     """Row returned by ``count_workflows_by_status``."""
 
@@ -384,6 +400,7 @@ RECORD_CLASSES: Final[dict[str, type[BaseModel]]] = {
     "WorkflowRow": WorkflowRow,
     "ClaimedWorkflowRow": ClaimedWorkflowRow,
     "DecisionRow": DecisionRow,
+    "ReviewQueueRow": ReviewQueueRow,
     "WorkflowStatusCountRow": WorkflowStatusCountRow,
     "CheckResultRow": CheckResultRow,
 }

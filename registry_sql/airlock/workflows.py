@@ -22,6 +22,7 @@ from registry_sql.airlock.models import (
     CheckType,
     ClaimedWorkflowRow,
     DecisionRow,
+    ReviewQueueRow,
     WorkflowRow,
     WorkflowStage,
     WorkflowStatus,
@@ -394,6 +395,41 @@ def cancel_workflow(conn: psycopg.Connection[Any], *, id: UUID) -> WorkflowRow:
     )
 
 
+LIST_WORKFLOWS_BY_STATUS: Final = """\
+-- name: list_workflows_by_status(status, limit)
+-- record_class: ReviewQueueRow
+-- Workflows in one status with their package, oldest first (e.g. the reviewers' queue:
+--   awaiting_approval).
+SELECT w.id, w.package_request_id, r.submission_id, r.package_name, r.package_version,
+       w.status, w.current_stage, w.created_at, w.updated_at
+  FROM airlock.workflows AS w
+  JOIN airlock.package_requests AS r ON r.id = w.package_request_id
+ WHERE w.status = %(status)s::airlock.workflow_status
+ ORDER BY w.created_at, w.id
+ LIMIT %(limit)s::int
+"""
+
+
+def list_workflows_by_status(
+    conn: psycopg.Connection[Any],
+    *,
+    status: WorkflowStatus,
+    limit: int,
+) -> list[ReviewQueueRow]:
+    """Workflows in one status with their package, oldest first (e.g. the reviewers' queue:
+    awaiting_approval).
+
+    SQL: ``sql/airlock/workflows.sql:204`` (``list_workflows_by_status``).
+    """
+    return fetch_all(
+        conn,
+        LIST_WORKFLOWS_BY_STATUS,
+        {"status": status, "limit": limit},
+        ReviewQueueRow,
+        "airlock.list_workflows_by_status",
+    )
+
+
 COUNT_WORKFLOWS_BY_STATUS: Final = """\
 -- name: count_workflows_by_status()
 -- record_class: WorkflowStatusCountRow
@@ -408,7 +444,7 @@ SELECT status, count(*) AS "count"
 def count_workflows_by_status(conn: psycopg.Connection[Any]) -> list[WorkflowStatusCountRow]:
     """How many workflows are in each status (the queue's depth is the pending count).
 
-    SQL: ``sql/airlock/workflows.sql:204`` (``count_workflows_by_status``).
+    SQL: ``sql/airlock/workflows.sql:215`` (``count_workflows_by_status``).
     """
     return fetch_all(
         conn,
@@ -439,7 +475,7 @@ def record_check_result(
 ) -> CheckResultRow:
     """Record the result of a check run (a re-run adds a row; the latest per type counts).
 
-    SQL: ``sql/airlock/workflows.sql:212`` (``record_check_result<!``).
+    SQL: ``sql/airlock/workflows.sql:223`` (``record_check_result<!``).
     Returns the new row.
     """
     return fetch_one(
@@ -499,7 +535,7 @@ def run_license_check(conn: psycopg.Connection[Any], *, workflow_id: UUID) -> Ch
     the verdict and the active allowlist identifiers it was checked against.
     Raises NotFound when the workflow does not exist.
 
-    SQL: ``sql/airlock/workflows.sql:219`` (``run_license_check<!``).
+    SQL: ``sql/airlock/workflows.sql:230`` (``run_license_check<!``).
     Raises ``NotFound`` when no row matches.
     """
     return fetch_one(
@@ -531,7 +567,7 @@ def list_latest_check_results(
 ) -> list[CheckResultRow]:
     """The latest result of each check type of a workflow (re-runs superseded).
 
-    SQL: ``sql/airlock/workflows.sql:244`` (``list_latest_check_results``).
+    SQL: ``sql/airlock/workflows.sql:255`` (``list_latest_check_results``).
     """
     return fetch_all(
         conn,
@@ -556,7 +592,7 @@ SELECT id, workflow_id, check_type, status, results, created_at
 def list_check_results(conn: psycopg.Connection[Any], *, workflow_id: UUID) -> list[CheckResultRow]:
     """Every check result of a workflow, oldest first (the history of re-runs).
 
-    SQL: ``sql/airlock/workflows.sql:253`` (``list_check_results``).
+    SQL: ``sql/airlock/workflows.sql:264`` (``list_check_results``).
     """
     return fetch_all(
         conn,
@@ -586,7 +622,7 @@ def list_recent_check_problems(
 ) -> list[CheckResultRow]:
     """The latest failed or errored check results of all workflows, newest first.
 
-    SQL: ``sql/airlock/workflows.sql:261`` (``list_recent_check_problems``).
+    SQL: ``sql/airlock/workflows.sql:272`` (``list_recent_check_problems``).
     """
     return fetch_all(
         conn,

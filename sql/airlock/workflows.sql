@@ -201,6 +201,17 @@ UPDATE airlock.workflows
 RETURNING id, package_request_id, status, current_stage, decided_by, decided_at,
           decision_reason, completed_at, created_at, updated_at;
 
+-- name: list_workflows_by_status(status, limit)
+-- record_class: ReviewQueueRow
+-- Workflows in one status with their package, oldest first (e.g. the reviewers' queue: awaiting_approval).
+SELECT w.id, w.package_request_id, r.submission_id, r.package_name, r.package_version,
+       w.status, w.current_stage, w.created_at, w.updated_at
+  FROM airlock.workflows AS w
+  JOIN airlock.package_requests AS r ON r.id = w.package_request_id
+ WHERE w.status = :status::airlock.workflow_status
+ ORDER BY w.created_at, w.id
+ LIMIT :limit::int;
+
 -- name: count_workflows_by_status()
 -- record_class: WorkflowStatusCountRow
 -- How many workflows are in each status (the queue's depth is the pending count).

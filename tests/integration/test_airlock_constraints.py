@@ -22,7 +22,7 @@ from catalog_support import named_constraints, required_columns
 from psycopg.types.json import Jsonb
 
 from registry_sql import airlock
-from registry_sql.airlock import WorkflowStatus
+from registry_sql.airlock import CheckStatus, CheckType, WorkflowStatus
 from registry_sql.errors import (
     Conflict,
     ForeignKeyMissing,
@@ -224,8 +224,8 @@ def test_check_messages_say_what_a_valid_value_is(conn: Conn, base: Base) -> Non
 
 
 def test_deleting_a_submission_cascades(conn: Conn, base: Base) -> None:
-    airlock.record_check_result(conn, workflow_id=base.workflow, check_type="trivy",
-                                status="passed", results={})
+    airlock.record_check_result(conn, workflow_id=base.workflow, check_type=CheckType.TRIVY,
+                                status=CheckStatus.PASSED, results={})
     before = dict(zip(TABLES, _counts(conn), strict=True))
     assert airlock.delete_submission(conn, id=base.submission) == 1
     after = dict(zip(TABLES, _counts(conn), strict=True))

@@ -22,6 +22,7 @@ from registry_sql.airlock.models import (
     CheckType,
     ClaimedWorkflowRow,
     DecisionRow,
+    ReviewQueueRow,
     WorkflowRow,
     WorkflowStage,
     WorkflowStatus,
@@ -38,6 +39,7 @@ from registry_sql.airlock.workflows import (
     LIST_CHECK_RESULTS,
     LIST_LATEST_CHECK_RESULTS,
     LIST_RECENT_CHECK_PROBLEMS,
+    LIST_WORKFLOWS_BY_STATUS,
     RECORD_CHECK_RESULT,
     REJECT_WORKFLOW,
     RUN_LICENSE_CHECK,
@@ -212,12 +214,32 @@ async def cancel_workflow(conn: psycopg.AsyncConnection[Any], *, id: UUID) -> Wo
     )
 
 
+async def list_workflows_by_status(
+    conn: psycopg.AsyncConnection[Any],
+    *,
+    status: WorkflowStatus,
+    limit: int,
+) -> list[ReviewQueueRow]:
+    """Workflows in one status with their package, oldest first (e.g. the reviewers' queue:
+    awaiting_approval).
+
+    SQL: ``sql/airlock/workflows.sql:204`` (``list_workflows_by_status``).
+    """
+    return await afetch_all(
+        conn,
+        LIST_WORKFLOWS_BY_STATUS,
+        {"status": status, "limit": limit},
+        ReviewQueueRow,
+        "airlock.list_workflows_by_status",
+    )
+
+
 async def count_workflows_by_status(
     conn: psycopg.AsyncConnection[Any],
 ) -> list[WorkflowStatusCountRow]:
     """How many workflows are in each status (the queue's depth is the pending count).
 
-    SQL: ``sql/airlock/workflows.sql:204`` (``count_workflows_by_status``).
+    SQL: ``sql/airlock/workflows.sql:215`` (``count_workflows_by_status``).
     """
     return await afetch_all(
         conn,
@@ -238,7 +260,7 @@ async def record_check_result(
 ) -> CheckResultRow:
     """Record the result of a check run (a re-run adds a row; the latest per type counts).
 
-    SQL: ``sql/airlock/workflows.sql:212`` (``record_check_result<!``).
+    SQL: ``sql/airlock/workflows.sql:223`` (``record_check_result<!``).
     Returns the new row.
     """
     return await afetch_one(
@@ -274,7 +296,7 @@ async def run_license_check(
     the verdict and the active allowlist identifiers it was checked against.
     Raises NotFound when the workflow does not exist.
 
-    SQL: ``sql/airlock/workflows.sql:219`` (``run_license_check<!``).
+    SQL: ``sql/airlock/workflows.sql:230`` (``run_license_check<!``).
     Raises ``NotFound`` when no row matches.
     """
     return await afetch_one(
@@ -294,7 +316,7 @@ async def list_latest_check_results(
 ) -> list[CheckResultRow]:
     """The latest result of each check type of a workflow (re-runs superseded).
 
-    SQL: ``sql/airlock/workflows.sql:244`` (``list_latest_check_results``).
+    SQL: ``sql/airlock/workflows.sql:255`` (``list_latest_check_results``).
     """
     return await afetch_all(
         conn,
@@ -312,7 +334,7 @@ async def list_check_results(
 ) -> list[CheckResultRow]:
     """Every check result of a workflow, oldest first (the history of re-runs).
 
-    SQL: ``sql/airlock/workflows.sql:253`` (``list_check_results``).
+    SQL: ``sql/airlock/workflows.sql:264`` (``list_check_results``).
     """
     return await afetch_all(
         conn,
@@ -330,7 +352,7 @@ async def list_recent_check_problems(
 ) -> list[CheckResultRow]:
     """The latest failed or errored check results of all workflows, newest first.
 
-    SQL: ``sql/airlock/workflows.sql:261`` (``list_recent_check_problems``).
+    SQL: ``sql/airlock/workflows.sql:272`` (``list_recent_check_problems``).
     """
     return await afetch_all(
         conn,
