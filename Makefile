@@ -83,6 +83,7 @@ reliability: $(STAMP) ## Reliability suite: faults, bad input (50 examples/funct
 
 bench: $(STAMP) ## Benchmarks vs peers -> benchmarks/RESULTS.md (embedded PG unless DATABASE_URL; BENCH_SIZE=100000)
 	$(BIN)/python -m benchmarks.run --size $(BENCH_SIZE) --reps $(BENCH_REPS) --out benchmarks/RESULTS.md
+	$(BIN)/python -m benchmarks.airlock --reps $(BENCH_REPS) --out benchmarks/RESULTS_airlock.md
 
 generate: $(STAMP) ## Regenerate the typed Python layer from migrations and sql/
 	$(BIN)/registry-sql generate

@@ -90,7 +90,7 @@ WITH next AS (
     SELECT w.id
       FROM airlock.workflows AS w
      WHERE w.status = 'pending' AND w.current_stage = 'queued'
-     ORDER BY w.created_at, w.id
+     ORDER BY w.created_at   -- the index order: no sort, the scan stops after `limit` rows
      LIMIT %(limit)s::int
        FOR UPDATE SKIP LOCKED
 ),

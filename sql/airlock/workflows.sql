@@ -45,7 +45,7 @@ WITH next AS (
     SELECT w.id
       FROM airlock.workflows AS w
      WHERE w.status = 'pending' AND w.current_stage = 'queued'   /* ix_workflows__active */
-     ORDER BY w.created_at, w.id
+     ORDER BY w.created_at   -- the index order: no sort, the scan stops after `limit` rows
      LIMIT :limit::int
        FOR UPDATE SKIP LOCKED
 ),
