@@ -401,6 +401,29 @@ def test_reject_updates_workflow_request_package_and_audits(app_conn: Conn) -> N
     assert after.status == RequestStatus.REJECTED and after.decided_by == approver
 
 
+def test_decision_audit_event_takes_the_transaction_audit_context(app_conn: Conn) -> None:
+    user = make_user(app_conn, "ctx-sub")
+    approver = make_user(app_conn, "ctx-approver", "approver")
+    reqs = [one_workflow(app_conn, user, f"ctx-{i}", "1.0.0", project=f"ctx{i}")
+            for i in range(2)]
+    ids = [r.workflow_id for r in reqs]
+    assert None not in ids
+    wf_ids = [i for i in ids if i is not None]
+    for wid in wf_ids:
+        walk_to(app_conn, wid, S.AWAITING_APPROVAL)
+    context: dict[str, Any] = {"session_id": "sess-7", "client_ip": "198.51.100.4",
+                               "user_agent": "airlock-ui/2.1", "change_reason": "weekly review"}
+    with transaction(app_conn, **context):
+        approved = airlock.approve_workflow(app_conn, id=wf_ids[0],
+                                            decided_by=approver, reason=None)
+        rejected = airlock.reject_workflow(app_conn, id=wf_ids[1],
+                                           decided_by=approver, reason="CVE-2024-0001")
+    for d, reason in ((approved, "weekly review"), (rejected, "CVE-2024-0001")):
+        e = core.get_audit_event(app_conn, id=d.audit_event_id, occurred_at=d.audited_at)
+        assert (e.session_id, str(e.ip_address), e.user_agent, e.reason) == (
+            "sess-7", "198.51.100.4", "airlock-ui/2.1", reason)
+
+
 def test_decide_is_all_or_nothing(conn: Conn) -> None:
     """A failure in the audit insert leaves no status change (one statement)."""
     user = make_user(conn, "atomic-sub")
