@@ -85,6 +85,7 @@ bench: $(STAMP) ## Benchmarks vs peers -> benchmarks/RESULTS.md (embedded PG unl
 	$(BIN)/python -m benchmarks.run --size $(BENCH_SIZE) --reps $(BENCH_REPS) --out benchmarks/RESULTS.md
 	$(BIN)/python -m benchmarks.splunk_ta --out benchmarks/SPLUNK_TA.md
 	$(BIN)/python -m benchmarks.inspection --reps $(BENCH_REPS) --out benchmarks/INSPECTION.md
+	$(BIN)/python -m benchmarks.airlock --reps $(BENCH_REPS) --out benchmarks/RESULTS_airlock.md
 
 generate: $(STAMP) ## Regenerate the typed Python layer from migrations and sql/
 	$(BIN)/registry-sql generate

@@ -639,6 +639,193 @@ $$;
 
 COMMENT ON FUNCTION core.user_has_permission(p_user uuid, p_code text, p_org uuid) IS 'True when a live, active user holds permission p_code through a global grant or a grant scoped to p_org; core.platform_admin holds every known permission; unknown codes are false.';
 
+-- Name: roles; Type: TABLE; Schema: core; Owner: -
+
+CREATE TABLE core.roles (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    application core.application NOT NULL,
+    name text NOT NULL,
+    description text,
+    is_system boolean DEFAULT false NOT NULL,
+    created_at timestamp with time zone DEFAULT statement_timestamp() NOT NULL,
+    updated_at timestamp with time zone DEFAULT statement_timestamp() NOT NULL,
+    CONSTRAINT ck_roles__name_format CHECK (((name ~ '^[a-z][a-z0-9_]*$'::text) AND (length(name) <= 63)))
+);
+
+-- Name: TABLE roles; Type: COMMENT; Schema: core; Owner: -
+
+COMMENT ON TABLE core.roles IS 'Application roles (RBAC), e.g. (splunk_ta, approver).';
+
+-- Name: COLUMN roles.id; Type: COMMENT; Schema: core; Owner: -
+
+COMMENT ON COLUMN core.roles.id IS 'Surrogate key (gen_random_uuid() by default).';
+
+-- Name: COLUMN roles.application; Type: COMMENT; Schema: core; Owner: -
+
+COMMENT ON COLUMN core.roles.application IS 'Application the role belongs to.';
+
+-- Name: COLUMN roles.name; Type: COMMENT; Schema: core; Owner: -
+
+COMMENT ON COLUMN core.roles.name IS 'Role name, unique per application.';
+
+-- Name: COLUMN roles.description; Type: COMMENT; Schema: core; Owner: -
+
+COMMENT ON COLUMN core.roles.description IS 'What the role is for.';
+
+-- Name: COLUMN roles.is_system; Type: COMMENT; Schema: core; Owner: -
+
+COMMENT ON COLUMN core.roles.is_system IS 'TRUE for roles created by the migrations (reference data).';
+
+-- Name: COLUMN roles.created_at; Type: COMMENT; Schema: core; Owner: -
+
+COMMENT ON COLUMN core.roles.created_at IS 'When the row was inserted (default now()).';
+
+-- Name: COLUMN roles.updated_at; Type: COMMENT; Schema: core; Owner: -
+
+COMMENT ON COLUMN core.roles.updated_at IS 'When the row last changed; kept current by the trg_roles__set_updated_at trigger.';
+
+-- Name: CONSTRAINT ck_roles__name_format ON roles; Type: COMMENT; Schema: core; Owner: -
+
+COMMENT ON CONSTRAINT ck_roles__name_format ON core.roles IS 'name must be lower snake_case (a letter, then letters, digits or underscores), at most 63 characters';
+
+-- Name: user_roles; Type: TABLE; Schema: core; Owner: -
+
+CREATE TABLE core.user_roles (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    user_id uuid NOT NULL,
+    role_id uuid NOT NULL,
+    organization_id uuid,
+    granted_by uuid,
+    created_at timestamp with time zone DEFAULT statement_timestamp() NOT NULL
+);
+
+-- Name: TABLE user_roles; Type: COMMENT; Schema: core; Owner: -
+
+COMMENT ON TABLE core.user_roles IS 'Role grants to users, optionally scoped to one organization.';
+
+-- Name: COLUMN user_roles.id; Type: COMMENT; Schema: core; Owner: -
+
+COMMENT ON COLUMN core.user_roles.id IS 'Surrogate key (gen_random_uuid() by default).';
+
+-- Name: COLUMN user_roles.user_id; Type: COMMENT; Schema: core; Owner: -
+
+COMMENT ON COLUMN core.user_roles.user_id IS 'The user (core.users.id).';
+
+-- Name: COLUMN user_roles.role_id; Type: COMMENT; Schema: core; Owner: -
+
+COMMENT ON COLUMN core.user_roles.role_id IS 'The role granted (core.roles.id).';
+
+-- Name: COLUMN user_roles.organization_id; Type: COMMENT; Schema: core; Owner: -
+
+COMMENT ON COLUMN core.user_roles.organization_id IS 'Organization the grant is scoped to (core.organizations.id); NULL: the grant applies in every organization.';
+
+-- Name: COLUMN user_roles.granted_by; Type: COMMENT; Schema: core; Owner: -
+
+COMMENT ON COLUMN core.user_roles.granted_by IS 'User who granted the role; NULL when unknown or deleted.';
+
+-- Name: COLUMN user_roles.created_at; Type: COMMENT; Schema: core; Owner: -
+
+COMMENT ON COLUMN core.user_roles.created_at IS 'When the row was inserted (default now()).';
+
+-- Name: users; Type: TABLE; Schema: core; Owner: -
+
+CREATE TABLE core.users (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    username text NOT NULL,
+    email text NOT NULL,
+    full_name text,
+    hashed_password text,
+    auth_provider core.auth_provider DEFAULT 'local'::core.auth_provider NOT NULL,
+    is_active boolean DEFAULT true NOT NULL,
+    last_login_at timestamp with time zone,
+    created_at timestamp with time zone DEFAULT statement_timestamp() NOT NULL,
+    updated_at timestamp with time zone DEFAULT statement_timestamp() NOT NULL,
+    created_by uuid,
+    updated_by uuid,
+    deleted_at timestamp with time zone,
+    deleted_by uuid,
+    CONSTRAINT ck_users__email_format CHECK ((POSITION(('@'::text) IN (email)) > 1)),
+    CONSTRAINT ck_users__hashed_password_is_hash CHECK (((hashed_password IS NULL) OR ((length(hashed_password) <= 512) AND ((hashed_password ~ '^\$2[aby]\$[0-9]{2}\$[./A-Za-z0-9]{53}$'::text) OR (hashed_password ~ '^\$(argon2(id|i|d)|scrypt|pbkdf2(-sha(1|256|512))?)\$[A-Za-z0-9+/.=,$-]{16,}$'::text) OR (hashed_password ~ '^(pbkdf2:sha(1|256|512):[0-9]+|scrypt:[0-9]+:[0-9]+:[0-9]+)\$[^$]+\$[0-9a-f]{40,}$'::text) OR (hashed_password ~ '^(pbkdf2_sha(1|256)|argon2|bcrypt_sha256|scrypt)\$[A-Za-z0-9+/.=,$-]{16,}$'::text))))),
+    CONSTRAINT ck_users__local_requires_password CHECK (((auth_provider <> 'local'::core.auth_provider) OR (hashed_password IS NOT NULL))),
+    CONSTRAINT ck_users__username_length CHECK (((length(username) >= 1) AND (length(username) <= 150)))
+);
+
+-- Name: TABLE users; Type: COMMENT; Schema: core; Owner: -
+
+COMMENT ON TABLE core.users IS 'People (and service accounts) of all applications. Soft delete: deleted_at. [secret: hashed_password]';
+
+-- Name: COLUMN users.id; Type: COMMENT; Schema: core; Owner: -
+
+COMMENT ON COLUMN core.users.id IS 'Surrogate key (gen_random_uuid() by default).';
+
+-- Name: COLUMN users.username; Type: COMMENT; Schema: core; Owner: -
+
+COMMENT ON COLUMN core.users.username IS 'Login name, unique among live users (case-insensitively).';
+
+-- Name: COLUMN users.email; Type: COMMENT; Schema: core; Owner: -
+
+COMMENT ON COLUMN core.users.email IS 'E-mail address, unique among live users (case-insensitively).';
+
+-- Name: COLUMN users.full_name; Type: COMMENT; Schema: core; Owner: -
+
+COMMENT ON COLUMN core.users.full_name IS 'Display name; optional.';
+
+-- Name: COLUMN users.hashed_password; Type: COMMENT; Schema: core; Owner: -
+
+COMMENT ON COLUMN core.users.hashed_password IS 'Password hash (bcrypt/argon2/scrypt/pbkdf2), never plaintext; NULL for SSO-only users.';
+
+-- Name: COLUMN users.auth_provider; Type: COMMENT; Schema: core; Owner: -
+
+COMMENT ON COLUMN core.users.auth_provider IS 'How the user signs in: local password or an identity provider (see core.user_identities for the external subject).';
+
+-- Name: COLUMN users.is_active; Type: COMMENT; Schema: core; Owner: -
+
+COMMENT ON COLUMN core.users.is_active IS 'FALSE disables sign-in without deleting the user.';
+
+-- Name: COLUMN users.last_login_at; Type: COMMENT; Schema: core; Owner: -
+
+COMMENT ON COLUMN core.users.last_login_at IS 'Last successful sign-in; NULL if never.';
+
+-- Name: COLUMN users.created_at; Type: COMMENT; Schema: core; Owner: -
+
+COMMENT ON COLUMN core.users.created_at IS 'When the row was inserted (default now()).';
+
+-- Name: COLUMN users.updated_at; Type: COMMENT; Schema: core; Owner: -
+
+COMMENT ON COLUMN core.users.updated_at IS 'When the row last changed; kept current by the trg_users__set_updated_at trigger.';
+
+-- Name: COLUMN users.created_by; Type: COMMENT; Schema: core; Owner: -
+
+COMMENT ON COLUMN core.users.created_by IS 'User who created the row (core.users.id); NULL for system/seed writes or once that user is deleted (ON DELETE SET NULL).';
+
+-- Name: COLUMN users.updated_by; Type: COMMENT; Schema: core; Owner: -
+
+COMMENT ON COLUMN core.users.updated_by IS 'User who last changed the row (core.users.id); NULL when unknown or that user was deleted.';
+
+-- Name: COLUMN users.deleted_at; Type: COMMENT; Schema: core; Owner: -
+
+COMMENT ON COLUMN core.users.deleted_at IS 'Soft delete: when the row was deleted; NULL while it is live. Queries and partial unique indexes only see rows WHERE deleted_at IS NULL.';
+
+-- Name: COLUMN users.deleted_by; Type: COMMENT; Schema: core; Owner: -
+
+COMMENT ON COLUMN core.users.deleted_by IS 'Soft delete: user who deleted the row (core.users.id); NULL while it is live.';
+
+-- Name: CONSTRAINT ck_users__email_format ON users; Type: COMMENT; Schema: core; Owner: -
+
+COMMENT ON CONSTRAINT ck_users__email_format ON core.users IS 'email must contain an ''@'' after at least one character';
+
+-- Name: CONSTRAINT ck_users__hashed_password_is_hash ON users; Type: COMMENT; Schema: core; Owner: -
+
+COMMENT ON CONSTRAINT ck_users__hashed_password_is_hash ON core.users IS 'hashed_password must be a password hash (bcrypt, argon2, scrypt or pbkdf2 format), never the plaintext password';
+
+-- Name: CONSTRAINT ck_users__local_requires_password ON users; Type: COMMENT; Schema: core; Owner: -
+
+COMMENT ON CONSTRAINT ck_users__local_requires_password ON core.users IS 'hashed_password: a user with auth_provider ''local'' needs a hashed_password';
+
+-- Name: CONSTRAINT ck_users__username_length ON users; Type: COMMENT; Schema: core; Owner: -
+
+COMMENT ON CONSTRAINT ck_users__username_length ON core.users IS 'username must be 1 to 150 characters long';
+
 -- Name: api_keys; Type: TABLE; Schema: core; Owner: -
 
 CREATE TABLE core.api_keys (
@@ -1275,55 +1462,6 @@ COMMENT ON COLUMN core.role_permissions.permission_id IS 'The permission it gran
 
 COMMENT ON COLUMN core.role_permissions.created_at IS 'When the row was inserted (default now()).';
 
--- Name: roles; Type: TABLE; Schema: core; Owner: -
-
-CREATE TABLE core.roles (
-    id uuid DEFAULT gen_random_uuid() NOT NULL,
-    application core.application NOT NULL,
-    name text NOT NULL,
-    description text,
-    is_system boolean DEFAULT false NOT NULL,
-    created_at timestamp with time zone DEFAULT statement_timestamp() NOT NULL,
-    updated_at timestamp with time zone DEFAULT statement_timestamp() NOT NULL,
-    CONSTRAINT ck_roles__name_format CHECK (((name ~ '^[a-z][a-z0-9_]*$'::text) AND (length(name) <= 63)))
-);
-
--- Name: TABLE roles; Type: COMMENT; Schema: core; Owner: -
-
-COMMENT ON TABLE core.roles IS 'Application roles (RBAC), e.g. (splunk_ta, approver).';
-
--- Name: COLUMN roles.id; Type: COMMENT; Schema: core; Owner: -
-
-COMMENT ON COLUMN core.roles.id IS 'Surrogate key (gen_random_uuid() by default).';
-
--- Name: COLUMN roles.application; Type: COMMENT; Schema: core; Owner: -
-
-COMMENT ON COLUMN core.roles.application IS 'Application the role belongs to.';
-
--- Name: COLUMN roles.name; Type: COMMENT; Schema: core; Owner: -
-
-COMMENT ON COLUMN core.roles.name IS 'Role name, unique per application.';
-
--- Name: COLUMN roles.description; Type: COMMENT; Schema: core; Owner: -
-
-COMMENT ON COLUMN core.roles.description IS 'What the role is for.';
-
--- Name: COLUMN roles.is_system; Type: COMMENT; Schema: core; Owner: -
-
-COMMENT ON COLUMN core.roles.is_system IS 'TRUE for roles created by the migrations (reference data).';
-
--- Name: COLUMN roles.created_at; Type: COMMENT; Schema: core; Owner: -
-
-COMMENT ON COLUMN core.roles.created_at IS 'When the row was inserted (default now()).';
-
--- Name: COLUMN roles.updated_at; Type: COMMENT; Schema: core; Owner: -
-
-COMMENT ON COLUMN core.roles.updated_at IS 'When the row last changed; kept current by the trg_roles__set_updated_at trigger.';
-
--- Name: CONSTRAINT ck_roles__name_format ON roles; Type: COMMENT; Schema: core; Owner: -
-
-COMMENT ON CONSTRAINT ck_roles__name_format ON core.roles IS 'name must be lower snake_case (a letter, then letters, digits or underscores), at most 63 characters';
-
 -- Name: user_identities; Type: TABLE; Schema: core; Owner: -
 
 CREATE TABLE core.user_identities (
@@ -1390,144 +1528,6 @@ COMMENT ON COLUMN core.user_identities.updated_at IS 'When the row last changed;
 -- Name: CONSTRAINT ck_user_identities__provider_not_local ON user_identities; Type: COMMENT; Schema: core; Owner: -
 
 COMMENT ON CONSTRAINT ck_user_identities__provider_not_local ON core.user_identities IS 'provider must be an external identity provider (saml, oauth, oidc), not ''local''';
-
--- Name: user_roles; Type: TABLE; Schema: core; Owner: -
-
-CREATE TABLE core.user_roles (
-    id uuid DEFAULT gen_random_uuid() NOT NULL,
-    user_id uuid NOT NULL,
-    role_id uuid NOT NULL,
-    organization_id uuid,
-    granted_by uuid,
-    created_at timestamp with time zone DEFAULT statement_timestamp() NOT NULL
-);
-
--- Name: TABLE user_roles; Type: COMMENT; Schema: core; Owner: -
-
-COMMENT ON TABLE core.user_roles IS 'Role grants to users, optionally scoped to one organization.';
-
--- Name: COLUMN user_roles.id; Type: COMMENT; Schema: core; Owner: -
-
-COMMENT ON COLUMN core.user_roles.id IS 'Surrogate key (gen_random_uuid() by default).';
-
--- Name: COLUMN user_roles.user_id; Type: COMMENT; Schema: core; Owner: -
-
-COMMENT ON COLUMN core.user_roles.user_id IS 'The user (core.users.id).';
-
--- Name: COLUMN user_roles.role_id; Type: COMMENT; Schema: core; Owner: -
-
-COMMENT ON COLUMN core.user_roles.role_id IS 'The role granted (core.roles.id).';
-
--- Name: COLUMN user_roles.organization_id; Type: COMMENT; Schema: core; Owner: -
-
-COMMENT ON COLUMN core.user_roles.organization_id IS 'Organization the grant is scoped to (core.organizations.id); NULL: the grant applies in every organization.';
-
--- Name: COLUMN user_roles.granted_by; Type: COMMENT; Schema: core; Owner: -
-
-COMMENT ON COLUMN core.user_roles.granted_by IS 'User who granted the role; NULL when unknown or deleted.';
-
--- Name: COLUMN user_roles.created_at; Type: COMMENT; Schema: core; Owner: -
-
-COMMENT ON COLUMN core.user_roles.created_at IS 'When the row was inserted (default now()).';
-
--- Name: users; Type: TABLE; Schema: core; Owner: -
-
-CREATE TABLE core.users (
-    id uuid DEFAULT gen_random_uuid() NOT NULL,
-    username text NOT NULL,
-    email text NOT NULL,
-    full_name text,
-    hashed_password text,
-    auth_provider core.auth_provider DEFAULT 'local'::core.auth_provider NOT NULL,
-    is_active boolean DEFAULT true NOT NULL,
-    last_login_at timestamp with time zone,
-    created_at timestamp with time zone DEFAULT statement_timestamp() NOT NULL,
-    updated_at timestamp with time zone DEFAULT statement_timestamp() NOT NULL,
-    created_by uuid,
-    updated_by uuid,
-    deleted_at timestamp with time zone,
-    deleted_by uuid,
-    CONSTRAINT ck_users__email_format CHECK ((POSITION(('@'::text) IN (email)) > 1)),
-    CONSTRAINT ck_users__hashed_password_is_hash CHECK (((hashed_password IS NULL) OR ((length(hashed_password) <= 512) AND ((hashed_password ~ '^\$2[aby]\$[0-9]{2}\$[./A-Za-z0-9]{53}$'::text) OR (hashed_password ~ '^\$(argon2(id|i|d)|scrypt|pbkdf2(-sha(1|256|512))?)\$[A-Za-z0-9+/.=,$-]{16,}$'::text) OR (hashed_password ~ '^(pbkdf2:sha(1|256|512):[0-9]+|scrypt:[0-9]+:[0-9]+:[0-9]+)\$[^$]+\$[0-9a-f]{40,}$'::text) OR (hashed_password ~ '^(pbkdf2_sha(1|256)|argon2|bcrypt_sha256|scrypt)\$[A-Za-z0-9+/.=,$-]{16,}$'::text))))),
-    CONSTRAINT ck_users__local_requires_password CHECK (((auth_provider <> 'local'::core.auth_provider) OR (hashed_password IS NOT NULL))),
-    CONSTRAINT ck_users__username_length CHECK (((length(username) >= 1) AND (length(username) <= 150)))
-);
-
--- Name: TABLE users; Type: COMMENT; Schema: core; Owner: -
-
-COMMENT ON TABLE core.users IS 'People (and service accounts) of all applications. Soft delete: deleted_at. [secret: hashed_password]';
-
--- Name: COLUMN users.id; Type: COMMENT; Schema: core; Owner: -
-
-COMMENT ON COLUMN core.users.id IS 'Surrogate key (gen_random_uuid() by default).';
-
--- Name: COLUMN users.username; Type: COMMENT; Schema: core; Owner: -
-
-COMMENT ON COLUMN core.users.username IS 'Login name, unique among live users (case-insensitively).';
-
--- Name: COLUMN users.email; Type: COMMENT; Schema: core; Owner: -
-
-COMMENT ON COLUMN core.users.email IS 'E-mail address, unique among live users (case-insensitively).';
-
--- Name: COLUMN users.full_name; Type: COMMENT; Schema: core; Owner: -
-
-COMMENT ON COLUMN core.users.full_name IS 'Display name; optional.';
-
--- Name: COLUMN users.hashed_password; Type: COMMENT; Schema: core; Owner: -
-
-COMMENT ON COLUMN core.users.hashed_password IS 'Password hash (bcrypt/argon2/scrypt/pbkdf2), never plaintext; NULL for SSO-only users.';
-
--- Name: COLUMN users.auth_provider; Type: COMMENT; Schema: core; Owner: -
-
-COMMENT ON COLUMN core.users.auth_provider IS 'How the user signs in: local password or an identity provider (see core.user_identities for the external subject).';
-
--- Name: COLUMN users.is_active; Type: COMMENT; Schema: core; Owner: -
-
-COMMENT ON COLUMN core.users.is_active IS 'FALSE disables sign-in without deleting the user.';
-
--- Name: COLUMN users.last_login_at; Type: COMMENT; Schema: core; Owner: -
-
-COMMENT ON COLUMN core.users.last_login_at IS 'Last successful sign-in; NULL if never.';
-
--- Name: COLUMN users.created_at; Type: COMMENT; Schema: core; Owner: -
-
-COMMENT ON COLUMN core.users.created_at IS 'When the row was inserted (default now()).';
-
--- Name: COLUMN users.updated_at; Type: COMMENT; Schema: core; Owner: -
-
-COMMENT ON COLUMN core.users.updated_at IS 'When the row last changed; kept current by the trg_users__set_updated_at trigger.';
-
--- Name: COLUMN users.created_by; Type: COMMENT; Schema: core; Owner: -
-
-COMMENT ON COLUMN core.users.created_by IS 'User who created the row (core.users.id); NULL for system/seed writes or once that user is deleted (ON DELETE SET NULL).';
-
--- Name: COLUMN users.updated_by; Type: COMMENT; Schema: core; Owner: -
-
-COMMENT ON COLUMN core.users.updated_by IS 'User who last changed the row (core.users.id); NULL when unknown or that user was deleted.';
-
--- Name: COLUMN users.deleted_at; Type: COMMENT; Schema: core; Owner: -
-
-COMMENT ON COLUMN core.users.deleted_at IS 'Soft delete: when the row was deleted; NULL while it is live. Queries and partial unique indexes only see rows WHERE deleted_at IS NULL.';
-
--- Name: COLUMN users.deleted_by; Type: COMMENT; Schema: core; Owner: -
-
-COMMENT ON COLUMN core.users.deleted_by IS 'Soft delete: user who deleted the row (core.users.id); NULL while it is live.';
-
--- Name: CONSTRAINT ck_users__email_format ON users; Type: COMMENT; Schema: core; Owner: -
-
-COMMENT ON CONSTRAINT ck_users__email_format ON core.users IS 'email must contain an ''@'' after at least one character';
-
--- Name: CONSTRAINT ck_users__hashed_password_is_hash ON users; Type: COMMENT; Schema: core; Owner: -
-
-COMMENT ON CONSTRAINT ck_users__hashed_password_is_hash ON core.users IS 'hashed_password must be a password hash (bcrypt, argon2, scrypt or pbkdf2 format), never the plaintext password';
-
--- Name: CONSTRAINT ck_users__local_requires_password ON users; Type: COMMENT; Schema: core; Owner: -
-
-COMMENT ON CONSTRAINT ck_users__local_requires_password ON core.users IS 'hashed_password: a user with auth_provider ''local'' needs a hashed_password';
-
--- Name: CONSTRAINT ck_users__username_length ON users; Type: COMMENT; Schema: core; Owner: -
-
-COMMENT ON CONSTRAINT ck_users__username_length ON core.users IS 'username must be 1 to 150 characters long';
 
 -- Name: audit_log_default; Type: TABLE ATTACH; Schema: core; Owner: -
 
@@ -2018,6 +2018,75 @@ GRANT ALL ON FUNCTION core.user_has_permission(p_user uuid, p_code text, p_org u
 GRANT ALL ON FUNCTION core.user_has_permission(p_user uuid, p_code text, p_org uuid) TO registry_app;
 GRANT ALL ON FUNCTION core.user_has_permission(p_user uuid, p_code text, p_org uuid) TO registry_readonly;
 
+-- Name: TABLE roles; Type: ACL; Schema: core; Owner: -
+
+GRANT SELECT,INSERT ON TABLE core.roles TO registry_app;
+GRANT SELECT ON TABLE core.roles TO registry_readonly;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE core.roles TO registry_owner;
+
+-- Name: TABLE user_roles; Type: ACL; Schema: core; Owner: -
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE core.user_roles TO registry_app;
+GRANT SELECT ON TABLE core.user_roles TO registry_readonly;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE core.user_roles TO registry_owner;
+
+-- Name: TABLE users; Type: ACL; Schema: core; Owner: -
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE core.users TO registry_app;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE core.users TO registry_owner;
+
+-- Name: COLUMN users.id; Type: ACL; Schema: core; Owner: -
+
+GRANT SELECT(id) ON TABLE core.users TO registry_readonly;
+
+-- Name: COLUMN users.username; Type: ACL; Schema: core; Owner: -
+
+GRANT SELECT(username) ON TABLE core.users TO registry_readonly;
+
+-- Name: COLUMN users.email; Type: ACL; Schema: core; Owner: -
+
+GRANT SELECT(email) ON TABLE core.users TO registry_readonly;
+
+-- Name: COLUMN users.full_name; Type: ACL; Schema: core; Owner: -
+
+GRANT SELECT(full_name) ON TABLE core.users TO registry_readonly;
+
+-- Name: COLUMN users.auth_provider; Type: ACL; Schema: core; Owner: -
+
+GRANT SELECT(auth_provider) ON TABLE core.users TO registry_readonly;
+
+-- Name: COLUMN users.is_active; Type: ACL; Schema: core; Owner: -
+
+GRANT SELECT(is_active) ON TABLE core.users TO registry_readonly;
+
+-- Name: COLUMN users.last_login_at; Type: ACL; Schema: core; Owner: -
+
+GRANT SELECT(last_login_at) ON TABLE core.users TO registry_readonly;
+
+-- Name: COLUMN users.created_at; Type: ACL; Schema: core; Owner: -
+
+GRANT SELECT(created_at) ON TABLE core.users TO registry_readonly;
+
+-- Name: COLUMN users.updated_at; Type: ACL; Schema: core; Owner: -
+
+GRANT SELECT(updated_at) ON TABLE core.users TO registry_readonly;
+
+-- Name: COLUMN users.created_by; Type: ACL; Schema: core; Owner: -
+
+GRANT SELECT(created_by) ON TABLE core.users TO registry_readonly;
+
+-- Name: COLUMN users.updated_by; Type: ACL; Schema: core; Owner: -
+
+GRANT SELECT(updated_by) ON TABLE core.users TO registry_readonly;
+
+-- Name: COLUMN users.deleted_at; Type: ACL; Schema: core; Owner: -
+
+GRANT SELECT(deleted_at) ON TABLE core.users TO registry_readonly;
+
+-- Name: COLUMN users.deleted_by; Type: ACL; Schema: core; Owner: -
+
+GRANT SELECT(deleted_by) ON TABLE core.users TO registry_readonly;
+
 -- Name: TABLE api_keys; Type: ACL; Schema: core; Owner: -
 
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE core.api_keys TO registry_app;
@@ -2278,77 +2347,8 @@ GRANT SELECT ON TABLE core.role_permissions TO registry_app;
 GRANT SELECT ON TABLE core.role_permissions TO registry_readonly;
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE core.role_permissions TO registry_owner;
 
--- Name: TABLE roles; Type: ACL; Schema: core; Owner: -
-
-GRANT SELECT,INSERT ON TABLE core.roles TO registry_app;
-GRANT SELECT ON TABLE core.roles TO registry_readonly;
-GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE core.roles TO registry_owner;
-
 -- Name: TABLE user_identities; Type: ACL; Schema: core; Owner: -
 
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE core.user_identities TO registry_app;
 GRANT SELECT ON TABLE core.user_identities TO registry_readonly;
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE core.user_identities TO registry_owner;
-
--- Name: TABLE user_roles; Type: ACL; Schema: core; Owner: -
-
-GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE core.user_roles TO registry_app;
-GRANT SELECT ON TABLE core.user_roles TO registry_readonly;
-GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE core.user_roles TO registry_owner;
-
--- Name: TABLE users; Type: ACL; Schema: core; Owner: -
-
-GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE core.users TO registry_app;
-GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE core.users TO registry_owner;
-
--- Name: COLUMN users.id; Type: ACL; Schema: core; Owner: -
-
-GRANT SELECT(id) ON TABLE core.users TO registry_readonly;
-
--- Name: COLUMN users.username; Type: ACL; Schema: core; Owner: -
-
-GRANT SELECT(username) ON TABLE core.users TO registry_readonly;
-
--- Name: COLUMN users.email; Type: ACL; Schema: core; Owner: -
-
-GRANT SELECT(email) ON TABLE core.users TO registry_readonly;
-
--- Name: COLUMN users.full_name; Type: ACL; Schema: core; Owner: -
-
-GRANT SELECT(full_name) ON TABLE core.users TO registry_readonly;
-
--- Name: COLUMN users.auth_provider; Type: ACL; Schema: core; Owner: -
-
-GRANT SELECT(auth_provider) ON TABLE core.users TO registry_readonly;
-
--- Name: COLUMN users.is_active; Type: ACL; Schema: core; Owner: -
-
-GRANT SELECT(is_active) ON TABLE core.users TO registry_readonly;
-
--- Name: COLUMN users.last_login_at; Type: ACL; Schema: core; Owner: -
-
-GRANT SELECT(last_login_at) ON TABLE core.users TO registry_readonly;
-
--- Name: COLUMN users.created_at; Type: ACL; Schema: core; Owner: -
-
-GRANT SELECT(created_at) ON TABLE core.users TO registry_readonly;
-
--- Name: COLUMN users.updated_at; Type: ACL; Schema: core; Owner: -
-
-GRANT SELECT(updated_at) ON TABLE core.users TO registry_readonly;
-
--- Name: COLUMN users.created_by; Type: ACL; Schema: core; Owner: -
-
-GRANT SELECT(created_by) ON TABLE core.users TO registry_readonly;
-
--- Name: COLUMN users.updated_by; Type: ACL; Schema: core; Owner: -
-
-GRANT SELECT(updated_by) ON TABLE core.users TO registry_readonly;
-
--- Name: COLUMN users.deleted_at; Type: ACL; Schema: core; Owner: -
-
-GRANT SELECT(deleted_at) ON TABLE core.users TO registry_readonly;
-
--- Name: COLUMN users.deleted_by; Type: ACL; Schema: core; Owner: -
-
-GRANT SELECT(deleted_by) ON TABLE core.users TO registry_readonly;

@@ -73,6 +73,19 @@ CASES: dict[str, list[tuple[str, Callable[[Conn], dict[str, Any]]]]] = {
         ),
         ("list_projects_for_user", lambda c: {"organization_id": _org(c), "user_id": _user(c)}),
     ],
+    "airlock": [
+        (
+            "list_submissions",
+            lambda c: {
+                "user_id": None,
+                "status": None,
+                "after_created_at": None,
+                "after_id": None,
+                "limit": 50,
+            },
+        ),
+        ("count_workflows_by_status", lambda c: {}),
+    ],
     "splunk_ta": [
         (
             "list_requests",
