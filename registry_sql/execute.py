@@ -2,7 +2,12 @@
 
 Generated code calls these with its SQL constant, a parameter dict, the row model and the query's
 qualified name; they open one cursor, run the statement, and translate driver errors in the one
-place that does it (:func:`registry_sql.errors.translate_error`). Sync and async twins.
+place that does it (:func:`registry_sql.errors.translate_error`).
+
+One source for sync and async: the shared helpers come first, then the async functions (the
+source, edited by hand), then their sync twins, generated from the async source by
+``python -m registry_sql.codegen.async_to_sync`` (``make generate``; ``registry-sql check`` fails
+when they are stale). Edit the async code only.
 """
 
 from __future__ import annotations
@@ -153,14 +158,6 @@ class _Translating:
                 raise bad from exc
 
 
-def fetch_all(
-    conn: psycopg.Connection[Any], sql: LiteralString, params: Params, model: type[M], query: str
-) -> list[M]:
-    with _Translating(query, params), conn.cursor(row_factory=model_rows(model)) as cur:
-        cur.execute(sql, params)
-        return cur.fetchall()
-
-
 # Idle cursors per connection, reused by the single-row paths. A new cursor per call costs more
 # than the rest of a primary-key lookup's Python work (measured in benchmarks/: 126 µs per lookup
 # with a fresh cursor against 86 µs with a reused one, raw psycopg 91 µs): a fresh cursor sets up
@@ -187,144 +184,6 @@ def _give(conn: psycopg.Connection[Any] | psycopg.AsyncConnection[Any], cur: Any
         idle = _IDLE.setdefault(conn, [])
     if len(idle) < _MAX_IDLE:
         idle.append(cur)
-
-
-def fetch_optional(
-    conn: psycopg.Connection[Any], sql: LiteralString, params: Params, model: type[M], query: str
-) -> M | None:
-    cur: psycopg.Cursor[Any] = _take(conn)
-    with _Translating(query, params):
-        try:
-            cur.row_factory = model_rows(model)
-            cur.execute(sql, params)
-            row: M | None = cur.fetchone()
-        except BaseException:
-            cur.close()
-            raise
-    _give(conn, cur)
-    return row
-
-
-def fetch_one(
-    conn: psycopg.Connection[Any],
-    sql: LiteralString,
-    params: Params,
-    model: type[M],
-    query: str,
-    keys: tuple[str, ...] = (),
-) -> M:
-    """One row; ``NotFound`` naming the ``keys`` parameters when there is none."""
-    row = fetch_optional(conn, sql, params, model, query)
-    if row is None:
-        raise _missing(query, params, keys)
-    return row
-
-
-def fetch_value(
-    conn: psycopg.Connection[Any],
-    sql: LiteralString,
-    params: Params,
-    query: str,
-    keys: tuple[str, ...] = (),
-) -> Any:
-    """The first column of the one row (a scalar query always returns a row)."""
-    cur: psycopg.Cursor[Any] = _take(conn)
-    with _Translating(query, params):
-        try:
-            cur.row_factory = tuple_row
-            cur.execute(sql, params)
-            row = cur.fetchone()
-        except BaseException:
-            cur.close()
-            raise
-    _give(conn, cur)
-    if row is None:
-        raise _missing(query, params, keys)
-    return row[0]
-
-
-def execute(conn: psycopg.Connection[Any], sql: LiteralString, params: Params, query: str) -> int:
-    with _Translating(query, params), conn.cursor() as cur:
-        cur.execute(sql, params)
-        return cur.rowcount
-
-
-async def afetch_all(
-    conn: psycopg.AsyncConnection[Any],
-    sql: LiteralString,
-    params: Params,
-    model: type[M],
-    query: str,
-) -> list[M]:
-    with _Translating(query, params):
-        async with conn.cursor(row_factory=model_rows(model)) as cur:
-            await cur.execute(sql, params)
-            return await cur.fetchall()
-
-
-async def afetch_optional(
-    conn: psycopg.AsyncConnection[Any],
-    sql: LiteralString,
-    params: Params,
-    model: type[M],
-    query: str,
-) -> M | None:
-    cur: psycopg.AsyncCursor[Any] = _take(conn)
-    with _Translating(query, params):
-        try:
-            cur.row_factory = model_rows(model)
-            await cur.execute(sql, params)
-            row: M | None = await cur.fetchone()
-        except BaseException:
-            await cur.close()
-            raise
-    _give(conn, cur)
-    return row
-
-
-async def afetch_one(
-    conn: psycopg.AsyncConnection[Any],
-    sql: LiteralString,
-    params: Params,
-    model: type[M],
-    query: str,
-    keys: tuple[str, ...] = (),
-) -> M:
-    row = await afetch_optional(conn, sql, params, model, query)
-    if row is None:
-        raise _missing(query, params, keys)
-    return row
-
-
-async def afetch_value(
-    conn: psycopg.AsyncConnection[Any],
-    sql: LiteralString,
-    params: Params,
-    query: str,
-    keys: tuple[str, ...] = (),
-) -> Any:
-    cur: psycopg.AsyncCursor[Any] = _take(conn)
-    with _Translating(query, params):
-        try:
-            cur.row_factory = tuple_row
-            await cur.execute(sql, params)
-            row = await cur.fetchone()
-        except BaseException:
-            await cur.close()
-            raise
-    _give(conn, cur)
-    if row is None:
-        raise _missing(query, params, keys)
-    return row[0]
-
-
-async def aexecute(
-    conn: psycopg.AsyncConnection[Any], sql: LiteralString, params: Params, query: str
-) -> int:
-    with _Translating(query, params):
-        async with conn.cursor() as cur:
-            await cur.execute(sql, params)
-            return cur.rowcount
 
 
 _STREAM_IDS = itertools.count(1)
@@ -421,153 +280,9 @@ class _StreamState(Generic[M]):
         return self._hold or status == _INTRANS_STATUS
 
 
-class Stream(_StreamState[M], Iterator[M]):
-    """Rows of one query, read from a server-side cursor ``batch_size`` at a time.
-
-    Iterate it (``for row in stream_list_x(conn, ...)``); it closes itself at the end. Stop early
-    with ``break`` or an exception at any time: the enclosing transaction is untouched. Call
-    :meth:`close` (or use ``with stream_list_x(...) as rows:`` or
-    :func:`contextlib.closing`) to free the server-side cursor before the transaction ends.
-    """
-
-    def __iter__(self) -> Stream[M]:
-        return self
-
-    def __next__(self) -> M:
-        try:
-            return next(self._rows)
-        except StopIteration:
-            pass
-        if self._done:
-            raise StopIteration
-        batch = self._read()
-        if not batch:
-            raise StopIteration
-        self._rows = iter(batch)
-        return next(self._rows)
-
-    def _read(self) -> list[M]:
-        conn: psycopg.Connection[Any] = self._conn
-        try:
-            with (
-                _Translating(self._query, self._params),
-                conn.cursor(row_factory=model_rows(self._model)) as cur,
-            ):
-                if not self._started:
-                    self._started = True
-                    cur.execute(self._declare_statement(), self._params, prepare=False)
-                cur.execute(self._fetch_statement(), prepare=False)
-                batch: list[M] = cur.fetchall()
-                if len(batch) < self._batch_size:
-                    self._done = True
-                    cur.execute(self._close_statement(), prepare=False)
-        except BaseException:
-            self._done = True
-            raise
-        return batch
-
-    def close(self) -> None:
-        """Free the server-side cursor now (safe to call twice, or after the transaction)."""
-        if not self._close_needed():
-            return
-        conn: psycopg.Connection[Any] = self._conn
-        with _Translating(self._query, {}), conn.cursor() as cur:
-            if not self._hold:
-                cur.execute(_CURSOR_EXISTS, (self._name,), prepare=False)
-                if cur.fetchone() is None:
-                    return  # declared in a transaction that has ended since
-            cur.execute(self._close_statement(), prepare=False)
-
-    def __enter__(self) -> Stream[M]:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
-
-
-class AsyncStream(_StreamState[M], AsyncIterator[M]):
-    """The async twin of :class:`Stream`: ``async for``, :meth:`aclose`, ``async with`` and
-    :func:`contextlib.aclosing`."""
-
-    def __aiter__(self) -> AsyncStream[M]:
-        return self
-
-    async def __anext__(self) -> M:
-        try:
-            return next(self._rows)
-        except StopIteration:
-            pass
-        if self._done:
-            raise StopAsyncIteration
-        batch = await self._read()
-        if not batch:
-            raise StopAsyncIteration
-        self._rows = iter(batch)
-        return next(self._rows)
-
-    async def _read(self) -> list[M]:
-        conn: psycopg.AsyncConnection[Any] = self._conn
-        try:
-            with _Translating(self._query, self._params):
-                async with conn.cursor(row_factory=model_rows(self._model)) as cur:
-                    if not self._started:
-                        self._started = True
-                        await cur.execute(self._declare_statement(), self._params, prepare=False)
-                    await cur.execute(self._fetch_statement(), prepare=False)
-                    batch: list[M] = await cur.fetchall()
-                    if len(batch) < self._batch_size:
-                        self._done = True
-                        await cur.execute(self._close_statement(), prepare=False)
-        except BaseException:
-            self._done = True
-            raise
-        return batch
-
-    async def aclose(self) -> None:
-        """Free the server-side cursor now (safe to call twice, or after the transaction)."""
-        if not self._close_needed():
-            return
-        conn: psycopg.AsyncConnection[Any] = self._conn
-        with _Translating(self._query, {}):
-            async with conn.cursor() as cur:
-                if not self._hold:
-                    await cur.execute(_CURSOR_EXISTS, (self._name,), prepare=False)
-                    if await cur.fetchone() is None:
-                        return
-                await cur.execute(self._close_statement(), prepare=False)
-
-    async def __aenter__(self) -> AsyncStream[M]:
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        await self.aclose()
-
-
-def stream(
-    conn: psycopg.Connection[Any],
-    sql: LiteralString,
-    params: Params,
-    model: type[M],
-    query: str,
-    batch_size: int = 1000,
-) -> Stream[M]:
-    """Rows through a server-side cursor, ``batch_size`` at a time: memory stays flat.
-
-    Nothing runs until the first row is asked for. See :class:`Stream`.
-    """
-    return Stream(conn, sql, params, model, query, batch_size)
-
-
-def astream(
-    conn: psycopg.AsyncConnection[Any],
-    sql: LiteralString,
-    params: Params,
-    model: type[M],
-    query: str,
-    batch_size: int = 1000,
-) -> AsyncStream[M]:
-    """The async twin of :func:`stream`."""
-    return AsyncStream(conn, sql, params, model, query, batch_size)
+#: What ``copy_rows`` takes (any iterable of rows) and ``acopy_rows`` (an async iterable too).
+Rows = Iterable[Sequence[Any]]
+AsyncRows = Iterable[Sequence[Any]] | AsyncIterable[Sequence[Any]]
 
 
 def _row_fields(row: Sequence[Any]) -> dict[str, Any]:
@@ -622,17 +337,381 @@ def _copy_failed(
     return exc
 
 
-def copy_rows(
-    conn: psycopg.Connection[Any],
+# === ASYNC SOURCE: the sync twins below are generated from this section ===
+async def afetch_all(
+    conn: psycopg.AsyncConnection[Any],
     sql: LiteralString,
-    rows: Iterable[Sequence[Any]],
+    params: Params,
+    model: type[M],
+    query: str,
+) -> list[M]:
+    """All rows of the query as ``model`` instances."""
+    with _Translating(query, params):
+        async with conn.cursor(row_factory=model_rows(model)) as cur:
+            await cur.execute(sql, params)
+            return await cur.fetchall()
+
+
+async def afetch_optional(
+    conn: psycopg.AsyncConnection[Any],
+    sql: LiteralString,
+    params: Params,
+    model: type[M],
+    query: str,
+) -> M | None:
+    """The one row of the query as a ``model`` instance, or None when there is none."""
+    cur: psycopg.AsyncCursor[Any] = _take(conn)
+    with _Translating(query, params):
+        try:
+            cur.row_factory = model_rows(model)
+            await cur.execute(sql, params)
+            row: M | None = await cur.fetchone()
+        except BaseException:
+            await cur.close()
+            raise
+    _give(conn, cur)
+    return row
+
+
+async def afetch_one(
+    conn: psycopg.AsyncConnection[Any],
+    sql: LiteralString,
+    params: Params,
+    model: type[M],
+    query: str,
+    keys: tuple[str, ...] = (),
+) -> M:
+    """One row; ``NotFound`` naming the ``keys`` parameters when there is none."""
+    row = await afetch_optional(conn, sql, params, model, query)
+    if row is None:
+        raise _missing(query, params, keys)
+    return row
+
+
+async def afetch_value(
+    conn: psycopg.AsyncConnection[Any],
+    sql: LiteralString,
+    params: Params,
+    query: str,
+    keys: tuple[str, ...] = (),
+) -> Any:
+    """The first column of the one row (a scalar query always returns a row)."""
+    cur: psycopg.AsyncCursor[Any] = _take(conn)
+    with _Translating(query, params):
+        try:
+            cur.row_factory = tuple_row
+            await cur.execute(sql, params)
+            row = await cur.fetchone()
+        except BaseException:
+            await cur.close()
+            raise
+    _give(conn, cur)
+    if row is None:
+        raise _missing(query, params, keys)
+    return row[0]
+
+
+async def aexecute(
+    conn: psycopg.AsyncConnection[Any], sql: LiteralString, params: Params, query: str
+) -> int:
+    """Run the statement; the number of rows it affected."""
+    with _Translating(query, params):
+        async with conn.cursor() as cur:
+            await cur.execute(sql, params)
+            return cur.rowcount
+
+
+class AsyncStream(_StreamState[M], AsyncIterator[M]):
+    """Rows of one query, read from a server-side cursor ``batch_size`` at a time.
+
+    Iterate it (``async for row in rows:``); it closes itself at the end. Stop early with
+    ``break`` or an exception at any time: the enclosing transaction is untouched. Call
+    :meth:`aclose` (or ``async with rows:``, or wrap it in
+    :func:`contextlib.aclosing`) to free the server-side cursor before the transaction ends.
+    """
+
+    def __aiter__(self) -> AsyncStream[M]:
+        return self
+
+    async def __anext__(self) -> M:
+        try:
+            return next(self._rows)
+        except StopIteration:
+            pass
+        if self._done:
+            raise StopAsyncIteration
+        batch = await self._read()
+        if not batch:
+            raise StopAsyncIteration
+        self._rows = iter(batch)
+        return next(self._rows)
+
+    async def _read(self) -> list[M]:
+        conn: psycopg.AsyncConnection[Any] = self._conn
+        try:
+            with _Translating(self._query, self._params):
+                async with conn.cursor(row_factory=model_rows(self._model)) as cur:
+                    if not self._started:
+                        self._started = True
+                        await cur.execute(self._declare_statement(), self._params, prepare=False)
+                    await cur.execute(self._fetch_statement(), prepare=False)
+                    batch: list[M] = await cur.fetchall()
+                    if len(batch) < self._batch_size:
+                        self._done = True
+                        await cur.execute(self._close_statement(), prepare=False)
+        except BaseException:
+            self._done = True
+            raise
+        return batch
+
+    async def aclose(self) -> None:
+        """Free the server-side cursor now (safe to call twice, or after the transaction)."""
+        if not self._close_needed():
+            return
+        conn: psycopg.AsyncConnection[Any] = self._conn
+        with _Translating(self._query, {}):
+            async with conn.cursor() as cur:
+                if not self._hold:
+                    await cur.execute(_CURSOR_EXISTS, (self._name,), prepare=False)
+                    if await cur.fetchone() is None:
+                        return  # declared in a transaction that has ended since
+                await cur.execute(self._close_statement(), prepare=False)
+
+    async def __aenter__(self) -> AsyncStream[M]:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+
+def astream(
+    conn: psycopg.AsyncConnection[Any],
+    sql: LiteralString,
+    params: Params,
+    model: type[M],
+    query: str,
+    batch_size: int = 1000,
+) -> AsyncStream[M]:
+    """Rows through a server-side cursor, ``batch_size`` at a time: memory stays flat.
+
+    Nothing runs until the first row is asked for. See :class:`AsyncStream`.
+    """
+    return AsyncStream(conn, sql, params, model, query, batch_size)
+
+
+async def acopy_rows(
+    conn: psycopg.AsyncConnection[Any],
+    sql: LiteralString,
+    rows: AsyncRows,
     types: Sequence[int],
     query: str,
 ) -> int:
     """COPY ``rows`` (any iterable, consumed lazily) into the table; return how many were sent.
 
     One COPY statement: in the caller's transaction it is all or nothing; in autocommit mode it
-    is its own transaction. A bad row aborts the whole COPY with a translated error.
+    is its own transaction. A bad row aborts the whole COPY with a translated error. The async
+    twin also takes an async iterable (an async generator reading a file or a queue).
+    """
+    count = 0
+    row: Sequence[Any] = ()
+    try:
+        async with conn.cursor() as cur, cur.copy(sql) as copy:
+            copy.set_types(list(types))
+            if True:  # ASYNC
+                if isinstance(rows, AsyncIterable):
+                    async for row in rows:
+                        await copy.write_row(row)
+                        count += 1
+                else:
+                    for row in rows:
+                        await copy.write_row(row)
+                        count += 1
+            else:
+                for row in rows:
+                    copy.write_row(row)
+                    count += 1
+    except (psycopg.Error, UnicodeEncodeError, TypeError) as exc:
+        error = _copy_failed(exc, conn, row, types, query)
+        if error is exc:
+            raise
+        raise error from exc
+    return count
+
+
+# === SYNC TWINS: generated from the async source above (codegen/async_to_sync.py); DO NOT EDIT ===
+
+
+def fetch_all(
+    conn: psycopg.Connection[Any],
+    sql: LiteralString,
+    params: Params,
+    model: type[M],
+    query: str,
+) -> list[M]:
+    """All rows of the query as ``model`` instances."""
+    with _Translating(query, params):
+        with conn.cursor(row_factory=model_rows(model)) as cur:
+            cur.execute(sql, params)
+            return cur.fetchall()
+
+
+def fetch_optional(
+    conn: psycopg.Connection[Any],
+    sql: LiteralString,
+    params: Params,
+    model: type[M],
+    query: str,
+) -> M | None:
+    """The one row of the query as a ``model`` instance, or None when there is none."""
+    cur: psycopg.Cursor[Any] = _take(conn)
+    with _Translating(query, params):
+        try:
+            cur.row_factory = model_rows(model)
+            cur.execute(sql, params)
+            row: M | None = cur.fetchone()
+        except BaseException:
+            cur.close()
+            raise
+    _give(conn, cur)
+    return row
+
+
+def fetch_one(
+    conn: psycopg.Connection[Any],
+    sql: LiteralString,
+    params: Params,
+    model: type[M],
+    query: str,
+    keys: tuple[str, ...] = (),
+) -> M:
+    """One row; ``NotFound`` naming the ``keys`` parameters when there is none."""
+    row = fetch_optional(conn, sql, params, model, query)
+    if row is None:
+        raise _missing(query, params, keys)
+    return row
+
+
+def fetch_value(
+    conn: psycopg.Connection[Any],
+    sql: LiteralString,
+    params: Params,
+    query: str,
+    keys: tuple[str, ...] = (),
+) -> Any:
+    """The first column of the one row (a scalar query always returns a row)."""
+    cur: psycopg.Cursor[Any] = _take(conn)
+    with _Translating(query, params):
+        try:
+            cur.row_factory = tuple_row
+            cur.execute(sql, params)
+            row = cur.fetchone()
+        except BaseException:
+            cur.close()
+            raise
+    _give(conn, cur)
+    if row is None:
+        raise _missing(query, params, keys)
+    return row[0]
+
+
+def execute(conn: psycopg.Connection[Any], sql: LiteralString, params: Params, query: str) -> int:
+    """Run the statement; the number of rows it affected."""
+    with _Translating(query, params):
+        with conn.cursor() as cur:
+            cur.execute(sql, params)
+            return cur.rowcount
+
+
+class Stream(_StreamState[M], Iterator[M]):
+    """Rows of one query, read from a server-side cursor ``batch_size`` at a time.
+
+    Iterate it (``for row in rows:``); it closes itself at the end. Stop early with
+    ``break`` or an exception at any time: the enclosing transaction is untouched. Call
+    :meth:`close` (or ``with rows:``, or wrap it in
+    :func:`contextlib.closing`) to free the server-side cursor before the transaction ends.
+    """
+
+    def __iter__(self) -> Stream[M]:
+        return self
+
+    def __next__(self) -> M:
+        try:
+            return next(self._rows)
+        except StopIteration:
+            pass
+        if self._done:
+            raise StopIteration
+        batch = self._read()
+        if not batch:
+            raise StopIteration
+        self._rows = iter(batch)
+        return next(self._rows)
+
+    def _read(self) -> list[M]:
+        conn: psycopg.Connection[Any] = self._conn
+        try:
+            with _Translating(self._query, self._params):
+                with conn.cursor(row_factory=model_rows(self._model)) as cur:
+                    if not self._started:
+                        self._started = True
+                        cur.execute(self._declare_statement(), self._params, prepare=False)
+                    cur.execute(self._fetch_statement(), prepare=False)
+                    batch: list[M] = cur.fetchall()
+                    if len(batch) < self._batch_size:
+                        self._done = True
+                        cur.execute(self._close_statement(), prepare=False)
+        except BaseException:
+            self._done = True
+            raise
+        return batch
+
+    def close(self) -> None:
+        """Free the server-side cursor now (safe to call twice, or after the transaction)."""
+        if not self._close_needed():
+            return
+        conn: psycopg.Connection[Any] = self._conn
+        with _Translating(self._query, {}):
+            with conn.cursor() as cur:
+                if not self._hold:
+                    cur.execute(_CURSOR_EXISTS, (self._name,), prepare=False)
+                    if cur.fetchone() is None:
+                        return  # declared in a transaction that has ended since
+                cur.execute(self._close_statement(), prepare=False)
+
+    def __enter__(self) -> Stream[M]:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+def stream(
+    conn: psycopg.Connection[Any],
+    sql: LiteralString,
+    params: Params,
+    model: type[M],
+    query: str,
+    batch_size: int = 1000,
+) -> Stream[M]:
+    """Rows through a server-side cursor, ``batch_size`` at a time: memory stays flat.
+
+    Nothing runs until the first row is asked for. See :class:`Stream`.
+    """
+    return Stream(conn, sql, params, model, query, batch_size)
+
+
+def copy_rows(
+    conn: psycopg.Connection[Any],
+    sql: LiteralString,
+    rows: Rows,
+    types: Sequence[int],
+    query: str,
+) -> int:
+    """COPY ``rows`` (any iterable, consumed lazily) into the table; return how many were sent.
+
+    One COPY statement: in the caller's transaction it is all or nothing; in autocommit mode it
+    is its own transaction. A bad row aborts the whole COPY with a translated error. The async
+    twin also takes an async iterable (an async generator reading a file or a queue).
     """
     count = 0
     row: Sequence[Any] = ()
@@ -642,35 +721,6 @@ def copy_rows(
             for row in rows:
                 copy.write_row(row)
                 count += 1
-    except (psycopg.Error, UnicodeEncodeError, TypeError) as exc:
-        error = _copy_failed(exc, conn, row, types, query)
-        if error is exc:
-            raise
-        raise error from exc
-    return count
-
-
-async def acopy_rows(
-    conn: psycopg.AsyncConnection[Any],
-    sql: LiteralString,
-    rows: Iterable[Sequence[Any]] | AsyncIterable[Sequence[Any]],
-    types: Sequence[int],
-    query: str,
-) -> int:
-    """The async twin of :func:`copy_rows` (also takes an async iterable)."""
-    count = 0
-    row: Sequence[Any] = ()
-    try:
-        async with conn.cursor() as cur, cur.copy(sql) as copy:
-            copy.set_types(list(types))
-            if isinstance(rows, AsyncIterable):
-                async for row in rows:
-                    await copy.write_row(row)
-                    count += 1
-            else:
-                for row in rows:
-                    await copy.write_row(row)
-                    count += 1
     except (psycopg.Error, UnicodeEncodeError, TypeError) as exc:
         error = _copy_failed(exc, conn, row, types, query)
         if error is exc:
