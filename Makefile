@@ -84,7 +84,8 @@ reliability: $(STAMP) ## Reliability suite: faults, bad input (50 examples/funct
 bench: $(STAMP) ## Benchmarks vs peers -> benchmarks/RESULTS.md (embedded PG unless DATABASE_URL; BENCH_SIZE=100000)
 	$(BIN)/python -m benchmarks.run --size $(BENCH_SIZE) --reps $(BENCH_REPS) --out benchmarks/RESULTS.md
 
-generate: $(STAMP) ## Regenerate the typed Python layer from migrations and sql/
+generate: $(STAMP) ## Regenerate the typed Python layer from migrations and sql/, and the runtime's sync twins
+	$(BIN)/python -m registry_sql.codegen.async_to_sync
 	$(BIN)/registry-sql generate
 
 docs: $(STAMP) ## Regenerate schema/*.sql and the reference + ER diagrams in docs/schema/

@@ -292,9 +292,4 @@ def check(
         report.problems.extend(exc.problems)
         return report
     report.problems.extend(stale_files(files, out_root or package_dir()))
-    if out_root is None:
-        # The runtime's sync twins, generated from its async code (no database needed).
-        from registry_sql.codegen import async_to_sync
-
-        report.problems.extend(async_to_sync.problems())
     return report

@@ -47,7 +47,7 @@ SYNC_MARKER = (
 )
 
 #: The runtime modules with an async source and generated sync twins.
-MODULES = ("execute.py",)
+MODULES = ("db.py", "execute.py", "retry.py")
 
 #: Async name → sync name, replaced whole-word everywhere in the async section.
 NAMES: dict[str, str] = {
@@ -87,6 +87,8 @@ NAMES: dict[str, str] = {
     "atenant": "tenant",
     "acorrelation": "correlation",
     "acurrent_tenant": "current_tenant",
+    "_aset_audit": "_set_audit",
+    "aaudit_context": "audit_context",
     # registry_sql.execute
     "afetch_all": "fetch_all",
     "afetch_optional": "fetch_optional",
@@ -97,6 +99,8 @@ NAMES: dict[str, str] = {
     "AsyncStream": "Stream",
     "acopy_rows": "copy_rows",
     "AsyncRows": "Rows",
+    # registry_sql.retry
+    "aretry": "retry",
 }
 
 _NAMES_RE = re.compile(r"\b(" + "|".join(sorted(NAMES, key=len, reverse=True)) + r")\b")
