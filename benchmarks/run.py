@@ -243,7 +243,7 @@ def run(argv: list[str] | None = None) -> dict[str, Any]:
     only = {s for s in a.only.split(",") if s}
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
-    ctx = Context(url=url, p=p, inp=cases.make_inputs(p), loop=loop)
+    ctx = Context(url=url, p=p, inp=cases.make_inputs(p), loop=loop, only=only)
     ctx.open()
     pgbench = Pgbench(server, f"{a.dbname}_pgbench", p.workers, p.throughput_seconds,
                       a.pgbench_scale)

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import time
 import uuid
 import weakref
 from collections.abc import AsyncIterator, Iterator
@@ -125,9 +126,61 @@ def _connect_kwargs(settings: Settings, echo_cursor: type[Any]) -> dict[str, Any
 # Behind PgBouncer (Settings.pgbouncer) the timeouts cannot be connection options: they are set
 # at the start of every top-level transaction() instead, from this registry of connections.
 _TIMEOUTS: LiteralString = (
-    "SELECT set_config('statement_timeout', %s, true), set_config('lock_timeout', %s, true)"
+    "SELECT set_config('statement_timeout', {}, true), set_config('lock_timeout', {}, true)"
 )
 _txn_timeouts: weakref.WeakKeyDictionary[Any, tuple[str, str]] = weakref.WeakKeyDictionary()
+
+# --------------------------------------------------------------------------------------------
+# The pooled path: few round trips, the same guarantees
+#
+# - A connection handed out by the pool is pinged only when it sat idle in the pool longer than
+#   CHECK_IDLE_SECONDS (HikariCP's rule); transaction(pool) also runs again on another connection
+#   when its first message fails because the connection is dead, after the pool checks its idle
+#   connections. So a connection the server dropped never fails a call that could run.
+# - transaction(pool) sends BEGIN, SET TRANSACTION, the PgBouncer timeouts and every SET LOCAL
+#   (tenant, correlation, audit, lock_timeout) in ONE simple-query message, never prepared, and
+#   ends with one "COMMIT; RESET ALL" (or "ROLLBACK; RESET ALL") message: the session is reset
+#   in the same round trip, so the pool's return needs none. A connection returned any other
+#   way (pool.connection() used directly, a failed COMMIT) gets RESET ALL on return as before.
+
+#: A pooled connection that came back to the pool less than this many seconds ago is handed out
+#: without a ping (see above).
+CHECK_IDLE_SECONDS = 1.0
+
+_returned_at: weakref.WeakKeyDictionary[Any, float] = weakref.WeakKeyDictionary()
+_reset_done: weakref.WeakSet[Any] = weakref.WeakSet()
+
+_BEGIN: LiteralString = "BEGIN"
+_COMMIT_AND_RESET: LiteralString = "COMMIT; RESET ALL"
+_ROLLBACK_AND_RESET: LiteralString = "ROLLBACK; RESET ALL"
+
+
+def _start_message(
+    conn: Any, options: _Options, *, begin: bool, nested: bool
+) -> sql.Composed | None:
+    """The statements that open a transaction() block, as one message (None: nothing to send).
+
+    Static statements; the values are validated, then quoted as literals by psycopg (SET takes
+    no bind parameters). Sent with prepare=False (see the tenant statements below)."""
+    parts: list[sql.Composable] = [sql.SQL(_BEGIN)] if begin else []
+    if not nested:
+        parts.extend(sql.SQL(statement) for statement in _start_statements(options))
+        timeouts = _txn_timeouts.get(conn)
+        if timeouts is not None:
+            parts.append(sql.SQL(_TIMEOUTS).format(*(sql.Literal(t) for t in timeouts)))
+    if options.lock_timeout is not None:
+        parts.append(sql.SQL(_SET_LOCK_TIMEOUT).format(sql.Literal(options.lock_timeout)))
+    if options.org_id is not None:
+        parts.append(sql.SQL(_SET_ORG).format(sql.Literal(str(options.org_id))))
+    if options.correlation_id is not None:
+        parts.append(sql.SQL(_SET_CORRELATION).format(sql.Literal(options.correlation_id)))
+    parts.extend(_audit_statements(options.audit))
+    return sql.SQL("; ").join(parts) if parts else None
+
+
+def _idle_too_long(conn: Any) -> bool:
+    returned = _returned_at.get(conn)
+    return returned is None or time.monotonic() - returned > CHECK_IDLE_SECONDS
 
 
 def _connecting(settings: Settings) -> str:
@@ -488,12 +541,6 @@ def _apool_configure(settings: Settings, *, check_role: bool) -> Any:
     return configure
 
 
-async def _aset_timeouts(conn: AnyAsyncConnection) -> None:
-    timeouts = _txn_timeouts.get(conn)
-    if timeouts is not None:
-        await conn.execute(_TIMEOUTS, timeouts, prepare=False)
-
-
 async def aconnect(url_or_settings: Settings | str | None = None, **kw: Any) -> AnyAsyncConnection:
     """Open one connection (the caller closes it; prefer ``async with await aconnect() as conn:``).
 
@@ -516,15 +563,27 @@ async def _areset_session(conn: AnyAsyncConnection) -> None:
     """On return to the pool: undo any session-level ``SET`` (registry-sql only uses ``SET
     LOCAL``, but application code might not), so a setting such as ``app.org_id`` can never leak
     to the next user of the connection. Prepared statements are kept (unlike ``DISCARD ALL``).
-    One round trip: run outside a transaction, not in one that then needs a COMMIT. Never
-    prepared (see the tenant statements: a prepared name can mean another statement behind
-    PgBouncer)."""
-    autocommit = conn.autocommit
+    Nothing to send when transaction(pool) already ran ``RESET ALL`` with its ``COMMIT``;
+    otherwise one round trip, outside a transaction. Never prepared (see the tenant statements:
+    a prepared name can mean another statement behind PgBouncer). Pooled connections leave in
+    the pool's mode (not autocommit)."""
+    _returned_at[conn] = time.monotonic()
+    if conn in _reset_done:
+        _reset_done.discard(conn)
+        if conn.autocommit:
+            await conn.set_autocommit(False)
+        return
     await conn.set_autocommit(True)
     try:
         await conn.execute("RESET ALL", prepare=False)
     finally:
-        await conn.set_autocommit(autocommit)
+        await conn.set_autocommit(False)
+
+
+async def _acheck_idle(conn: AnyAsyncConnection) -> None:
+    """The pool's ``check`` callback: ping a connection that sat idle too long (see above)."""
+    if _idle_too_long(conn):
+        await AsyncConnectionPool.check_connection(conn)
 
 
 async def acheck_service_role(conn: AnyAsyncConnection) -> None:
@@ -576,10 +635,12 @@ def create_async_pool(
     """A :class:`psycopg_pool.AsyncConnectionPool` configured from ``settings`` (default:
     the environment).
 
-    Connections are checked with ``AsyncConnectionPool.check_connection`` when handed out (the
-    replacement for SQLAlchemy's ``pool_pre_ping``: a connection the server dropped while it sat
-    in the pool is replaced instead of failing the next call) and reset with ``RESET ALL`` when
-    returned (no session setting survives into the next checkout). Opening the pool first opens
+    A connection that sat idle in the pool longer than ``CHECK_IDLE_SECONDS`` is pinged when
+    handed out (the replacement for SQLAlchemy's ``pool_pre_ping``: one the server dropped is
+    replaced instead of failing the next call; :func:`atransaction` also runs again on a fresh
+    connection when its first message finds the connection dead), and the session is reset
+    with ``RESET ALL`` before the next checkout (no session setting survives; in
+    :func:`atransaction` it travels with the ``COMMIT``). Opening the pool first opens
     one connection itself, so a pool that cannot connect at all raises the translated
     :class:`~registry_sql.errors.ConfigError` / ``Unavailable`` then (within the connect
     timeout); then it fills in the background. ``async with create_async_pool() as pool:`` opens
@@ -602,7 +663,7 @@ def create_async_pool(
         timeout=s.timeout,
         max_idle=s.max_idle,
         max_lifetime=s.max_lifetime,
-        check=AsyncConnectionPool.check_connection,
+        check=_acheck_idle,
         configure=_apool_configure(s, check_role=not allow_privileged_role),
         reset=_areset_session,
         name=POOL_NAME,
@@ -677,9 +738,20 @@ async def atransaction(
     )
     try:
         if isinstance(conn_or_pool, AsyncConnectionPool):
-            async with conn_or_pool.connection() as conn, conn.transaction():
-                await _astart(conn, options)
-                yield conn
+            retried = False
+            while True:
+                async with conn_or_pool.connection() as conn:
+                    if await _abegin(conn, options, can_retry=not retried):
+                        try:
+                            yield conn
+                        except BaseException:
+                            await _aabort(conn)
+                            raise
+                        await _aend(conn)
+                        return
+                # The connection was dead: check the pool's idle ones, then once again.
+                retried = True
+                await conn_or_pool.check()
         else:
             conn = conn_or_pool
             nested = conn.info.transaction_status != pq.TransactionStatus.IDLE
@@ -708,26 +780,42 @@ async def _arestore_context(conn: AnyAsyncConnection, saved: _Saved) -> None:
 
 
 async def _astart(conn: AnyAsyncConnection, options: _Options, *, nested: bool = False) -> None:
-    if not nested:
-        for statement in _start_statements(options):
-            await conn.execute(statement, prepare=False)
-        await _aset_timeouts(conn)
-    if options.lock_timeout is not None:
-        await conn.execute(
-            sql.SQL(_SET_LOCK_TIMEOUT).format(sql.Literal(options.lock_timeout)), prepare=False
-        )
-    await _aset_context(conn, options.org_id, options.correlation_id)
-    if options.audit:
-        await _aset_audit(conn, options.audit, "atransaction")
+    message = _start_message(conn, options, begin=False, nested=nested)
+    if message is not None:
+        await conn.execute(message, prepare=False)
 
 
-async def _aset_context(
-    conn: AnyAsyncConnection, org_id: uuid.UUID | str | None, correlation_id: str | None
-) -> None:
-    if org_id is not None:
-        await atenant(conn, org_id)
-    if correlation_id is not None:
-        await acorrelation(conn, correlation_id)
+async def _abegin(conn: AnyAsyncConnection, options: _Options, *, can_retry: bool) -> bool:
+    """Open the pooled transaction in one message; False when the connection turned out dead
+    and the block may run on another one."""
+    message = _start_message(conn, options, begin=True, nested=False)
+    try:
+        await conn.set_autocommit(True)  # BEGIN is ours, in the same message as the SET LOCALs
+        await conn.execute(cast(sql.Composed, message), prepare=False)
+    except psycopg.OperationalError:
+        if can_retry and conn.broken:
+            return False
+        raise
+    return True
+
+
+async def _aend(conn: AnyAsyncConnection) -> None:
+    await conn.execute(_COMMIT_AND_RESET, prepare=False)
+    _reset_done.add(conn)
+    await conn.set_autocommit(False)
+
+
+async def _aabort(conn: AnyAsyncConnection) -> None:
+    """Roll back (and reset) after an error in the block; a connection that cannot is left to
+    the pool, which rolls back or discards it."""
+    if conn.closed or conn.broken:
+        return
+    try:
+        await conn.execute(_ROLLBACK_AND_RESET, prepare=False)
+        _reset_done.add(conn)
+        await conn.set_autocommit(False)
+    except psycopg.Error:
+        return
 
 
 async def atenant(conn: AnyAsyncConnection, org_id: uuid.UUID | str) -> uuid.UUID:
@@ -834,12 +922,6 @@ def _pool_configure(settings: Settings, *, check_role: bool) -> Any:
     return configure
 
 
-def _set_timeouts(conn: AnyConnection) -> None:
-    timeouts = _txn_timeouts.get(conn)
-    if timeouts is not None:
-        conn.execute(_TIMEOUTS, timeouts, prepare=False)
-
-
 def connect(url_or_settings: Settings | str | None = None, **kw: Any) -> AnyConnection:
     """Open one connection (the caller closes it; prefer ``with connect() as conn:``).
 
@@ -862,15 +944,27 @@ def _reset_session(conn: AnyConnection) -> None:
     """On return to the pool: undo any session-level ``SET`` (registry-sql only uses ``SET
     LOCAL``, but application code might not), so a setting such as ``app.org_id`` can never leak
     to the next user of the connection. Prepared statements are kept (unlike ``DISCARD ALL``).
-    One round trip: run outside a transaction, not in one that then needs a COMMIT. Never
-    prepared (see the tenant statements: a prepared name can mean another statement behind
-    PgBouncer)."""
-    autocommit = conn.autocommit
+    Nothing to send when transaction(pool) already ran ``RESET ALL`` with its ``COMMIT``;
+    otherwise one round trip, outside a transaction. Never prepared (see the tenant statements:
+    a prepared name can mean another statement behind PgBouncer). Pooled connections leave in
+    the pool's mode (not autocommit)."""
+    _returned_at[conn] = time.monotonic()
+    if conn in _reset_done:
+        _reset_done.discard(conn)
+        if conn.autocommit:
+            conn.set_autocommit(False)
+        return
     conn.set_autocommit(True)
     try:
         conn.execute("RESET ALL", prepare=False)
     finally:
-        conn.set_autocommit(autocommit)
+        conn.set_autocommit(False)
+
+
+def _check_idle(conn: AnyConnection) -> None:
+    """The pool's ``check`` callback: ping a connection that sat idle too long (see above)."""
+    if _idle_too_long(conn):
+        ConnectionPool.check_connection(conn)
 
 
 def check_service_role(conn: AnyConnection) -> None:
@@ -922,10 +1016,12 @@ def create_pool(
     """A :class:`psycopg_pool.ConnectionPool` configured from ``settings`` (default:
     the environment).
 
-    Connections are checked with ``ConnectionPool.check_connection`` when handed out (the
-    replacement for SQLAlchemy's ``pool_pre_ping``: a connection the server dropped while it sat
-    in the pool is replaced instead of failing the next call) and reset with ``RESET ALL`` when
-    returned (no session setting survives into the next checkout). Opening the pool first opens
+    A connection that sat idle in the pool longer than ``CHECK_IDLE_SECONDS`` is pinged when
+    handed out (the replacement for SQLAlchemy's ``pool_pre_ping``: one the server dropped is
+    replaced instead of failing the next call; :func:`transaction` also runs again on a fresh
+    connection when its first message finds the connection dead), and the session is reset
+    with ``RESET ALL`` before the next checkout (no session setting survives; in
+    :func:`transaction` it travels with the ``COMMIT``). Opening the pool first opens
     one connection itself, so a pool that cannot connect at all raises the translated
     :class:`~registry_sql.errors.ConfigError` / ``Unavailable`` then (within the connect
     timeout); then it fills in the background. ``with create_pool() as pool:`` opens
@@ -948,7 +1044,7 @@ def create_pool(
         timeout=s.timeout,
         max_idle=s.max_idle,
         max_lifetime=s.max_lifetime,
-        check=ConnectionPool.check_connection,
+        check=_check_idle,
         configure=_pool_configure(s, check_role=not allow_privileged_role),
         reset=_reset_session,
         name=POOL_NAME,
@@ -1023,9 +1119,20 @@ def transaction(
     )
     try:
         if isinstance(conn_or_pool, ConnectionPool):
-            with conn_or_pool.connection() as conn, conn.transaction():
-                _start(conn, options)
-                yield conn
+            retried = False
+            while True:
+                with conn_or_pool.connection() as conn:
+                    if _begin(conn, options, can_retry=not retried):
+                        try:
+                            yield conn
+                        except BaseException:
+                            _abort(conn)
+                            raise
+                        _end(conn)
+                        return
+                # The connection was dead: check the pool's idle ones, then once again.
+                retried = True
+                conn_or_pool.check()
         else:
             conn = conn_or_pool
             nested = conn.info.transaction_status != pq.TransactionStatus.IDLE
@@ -1054,26 +1161,42 @@ def _restore_context(conn: AnyConnection, saved: _Saved) -> None:
 
 
 def _start(conn: AnyConnection, options: _Options, *, nested: bool = False) -> None:
-    if not nested:
-        for statement in _start_statements(options):
-            conn.execute(statement, prepare=False)
-        _set_timeouts(conn)
-    if options.lock_timeout is not None:
-        conn.execute(
-            sql.SQL(_SET_LOCK_TIMEOUT).format(sql.Literal(options.lock_timeout)), prepare=False
-        )
-    _set_context(conn, options.org_id, options.correlation_id)
-    if options.audit:
-        _set_audit(conn, options.audit, "transaction")
+    message = _start_message(conn, options, begin=False, nested=nested)
+    if message is not None:
+        conn.execute(message, prepare=False)
 
 
-def _set_context(
-    conn: AnyConnection, org_id: uuid.UUID | str | None, correlation_id: str | None
-) -> None:
-    if org_id is not None:
-        tenant(conn, org_id)
-    if correlation_id is not None:
-        correlation(conn, correlation_id)
+def _begin(conn: AnyConnection, options: _Options, *, can_retry: bool) -> bool:
+    """Open the pooled transaction in one message; False when the connection turned out dead
+    and the block may run on another one."""
+    message = _start_message(conn, options, begin=True, nested=False)
+    try:
+        conn.set_autocommit(True)  # BEGIN is ours, in the same message as the SET LOCALs
+        conn.execute(cast(sql.Composed, message), prepare=False)
+    except psycopg.OperationalError:
+        if can_retry and conn.broken:
+            return False
+        raise
+    return True
+
+
+def _end(conn: AnyConnection) -> None:
+    conn.execute(_COMMIT_AND_RESET, prepare=False)
+    _reset_done.add(conn)
+    conn.set_autocommit(False)
+
+
+def _abort(conn: AnyConnection) -> None:
+    """Roll back (and reset) after an error in the block; a connection that cannot is left to
+    the pool, which rolls back or discards it."""
+    if conn.closed or conn.broken:
+        return
+    try:
+        conn.execute(_ROLLBACK_AND_RESET, prepare=False)
+        _reset_done.add(conn)
+        conn.set_autocommit(False)
+    except psycopg.Error:
+        return
 
 
 def tenant(conn: AnyConnection, org_id: uuid.UUID | str) -> uuid.UUID:
