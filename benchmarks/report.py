@@ -30,8 +30,9 @@ from benchmarks.cases import (
 
 PG_TXN = "psycopg raw txn"
 PG_TXN_ASYNC = "psycopg raw txn async"
-STACK_ORDER = (RS, RS_ASYNC, PG_TXN, PG_TXN_ASYNC, PG, PG_ASYNC, AIOSQL, ORM, SA_CORE,
-               PG_EXECUTEMANY, ASYNCPG, PGBENCH)
+STACK_ORDER = (RS, RS_ASYNC, "registry-sql (baseline db.py)",
+               "registry-sql async (baseline db.py)", PG_TXN, PG_TXN_ASYNC, PG, PG_ASYNC, AIOSQL,
+               ORM, SA_CORE, PG_EXECUTEMANY, ASYNCPG, PGBENCH)
 
 Timings = dict[str, dict[str, list[float]]]
 

@@ -24,7 +24,7 @@ import asyncio
 import secrets
 import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import aiosql
@@ -162,8 +162,12 @@ class Pools:
     auto: psycopg_pool.ConnectionPool[Any]  # raw psycopg, autocommit
     aauto: psycopg_pool.AsyncConnectionPool[Any]
     engine: Engine
+    extra: list[tuple[Any, Any]] = field(default_factory=list)  # (sync pool, async pool)
 
     def close(self, loop: asyncio.AbstractEventLoop) -> None:
+        for pool, apool in self.extra:
+            pool.close()
+            loop.run_until_complete(apool.close())
         for pool in (self.rs, self.txn, self.auto):
             pool.close()
         self.engine.dispose()
@@ -222,13 +226,9 @@ def service_cases(ctx: Any, pools: Pools, case_type: Any, rs: str, rs_async: str
         set_org_text = set_org.as_string(conn)
 
     # -- pool_pk ---------------------------------------------------------------------------
-    def rs_pk(k: int) -> None:
-        with db.transaction(rs_pool) as c:
-            mr.get_package_by_id(c, id=ids[k % n])
-
-    async def rsa_pk(k: int) -> None:
-        async with db.atransaction(rsa_pool) as c:
-            await mra.get_package_by_id(c, id=ids[k % n])
+    rs_pk, rsa_pk, rs_tenant, rsa_tenant, rs_request, rsa_request = _registry_sql_work(
+        db, rs_pool, rsa_pool, ids, org, pids
+    )
 
     def txn_pk(k: int) -> None:
         with pg_txn.connection() as c, c.transaction(), c.cursor() as cur:
@@ -259,14 +259,6 @@ def service_cases(ctx: Any, pools: Pools, case_type: Any, rs: str, rs_async: str
             s.execute(select(Package).where(Package.id == ids[k % n])).scalar_one()
 
     # -- pool_tenant -------------------------------------------------------------------------
-    def rs_tenant(k: int) -> None:
-        with db.transaction(rs_pool, org_id=org) as c:
-            ml.get_project_by_id(c, organization_id=org, id=pids[k % len(pids)])
-
-    async def rsa_tenant(k: int) -> None:
-        async with db.atransaction(rsa_pool, org_id=org) as c:
-            await mla.get_project_by_id(c, organization_id=org, id=pids[k % len(pids)])
-
     def txn_tenant(k: int) -> None:
         with pg_txn.connection() as c, c.transaction(), c.cursor() as cur:
             cur.execute(set_org, prepare=False)
@@ -291,27 +283,6 @@ def service_cases(ctx: Any, pools: Pools, case_type: Any, rs: str, rs_async: str
             c.exec_driver_sql(q_proj, (org, pids[k % len(pids)])).one()
 
     # -- pool_request: read, insert, audit ---------------------------------------------------
-    def rs_request(k: int) -> None:
-        pk = ids[k % n]
-        with db.transaction(rs_pool) as c:
-            mr.get_package_by_id(c, id=pk)
-            mr.record_download(c, package_id=pk, access_granted=True, ip_address="10.0.0.7",
-                               user_agent="registry-sql bench service")
-            create_audit_event(c, application=Application.MODEL_REGISTRY,
-                               action=AuditAction.READ, entity_type="package",
-                               entity_id=str(pk))
-
-    async def rsa_request(k: int) -> None:
-        pk = ids[k % n]
-        async with db.atransaction(rsa_pool) as c:
-            await mra.get_package_by_id(c, id=pk)
-            await mra.record_download(c, package_id=pk, access_granted=True,
-                                      ip_address="10.0.0.7",
-                                      user_agent="registry-sql bench service")
-            await acreate_audit_event(c, application=Application.MODEL_REGISTRY,
-                                      action=AuditAction.READ, entity_type="package",
-                                      entity_id=str(pk))
-
     def txn_request(k: int) -> None:
         pk = ids[k % n]
         with pg_txn.connection() as c, c.transaction(), c.cursor() as cur:
@@ -357,6 +328,7 @@ def service_cases(ctx: Any, pools: Pools, case_type: Any, rs: str, rs_async: str
         return lambda: _tasks(w, secs, work)
 
     cases = []
+    fns: tuple[Any, ...]
     for op, fns in (
         ("pool_pk", (rs_pk, rsa_pk, txn_pk, atxn_pk, auto_pk, aauto_pk, aiosql_pk, orm_pk)),
         ("pool_tenant", (rs_tenant, rsa_tenant, txn_tenant, atxn_tenant, auto_pk, aauto_pk,
@@ -369,10 +341,103 @@ def service_cases(ctx: Any, pools: Pools, case_type: Any, rs: str, rs_async: str
             if fn is None:
                 continue
             is_async = asyncio.iscoroutinefunction(fn)
-            runner = async_case(fn) if is_async else sync_case(fn)  # type: ignore[arg-type]
+            runner = async_case(fn) if is_async else sync_case(fn)
             cases.append(case_type(op, stack, runner, is_async))
 
+    baseline = _baseline(settings_of(pools), ctx.loop)
+    if baseline is not None:
+        dbm, pool, apool = baseline
+        pools.extra.append((pool, apool))
+        work = _registry_sql_work(dbm, pool, apool, ids, org, pids)
+        for op, sync_fn, async_fn in (
+            ("pool_pk", work[0], work[1]),
+            ("pool_tenant", work[2], work[3]),
+            ("pool_request", work[4], work[5]),
+        ):
+            cases.append(case_type(op, BASELINE, sync_case(sync_fn), False))
+            cases.append(case_type(op, BASELINE_ASYNC, async_case(async_fn), True))
     return cases
+
+
+def settings_of(pools: Pools) -> Settings:
+    w = pools.rs.max_size
+    return Settings(database_url=_as_url(pools.url), min_size=w, max_size=w)
+
+
+#: A development aid: ``REGISTRY_SQL_BENCH_BASELINE_DB=/path/to/old/db.py`` adds the stacks
+#: below, the same registry-sql cases through another version of ``registry_sql/db.py`` (e.g.
+#: ``git show main:registry_sql/db.py > /tmp/db_main.py``), interleaved in the same run.
+BASELINE = "registry-sql (baseline db.py)"
+BASELINE_ASYNC = "registry-sql async (baseline db.py)"
+
+
+def _baseline(settings: Settings, loop: asyncio.AbstractEventLoop) -> tuple[Any, Any, Any] | None:
+    import importlib.util
+    import os
+
+    path = os.environ.get("REGISTRY_SQL_BENCH_BASELINE_DB")
+    if not path:
+        return None
+    spec = importlib.util.spec_from_file_location("registry_sql_baseline_db", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    pool = module.create_pool(settings)
+    pool.wait()
+
+    async def open_async() -> Any:
+        apool = module.create_async_pool(settings)
+        await apool.open(wait=True)
+        return apool
+
+    return module, pool, loop.run_until_complete(open_async())
+
+
+def _registry_sql_work(
+    dbm: Any, rs_pool: Any, rsa_pool: Any, ids: list[uuid.UUID], org: uuid.UUID,
+    pids: list[uuid.UUID],
+) -> tuple[Any, ...]:
+    """registry-sql's cases through ``dbm`` (``registry_sql.db``, or a baseline version)."""
+    n = len(ids)
+
+    def rs_pk(k: int) -> None:
+        with dbm.transaction(rs_pool) as c:
+            mr.get_package_by_id(c, id=ids[k % n])
+
+    async def rsa_pk(k: int) -> None:
+        async with dbm.atransaction(rsa_pool) as c:
+            await mra.get_package_by_id(c, id=ids[k % n])
+
+    def rs_tenant(k: int) -> None:
+        with dbm.transaction(rs_pool, org_id=org) as c:
+            ml.get_project_by_id(c, organization_id=org, id=pids[k % len(pids)])
+
+    async def rsa_tenant(k: int) -> None:
+        async with dbm.atransaction(rsa_pool, org_id=org) as c:
+            await mla.get_project_by_id(c, organization_id=org, id=pids[k % len(pids)])
+
+    def rs_request(k: int) -> None:
+        pk = ids[k % n]
+        with dbm.transaction(rs_pool) as c:
+            mr.get_package_by_id(c, id=pk)
+            mr.record_download(c, package_id=pk, access_granted=True, ip_address="10.0.0.7",
+                               user_agent="registry-sql bench service")
+            create_audit_event(c, application=Application.MODEL_REGISTRY,
+                               action=AuditAction.READ, entity_type="package",
+                               entity_id=str(pk))
+
+    async def rsa_request(k: int) -> None:
+        pk = ids[k % n]
+        async with dbm.atransaction(rsa_pool) as c:
+            await mra.get_package_by_id(c, id=pk)
+            await mra.record_download(c, package_id=pk, access_granted=True,
+                                      ip_address="10.0.0.7",
+                                      user_agent="registry-sql bench service")
+            await acreate_audit_event(c, application=Application.MODEL_REGISTRY,
+                                      action=AuditAction.READ, entity_type="package",
+                                      entity_id=str(pk))
+
+    return rs_pk, rsa_pk, rs_tenant, rsa_tenant, rs_request, rsa_request
 
 
 def _as_url(conninfo: str) -> str:
