@@ -112,6 +112,7 @@ class Params:
     lineage_calls: int = 200
     throughput_seconds: float = 3.0
     workers: int = 8
+    service_seconds: float = 1.5  # each pooled service case (benchmarks/service.py)
 
 
 @dataclass

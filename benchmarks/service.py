@@ -2,7 +2,7 @@
 
 A service checks a connection out of a pool, opens a transaction (often with a tenant), runs one
 to three statements, commits and gives the connection back. These cases measure exactly that,
-with ``workers`` threads (sync) or tasks (async) for ``throughput_seconds`` each, in ops/s:
+with ``workers`` threads (sync) or tasks (async) for ``service_seconds`` each, in ops/s:
 
 - ``pool_pk``: a primary-key lookup (``model_registry.get_package_by_id``) in a transaction;
 - ``pool_tenant``: the same with a tenant, an mlops query under row-level security
@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+import sys
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -214,7 +215,7 @@ def service_cases(ctx: Any, pools: Pools, case_type: Any, rs: str, rs_async: str
     from benchmarks.cases import _tasks, _threads
 
     p, ids = ctx.p, ctx.inp.ids
-    n, w, secs = len(ids), p.workers, p.throughput_seconds
+    n, w, secs = len(ids), p.workers, p.service_seconds
     url, org, pids = pools.url, pools.tenant.org_id, pools.tenant.project_ids
     rs_pool, rsa_pool, engine = pools.rs, pools.rsa, pools.engine
     pg_txn, pga_txn, pg_auto, pga_auto = pools.txn, pools.atxn, pools.auto, pools.aauto
@@ -381,6 +382,7 @@ def _baseline(settings: Settings, loop: asyncio.AbstractEventLoop) -> tuple[Any,
     spec = importlib.util.spec_from_file_location("registry_sql_baseline_db", path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up
     spec.loader.exec_module(module)
     pool = module.create_pool(settings)
     pool.wait()

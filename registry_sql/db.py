@@ -46,10 +46,15 @@ from registry_sql.errors import (
     TransactionRequired,
     translate_error,
 )
+from registry_sql.execute import AsyncBatch, Batch, Pending, abatch, batch
 from registry_sql.settings import Settings
 
 __all__ = [
+    "AsyncBatch",
+    "Batch",
+    "Pending",
     "aaudit_context",
+    "abatch",
     "acheck_service_role",
     "aconnect",
     "acorrelation",
@@ -58,6 +63,7 @@ __all__ = [
     "atenant",
     "atransaction",
     "audit_context",
+    "batch",
     "check_service_role",
     "connect",
     "correlation",

@@ -16,7 +16,16 @@ import itertools
 import json
 import re
 import weakref
-from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator, Mapping, Sequence
+from collections.abc import (
+    AsyncIterable,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Iterable,
+    Iterator,
+    Mapping,
+    Sequence,
+)
 from typing import Any, Generic, LiteralString, TypeVar
 
 import psycopg
@@ -337,6 +346,102 @@ def _copy_failed(
     return exc
 
 
+# --------------------------------------------------------------------------------------------
+# Batches: several generated calls in one round trip (psycopg's pipeline mode)
+
+T = TypeVar("T")
+
+
+class Pending(Generic[T]):
+    """The result of one call added to a batch: :attr:`result` once the batch has run."""
+
+    __slots__ = ("_done", "_error", "_value", "query")
+
+    def __init__(self, query: str) -> None:
+        self.query = query
+        self._done = False
+        self._error: BaseException | None = None
+        self._value: Any = None
+
+    @property
+    def ok(self) -> bool:
+        """True when the call ran and returned (False before the batch ran or when it failed)."""
+        return self._done and self._error is None
+
+    @property
+    def result(self) -> T:
+        """What the generated function returned; raises its (translated) error if it failed,
+        or :class:`~registry_sql.errors.InvalidInput` before the batch has run."""
+        if self._error is not None:
+            raise self._error
+        if not self._done:
+            raise InvalidInput(
+                f"batch: {self.query} has not run yet; read results after the `with` block "
+                "(or after run())",
+                query=self.query,
+            )
+        value: T = self._value
+        return value
+
+
+class _Captured(Exception):
+    """Raised by a recording cursor: the statement a generated function would run."""
+
+    def __init__(self, sql: Any, params: Any, row_factory: Any) -> None:
+        self.sql = sql
+        self.params = params
+        self.row_factory = row_factory
+
+
+class _Call:
+    __slots__ = (
+        "error",
+        "fn",
+        "params",
+        "pending",
+        "query_params",
+        "row_factory",
+        "rowcount",
+        "rows",
+        "sql",
+    )
+
+    def __init__(self, fn: Callable[..., Any], params: dict[str, Any]) -> None:
+        self.fn = fn
+        self.params = params
+        self.pending: Pending[Any] = Pending(getattr(fn, "__qualname__", repr(fn)))
+        self.sql: Any = None
+        self.query_params: Any = None
+        self.row_factory: Any = None
+        self.rows: list[Any] = []
+        self.rowcount = -1
+        self.error: BaseException | None = None
+
+
+def _not_batchable(call: _Call) -> InvalidInput:
+    return InvalidInput(
+        f"batch: {call.pending.query} cannot run in a batch: only calls that run one statement "
+        "and return rows or a row count can (not streams, COPY, or a function of the other "
+        "world: sync functions in batch(), async ones in abatch())",
+        query=call.pending.query,
+    )
+
+
+def _failed_index(cursors: Sequence[Any]) -> int:
+    """The call whose statement failed in a pipeline: the first cursor left without a result."""
+    for index, cur in enumerate(cursors):
+        if cur.pgresult is None:
+            return index
+    return len(cursors) - 1
+
+
+def _not_run(call: _Call, failed: _Call) -> RegistrySqlError:
+    return RegistrySqlError(
+        f"batch: {call.pending.query} did not run: {failed.pending.query}, before it in the "
+        "same batch, failed"
+    )
+
+
 # === ASYNC SOURCE: the sync twins below are generated from this section ===
 async def afetch_all(
     conn: psycopg.AsyncConnection[Any],
@@ -538,6 +643,165 @@ async def acopy_rows(
     return count
 
 
+class _AsyncRecordingCursor:
+    """What a generated function sees while a batch records its statement."""
+
+    def __init__(self, row_factory: Any = None) -> None:
+        self.row_factory = row_factory
+
+    async def execute(self, query: Any, params: Any = None, **kwargs: Any) -> None:
+        raise _Captured(query, params, self.row_factory)
+
+    async def close(self) -> None:
+        return None
+
+    async def __aenter__(self) -> _AsyncRecordingCursor:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        return None
+
+
+class _AsyncRecorder:
+    def cursor(self, row_factory: Any = None) -> _AsyncRecordingCursor:
+        return _AsyncRecordingCursor(row_factory)
+
+
+class _AsyncReplayCursor:
+    """What a generated function sees while a batch hands it its result: the rows (already
+    built by the row factory the function asked for), or the error of its statement."""
+
+    def __init__(self, call: _Call) -> None:
+        self._call = call
+        self.row_factory: Any = None
+
+    async def execute(self, query: Any, params: Any = None, **kwargs: Any) -> _AsyncReplayCursor:
+        if self._call.error is not None:
+            raise self._call.error
+        return self
+
+    async def fetchone(self) -> Any:
+        return self._call.rows[0] if self._call.rows else None
+
+    async def fetchall(self) -> list[Any]:
+        return list(self._call.rows)
+
+    @property
+    def rowcount(self) -> int:
+        return self._call.rowcount
+
+    async def close(self) -> None:
+        return None
+
+    async def __aenter__(self) -> _AsyncReplayCursor:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        return None
+
+
+class _AsyncReplay:
+    def __init__(self, call: _Call) -> None:
+        self._call = call
+
+    def cursor(self, row_factory: Any = None) -> _AsyncReplayCursor:
+        return _AsyncReplayCursor(self._call)
+
+
+class AsyncBatch:
+    """Several generated calls sent in one round trip (psycopg's pipeline mode).
+
+    ``b.add(fn, **params)`` queues a generated function (``fn(conn, **params)`` is what it
+    stands for) and returns a :class:`Pending`; nothing is sent yet. Leaving the ``async with``
+    block (or ``await b.run()``) sends every statement at once and gives each call its typed
+    result: ``pending.result``. The calls run in order, in the connection's transaction (use
+    ``atransaction()`` around the batch for all or nothing). When a call fails, its error is
+    translated as usual and named after that call (``pending.result`` raises it); the calls
+    after it do not run; the first error is raised when the batch ends.
+    """
+
+    def __init__(self, conn: psycopg.AsyncConnection[Any]) -> None:
+        self._conn = conn
+        self._calls: list[_Call] = []
+
+    def add(
+        self,
+        fn: Callable[..., Awaitable[T]],  # sync: fn: Callable[..., T],
+        /,
+        **params: Any,
+    ) -> Pending[T]:
+        """Queue ``fn(conn, **params)``; its result is the returned Pending's ``result``."""
+        call = _Call(fn, params)
+        self._calls.append(call)
+        return call.pending
+
+    async def run(self) -> None:
+        """Send the queued calls in one round trip and set their results (see the class)."""
+        calls, self._calls = self._calls, []
+        if not calls:
+            return
+        for call in calls:
+            try:
+                await call.fn(_AsyncRecorder(), **call.params)
+            except _Captured as captured:
+                call.sql, call.query_params = captured.sql, captured.params
+                call.row_factory = captured.row_factory
+                continue
+            except AttributeError:
+                raise _not_batchable(call) from None
+            raise _not_batchable(call)
+        conn = self._conn
+        cursors: list[Any] = []
+        failed: int | None = None
+        try:
+            async with conn.pipeline():
+                for index, call in enumerate(calls):
+                    cur = conn.cursor(row_factory=call.row_factory or tuple_row)
+                    cursors.append(cur)
+                    try:
+                        await cur.execute(call.sql, call.query_params)
+                    except (UnicodeEncodeError, TypeError) as exc:  # not sent: a bad value
+                        call.error, failed = exc, index
+                        break
+        except psycopg.Error as exc:
+            failed = _failed_index(cursors)
+            calls[failed].error = exc
+        first: BaseException | None = None
+        for index, call in enumerate(calls):
+            if failed is not None and index > failed:
+                call.pending._error = _not_run(call, calls[failed])
+                continue
+            if call.error is None:
+                cur = cursors[index]
+                call.rows = await cur.fetchall() if cur.description is not None else []
+                call.rowcount = cur.rowcount
+            try:
+                value = await call.fn(_AsyncReplay(call), **call.params)
+            except Exception as exc:
+                call.pending._error = exc
+                first = first or exc
+            else:
+                call.pending._value = value
+            call.pending._done = True
+        for cur in cursors:
+            await cur.close()
+        if first is not None:
+            raise first
+
+    async def __aenter__(self) -> AsyncBatch:
+        return self
+
+    async def __aexit__(self, kind: type[BaseException] | None, *exc_info: object) -> None:
+        if kind is None:
+            await self.run()
+
+
+def abatch(conn: psycopg.AsyncConnection[Any]) -> AsyncBatch:
+    """Several generated calls in one round trip: ``async with abatch(conn) as b:`` (see
+    :class:`AsyncBatch`)."""
+    return AsyncBatch(conn)
+
+
 # === SYNC TWINS: generated from the async source above (codegen/async_to_sync.py); DO NOT EDIT ===
 
 
@@ -727,3 +991,162 @@ def copy_rows(
             raise
         raise error from exc
     return count
+
+
+class _RecordingCursor:
+    """What a generated function sees while a batch records its statement."""
+
+    def __init__(self, row_factory: Any = None) -> None:
+        self.row_factory = row_factory
+
+    def execute(self, query: Any, params: Any = None, **kwargs: Any) -> None:
+        raise _Captured(query, params, self.row_factory)
+
+    def close(self) -> None:
+        return None
+
+    def __enter__(self) -> _RecordingCursor:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        return None
+
+
+class _Recorder:
+    def cursor(self, row_factory: Any = None) -> _RecordingCursor:
+        return _RecordingCursor(row_factory)
+
+
+class _ReplayCursor:
+    """What a generated function sees while a batch hands it its result: the rows (already
+    built by the row factory the function asked for), or the error of its statement."""
+
+    def __init__(self, call: _Call) -> None:
+        self._call = call
+        self.row_factory: Any = None
+
+    def execute(self, query: Any, params: Any = None, **kwargs: Any) -> _ReplayCursor:
+        if self._call.error is not None:
+            raise self._call.error
+        return self
+
+    def fetchone(self) -> Any:
+        return self._call.rows[0] if self._call.rows else None
+
+    def fetchall(self) -> list[Any]:
+        return list(self._call.rows)
+
+    @property
+    def rowcount(self) -> int:
+        return self._call.rowcount
+
+    def close(self) -> None:
+        return None
+
+    def __enter__(self) -> _ReplayCursor:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        return None
+
+
+class _Replay:
+    def __init__(self, call: _Call) -> None:
+        self._call = call
+
+    def cursor(self, row_factory: Any = None) -> _ReplayCursor:
+        return _ReplayCursor(self._call)
+
+
+class Batch:
+    """Several generated calls sent in one round trip (psycopg's pipeline mode).
+
+    ``b.add(fn, **params)`` queues a generated function (``fn(conn, **params)`` is what it
+    stands for) and returns a :class:`Pending`; nothing is sent yet. Leaving the ``with``
+    block (or ``b.run()``) sends every statement at once and gives each call its typed
+    result: ``pending.result``. The calls run in order, in the connection's transaction (use
+    ``transaction()`` around the batch for all or nothing). When a call fails, its error is
+    translated as usual and named after that call (``pending.result`` raises it); the calls
+    after it do not run; the first error is raised when the batch ends.
+    """
+
+    def __init__(self, conn: psycopg.Connection[Any]) -> None:
+        self._conn = conn
+        self._calls: list[_Call] = []
+
+    def add(
+        self,
+        fn: Callable[..., T],
+        /,
+        **params: Any,
+    ) -> Pending[T]:
+        """Queue ``fn(conn, **params)``; its result is the returned Pending's ``result``."""
+        call = _Call(fn, params)
+        self._calls.append(call)
+        return call.pending
+
+    def run(self) -> None:
+        """Send the queued calls in one round trip and set their results (see the class)."""
+        calls, self._calls = self._calls, []
+        if not calls:
+            return
+        for call in calls:
+            try:
+                call.fn(_Recorder(), **call.params)
+            except _Captured as captured:
+                call.sql, call.query_params = captured.sql, captured.params
+                call.row_factory = captured.row_factory
+                continue
+            except AttributeError:
+                raise _not_batchable(call) from None
+            raise _not_batchable(call)
+        conn = self._conn
+        cursors: list[Any] = []
+        failed: int | None = None
+        try:
+            with conn.pipeline():
+                for index, call in enumerate(calls):
+                    cur = conn.cursor(row_factory=call.row_factory or tuple_row)
+                    cursors.append(cur)
+                    try:
+                        cur.execute(call.sql, call.query_params)
+                    except (UnicodeEncodeError, TypeError) as exc:  # not sent: a bad value
+                        call.error, failed = exc, index
+                        break
+        except psycopg.Error as exc:
+            failed = _failed_index(cursors)
+            calls[failed].error = exc
+        first: BaseException | None = None
+        for index, call in enumerate(calls):
+            if failed is not None and index > failed:
+                call.pending._error = _not_run(call, calls[failed])
+                continue
+            if call.error is None:
+                cur = cursors[index]
+                call.rows = cur.fetchall() if cur.description is not None else []
+                call.rowcount = cur.rowcount
+            try:
+                value = call.fn(_Replay(call), **call.params)
+            except Exception as exc:
+                call.pending._error = exc
+                first = first or exc
+            else:
+                call.pending._value = value
+            call.pending._done = True
+        for cur in cursors:
+            cur.close()
+        if first is not None:
+            raise first
+
+    def __enter__(self) -> Batch:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, *exc_info: object) -> None:
+        if kind is None:
+            self.run()
+
+
+def batch(conn: psycopg.Connection[Any]) -> Batch:
+    """Several generated calls in one round trip: ``with batch(conn) as b:`` (see
+    :class:`Batch`)."""
+    return Batch(conn)

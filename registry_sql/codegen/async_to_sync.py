@@ -101,6 +101,12 @@ NAMES: dict[str, str] = {
     "AsyncStream": "Stream",
     "acopy_rows": "copy_rows",
     "AsyncRows": "Rows",
+    "AsyncBatch": "Batch",
+    "abatch": "batch",
+    "_AsyncRecordingCursor": "_RecordingCursor",
+    "_AsyncRecorder": "_Recorder",
+    "_AsyncReplayCursor": "_ReplayCursor",
+    "_AsyncReplay": "_Replay",
     # registry_sql.retry
     "aretry": "retry",
 }
