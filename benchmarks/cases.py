@@ -64,6 +64,9 @@ STACK_NOTES: dict[str, str] = {
     "psycopg raw txn": "psycopg 3 pool, the same statements in `conn.transaction()` (`BEGIN` … "
     "`COMMIT`, `SET LOCAL` for the tenant): the floor of the pooled operations",
     "psycopg raw txn async": "the same on `AsyncConnectionPool`",
+    "registry-sql batch": "registry-sql, the request's three calls in one `db.batch(conn)` "
+    "(pipeline mode: one round trip for the three)",
+    "registry-sql async batch": "the same with `db.abatch(conn)`",
     "registry-sql (baseline db.py)": "registry-sql through another `db.py` (development aid, "
     "`REGISTRY_SQL_BENCH_BASELINE_DB`)",
     "registry-sql async (baseline db.py)": "the same, async",

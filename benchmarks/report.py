@@ -30,7 +30,8 @@ from benchmarks.cases import (
 
 PG_TXN = "psycopg raw txn"
 PG_TXN_ASYNC = "psycopg raw txn async"
-STACK_ORDER = (RS, RS_ASYNC, "registry-sql (baseline db.py)",
+STACK_ORDER = (RS, RS_ASYNC, "registry-sql batch", "registry-sql async batch",
+               "registry-sql (baseline db.py)",
                "registry-sql async (baseline db.py)", PG_TXN, PG_TXN_ASYNC, PG, PG_ASYNC, AIOSQL,
                ORM, SA_CORE, PG_EXECUTEMANY, ASYNCPG, PGBENCH)
 
@@ -152,6 +153,10 @@ TARGETS: tuple[tuple[str, str, str, str, float, str], ...] = (
      1.2, "max"),
     ("async three-query request: ≤ 1.2 × raw async one by one (time)", "pool_request", RS_ASYNC,
      PG_TXN_ASYNC, 1.2, "max"),
+    ("three-query request with batch(): ≥ 1.5 × raw psycopg one by one", "pool_request",
+     "registry-sql batch", PG_TXN, 1.5, "rate"),
+    ("async three-query request with abatch(): ≥ 1.5 × raw async one by one", "pool_request",
+     "registry-sql async batch", PG_TXN_ASYNC, 1.5, "rate"),
 )
 
 

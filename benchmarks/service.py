@@ -54,6 +54,8 @@ BENCH_ROLE = "registry_sql_bench_app"
 # Stacks of the service cases (besides cases.RS, RS_ASYNC, PG, PG_ASYNC, AIOSQL, ORM).
 PG_TXN = "psycopg raw txn"
 PG_TXN_ASYNC = "psycopg raw txn async"
+RS_BATCH = "registry-sql batch"
+RS_BATCH_ASYNC = "registry-sql async batch"
 
 GET_PACKAGE = peer_sql._statement("get_package_by_id", packages.GET_PACKAGE_BY_ID)
 RECORD_DOWNLOAD = peer_sql._statement("record_download", downloads.RECORD_DOWNLOAD)
@@ -345,6 +347,10 @@ def service_cases(ctx: Any, pools: Pools, case_type: Any, rs: str, rs_async: str
             runner = async_case(fn) if is_async else sync_case(fn)
             cases.append(case_type(op, stack, runner, is_async))
 
+    batch_sync, batch_async = _batch_work(rs_pool, rsa_pool, ids)
+    cases.append(case_type("pool_request", RS_BATCH, sync_case(batch_sync), False))
+    cases.append(case_type("pool_request", RS_BATCH_ASYNC, async_case(batch_async), True))
+
     baseline = _baseline(settings_of(pools), ctx.loop)
     if baseline is not None:
         dbm, pool, apool = baseline
@@ -440,6 +446,31 @@ def _registry_sql_work(
                                       entity_id=str(pk))
 
     return rs_pk, rsa_pk, rs_tenant, rsa_tenant, rs_request, rsa_request
+
+
+def _batch_work(rs_pool: Any, rsa_pool: Any, ids: list[uuid.UUID]) -> tuple[Any, Any]:
+    """The three-query request with the batch API: the three calls in one round trip."""
+    n = len(ids)
+
+    def rs_request_batch(k: int) -> None:
+        pk = ids[k % n]
+        with db.transaction(rs_pool) as c, db.batch(c) as b:
+            b.add(mr.get_package_by_id, id=pk)
+            b.add(mr.record_download, package_id=pk, access_granted=True, ip_address="10.0.0.7",
+                  user_agent="registry-sql bench service")
+            b.add(create_audit_event, application=Application.MODEL_REGISTRY,
+                  action=AuditAction.READ, entity_type="package", entity_id=str(pk))
+
+    async def rsa_request_batch(k: int) -> None:
+        pk = ids[k % n]
+        async with db.atransaction(rsa_pool) as c, db.abatch(c) as b:
+            b.add(mra.get_package_by_id, id=pk)
+            b.add(mra.record_download, package_id=pk, access_granted=True,
+                  ip_address="10.0.0.7", user_agent="registry-sql bench service")
+            b.add(acreate_audit_event, application=Application.MODEL_REGISTRY,
+                  action=AuditAction.READ, entity_type="package", entity_id=str(pk))
+
+    return rs_request_batch, rsa_request_batch
 
 
 def _as_url(conninfo: str) -> str:

@@ -47,7 +47,7 @@ SYNC_MARKER = (
 )
 
 #: The runtime modules with an async source and generated sync twins.
-MODULES = ("db.py", "execute.py", "retry.py")
+MODULES = ("db.py", "execute.py", "retry.py", "testing.py")
 
 #: Async name → sync name, replaced whole-word everywhere in the async section.
 NAMES: dict[str, str] = {
@@ -107,6 +107,12 @@ NAMES: dict[str, str] = {
     "_AsyncRecorder": "_Recorder",
     "_AsyncReplayCursor": "_ReplayCursor",
     "_AsyncReplay": "_Replay",
+    "AsyncCopy": "Copy",
+    "AsyncTransaction": "Transaction",
+    # registry_sql.testing
+    "_AsyncSavepointCursor": "_SavepointCursor",
+    "RolledBackAsyncConnection": "RolledBackConnection",
+    "rolled_back_async": "rolled_back",
     # registry_sql.retry
     "aretry": "retry",
 }
