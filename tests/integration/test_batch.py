@@ -17,7 +17,11 @@ from registry_sql.model_registry.models import PackageRow
 
 def _package(conn: psycopg.Connection[Any], name: str) -> PackageRow:
     return mr.create_package(
-        conn, name=name, version="1.0.0", s3_key=f"packages/{name}.zip", s3_bucket="b",
+        conn,
+        name=name,
+        version="1.0.0",
+        s3_key=f"packages/{name}.zip",
+        s3_bucket="b",
         file_size_bytes=10,
     )
 
@@ -28,8 +32,12 @@ def test_a_batch_returns_what_the_calls_return_one_by_one(conn: psycopg.Connecti
         with batch(conn) as b:
             got = b.add(mr.get_package_by_id, id=a.id)
             made = b.add(
-                mr.create_package, name="batch-b", version="1.0.0", s3_key="packages/b.zip",
-                s3_bucket="b", file_size_bytes=20,
+                mr.create_package,
+                name="batch-b",
+                version="1.0.0",
+                s3_key="packages/b.zip",
+                s3_bucket="b",
+                file_size_bytes=20,
             )
             versions = b.add(mr.list_package_versions, name="batch-a")
             count = b.add(mr.count_downloads, package_id=a.id)
@@ -49,8 +57,12 @@ def test_a_failed_call_is_translated_and_named(conn: psycopg.Connection[Any]) ->
         with transaction(conn), batch(conn) as b:
             first = b.add(mr.get_package_by_id, id=a.id)
             dup = b.add(
-                mr.create_package, name="batch-dup", version="1.0.0", s3_key="packages/x.zip",
-                s3_bucket="b", file_size_bytes=1,
+                mr.create_package,
+                name="batch-dup",
+                version="1.0.0",
+                s3_key="packages/x.zip",
+                s3_bucket="b",
+                file_size_bytes=1,
             )
             after = b.add(mr.get_package_by_id, id=a.id)
     assert "create_package" in str(info.value)
@@ -94,7 +106,11 @@ def test_streams_and_copies_are_refused(conn: psycopg.Connection[Any]) -> None:
 async def test_async_batch(aconn: psycopg.AsyncConnection[Any]) -> None:
     async with atransaction(aconn):
         a = await mra.create_package(
-            aconn, name="abatch-a", version="1.0.0", s3_key="packages/a.zip", s3_bucket="b",
+            aconn,
+            name="abatch-a",
+            version="1.0.0",
+            s3_key="packages/a.zip",
+            s3_bucket="b",
             file_size_bytes=10,
         )
         async with abatch(aconn) as b:
