@@ -566,14 +566,14 @@ async def aconnect(url_or_settings: Settings | str | None = None, **kw: Any) -> 
 
 
 async def _areset_session(conn: AnyAsyncConnection) -> None:
-    """On return to the pool: undo any session-level ``SET`` (registry-sql only uses ``SET
-    LOCAL``, but application code might not), so a setting such as ``app.org_id`` can never leak
-    to the next user of the connection. Prepared statements are kept (unlike ``DISCARD ALL``).
+    """On return to the pool (from :func:`_areturn`): undo any session-level ``SET``
+    (registry-sql only uses ``SET LOCAL``, but application code might not), so a setting such as
+    ``app.org_id`` can never leak to the next user of the connection. Prepared statements are
+    kept (unlike ``DISCARD ALL``).
     Nothing to send when transaction(pool) already ran ``RESET ALL`` with its ``COMMIT``;
     otherwise one round trip, outside a transaction. Never prepared (see the tenant statements:
     a prepared name can mean another statement behind PgBouncer). Pooled connections leave in
     the pool's mode (not autocommit)."""
-    _returned_at[conn] = time.monotonic()
     if conn in _reset_done:
         _reset_done.discard(conn)
         if conn.autocommit:
@@ -584,6 +584,21 @@ async def _areset_session(conn: AnyAsyncConnection) -> None:
         await conn.execute("RESET ALL", prepare=False)
     finally:
         await conn.set_autocommit(False)
+
+
+async def _areturn(conn: AnyAsyncConnection) -> None:
+    """A connection coming back to the pool: roll back what is still open, reset the session;
+    a connection that cannot be reset is closed (the pool then replaces it)."""
+    _returned_at[conn] = time.monotonic()
+    if conn.closed or conn.broken:
+        return
+    try:
+        if conn.info.transaction_status != pq.TransactionStatus.IDLE:
+            _reset_done.discard(conn)
+            await conn.rollback()
+        await _areset_session(conn)
+    except psycopg.Error:
+        await conn.close()
 
 
 async def _acheck_idle(conn: AnyAsyncConnection) -> None:
@@ -619,10 +634,17 @@ class _AsyncFailFastPool(AsyncConnectionPool[AnyAsyncConnection]):
     :class:`~registry_sql.errors.ConfigError` / :class:`~registry_sql.errors.Unavailable`
     at once, instead of a :class:`PoolTimeout` at the first checkout after ``timeout`` seconds.
     Unless ``allow_privileged_role``, that connection also checks the role
-    (:func:`acheck_service_role`): a superuser or owner is refused at start-up."""
+    (:func:`acheck_service_role`): a superuser or owner is refused at start-up.
+
+    A returned connection is reset in the caller (:func:`_areturn`), not through the pool's
+    ``reset`` callback, which psycopg_pool runs in a worker: a thread hop on every return."""
 
     _settings: Settings
     _check_role: bool
+
+    async def putconn(self, conn: AnyAsyncConnection) -> None:
+        await _areturn(conn)
+        await super().putconn(conn)
 
     async def open(self, wait: bool = False, timeout: float = 30.0) -> None:
         if self.closed:
@@ -671,7 +693,6 @@ def create_async_pool(
         max_lifetime=s.max_lifetime,
         check=_acheck_idle,
         configure=_apool_configure(s, check_role=not allow_privileged_role),
-        reset=_areset_session,
         name=POOL_NAME,
         open=False,
     )
@@ -947,14 +968,14 @@ def connect(url_or_settings: Settings | str | None = None, **kw: Any) -> AnyConn
 
 
 def _reset_session(conn: AnyConnection) -> None:
-    """On return to the pool: undo any session-level ``SET`` (registry-sql only uses ``SET
-    LOCAL``, but application code might not), so a setting such as ``app.org_id`` can never leak
-    to the next user of the connection. Prepared statements are kept (unlike ``DISCARD ALL``).
+    """On return to the pool (from :func:`_return`): undo any session-level ``SET``
+    (registry-sql only uses ``SET LOCAL``, but application code might not), so a setting such as
+    ``app.org_id`` can never leak to the next user of the connection. Prepared statements are
+    kept (unlike ``DISCARD ALL``).
     Nothing to send when transaction(pool) already ran ``RESET ALL`` with its ``COMMIT``;
     otherwise one round trip, outside a transaction. Never prepared (see the tenant statements:
     a prepared name can mean another statement behind PgBouncer). Pooled connections leave in
     the pool's mode (not autocommit)."""
-    _returned_at[conn] = time.monotonic()
     if conn in _reset_done:
         _reset_done.discard(conn)
         if conn.autocommit:
@@ -965,6 +986,21 @@ def _reset_session(conn: AnyConnection) -> None:
         conn.execute("RESET ALL", prepare=False)
     finally:
         conn.set_autocommit(False)
+
+
+def _return(conn: AnyConnection) -> None:
+    """A connection coming back to the pool: roll back what is still open, reset the session;
+    a connection that cannot be reset is closed (the pool then replaces it)."""
+    _returned_at[conn] = time.monotonic()
+    if conn.closed or conn.broken:
+        return
+    try:
+        if conn.info.transaction_status != pq.TransactionStatus.IDLE:
+            _reset_done.discard(conn)
+            conn.rollback()
+        _reset_session(conn)
+    except psycopg.Error:
+        conn.close()
 
 
 def _check_idle(conn: AnyConnection) -> None:
@@ -1000,10 +1036,17 @@ class _FailFastPool(ConnectionPool[AnyConnection]):
     :class:`~registry_sql.errors.ConfigError` / :class:`~registry_sql.errors.Unavailable`
     at once, instead of a :class:`PoolTimeout` at the first checkout after ``timeout`` seconds.
     Unless ``allow_privileged_role``, that connection also checks the role
-    (:func:`check_service_role`): a superuser or owner is refused at start-up."""
+    (:func:`check_service_role`): a superuser or owner is refused at start-up.
+
+    A returned connection is reset in the caller (:func:`_return`), not through the pool's
+    ``reset`` callback, which psycopg_pool runs in a worker: a thread hop on every return."""
 
     _settings: Settings
     _check_role: bool
+
+    def putconn(self, conn: AnyConnection) -> None:
+        _return(conn)
+        super().putconn(conn)
 
     def open(self, wait: bool = False, timeout: float = 30.0) -> None:
         if self.closed:
@@ -1052,7 +1095,6 @@ def create_pool(
         max_lifetime=s.max_lifetime,
         check=_check_idle,
         configure=_pool_configure(s, check_role=not allow_privileged_role),
-        reset=_reset_session,
         name=POOL_NAME,
         open=False,
     )

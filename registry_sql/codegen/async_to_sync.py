@@ -84,6 +84,7 @@ NAMES: dict[str, str] = {
     "_aend": "_end",
     "_aabort": "_abort",
     "_acheck_idle": "_check_idle",
+    "_areturn": "_return",
     "_asave_context": "_save_context",
     "_arestore_context": "_restore_context",
     "atenant": "tenant",
