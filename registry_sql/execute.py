@@ -466,9 +466,11 @@ async def afetch_optional(
 ) -> M | None:
     """The one row of the query as a ``model`` instance, or None when there is none."""
     cur: psycopg.AsyncCursor[Any] = _take(conn)
+    rows = model_rows(model)
     with _Translating(query, params):
         try:
-            cur.row_factory = model_rows(model)
+            if cur.row_factory is not rows:  # setting it builds the row maker again
+                cur.row_factory = rows
             await cur.execute(sql, params)
             row: M | None = await cur.fetchone()
         except BaseException:
@@ -504,7 +506,8 @@ async def afetch_value(
     cur: psycopg.AsyncCursor[Any] = _take(conn)
     with _Translating(query, params):
         try:
-            cur.row_factory = tuple_row
+            if cur.row_factory is not tuple_row:
+                cur.row_factory = tuple_row
             await cur.execute(sql, params)
             row = await cur.fetchone()
         except BaseException:
@@ -828,9 +831,11 @@ def fetch_optional(
 ) -> M | None:
     """The one row of the query as a ``model`` instance, or None when there is none."""
     cur: psycopg.Cursor[Any] = _take(conn)
+    rows = model_rows(model)
     with _Translating(query, params):
         try:
-            cur.row_factory = model_rows(model)
+            if cur.row_factory is not rows:  # setting it builds the row maker again
+                cur.row_factory = rows
             cur.execute(sql, params)
             row: M | None = cur.fetchone()
         except BaseException:
@@ -866,7 +871,8 @@ def fetch_value(
     cur: psycopg.Cursor[Any] = _take(conn)
     with _Translating(query, params):
         try:
-            cur.row_factory = tuple_row
+            if cur.row_factory is not tuple_row:
+                cur.row_factory = tuple_row
             cur.execute(sql, params)
             row = cur.fetchone()
         except BaseException:
