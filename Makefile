@@ -87,7 +87,8 @@ bench: $(STAMP) ## Benchmarks vs peers -> benchmarks/RESULTS.md (embedded PG unl
 	$(BIN)/python -m benchmarks.inspection --reps $(BENCH_REPS) --out benchmarks/INSPECTION.md
 	$(BIN)/python -m benchmarks.airlock --reps $(BENCH_REPS) --out benchmarks/RESULTS_airlock.md
 
-generate: $(STAMP) ## Regenerate the typed Python layer from migrations and sql/
+generate: $(STAMP) ## Regenerate the typed Python layer from migrations and sql/, and the runtime's sync twins
+	$(BIN)/python -m registry_sql.codegen.async_to_sync
 	$(BIN)/registry-sql generate
 
 docs: $(STAMP) ## Regenerate schema/*.sql and the reference + ER diagrams in docs/schema/

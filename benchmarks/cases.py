@@ -20,7 +20,6 @@ from typing import Any
 import aiosql
 import asyncpg
 import psycopg
-import psycopg_pool
 from sqlalchemy import Engine, create_engine, func, insert, literal_column, select, tuple_
 from sqlalchemy.orm import Session, load_only
 
@@ -37,7 +36,6 @@ from registry_sql import model_registry as mr
 from registry_sql.model_registry import aio as mra
 from registry_sql.model_registry import models
 from registry_sql.model_registry.models import DownloadIn, PackageType
-from registry_sql.settings import Settings
 
 # ------------------------------------------------------------------------------------ stacks
 
@@ -63,6 +61,15 @@ STACK_NOTES: dict[str, str] = {
     SA_CORE: "SQLAlchemy 2 Core `insert()` with a list of dicts (insertmanyvalues)",
     PG_EXECUTEMANY: "psycopg 3 `executemany` (pipeline mode)",
     PGBENCH: "`pgbench -S -M prepared` (C client, same server): the machine's limit",
+    "psycopg raw txn": "psycopg 3 pool, the same statements in `conn.transaction()` (`BEGIN` … "
+    "`COMMIT`, `SET LOCAL` for the tenant): the floor of the pooled operations",
+    "psycopg raw txn async": "the same on `AsyncConnectionPool`",
+    "registry-sql batch": "registry-sql, the request's three calls in one `db.batch(conn)` "
+    "(pipeline mode: one round trip for the three)",
+    "registry-sql async batch": "the same with `db.abatch(conn)`",
+    "registry-sql (baseline db.py)": "registry-sql through another `db.py` (development aid, "
+    "`REGISTRY_SQL_BENCH_BASELINE_DB`)",
+    "registry-sql async (baseline db.py)": "the same, async",
 }
 
 # ------------------------------------------------------------------------------------ ops
@@ -86,6 +93,13 @@ OPS: tuple[Op, ...] = (
     Op("bulk_ingest", "bulk ingest of download events", "rows/s", PG),
     Op("lineage", "lineage traversal, depth 5", "us", PG),
     Op("throughput", "8 concurrent workers through a pool (PK lookups)", "ops/s", PG),
+    # The service path (benchmarks/service.py): pooled transactions, 8 workers.
+    Op("pool_pk", "pooled PK lookup in a transaction", "ops/s", "psycopg raw txn",
+       "psycopg raw txn async"),
+    Op("pool_tenant", "pooled tenant-scoped lookup under RLS", "ops/s", "psycopg raw txn",
+       "psycopg raw txn async"),
+    Op("pool_request", "pooled request: read + insert + audit", "ops/s", "psycopg raw txn",
+       "psycopg raw txn async"),
 )
 OP_BY_KEY = {op.key: op for op in OPS}
 
@@ -101,6 +115,7 @@ class Params:
     lineage_calls: int = 200
     throughput_seconds: float = 3.0
     workers: int = 8
+    service_seconds: float = 1.5  # each pooled service case (benchmarks/service.py)
 
 
 @dataclass
@@ -162,6 +177,7 @@ class Context:
     engine: Engine = field(init=False)
     queries: Any = field(init=False)
     counter: int = 0
+    only: set[str] = field(default_factory=set)
 
     def open(self) -> None:
         # registry-sql's own connect(): prepare_threshold from Settings (psycopg's default 5).
@@ -769,7 +785,12 @@ def build_cases(ctx: Context) -> list[Case]:
     add("lineage", ORM, orm_lineage)
     add("lineage", ASYNCPG, apg_lineage, True)
 
-    cases += throughput_cases(ctx)
+    from benchmarks import service
+
+    pools = service.open_pools(ctx)
+    closers.append(lambda: pools.close(ctx.loop))
+    cases += throughput_cases(ctx, pools)
+    cases += service.service_cases(ctx, pools, Case, RS, RS_ASYNC, PG, PG_ASYNC, AIOSQL, ORM)
     return cases
 
 
@@ -811,37 +832,23 @@ async def _tasks(workers: int, seconds: float, work: Callable[[int], Awaitable[o
     return sum(counts)
 
 
-def throughput_cases(ctx: Context) -> list[Case]:
+def throughput_cases(ctx: Context, pools: Any) -> list[Case]:
     """PK lookups from ``workers`` threads (sync) or tasks (async), one pool checkout per call.
 
-    Pools are created once (outside the timing) with ``workers`` connections each. registry-sql's
-    pools are the ones ``registry_sql.db`` creates (checked on checkout, ``RESET ALL`` on
-    return, a transaction per checkout); the raw pools are plain autocommit pools.
+    The pools (``benchmarks.service.open_pools``) have ``workers`` connections each, as the bench
+    login (a member of registry_app). registry-sql's pools are the ones ``registry_sql.db``
+    creates, used here as ``pool.connection()`` without ``transaction()``; the raw pools are plain
+    autocommit pools. asyncpg has its own pool (as the admin).
     """
     p, ids = ctx.p, ctx.inp.ids
     n, w, secs = len(ids), p.workers, p.throughput_seconds
-    settings = Settings(database_url=ctx.url, min_size=w, max_size=w)
-    rs_pool = db.create_pool(settings, allow_privileged_role=True)
-    rs_pool.wait()
-    pg_pool = psycopg_pool.ConnectionPool(
-        ctx.url, min_size=w, max_size=w, kwargs={"autocommit": True}, open=True
-    )
-    pg_pool.wait()
+    rs_pool, pg_pool, rsa_pool, pga_pool = pools.rs, pools.auto, pools.rsa, pools.aauto
 
-    async def open_async_pools() -> tuple[Any, Any, Any]:
-        # created inside the loop that will use them
-        rsa = db.create_async_pool(settings, allow_privileged_role=True)
-        await rsa.open(wait=True)
-        pga: psycopg_pool.AsyncConnectionPool[Any] = psycopg_pool.AsyncConnectionPool(
-            ctx.url, min_size=w, max_size=w, kwargs={"autocommit": True}, open=False
-        )
-        await pga.open(wait=True)
-        apg = await asyncpg.create_pool(ctx.url, min_size=w, max_size=w)
-        return rsa, pga, apg
+    async def open_async_pools() -> Any:
+        return await asyncpg.create_pool(ctx.url, min_size=w, max_size=w)
 
-    rsa_pool, pga_pool, apg_pool = ctx.loop.run_until_complete(open_async_pools())
-    pools_to_close.extend([rs_pool, pg_pool])
-    apools_to_close.extend([rsa_pool, pga_pool, apg_pool])
+    apg_pool = ctx.loop.run_until_complete(open_async_pools())
+    apools_to_close.append(apg_pool)
     q_pos = sql.GET_PACKAGE_BY_ID.positional
     q_dollar = sql.GET_PACKAGE_BY_ID.dollar
 
@@ -896,7 +903,13 @@ pools_to_close: list[Any] = []
 apools_to_close: list[Any] = []
 
 
+closers: list[Callable[[], None]] = []
+
+
 def close_pools(loop: asyncio.AbstractEventLoop) -> None:
+    for close in closers:
+        close()
+    closers.clear()
     for pool in pools_to_close:
         pool.close()
     for apool in apools_to_close:

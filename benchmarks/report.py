@@ -28,7 +28,12 @@ from benchmarks.cases import (
     STACK_NOTES,
 )
 
-STACK_ORDER = (RS, RS_ASYNC, PG, PG_ASYNC, AIOSQL, ORM, SA_CORE, PG_EXECUTEMANY, ASYNCPG, PGBENCH)
+PG_TXN = "psycopg raw txn"
+PG_TXN_ASYNC = "psycopg raw txn async"
+STACK_ORDER = (RS, RS_ASYNC, "registry-sql batch", "registry-sql async batch",
+               "registry-sql (baseline db.py)",
+               "registry-sql async (baseline db.py)", PG_TXN, PG_TXN_ASYNC, PG, PG_ASYNC, AIOSQL,
+               ORM, SA_CORE, PG_EXECUTEMANY, ASYNCPG, PGBENCH)
 
 Timings = dict[str, dict[str, list[float]]]
 
@@ -127,6 +132,31 @@ TARGETS: tuple[tuple[str, str, str, str, float, str], ...] = (
      "min"),
     ("async PK lookup: ≤ 1.2 × raw psycopg async", "pk_lookup", RS_ASYNC, PG_ASYNC, 1.2, "max"),
     ("async list 10,000: ≤ 1.2 × raw psycopg async", "list_10k", RS_ASYNC, PG_ASYNC, 1.2, "max"),
+    # The service path (issue 11): "rate" = ops/s of the stack ÷ ops/s of the base >= bound.
+    ("pooled PK lookup, transaction(pool): ≥ 0.8 × raw psycopg's transaction", "pool_pk", RS,
+     PG_TXN, 0.8, "rate"),
+    ("pooled PK lookup, transaction(pool): ≥ 0.5 × raw autocommit pool", "pool_pk", RS, PG, 0.5,
+     "rate"),
+    ("async pooled PK lookup: ≥ 0.8 × raw async transaction", "pool_pk", RS_ASYNC, PG_TXN_ASYNC,
+     0.8, "rate"),
+    ("async pooled PK lookup: ≥ 0.5 × raw async autocommit pool", "pool_pk", RS_ASYNC, PG_ASYNC,
+     0.5, "rate"),
+    ("tenant lookup under RLS, transaction(pool, org_id=): ≥ 0.8 × raw psycopg's transaction",
+     "pool_tenant", RS, PG_TXN, 0.8, "rate"),
+    ("tenant lookup under RLS: ≥ 0.45 × raw autocommit pool", "pool_tenant", RS, PG, 0.45,
+     "rate"),
+    ("async tenant lookup: ≥ 0.8 × raw async transaction", "pool_tenant", RS_ASYNC, PG_TXN_ASYNC,
+     0.8, "rate"),
+    ("async tenant lookup: ≥ 0.45 × raw async autocommit pool", "pool_tenant", RS_ASYNC, PG_ASYNC,
+     0.45, "rate"),
+    ("three-query request: ≤ 1.2 × raw psycopg one by one (time)", "pool_request", RS, PG_TXN,
+     1.2, "max"),
+    ("async three-query request: ≤ 1.2 × raw async one by one (time)", "pool_request", RS_ASYNC,
+     PG_TXN_ASYNC, 1.2, "max"),
+    ("three-query request with batch(): ≥ 1.5 × raw psycopg one by one", "pool_request",
+     "registry-sql batch", PG_TXN, 1.5, "rate"),
+    ("async three-query request with abatch(): ≥ 1.5 × raw async one by one", "pool_request",
+     "registry-sql async batch", PG_TXN_ASYNC, 1.5, "rate"),
 )
 
 
@@ -136,6 +166,8 @@ def targets(t: Timings) -> list[tuple[str, str, bool | None]]:
         r = ratio(t, op, stack, base)
         if r is None:
             out.append((label, "not measured", None))
+        elif kind == "rate":
+            out.append((label, f"{1 / r:.2f}× the ops/s", 1 / r >= bound))
         elif kind == "max":
             out.append((label, f"{r:.2f}×", r <= bound))
         else:
@@ -239,8 +271,9 @@ def markdown(result: dict[str, Any], chart_name: str) -> str:
         "Median time ÷ the floor's (raw psycopg; for async stacks also raw psycopg async), and "
         "the ORM's median time ÷ this stack's (how many times faster than the ORM).",
         "",
-        "| operation | stack | ÷ raw psycopg | ÷ raw psycopg async | × faster than ORM |",
-        "|---|---|---|---|---|",
+        "| operation | stack | ÷ raw psycopg | ÷ raw psycopg async | ÷ raw psycopg txn "
+        "(pooled ops; async: ÷ raw async txn) | × faster than ORM |",
+        "|---|---|---|---|---|---|",
     ]
     for op in OPS:
         if op.key not in t:
@@ -249,9 +282,11 @@ def markdown(result: dict[str, Any], chart_name: str) -> str:
             if s not in t[op.key]:
                 continue
             r_orm = ratio(t, op.key, ORM, s)
+            txn = PG_TXN_ASYNC if "async" in s else PG_TXN
             lines.append(
                 f"| {op.key} | {s} | {_fmt_ratio(ratio(t, op.key, s, PG))} | "
-                f"{_fmt_ratio(ratio(t, op.key, s, PG_ASYNC))} | {_fmt_ratio(r_orm)} |"
+                f"{_fmt_ratio(ratio(t, op.key, s, PG_ASYNC))} | "
+                f"{_fmt_ratio(ratio(t, op.key, s, txn))} | {_fmt_ratio(r_orm)} |"
             )
     lines += ["", f"![ratios to the floor]({chart_name})", ""]
     if result.get("memory"):

@@ -221,6 +221,8 @@ def run(argv: list[str] | None = None) -> dict[str, Any]:
     ap.add_argument("--ingest-rows", type=int, default=100_000)
     ap.add_argument("--lineage-calls", type=int, default=200)
     ap.add_argument("--throughput-seconds", type=float, default=3.0)
+    ap.add_argument("--service-seconds", type=float, default=1.5,
+                    help="seconds of each pooled service case (pool_pk, pool_tenant, pool_request)")
     ap.add_argument("--pgbench-scale", type=int, default=10, help="pgbench -i scale")
     ap.add_argument("--memory-rows", type=int, default=1_000_000,
                     help="rows of the large streaming-ingest memory probe (0: skip memory)")
@@ -239,11 +241,12 @@ def run(argv: list[str] | None = None) -> dict[str, Any]:
         size=a.size, lookups=a.lookups, list_rows=min(a.list_rows, a.size),
         search_pages=a.search_pages, inserts=a.inserts, ingest_rows=a.ingest_rows,
         lineage_calls=a.lineage_calls, throughput_seconds=a.throughput_seconds,
+        service_seconds=a.service_seconds,
     )
     only = {s for s in a.only.split(",") if s}
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
-    ctx = Context(url=url, p=p, inp=cases.make_inputs(p), loop=loop)
+    ctx = Context(url=url, p=p, inp=cases.make_inputs(p), loop=loop, only=only)
     ctx.open()
     pgbench = Pgbench(server, f"{a.dbname}_pgbench", p.workers, p.throughput_seconds,
                       a.pgbench_scale)

@@ -250,7 +250,11 @@ def cmd_check(args: argparse.Namespace) -> int:
     except RegistrySqlError as exc:
         problems.append(str(exc))
     root = schemadoc.project_root()
-    if root is not None:  # a checkout: schema/*.sql and docs/schema/ must match the migrations
+    if root is not None:  # a checkout: schema/*.sql and docs/schema/ must match the migrations,
+        # and the runtime's sync twins their async source
+        from registry_sql.codegen import async_to_sync
+
+        problems.extend(async_to_sync.problems())
         try:
             stale, notes = schemadoc.check(server, root)
             problems.extend(stale)
@@ -278,8 +282,8 @@ def cmd_check(args: argparse.Namespace) -> int:
         _err(f"check failed: {len(problems)} problem(s)")
         return EXIT_FAILED
     _say(
-        f"check passed: generated code, schema/*.sql and docs/schema match sql/ and the "
-        f"migrations{extra} ({time.monotonic() - started:.1f}s); {checksums}"
+        f"check passed: generated code, the runtime's sync twins, schema/*.sql and docs/schema "
+        f"match their sources{extra} ({time.monotonic() - started:.1f}s); {checksums}"
     )
     return EXIT_OK
 

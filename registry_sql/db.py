@@ -15,12 +15,18 @@ Transactions belong to the caller (every generated function takes the connection
 
 psycopg errors raised inside a ``transaction()`` block (and at commit) are translated to the
 :mod:`registry_sql.errors` hierarchy, raised ``from`` the driver error.
+
+One source for sync and async: the shared helpers come first, then the async functions (the
+source, edited by hand), then their sync twins, generated from the async source by
+``python -m registry_sql.codegen.async_to_sync`` (``make generate``; ``registry-sql check`` fails
+when they are stale). Edit the async code only.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import logging
+import time
 import uuid
 import weakref
 from collections.abc import AsyncIterator, Iterator
@@ -40,10 +46,15 @@ from registry_sql.errors import (
     TransactionRequired,
     translate_error,
 )
+from registry_sql.execute import AsyncBatch, Batch, Pending, abatch, batch
 from registry_sql.settings import Settings
 
 __all__ = [
+    "AsyncBatch",
+    "Batch",
+    "Pending",
     "aaudit_context",
+    "abatch",
     "acheck_service_role",
     "aconnect",
     "acorrelation",
@@ -52,6 +63,7 @@ __all__ = [
     "atenant",
     "atransaction",
     "audit_context",
+    "batch",
     "check_service_role",
     "connect",
     "correlation",
@@ -92,26 +104,6 @@ def _log(query: Query, params: Params | None) -> None:
         sql_logger.debug("parameters: %r", params)
 
 
-class EchoCursor(psycopg.Cursor[Any]):
-    """A cursor that logs each statement to ``registry_sql.sql`` (used when ``echo`` is on)."""
-
-    def execute(self, query: Query, params: Params | None = None, **kwargs: Any) -> EchoCursor:
-        _log(query, params)
-        super().execute(cast(QueryNoTemplate, query), params, **kwargs)
-        return self
-
-
-class AsyncEchoCursor(psycopg.AsyncCursor[Any]):
-    """The async twin of :class:`EchoCursor`."""
-
-    async def execute(
-        self, query: Query, params: Params | None = None, **kwargs: Any
-    ) -> AsyncEchoCursor:
-        _log(query, params)
-        await super().execute(cast(QueryNoTemplate, query), params, **kwargs)
-        return self
-
-
 # --------------------------------------------------------------------------------------------
 # Settings and connections
 
@@ -130,122 +122,76 @@ def _settings(source: Settings | str | None) -> Settings:
     return source
 
 
-def _connect_kwargs(settings: Settings, *, is_async: bool) -> dict[str, Any]:
+def _connect_kwargs(settings: Settings, echo_cursor: type[Any]) -> dict[str, Any]:
     kwargs: dict[str, Any] = {"prepare_threshold": settings.prepare_threshold}
     if settings.echo:
-        kwargs["cursor_factory"] = AsyncEchoCursor if is_async else EchoCursor
+        kwargs["cursor_factory"] = echo_cursor
     return kwargs
 
 
 # Behind PgBouncer (Settings.pgbouncer) the timeouts cannot be connection options: they are set
 # at the start of every top-level transaction() instead, from this registry of connections.
 _TIMEOUTS: LiteralString = (
-    "SELECT set_config('statement_timeout', %s, true), set_config('lock_timeout', %s, true)"
+    "SELECT set_config('statement_timeout', {}, true), set_config('lock_timeout', {}, true)"
 )
 _txn_timeouts: weakref.WeakKeyDictionary[Any, tuple[str, str]] = weakref.WeakKeyDictionary()
 
+# --------------------------------------------------------------------------------------------
+# The pooled path: few round trips, the same guarantees
+#
+# - A connection handed out by the pool is pinged only when it sat idle in the pool longer than
+#   CHECK_IDLE_SECONDS (HikariCP's rule); transaction(pool) also runs again on another connection
+#   when its first message fails because the connection is dead, after the pool checks its idle
+#   connections. So a connection the server dropped never fails a call that could run.
+# - transaction(pool) sends BEGIN, SET TRANSACTION, the PgBouncer timeouts and every SET LOCAL
+#   (tenant, correlation, audit, lock_timeout) in ONE simple-query message, never prepared, and
+#   ends with one "COMMIT; RESET ALL" (or "ROLLBACK; RESET ALL") message: the session is reset
+#   in the same round trip, so the pool's return needs none. A connection returned any other
+#   way (pool.connection() used directly, a failed COMMIT) gets RESET ALL on return as before.
 
-def _pool_configure(settings: Settings, *, check_role: bool) -> Any:
-    """The pool's ``configure`` callback for each new connection: remember its transaction
-    timeouts (PgBouncer mode) and, unless the caller opted out, check the service role."""
-    timeouts = settings.transaction_timeouts
-    if timeouts is None and not check_role:
-        return None
+#: A pooled connection that came back to the pool less than this many seconds ago is handed out
+#: without a ping (see above).
+CHECK_IDLE_SECONDS = 1.0
 
-    def configure(conn: Any) -> None:
+_returned_at: weakref.WeakKeyDictionary[Any, float] = weakref.WeakKeyDictionary()
+_reset_done: weakref.WeakSet[Any] = weakref.WeakSet()
+
+_BEGIN: LiteralString = "BEGIN"
+_COMMIT_AND_RESET: LiteralString = "COMMIT; RESET ALL"
+_ROLLBACK_AND_RESET: LiteralString = "ROLLBACK; RESET ALL"
+
+
+def _start_message(
+    conn: Any, options: _Options, *, begin: bool, nested: bool
+) -> sql.Composed | None:
+    """The statements that open a transaction() block, as one message (None: nothing to send).
+
+    Static statements; the values are validated, then quoted as literals by psycopg (SET takes
+    no bind parameters). Sent with prepare=False (see the tenant statements below)."""
+    parts: list[sql.Composable] = [sql.SQL(_BEGIN)] if begin else []
+    if not nested:
+        parts.extend(sql.SQL(statement) for statement in _start_statements(options))
+        timeouts = _txn_timeouts.get(conn)
         if timeouts is not None:
-            _txn_timeouts[conn] = timeouts
-        if check_role:
-            _checked_configure(conn)
-
-    return configure
-
-
-def _apool_configure(settings: Settings, *, check_role: bool) -> Any:
-    """The async pool's ``configure`` callback (see :func:`_pool_configure`)."""
-    timeouts = settings.transaction_timeouts
-    if timeouts is None and not check_role:
-        return None
-
-    async def configure(conn: Any) -> None:
-        if timeouts is not None:
-            _txn_timeouts[conn] = timeouts
-        if check_role:
-            await _achecked_configure(conn)
-
-    return configure
+            parts.append(sql.SQL(_TIMEOUTS).format(*(sql.Literal(t) for t in timeouts)))
+    if options.lock_timeout is not None:
+        parts.append(sql.SQL(_SET_LOCK_TIMEOUT).format(sql.Literal(options.lock_timeout)))
+    if options.org_id is not None:
+        parts.append(sql.SQL(_SET_ORG).format(sql.Literal(str(options.org_id))))
+    if options.correlation_id is not None:
+        parts.append(sql.SQL(_SET_CORRELATION).format(sql.Literal(options.correlation_id)))
+    parts.extend(_audit_statements(options.audit))
+    return sql.SQL("; ").join(parts) if parts else None
 
 
-def _set_timeouts(conn: AnyConnection) -> None:
-    timeouts = _txn_timeouts.get(conn)
-    if timeouts is not None:
-        conn.execute(_TIMEOUTS, timeouts, prepare=False)
-
-
-async def _aset_timeouts(conn: AnyAsyncConnection) -> None:
-    timeouts = _txn_timeouts.get(conn)
-    if timeouts is not None:
-        await conn.execute(_TIMEOUTS, timeouts, prepare=False)
-
-
-def connect(url_or_settings: Settings | str | None = None, **kw: Any) -> AnyConnection:
-    """Open one connection (the caller closes it; prefer ``with connect() as conn:``).
-
-    ``url_or_settings``: a URL (any form :func:`~registry_sql.settings.normalize_url` accepts),
-    a :class:`Settings`, or None to read the environment. Extra keywords go to
-    :func:`psycopg.connect` (e.g. ``autocommit=True``).
-    """
-    settings = _settings(url_or_settings)
-    kwargs = _connect_kwargs(settings, is_async=False) | kw
-    try:
-        conn = psycopg.Connection.connect(settings.conninfo, **kwargs)
-    except psycopg.Error as e:
-        raise translate_error(e, query=_connecting(settings)) from e
-    if settings.transaction_timeouts is not None:
-        _txn_timeouts[conn] = settings.transaction_timeouts
-    return conn
-
-
-async def aconnect(url_or_settings: Settings | str | None = None, **kw: Any) -> AnyAsyncConnection:
-    """The async twin of :func:`connect`."""
-    settings = _settings(url_or_settings)
-    kwargs = _connect_kwargs(settings, is_async=True) | kw
-    try:
-        conn = await psycopg.AsyncConnection.connect(settings.conninfo, **kwargs)
-    except psycopg.Error as e:
-        raise translate_error(e, query=_connecting(settings)) from e
-    if settings.transaction_timeouts is not None:
-        _txn_timeouts[conn] = settings.transaction_timeouts
-    return conn
+def _idle_too_long(conn: Any) -> bool:
+    returned = _returned_at.get(conn)
+    return returned is None or time.monotonic() - returned > CHECK_IDLE_SECONDS
 
 
 def _connecting(settings: Settings) -> str:
     """How a connection failure names its target (the password masked)."""
     return f"connecting to {settings.redacted_url}"
-
-
-def _reset_session(conn: AnyConnection) -> None:
-    """On return to the pool: undo any session-level ``SET`` (registry-sql only uses ``SET
-    LOCAL``, but application code might not), so a setting such as ``app.org_id`` can never leak
-    to the next user of the connection. Prepared statements are kept (unlike ``DISCARD ALL``).
-    One round trip: run outside a transaction, not in one that then needs a COMMIT. Never
-    prepared (see the tenant statements below: a prepared name can mean another statement
-    behind PgBouncer)."""
-    autocommit = conn.autocommit
-    conn.autocommit = True
-    try:
-        conn.execute("RESET ALL", prepare=False)
-    finally:
-        conn.autocommit = autocommit
-
-
-async def _areset_session(conn: AnyAsyncConnection) -> None:
-    autocommit = conn.autocommit
-    await conn.set_autocommit(True)
-    try:
-        await conn.execute("RESET ALL", prepare=False)
-    finally:
-        await conn.set_autocommit(autocommit)
 
 
 # --------------------------------------------------------------------------------------------
@@ -281,178 +227,6 @@ def _role_problem(row: tuple[Any, ...] | None) -> str | None:
         "service's role'). Tools that need the owner (migrations, admin scripts) use "
         "connect(), or create_pool(..., allow_privileged_role=True)"
     )
-
-
-def check_service_role(conn: AnyConnection) -> None:
-    """Raise :class:`~registry_sql.errors.ConfigError` when ``conn``'s role would bypass
-    row-level security (a superuser, BYPASSRLS, or the schema owner ``registry_owner``)."""
-    try:
-        row = conn.execute(_ROLE_CHECK, prepare=False).fetchone()
-    except psycopg.Error as e:
-        raise translate_error(e, query="check_service_role") from e
-    problem = _role_problem(row)
-    if problem is not None:
-        raise ConfigError(problem)
-
-
-async def acheck_service_role(conn: AnyAsyncConnection) -> None:
-    """The async twin of :func:`check_service_role`."""
-    try:
-        cur = await conn.execute(_ROLE_CHECK, prepare=False)
-        row = await cur.fetchone()
-    except psycopg.Error as e:
-        raise translate_error(e, query="acheck_service_role") from e
-    problem = _role_problem(row)
-    if problem is not None:
-        raise ConfigError(problem)
-
-
-def _checked_configure(conn: AnyConnection) -> None:
-    # Every new connection (the pool logs the error and retries; the start-up check in open()
-    # is what the service sees).
-    check_service_role(conn)
-    if conn.info.transaction_status != pq.TransactionStatus.IDLE:
-        conn.rollback()
-
-
-async def _achecked_configure(conn: AnyAsyncConnection) -> None:
-    await acheck_service_role(conn)
-    if conn.info.transaction_status != pq.TransactionStatus.IDLE:
-        await conn.rollback()
-
-
-class _FailFastPool(ConnectionPool[AnyConnection]):
-    """A pool whose ``open()`` first opens one connection itself: a pool that cannot connect at
-    all (authentication, unknown database, refused, DNS) raises the translated
-    :class:`~registry_sql.errors.ConfigError` / :class:`~registry_sql.errors.Unavailable`
-    at once, instead of a :class:`PoolTimeout` at the first checkout after ``timeout`` seconds.
-    Unless ``allow_privileged_role``, that connection also checks the role
-    (:func:`check_service_role`): a superuser or owner is refused at start-up."""
-
-    _settings: Settings
-    _check_role: bool
-
-    def open(self, wait: bool = False, timeout: float = 30.0) -> None:
-        if self.closed:
-            with connect(self._settings) as conn:
-                if self._check_role:
-                    check_service_role(conn)
-        super().open(wait=wait, timeout=timeout)
-
-
-class _AsyncFailFastPool(AsyncConnectionPool[AnyAsyncConnection]):
-    """The async twin of :class:`_FailFastPool`."""
-
-    _settings: Settings
-    _check_role: bool
-
-    async def open(self, wait: bool = False, timeout: float = 30.0) -> None:
-        if self.closed:
-            async with await aconnect(self._settings) as conn:
-                if self._check_role:
-                    await acheck_service_role(conn)
-        await super().open(wait=wait, timeout=timeout)
-
-
-def create_pool(
-    settings: Settings | str | None = None,
-    *,
-    open: bool = True,
-    allow_privileged_role: bool = False,
-) -> ConnectionPool[AnyConnection]:
-    """A :class:`psycopg_pool.ConnectionPool` configured from ``settings`` (default: environment).
-
-    Connections are checked with ``ConnectionPool.check_connection`` when handed out (the
-    replacement for SQLAlchemy's ``pool_pre_ping``: a connection the server dropped while it sat
-    in the pool is replaced instead of failing the next call) and reset with ``RESET ALL`` when
-    returned (no session setting survives into the next checkout). With ``open=True`` (default)
-    the pool first opens one connection itself, so a pool that cannot connect at all raises the
-    translated :class:`~registry_sql.errors.ConfigError` / ``Unavailable`` here (within the
-    connect timeout), then it fills in the background; use it as ``with create_pool() as pool:``
-    or call ``pool.close()`` at shutdown. ``pool.wait()`` blocks until ``min_size`` connections
-    are up.
-
-    The pool is for the service: opening it raises :class:`~registry_sql.errors.ConfigError` when
-    the role is a superuser, has BYPASSRLS or owns the schema (row-level security would not
-    apply); every new connection is checked too. Admin tools that really need such a role pass
-    ``allow_privileged_role=True``.
-    """
-    s = _settings(settings)
-    pool = _FailFastPool(
-        s.conninfo,
-        kwargs=_connect_kwargs(s, is_async=False),
-        min_size=s.min_size,
-        max_size=s.max_size,
-        timeout=s.timeout,
-        max_idle=s.max_idle,
-        max_lifetime=s.max_lifetime,
-        check=ConnectionPool.check_connection,
-        configure=_pool_configure(s, check_role=not allow_privileged_role),
-        reset=_reset_session,
-        name=POOL_NAME,
-        open=False,
-    )
-    pool._settings = s
-    pool._check_role = not allow_privileged_role
-    if open:
-        pool.open()
-    return pool
-
-
-def create_async_pool(
-    settings: Settings | str | None = None,
-    *,
-    allow_privileged_role: bool = False,
-) -> AsyncConnectionPool[AnyAsyncConnection]:
-    """An :class:`psycopg_pool.AsyncConnectionPool`, not yet open.
-
-    Open it with ``async with create_async_pool() as pool:`` or ``await pool.open()``
-    (an async pool cannot open in a constructor). Like :func:`create_pool`, opening it refuses a
-    privileged role unless ``allow_privileged_role=True``.
-    """
-    s = _settings(settings)
-    pool = _AsyncFailFastPool(
-        s.conninfo,
-        kwargs=_connect_kwargs(s, is_async=True),
-        min_size=s.min_size,
-        max_size=s.max_size,
-        timeout=s.timeout,
-        max_idle=s.max_idle,
-        max_lifetime=s.max_lifetime,
-        check=AsyncConnectionPool.check_connection,
-        configure=_apool_configure(s, check_role=not allow_privileged_role),
-        reset=_areset_session,
-        name=POOL_NAME,
-        open=False,
-    )
-    pool._settings = s
-    pool._check_role = not allow_privileged_role
-    return pool
-
-
-def health_check(target: AnyConnection | ConnectionPool[Any]) -> None:
-    """Run ``SELECT 1``; raise :class:`~registry_sql.errors.Unavailable` (or PoolTimeout) if it
-    fails. Safe on a connection in a transaction (it does not commit or roll back)."""
-    try:
-        if isinstance(target, ConnectionPool):
-            with target.connection() as conn:
-                conn.execute("SELECT 1", prepare=False)
-        else:
-            target.execute("SELECT 1", prepare=False)
-    except psycopg.Error as e:
-        raise translate_error(e, query="health_check") from e
-
-
-async def ahealth_check(target: AnyAsyncConnection | AsyncConnectionPool[Any]) -> None:
-    """The async twin of :func:`health_check`."""
-    try:
-        if isinstance(target, AsyncConnectionPool):
-            async with target.connection() as conn:
-                await conn.execute("SELECT 1", prepare=False)
-        else:
-            await target.execute("SELECT 1", prepare=False)
-    except psycopg.Error as e:
-        raise translate_error(e, query="ahealth_check") from e
 
 
 # --------------------------------------------------------------------------------------------
@@ -575,136 +349,9 @@ def _start_statements(options: _Options) -> list[LiteralString]:
     return statements
 
 
-@contextmanager
-def transaction(
-    conn_or_pool: AnyConnection | ConnectionPool[Any],
-    *,
-    org_id: uuid.UUID | str | None = None,
-    correlation_id: str | None = None,
-    isolation: Isolation | None = None,
-    read_only: bool | None = None,
-    lock_timeout: float | timedelta | None = None,
-    user_id: uuid.UUID | str | None = None,
-    session_id: str | None = None,
-    client_ip: str | ipaddress.IPv4Address | ipaddress.IPv6Address | None = None,
-    user_agent: str | None = None,
-    change_reason: str | None = None,
-) -> Iterator[AnyConnection]:
-    """A transaction block: commit at the end, roll back on an exception.
-
-    Given a connection, it uses ``conn.transaction()``: a top-level transaction, or a savepoint
-    when one is already open (an inner failure rolls back to the savepoint, the outer
-    transaction goes on). Given a pool, it checks a connection out for the block.
-    psycopg errors are re-raised as :mod:`registry_sql.errors` exceptions.
-
-    Options (all validated before anything is sent):
-
-    - ``org_id`` / ``correlation_id``: call :func:`tenant` / :func:`correlation` first. In a
-      nested block they last for the block only: on its exit the outer block's values are
-      restored (on an error, the savepoint's rollback restores them).
-    - ``isolation``: ``"read committed"`` (PostgreSQL's default), ``"repeatable read"`` or
-      ``"serializable"`` (or a :class:`psycopg.IsolationLevel`); ``read_only``: True for
-      ``SET TRANSACTION READ ONLY``. Outermost block only: a nested one raises InvalidInput.
-    - ``lock_timeout``: seconds (or a timedelta) to wait for a lock before
-      :class:`~registry_sql.errors.LockTimeout`; for this block (restored on exit when nested).
-    - ``user_id``, ``session_id``, ``client_ip``, ``user_agent``, ``change_reason``: who acts,
-      from where and why, for audit triggers: call :func:`audit_context` first (same rules as
-      ``org_id`` in a nested block).
-    """
-    audit = _audit_values(
-        "transaction",
-        user_id=user_id,
-        session_id=session_id,
-        client_ip=client_ip,
-        user_agent=user_agent,
-        change_reason=change_reason,
-    )
-    options = _options(
-        "transaction", org_id, correlation_id, isolation, read_only, lock_timeout, audit
-    )
-    try:
-        if isinstance(conn_or_pool, ConnectionPool):
-            with conn_or_pool.connection() as conn, conn.transaction():
-                _start(conn, options)
-                yield conn
-        else:
-            conn = conn_or_pool
-            nested = conn.info.transaction_status != pq.TransactionStatus.IDLE
-            if nested:
-                _refuse_nested(options, "transaction")
-            saved = _save_context(conn) if nested and options.sets_context else None
-            with conn.transaction():
-                _start(conn, options, nested=nested)
-                yield conn
-                if saved is not None:
-                    _restore_context(conn, saved)
-    except psycopg.Error as e:
-        raise translate_error(e) from e
-
-
-@asynccontextmanager
-async def atransaction(
-    conn_or_pool: AnyAsyncConnection | AsyncConnectionPool[Any],
-    *,
-    org_id: uuid.UUID | str | None = None,
-    correlation_id: str | None = None,
-    isolation: Isolation | None = None,
-    read_only: bool | None = None,
-    lock_timeout: float | timedelta | None = None,
-    user_id: uuid.UUID | str | None = None,
-    session_id: str | None = None,
-    client_ip: str | ipaddress.IPv4Address | ipaddress.IPv6Address | None = None,
-    user_agent: str | None = None,
-    change_reason: str | None = None,
-) -> AsyncIterator[AnyAsyncConnection]:
-    """The async twin of :func:`transaction`."""
-    audit = _audit_values(
-        "atransaction",
-        user_id=user_id,
-        session_id=session_id,
-        client_ip=client_ip,
-        user_agent=user_agent,
-        change_reason=change_reason,
-    )
-    options = _options(
-        "atransaction", org_id, correlation_id, isolation, read_only, lock_timeout, audit
-    )
-    try:
-        if isinstance(conn_or_pool, AsyncConnectionPool):
-            async with conn_or_pool.connection() as conn, conn.transaction():
-                await _astart(conn, options)
-                yield conn
-        else:
-            conn = conn_or_pool
-            nested = conn.info.transaction_status != pq.TransactionStatus.IDLE
-            if nested:
-                _refuse_nested(options, "atransaction")
-            saved = await _asave_context(conn) if nested and options.sets_context else None
-            async with conn.transaction():
-                await _astart(conn, options, nested=nested)
-                yield conn
-                if saved is not None:
-                    await _arestore_context(conn, saved)
-    except psycopg.Error as e:
-        raise translate_error(e) from e
-
-
 # The values of _GET_CONTEXT, in its order: app.org_id, app.correlation_id, the five audit
 # settings of _AUDIT_SETTINGS, lock_timeout.
 _Saved = tuple[str | None, ...]
-
-
-def _save_context(conn: AnyConnection) -> _Saved:
-    row = conn.execute(_GET_CONTEXT, prepare=False).fetchone()
-    assert row is not None
-    return tuple(row)
-
-
-async def _asave_context(conn: AnyAsyncConnection) -> _Saved:
-    cur = await conn.execute(_GET_CONTEXT, prepare=False)
-    row = await cur.fetchone()
-    assert row is not None
-    return tuple(row)
 
 
 def _restore_statements(saved: _Saved) -> list[sql.Composed]:
@@ -718,62 +365,6 @@ def _restore_statements(saved: _Saved) -> list[sql.Composed]:
         ),
         sql.SQL(_SET_LOCK_TIMEOUT).format(sql.Literal(timeout)),
     ]
-
-
-def _restore_context(conn: AnyConnection, saved: _Saved) -> None:
-    for statement in _restore_statements(saved):
-        conn.execute(statement, prepare=False)
-
-
-async def _arestore_context(conn: AnyAsyncConnection, saved: _Saved) -> None:
-    for statement in _restore_statements(saved):
-        await conn.execute(statement, prepare=False)
-
-
-def _start(conn: AnyConnection, options: _Options, *, nested: bool = False) -> None:
-    if not nested:
-        for statement in _start_statements(options):
-            conn.execute(statement, prepare=False)
-        _set_timeouts(conn)
-    if options.lock_timeout is not None:
-        conn.execute(
-            sql.SQL(_SET_LOCK_TIMEOUT).format(sql.Literal(options.lock_timeout)), prepare=False
-        )
-    _set_context(conn, options.org_id, options.correlation_id)
-    if options.audit:
-        _set_audit(conn, options.audit, "transaction")
-
-
-async def _astart(conn: AnyAsyncConnection, options: _Options, *, nested: bool = False) -> None:
-    if not nested:
-        for statement in _start_statements(options):
-            await conn.execute(statement, prepare=False)
-        await _aset_timeouts(conn)
-    if options.lock_timeout is not None:
-        await conn.execute(
-            sql.SQL(_SET_LOCK_TIMEOUT).format(sql.Literal(options.lock_timeout)), prepare=False
-        )
-    await _aset_context(conn, options.org_id, options.correlation_id)
-    if options.audit:
-        await _aset_audit(conn, options.audit, "atransaction")
-
-
-def _set_context(
-    conn: AnyConnection, org_id: uuid.UUID | str | None, correlation_id: str | None
-) -> None:
-    if org_id is not None:
-        tenant(conn, org_id)
-    if correlation_id is not None:
-        correlation(conn, correlation_id)
-
-
-async def _aset_context(
-    conn: AnyAsyncConnection, org_id: uuid.UUID | str | None, correlation_id: str | None
-) -> None:
-    if org_id is not None:
-        await atenant(conn, org_id)
-    if correlation_id is not None:
-        await acorrelation(conn, correlation_id)
 
 
 # --------------------------------------------------------------------------------------------
@@ -831,54 +422,6 @@ def _require_transaction(status: pq.TransactionStatus, helper: str) -> None:
         f"transaction ends: wrap it, e.g. `with transaction(conn): {helper}(conn, ...)`, or pass "
         "org_id= to transaction()"
     )
-
-
-def tenant(conn: AnyConnection, org_id: uuid.UUID | str) -> uuid.UUID:
-    """Set the tenant (``app.org_id``) for the rest of the current transaction.
-
-    Uses ``SET LOCAL`` (transaction-local; the form Citus propagates) with the validated UUID
-    quoted as a literal: SET takes no bind parameters. Raises
-    :class:`~registry_sql.errors.InvalidInput` for a value that is not a UUID and
-    :class:`~registry_sql.errors.TransactionRequired` outside a transaction. Returns the UUID.
-    """
-    value = _org_uuid(org_id, "tenant")
-    _require_transaction(conn.info.transaction_status, "tenant")
-    try:
-        conn.execute(sql.SQL(_SET_ORG).format(sql.Literal(str(value))), prepare=False)
-    except psycopg.Error as e:
-        raise translate_error(e, query="tenant") from e
-    return value
-
-
-async def atenant(conn: AnyAsyncConnection, org_id: uuid.UUID | str) -> uuid.UUID:
-    """The async twin of :func:`tenant`."""
-    value = _org_uuid(org_id, "atenant")
-    _require_transaction(conn.info.transaction_status, "atenant")
-    try:
-        await conn.execute(sql.SQL(_SET_ORG).format(sql.Literal(str(value))), prepare=False)
-    except psycopg.Error as e:
-        raise translate_error(e, query="atenant") from e
-    return value
-
-
-def correlation(conn: AnyConnection, correlation_id: str) -> None:
-    """Set ``app.correlation_id`` (read by audit triggers) for the rest of the transaction."""
-    value = _correlation_value(correlation_id, "correlation")
-    _require_transaction(conn.info.transaction_status, "correlation")
-    try:
-        conn.execute(sql.SQL(_SET_CORRELATION).format(sql.Literal(value)), prepare=False)
-    except psycopg.Error as e:
-        raise translate_error(e, query="correlation") from e
-
-
-async def acorrelation(conn: AnyAsyncConnection, correlation_id: str) -> None:
-    """The async twin of :func:`correlation`."""
-    value = _correlation_value(correlation_id, "acorrelation")
-    _require_transaction(conn.info.transaction_status, "acorrelation")
-    try:
-        await conn.execute(sql.SQL(_SET_CORRELATION).format(sql.Literal(value)), prepare=False)
-    except psycopg.Error as e:
-        raise translate_error(e, query="acorrelation") from e
 
 
 # Who acts, from where and why: transaction-local settings that audit triggers read (a schema's
@@ -972,13 +515,361 @@ def _audit_statements(audit: _Audit) -> list[sql.Composed]:
     return [sql.SQL(_AUDIT_SETTINGS[name]).format(sql.Literal(value)) for name, value in audit]
 
 
-def _set_audit(conn: AnyConnection, audit: _Audit, helper: str) -> None:
-    _require_transaction(conn.info.transaction_status, helper)
+# --------------------------------------------------------------------------------------------
+# Connections, pools, transactions and the context: the async code, then its sync twins
+
+
+# === ASYNC SOURCE: the sync twins below are generated from this section ===
+class AsyncEchoCursor(psycopg.AsyncCursor[Any]):
+    """A cursor that logs each statement to ``registry_sql.sql`` (used when ``echo`` is on)."""
+
+    async def execute(
+        self, query: Query, params: Params | None = None, **kwargs: Any
+    ) -> AsyncEchoCursor:
+        _log(query, params)
+        await super().execute(cast(QueryNoTemplate, query), params, **kwargs)
+        return self
+
+
+def _apool_configure(settings: Settings, *, check_role: bool) -> Any:
+    """The pool's ``configure`` callback for each new connection: remember its transaction
+    timeouts (PgBouncer mode) and, unless the caller opted out, check the service role."""
+    timeouts = settings.transaction_timeouts
+    if timeouts is None and not check_role:
+        return None
+
+    async def configure(conn: Any) -> None:
+        if timeouts is not None:
+            _txn_timeouts[conn] = timeouts
+        if check_role:
+            await _achecked_configure(conn)
+
+    return configure
+
+
+async def aconnect(url_or_settings: Settings | str | None = None, **kw: Any) -> AnyAsyncConnection:
+    """Open one connection (the caller closes it; prefer ``async with await aconnect() as conn:``).
+
+    ``url_or_settings``: a URL (any form :func:`~registry_sql.settings.normalize_url` accepts),
+    a :class:`Settings`, or None to read the environment. Extra keywords go to
+    ``psycopg.AsyncConnection.connect`` (e.g. ``autocommit=True``).
+    """
+    settings = _settings(url_or_settings)
+    kwargs = _connect_kwargs(settings, AsyncEchoCursor) | kw
     try:
-        for statement in _audit_statements(audit):
-            conn.execute(statement, prepare=False)
+        conn = await psycopg.AsyncConnection.connect(settings.conninfo, **kwargs)
     except psycopg.Error as e:
-        raise translate_error(e, query=helper) from e
+        raise translate_error(e, query=_connecting(settings)) from e
+    if settings.transaction_timeouts is not None:
+        _txn_timeouts[conn] = settings.transaction_timeouts
+    return conn
+
+
+async def _areset_session(conn: AnyAsyncConnection) -> None:
+    """On return to the pool (from :func:`_areturn`): undo any session-level ``SET``
+    (registry-sql only uses ``SET LOCAL``, but application code might not), so a setting such as
+    ``app.org_id`` can never leak to the next user of the connection. Prepared statements are
+    kept (unlike ``DISCARD ALL``).
+    Nothing to send when transaction(pool) already ran ``RESET ALL`` with its ``COMMIT``;
+    otherwise one round trip, outside a transaction. Never prepared (see the tenant statements:
+    a prepared name can mean another statement behind PgBouncer). Pooled connections leave in
+    the pool's mode (not autocommit)."""
+    if conn in _reset_done:
+        _reset_done.discard(conn)
+        if conn.autocommit:
+            await conn.set_autocommit(False)
+        return
+    await conn.set_autocommit(True)
+    try:
+        await conn.execute("RESET ALL", prepare=False)
+    finally:
+        await conn.set_autocommit(False)
+
+
+async def _areturn(conn: AnyAsyncConnection) -> None:
+    """A connection coming back to the pool: roll back what is still open, reset the session;
+    a connection that cannot be reset is closed (the pool then replaces it)."""
+    _returned_at[conn] = time.monotonic()
+    if conn.closed or conn.broken:
+        return
+    try:
+        if conn.info.transaction_status != pq.TransactionStatus.IDLE:
+            _reset_done.discard(conn)
+            await conn.rollback()
+        await _areset_session(conn)
+    except psycopg.Error:
+        await conn.close()
+
+
+async def _acheck_idle(conn: AnyAsyncConnection) -> None:
+    """The pool's ``check`` callback: ping a connection that sat idle too long (see above)."""
+    if _idle_too_long(conn):
+        await AsyncConnectionPool.check_connection(conn)
+
+
+async def acheck_service_role(conn: AnyAsyncConnection) -> None:
+    """Raise :class:`~registry_sql.errors.ConfigError` when ``conn``'s role would bypass
+    row-level security (a superuser, BYPASSRLS, or the schema owner ``registry_owner``)."""
+    try:
+        cur = await conn.execute(_ROLE_CHECK, prepare=False)
+        row = await cur.fetchone()
+    except psycopg.Error as e:
+        raise translate_error(e, query="acheck_service_role") from e
+    problem = _role_problem(row)
+    if problem is not None:
+        raise ConfigError(problem)
+
+
+async def _achecked_configure(conn: AnyAsyncConnection) -> None:
+    # Every new connection (the pool logs the error and retries; the start-up check in open()
+    # is what the service sees).
+    await acheck_service_role(conn)
+    if conn.info.transaction_status != pq.TransactionStatus.IDLE:
+        await conn.rollback()
+
+
+class _AsyncFailFastPool(AsyncConnectionPool[AnyAsyncConnection]):
+    """A pool whose ``open()`` first opens one connection itself: a pool that cannot connect at
+    all (authentication, unknown database, refused, DNS) raises the translated
+    :class:`~registry_sql.errors.ConfigError` / :class:`~registry_sql.errors.Unavailable`
+    at once, instead of a :class:`PoolTimeout` at the first checkout after ``timeout`` seconds.
+    Unless ``allow_privileged_role``, that connection also checks the role
+    (:func:`acheck_service_role`): a superuser or owner is refused at start-up.
+
+    A returned connection is reset in the caller (:func:`_areturn`), not through the pool's
+    ``reset`` callback, which psycopg_pool runs in a worker: a thread hop on every return."""
+
+    _settings: Settings
+    _check_role: bool
+
+    async def putconn(self, conn: AnyAsyncConnection) -> None:
+        await _areturn(conn)
+        await super().putconn(conn)
+
+    async def open(self, wait: bool = False, timeout: float = 30.0) -> None:
+        if self.closed:
+            async with await aconnect(self._settings) as conn:
+                if self._check_role:
+                    await acheck_service_role(conn)
+        await super().open(wait=wait, timeout=timeout)
+
+
+def create_async_pool(
+    settings: Settings | str | None = None,
+    *,
+    # sync-only: open: bool = True,
+    allow_privileged_role: bool = False,
+) -> AsyncConnectionPool[AnyAsyncConnection]:
+    """A :class:`psycopg_pool.AsyncConnectionPool` configured from ``settings`` (default:
+    the environment).
+
+    A connection that sat idle in the pool longer than ``CHECK_IDLE_SECONDS`` is pinged when
+    handed out (the replacement for SQLAlchemy's ``pool_pre_ping``: one the server dropped is
+    replaced instead of failing the next call; :func:`atransaction` also runs again on a fresh
+    connection when its first message finds the connection dead), and the session is reset
+    with ``RESET ALL`` before the next checkout (no session setting survives; in
+    :func:`atransaction` it travels with the ``COMMIT``). Opening the pool first opens
+    one connection itself, so a pool that cannot connect at all raises the translated
+    :class:`~registry_sql.errors.ConfigError` / ``Unavailable`` then (within the connect
+    timeout); then it fills in the background. ``async with create_async_pool() as pool:`` opens
+    it and closes it at the end. The sync ``create_pool()`` opens its pool itself unless
+    ``open=False`` is passed; the async one is opened by ``async with`` or ``await pool.open()``
+    (an async pool cannot open in its constructor: it needs the running event loop).
+    ``pool.wait()`` waits until ``min_size`` connections are up.
+
+    The pool is for the service: opening it raises :class:`~registry_sql.errors.ConfigError` when
+    the role is a superuser, has BYPASSRLS or owns the schema (row-level security would not
+    apply); every new connection is checked too. Admin tools that really need such a role pass
+    ``allow_privileged_role=True``.
+    """
+    s = _settings(settings)
+    pool = _AsyncFailFastPool(
+        s.conninfo,
+        kwargs=_connect_kwargs(s, AsyncEchoCursor),
+        min_size=s.min_size,
+        max_size=s.max_size,
+        timeout=s.timeout,
+        max_idle=s.max_idle,
+        max_lifetime=s.max_lifetime,
+        check=_acheck_idle,
+        configure=_apool_configure(s, check_role=not allow_privileged_role),
+        name=POOL_NAME,
+        open=False,
+    )
+    pool._settings = s
+    pool._check_role = not allow_privileged_role
+    # sync-only: if open:
+    # sync-only:     pool.open()
+    return pool
+
+
+async def ahealth_check(target: AnyAsyncConnection | AsyncConnectionPool[Any]) -> None:
+    """Run ``SELECT 1``; raise :class:`~registry_sql.errors.Unavailable` (or PoolTimeout) if it
+    fails. Safe on a connection in a transaction (it does not commit or roll back)."""
+    try:
+        if isinstance(target, AsyncConnectionPool):
+            async with target.connection() as conn:
+                await conn.execute("SELECT 1", prepare=False)
+        else:
+            await target.execute("SELECT 1", prepare=False)
+    except psycopg.Error as e:
+        raise translate_error(e, query="ahealth_check") from e
+
+
+@asynccontextmanager
+async def atransaction(
+    conn_or_pool: AnyAsyncConnection | AsyncConnectionPool[Any],
+    *,
+    org_id: uuid.UUID | str | None = None,
+    correlation_id: str | None = None,
+    isolation: Isolation | None = None,
+    read_only: bool | None = None,
+    lock_timeout: float | timedelta | None = None,
+    user_id: uuid.UUID | str | None = None,
+    session_id: str | None = None,
+    client_ip: str | ipaddress.IPv4Address | ipaddress.IPv6Address | None = None,
+    user_agent: str | None = None,
+    change_reason: str | None = None,
+) -> AsyncIterator[AnyAsyncConnection]:
+    """A transaction block: commit at the end, roll back on an exception.
+
+    Given a connection, it uses ``conn.transaction()``: a top-level transaction, or a savepoint
+    when one is already open (an inner failure rolls back to the savepoint, the outer
+    transaction goes on). Given a pool, it checks a connection out for the block.
+    psycopg errors are re-raised as :mod:`registry_sql.errors` exceptions.
+
+    Options (all validated before anything is sent):
+
+    - ``org_id`` / ``correlation_id``: call :func:`atenant` / :func:`acorrelation` first. In a
+      nested block they last for the block only: on its exit the outer block's values are
+      restored (on an error, the savepoint's rollback restores them).
+    - ``isolation``: ``"read committed"`` (PostgreSQL's default), ``"repeatable read"`` or
+      ``"serializable"`` (or a :class:`psycopg.IsolationLevel`); ``read_only``: True for
+      ``SET TRANSACTION READ ONLY``. Outermost block only: a nested one raises InvalidInput.
+    - ``lock_timeout``: seconds (or a timedelta) to wait for a lock before
+      :class:`~registry_sql.errors.LockTimeout`; for this block (restored on exit when nested).
+    - ``user_id``, ``session_id``, ``client_ip``, ``user_agent``, ``change_reason``: who acts,
+      from where and why, for audit triggers: call :func:`aaudit_context` first (same rules as
+      ``org_id`` in a nested block).
+    """
+    audit = _audit_values(
+        "atransaction",
+        user_id=user_id,
+        session_id=session_id,
+        client_ip=client_ip,
+        user_agent=user_agent,
+        change_reason=change_reason,
+    )
+    options = _options(
+        "atransaction", org_id, correlation_id, isolation, read_only, lock_timeout, audit
+    )
+    try:
+        if isinstance(conn_or_pool, AsyncConnectionPool):
+            retried = False
+            while True:
+                async with conn_or_pool.connection() as conn:
+                    if await _abegin(conn, options, can_retry=not retried):
+                        try:
+                            yield conn
+                        except BaseException:
+                            await _aabort(conn)
+                            raise
+                        await _aend(conn)
+                        return
+                # The connection was dead: check the pool's idle ones, then once again.
+                retried = True
+                await conn_or_pool.check()
+        else:
+            conn = conn_or_pool
+            nested = conn.info.transaction_status != pq.TransactionStatus.IDLE
+            if nested:
+                _refuse_nested(options, "atransaction")
+            saved = await _asave_context(conn) if nested and options.sets_context else None
+            async with conn.transaction():
+                await _astart(conn, options, nested=nested)
+                yield conn
+                if saved is not None:
+                    await _arestore_context(conn, saved)
+    except psycopg.Error as e:
+        raise translate_error(e) from e
+
+
+async def _asave_context(conn: AnyAsyncConnection) -> _Saved:
+    cur = await conn.execute(_GET_CONTEXT, prepare=False)
+    row = await cur.fetchone()
+    assert row is not None
+    return tuple(row)
+
+
+async def _arestore_context(conn: AnyAsyncConnection, saved: _Saved) -> None:
+    for statement in _restore_statements(saved):
+        await conn.execute(statement, prepare=False)
+
+
+async def _astart(conn: AnyAsyncConnection, options: _Options, *, nested: bool = False) -> None:
+    message = _start_message(conn, options, begin=False, nested=nested)
+    if message is not None:
+        await conn.execute(message, prepare=False)
+
+
+async def _abegin(conn: AnyAsyncConnection, options: _Options, *, can_retry: bool) -> bool:
+    """Open the pooled transaction in one message; False when the connection turned out dead
+    and the block may run on another one."""
+    message = _start_message(conn, options, begin=True, nested=False)
+    try:
+        await conn.set_autocommit(True)  # BEGIN is ours, in the same message as the SET LOCALs
+        await conn.execute(cast(sql.Composed, message), prepare=False)
+    except psycopg.OperationalError:
+        if can_retry and conn.broken:
+            return False
+        raise
+    return True
+
+
+async def _aend(conn: AnyAsyncConnection) -> None:
+    await conn.execute(_COMMIT_AND_RESET, prepare=False)
+    _reset_done.add(conn)
+    await conn.set_autocommit(False)
+
+
+async def _aabort(conn: AnyAsyncConnection) -> None:
+    """Roll back (and reset) after an error in the block; a connection that cannot is left to
+    the pool, which rolls back or discards it."""
+    if conn.closed or conn.broken:
+        return
+    try:
+        await conn.execute(_ROLLBACK_AND_RESET, prepare=False)
+        _reset_done.add(conn)
+        await conn.set_autocommit(False)
+    except psycopg.Error:
+        return
+
+
+async def atenant(conn: AnyAsyncConnection, org_id: uuid.UUID | str) -> uuid.UUID:
+    """Set the tenant (``app.org_id``) for the rest of the current transaction.
+
+    Uses ``SET LOCAL`` (transaction-local; the form Citus propagates) with the validated UUID
+    quoted as a literal: SET takes no bind parameters. Raises
+    :class:`~registry_sql.errors.InvalidInput` for a value that is not a UUID and
+    :class:`~registry_sql.errors.TransactionRequired` outside a transaction. Returns the UUID.
+    """
+    value = _org_uuid(org_id, "atenant")
+    _require_transaction(conn.info.transaction_status, "atenant")
+    try:
+        await conn.execute(sql.SQL(_SET_ORG).format(sql.Literal(str(value))), prepare=False)
+    except psycopg.Error as e:
+        raise translate_error(e, query="atenant") from e
+    return value
+
+
+async def acorrelation(conn: AnyAsyncConnection, correlation_id: str) -> None:
+    """Set ``app.correlation_id`` (read by audit triggers) for the rest of the transaction."""
+    value = _correlation_value(correlation_id, "acorrelation")
+    _require_transaction(conn.info.transaction_status, "acorrelation")
+    try:
+        await conn.execute(sql.SQL(_SET_CORRELATION).format(sql.Literal(value)), prepare=False)
+    except psycopg.Error as e:
+        raise translate_error(e, query="acorrelation") from e
 
 
 async def _aset_audit(conn: AnyAsyncConnection, audit: _Audit, helper: str) -> None:
@@ -986,6 +877,408 @@ async def _aset_audit(conn: AnyAsyncConnection, audit: _Audit, helper: str) -> N
     try:
         for statement in _audit_statements(audit):
             await conn.execute(statement, prepare=False)
+    except psycopg.Error as e:
+        raise translate_error(e, query=helper) from e
+
+
+async def aaudit_context(
+    conn: AnyAsyncConnection,
+    *,
+    user_id: uuid.UUID | str | None = None,
+    session_id: str | None = None,
+    client_ip: str | ipaddress.IPv4Address | ipaddress.IPv6Address | None = None,
+    user_agent: str | None = None,
+    change_reason: str | None = None,
+) -> None:
+    """Say who acts, from where and why, for the rest of the current transaction.
+
+    Sets ``app.user_id`` (a UUID), ``app.session_id``, ``app.client_ip`` (an IPv4/IPv6
+    address), ``app.user_agent`` and ``app.change_reason`` with ``SET LOCAL``, only those given;
+    audit triggers read them (and a schema's trigger may refuse a change without them).
+    Raises :class:`~registry_sql.errors.InvalidInput` naming the field for an invalid value
+    (before anything is sent) and :class:`~registry_sql.errors.TransactionRequired` outside a
+    transaction. Usually passed to :func:`atransaction` instead.
+    """
+    audit = _audit_values(
+        "aaudit_context",
+        user_id=user_id,
+        session_id=session_id,
+        client_ip=client_ip,
+        user_agent=user_agent,
+        change_reason=change_reason,
+    )
+    await _aset_audit(conn, audit, "aaudit_context")
+
+
+async def acurrent_tenant(conn: AnyAsyncConnection) -> uuid.UUID | None:
+    """The tenant set in the current transaction, or None."""
+    try:
+        cur = await conn.execute(_GET_ORG)
+        row = await cur.fetchone()
+    except psycopg.Error as e:
+        raise translate_error(e, query="acurrent_tenant") from e
+    value = row[0] if row else None
+    return None if value is None else uuid.UUID(str(value))
+
+
+# === SYNC TWINS: generated from the async source above (codegen/async_to_sync.py); DO NOT EDIT ===
+
+
+class EchoCursor(psycopg.Cursor[Any]):
+    """A cursor that logs each statement to ``registry_sql.sql`` (used when ``echo`` is on)."""
+
+    def execute(self, query: Query, params: Params | None = None, **kwargs: Any) -> EchoCursor:
+        _log(query, params)
+        super().execute(cast(QueryNoTemplate, query), params, **kwargs)
+        return self
+
+
+def _pool_configure(settings: Settings, *, check_role: bool) -> Any:
+    """The pool's ``configure`` callback for each new connection: remember its transaction
+    timeouts (PgBouncer mode) and, unless the caller opted out, check the service role."""
+    timeouts = settings.transaction_timeouts
+    if timeouts is None and not check_role:
+        return None
+
+    def configure(conn: Any) -> None:
+        if timeouts is not None:
+            _txn_timeouts[conn] = timeouts
+        if check_role:
+            _checked_configure(conn)
+
+    return configure
+
+
+def connect(url_or_settings: Settings | str | None = None, **kw: Any) -> AnyConnection:
+    """Open one connection (the caller closes it; prefer ``with connect() as conn:``).
+
+    ``url_or_settings``: a URL (any form :func:`~registry_sql.settings.normalize_url` accepts),
+    a :class:`Settings`, or None to read the environment. Extra keywords go to
+    ``psycopg.Connection.connect`` (e.g. ``autocommit=True``).
+    """
+    settings = _settings(url_or_settings)
+    kwargs = _connect_kwargs(settings, EchoCursor) | kw
+    try:
+        conn = psycopg.Connection.connect(settings.conninfo, **kwargs)
+    except psycopg.Error as e:
+        raise translate_error(e, query=_connecting(settings)) from e
+    if settings.transaction_timeouts is not None:
+        _txn_timeouts[conn] = settings.transaction_timeouts
+    return conn
+
+
+def _reset_session(conn: AnyConnection) -> None:
+    """On return to the pool (from :func:`_return`): undo any session-level ``SET``
+    (registry-sql only uses ``SET LOCAL``, but application code might not), so a setting such as
+    ``app.org_id`` can never leak to the next user of the connection. Prepared statements are
+    kept (unlike ``DISCARD ALL``).
+    Nothing to send when transaction(pool) already ran ``RESET ALL`` with its ``COMMIT``;
+    otherwise one round trip, outside a transaction. Never prepared (see the tenant statements:
+    a prepared name can mean another statement behind PgBouncer). Pooled connections leave in
+    the pool's mode (not autocommit)."""
+    if conn in _reset_done:
+        _reset_done.discard(conn)
+        if conn.autocommit:
+            conn.set_autocommit(False)
+        return
+    conn.set_autocommit(True)
+    try:
+        conn.execute("RESET ALL", prepare=False)
+    finally:
+        conn.set_autocommit(False)
+
+
+def _return(conn: AnyConnection) -> None:
+    """A connection coming back to the pool: roll back what is still open, reset the session;
+    a connection that cannot be reset is closed (the pool then replaces it)."""
+    _returned_at[conn] = time.monotonic()
+    if conn.closed or conn.broken:
+        return
+    try:
+        if conn.info.transaction_status != pq.TransactionStatus.IDLE:
+            _reset_done.discard(conn)
+            conn.rollback()
+        _reset_session(conn)
+    except psycopg.Error:
+        conn.close()
+
+
+def _check_idle(conn: AnyConnection) -> None:
+    """The pool's ``check`` callback: ping a connection that sat idle too long (see above)."""
+    if _idle_too_long(conn):
+        ConnectionPool.check_connection(conn)
+
+
+def check_service_role(conn: AnyConnection) -> None:
+    """Raise :class:`~registry_sql.errors.ConfigError` when ``conn``'s role would bypass
+    row-level security (a superuser, BYPASSRLS, or the schema owner ``registry_owner``)."""
+    try:
+        cur = conn.execute(_ROLE_CHECK, prepare=False)
+        row = cur.fetchone()
+    except psycopg.Error as e:
+        raise translate_error(e, query="check_service_role") from e
+    problem = _role_problem(row)
+    if problem is not None:
+        raise ConfigError(problem)
+
+
+def _checked_configure(conn: AnyConnection) -> None:
+    # Every new connection (the pool logs the error and retries; the start-up check in open()
+    # is what the service sees).
+    check_service_role(conn)
+    if conn.info.transaction_status != pq.TransactionStatus.IDLE:
+        conn.rollback()
+
+
+class _FailFastPool(ConnectionPool[AnyConnection]):
+    """A pool whose ``open()`` first opens one connection itself: a pool that cannot connect at
+    all (authentication, unknown database, refused, DNS) raises the translated
+    :class:`~registry_sql.errors.ConfigError` / :class:`~registry_sql.errors.Unavailable`
+    at once, instead of a :class:`PoolTimeout` at the first checkout after ``timeout`` seconds.
+    Unless ``allow_privileged_role``, that connection also checks the role
+    (:func:`check_service_role`): a superuser or owner is refused at start-up.
+
+    A returned connection is reset in the caller (:func:`_return`), not through the pool's
+    ``reset`` callback, which psycopg_pool runs in a worker: a thread hop on every return."""
+
+    _settings: Settings
+    _check_role: bool
+
+    def putconn(self, conn: AnyConnection) -> None:
+        _return(conn)
+        super().putconn(conn)
+
+    def open(self, wait: bool = False, timeout: float = 30.0) -> None:
+        if self.closed:
+            with connect(self._settings) as conn:
+                if self._check_role:
+                    check_service_role(conn)
+        super().open(wait=wait, timeout=timeout)
+
+
+def create_pool(
+    settings: Settings | str | None = None,
+    *,
+    open: bool = True,
+    allow_privileged_role: bool = False,
+) -> ConnectionPool[AnyConnection]:
+    """A :class:`psycopg_pool.ConnectionPool` configured from ``settings`` (default:
+    the environment).
+
+    A connection that sat idle in the pool longer than ``CHECK_IDLE_SECONDS`` is pinged when
+    handed out (the replacement for SQLAlchemy's ``pool_pre_ping``: one the server dropped is
+    replaced instead of failing the next call; :func:`transaction` also runs again on a fresh
+    connection when its first message finds the connection dead), and the session is reset
+    with ``RESET ALL`` before the next checkout (no session setting survives; in
+    :func:`transaction` it travels with the ``COMMIT``). Opening the pool first opens
+    one connection itself, so a pool that cannot connect at all raises the translated
+    :class:`~registry_sql.errors.ConfigError` / ``Unavailable`` then (within the connect
+    timeout); then it fills in the background. ``with create_pool() as pool:`` opens
+    it and closes it at the end. The sync ``create_pool()`` opens its pool itself unless
+    ``open=False`` is passed; the async one is opened by ``with`` or ``pool.open()``
+    (an async pool cannot open in its constructor: it needs the running event loop).
+    ``pool.wait()`` waits until ``min_size`` connections are up.
+
+    The pool is for the service: opening it raises :class:`~registry_sql.errors.ConfigError` when
+    the role is a superuser, has BYPASSRLS or owns the schema (row-level security would not
+    apply); every new connection is checked too. Admin tools that really need such a role pass
+    ``allow_privileged_role=True``.
+    """
+    s = _settings(settings)
+    pool = _FailFastPool(
+        s.conninfo,
+        kwargs=_connect_kwargs(s, EchoCursor),
+        min_size=s.min_size,
+        max_size=s.max_size,
+        timeout=s.timeout,
+        max_idle=s.max_idle,
+        max_lifetime=s.max_lifetime,
+        check=_check_idle,
+        configure=_pool_configure(s, check_role=not allow_privileged_role),
+        name=POOL_NAME,
+        open=False,
+    )
+    pool._settings = s
+    pool._check_role = not allow_privileged_role
+    if open:
+        pool.open()
+    return pool
+
+
+def health_check(target: AnyConnection | ConnectionPool[Any]) -> None:
+    """Run ``SELECT 1``; raise :class:`~registry_sql.errors.Unavailable` (or PoolTimeout) if it
+    fails. Safe on a connection in a transaction (it does not commit or roll back)."""
+    try:
+        if isinstance(target, ConnectionPool):
+            with target.connection() as conn:
+                conn.execute("SELECT 1", prepare=False)
+        else:
+            target.execute("SELECT 1", prepare=False)
+    except psycopg.Error as e:
+        raise translate_error(e, query="health_check") from e
+
+
+@contextmanager
+def transaction(
+    conn_or_pool: AnyConnection | ConnectionPool[Any],
+    *,
+    org_id: uuid.UUID | str | None = None,
+    correlation_id: str | None = None,
+    isolation: Isolation | None = None,
+    read_only: bool | None = None,
+    lock_timeout: float | timedelta | None = None,
+    user_id: uuid.UUID | str | None = None,
+    session_id: str | None = None,
+    client_ip: str | ipaddress.IPv4Address | ipaddress.IPv6Address | None = None,
+    user_agent: str | None = None,
+    change_reason: str | None = None,
+) -> Iterator[AnyConnection]:
+    """A transaction block: commit at the end, roll back on an exception.
+
+    Given a connection, it uses ``conn.transaction()``: a top-level transaction, or a savepoint
+    when one is already open (an inner failure rolls back to the savepoint, the outer
+    transaction goes on). Given a pool, it checks a connection out for the block.
+    psycopg errors are re-raised as :mod:`registry_sql.errors` exceptions.
+
+    Options (all validated before anything is sent):
+
+    - ``org_id`` / ``correlation_id``: call :func:`tenant` / :func:`correlation` first. In a
+      nested block they last for the block only: on its exit the outer block's values are
+      restored (on an error, the savepoint's rollback restores them).
+    - ``isolation``: ``"read committed"`` (PostgreSQL's default), ``"repeatable read"`` or
+      ``"serializable"`` (or a :class:`psycopg.IsolationLevel`); ``read_only``: True for
+      ``SET TRANSACTION READ ONLY``. Outermost block only: a nested one raises InvalidInput.
+    - ``lock_timeout``: seconds (or a timedelta) to wait for a lock before
+      :class:`~registry_sql.errors.LockTimeout`; for this block (restored on exit when nested).
+    - ``user_id``, ``session_id``, ``client_ip``, ``user_agent``, ``change_reason``: who acts,
+      from where and why, for audit triggers: call :func:`audit_context` first (same rules as
+      ``org_id`` in a nested block).
+    """
+    audit = _audit_values(
+        "transaction",
+        user_id=user_id,
+        session_id=session_id,
+        client_ip=client_ip,
+        user_agent=user_agent,
+        change_reason=change_reason,
+    )
+    options = _options(
+        "transaction", org_id, correlation_id, isolation, read_only, lock_timeout, audit
+    )
+    try:
+        if isinstance(conn_or_pool, ConnectionPool):
+            retried = False
+            while True:
+                with conn_or_pool.connection() as conn:
+                    if _begin(conn, options, can_retry=not retried):
+                        try:
+                            yield conn
+                        except BaseException:
+                            _abort(conn)
+                            raise
+                        _end(conn)
+                        return
+                # The connection was dead: check the pool's idle ones, then once again.
+                retried = True
+                conn_or_pool.check()
+        else:
+            conn = conn_or_pool
+            nested = conn.info.transaction_status != pq.TransactionStatus.IDLE
+            if nested:
+                _refuse_nested(options, "transaction")
+            saved = _save_context(conn) if nested and options.sets_context else None
+            with conn.transaction():
+                _start(conn, options, nested=nested)
+                yield conn
+                if saved is not None:
+                    _restore_context(conn, saved)
+    except psycopg.Error as e:
+        raise translate_error(e) from e
+
+
+def _save_context(conn: AnyConnection) -> _Saved:
+    cur = conn.execute(_GET_CONTEXT, prepare=False)
+    row = cur.fetchone()
+    assert row is not None
+    return tuple(row)
+
+
+def _restore_context(conn: AnyConnection, saved: _Saved) -> None:
+    for statement in _restore_statements(saved):
+        conn.execute(statement, prepare=False)
+
+
+def _start(conn: AnyConnection, options: _Options, *, nested: bool = False) -> None:
+    message = _start_message(conn, options, begin=False, nested=nested)
+    if message is not None:
+        conn.execute(message, prepare=False)
+
+
+def _begin(conn: AnyConnection, options: _Options, *, can_retry: bool) -> bool:
+    """Open the pooled transaction in one message; False when the connection turned out dead
+    and the block may run on another one."""
+    message = _start_message(conn, options, begin=True, nested=False)
+    try:
+        conn.set_autocommit(True)  # BEGIN is ours, in the same message as the SET LOCALs
+        conn.execute(cast(sql.Composed, message), prepare=False)
+    except psycopg.OperationalError:
+        if can_retry and conn.broken:
+            return False
+        raise
+    return True
+
+
+def _end(conn: AnyConnection) -> None:
+    conn.execute(_COMMIT_AND_RESET, prepare=False)
+    _reset_done.add(conn)
+    conn.set_autocommit(False)
+
+
+def _abort(conn: AnyConnection) -> None:
+    """Roll back (and reset) after an error in the block; a connection that cannot is left to
+    the pool, which rolls back or discards it."""
+    if conn.closed or conn.broken:
+        return
+    try:
+        conn.execute(_ROLLBACK_AND_RESET, prepare=False)
+        _reset_done.add(conn)
+        conn.set_autocommit(False)
+    except psycopg.Error:
+        return
+
+
+def tenant(conn: AnyConnection, org_id: uuid.UUID | str) -> uuid.UUID:
+    """Set the tenant (``app.org_id``) for the rest of the current transaction.
+
+    Uses ``SET LOCAL`` (transaction-local; the form Citus propagates) with the validated UUID
+    quoted as a literal: SET takes no bind parameters. Raises
+    :class:`~registry_sql.errors.InvalidInput` for a value that is not a UUID and
+    :class:`~registry_sql.errors.TransactionRequired` outside a transaction. Returns the UUID.
+    """
+    value = _org_uuid(org_id, "tenant")
+    _require_transaction(conn.info.transaction_status, "tenant")
+    try:
+        conn.execute(sql.SQL(_SET_ORG).format(sql.Literal(str(value))), prepare=False)
+    except psycopg.Error as e:
+        raise translate_error(e, query="tenant") from e
+    return value
+
+
+def correlation(conn: AnyConnection, correlation_id: str) -> None:
+    """Set ``app.correlation_id`` (read by audit triggers) for the rest of the transaction."""
+    value = _correlation_value(correlation_id, "correlation")
+    _require_transaction(conn.info.transaction_status, "correlation")
+    try:
+        conn.execute(sql.SQL(_SET_CORRELATION).format(sql.Literal(value)), prepare=False)
+    except psycopg.Error as e:
+        raise translate_error(e, query="correlation") from e
+
+
+def _set_audit(conn: AnyConnection, audit: _Audit, helper: str) -> None:
+    _require_transaction(conn.info.transaction_status, helper)
+    try:
+        for statement in _audit_statements(audit):
+            conn.execute(statement, prepare=False)
     except psycopg.Error as e:
         raise translate_error(e, query=helper) from e
 
@@ -1019,43 +1312,12 @@ def audit_context(
     _set_audit(conn, audit, "audit_context")
 
 
-async def aaudit_context(
-    conn: AnyAsyncConnection,
-    *,
-    user_id: uuid.UUID | str | None = None,
-    session_id: str | None = None,
-    client_ip: str | ipaddress.IPv4Address | ipaddress.IPv6Address | None = None,
-    user_agent: str | None = None,
-    change_reason: str | None = None,
-) -> None:
-    """The async twin of :func:`audit_context`."""
-    audit = _audit_values(
-        "aaudit_context",
-        user_id=user_id,
-        session_id=session_id,
-        client_ip=client_ip,
-        user_agent=user_agent,
-        change_reason=change_reason,
-    )
-    await _aset_audit(conn, audit, "aaudit_context")
-
-
 def current_tenant(conn: AnyConnection) -> uuid.UUID | None:
     """The tenant set in the current transaction, or None."""
     try:
-        row = conn.execute(_GET_ORG).fetchone()
+        cur = conn.execute(_GET_ORG)
+        row = cur.fetchone()
     except psycopg.Error as e:
         raise translate_error(e, query="current_tenant") from e
-    value = row[0] if row else None
-    return None if value is None else uuid.UUID(str(value))
-
-
-async def acurrent_tenant(conn: AnyAsyncConnection) -> uuid.UUID | None:
-    """The async twin of :func:`current_tenant`."""
-    try:
-        cur = await conn.execute(_GET_ORG)
-        row = await cur.fetchone()
-    except psycopg.Error as e:
-        raise translate_error(e, query="acurrent_tenant") from e
     value = row[0] if row else None
     return None if value is None else uuid.UUID(str(value))

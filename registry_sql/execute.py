@@ -2,7 +2,12 @@
 
 Generated code calls these with its SQL constant, a parameter dict, the row model and the query's
 qualified name; they open one cursor, run the statement, and translate driver errors in the one
-place that does it (:func:`registry_sql.errors.translate_error`). Sync and async twins.
+place that does it (:func:`registry_sql.errors.translate_error`).
+
+One source for sync and async: the shared helpers come first, then the async functions (the
+source, edited by hand), then their sync twins, generated from the async source by
+``python -m registry_sql.codegen.async_to_sync`` (``make generate``; ``registry-sql check`` fails
+when they are stale). Edit the async code only.
 """
 
 from __future__ import annotations
@@ -11,7 +16,16 @@ import itertools
 import json
 import re
 import weakref
-from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator, Mapping, Sequence
+from collections.abc import (
+    AsyncIterable,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Iterable,
+    Iterator,
+    Mapping,
+    Sequence,
+)
 from typing import Any, Generic, LiteralString, TypeVar
 
 import psycopg
@@ -153,14 +167,6 @@ class _Translating:
                 raise bad from exc
 
 
-def fetch_all(
-    conn: psycopg.Connection[Any], sql: LiteralString, params: Params, model: type[M], query: str
-) -> list[M]:
-    with _Translating(query, params), conn.cursor(row_factory=model_rows(model)) as cur:
-        cur.execute(sql, params)
-        return cur.fetchall()
-
-
 # Idle cursors per connection, reused by the single-row paths. A new cursor per call costs more
 # than the rest of a primary-key lookup's Python work (measured in benchmarks/: 126 µs per lookup
 # with a fresh cursor against 86 µs with a reused one, raw psycopg 91 µs): a fresh cursor sets up
@@ -187,144 +193,6 @@ def _give(conn: psycopg.Connection[Any] | psycopg.AsyncConnection[Any], cur: Any
         idle = _IDLE.setdefault(conn, [])
     if len(idle) < _MAX_IDLE:
         idle.append(cur)
-
-
-def fetch_optional(
-    conn: psycopg.Connection[Any], sql: LiteralString, params: Params, model: type[M], query: str
-) -> M | None:
-    cur: psycopg.Cursor[Any] = _take(conn)
-    with _Translating(query, params):
-        try:
-            cur.row_factory = model_rows(model)
-            cur.execute(sql, params)
-            row: M | None = cur.fetchone()
-        except BaseException:
-            cur.close()
-            raise
-    _give(conn, cur)
-    return row
-
-
-def fetch_one(
-    conn: psycopg.Connection[Any],
-    sql: LiteralString,
-    params: Params,
-    model: type[M],
-    query: str,
-    keys: tuple[str, ...] = (),
-) -> M:
-    """One row; ``NotFound`` naming the ``keys`` parameters when there is none."""
-    row = fetch_optional(conn, sql, params, model, query)
-    if row is None:
-        raise _missing(query, params, keys)
-    return row
-
-
-def fetch_value(
-    conn: psycopg.Connection[Any],
-    sql: LiteralString,
-    params: Params,
-    query: str,
-    keys: tuple[str, ...] = (),
-) -> Any:
-    """The first column of the one row (a scalar query always returns a row)."""
-    cur: psycopg.Cursor[Any] = _take(conn)
-    with _Translating(query, params):
-        try:
-            cur.row_factory = tuple_row
-            cur.execute(sql, params)
-            row = cur.fetchone()
-        except BaseException:
-            cur.close()
-            raise
-    _give(conn, cur)
-    if row is None:
-        raise _missing(query, params, keys)
-    return row[0]
-
-
-def execute(conn: psycopg.Connection[Any], sql: LiteralString, params: Params, query: str) -> int:
-    with _Translating(query, params), conn.cursor() as cur:
-        cur.execute(sql, params)
-        return cur.rowcount
-
-
-async def afetch_all(
-    conn: psycopg.AsyncConnection[Any],
-    sql: LiteralString,
-    params: Params,
-    model: type[M],
-    query: str,
-) -> list[M]:
-    with _Translating(query, params):
-        async with conn.cursor(row_factory=model_rows(model)) as cur:
-            await cur.execute(sql, params)
-            return await cur.fetchall()
-
-
-async def afetch_optional(
-    conn: psycopg.AsyncConnection[Any],
-    sql: LiteralString,
-    params: Params,
-    model: type[M],
-    query: str,
-) -> M | None:
-    cur: psycopg.AsyncCursor[Any] = _take(conn)
-    with _Translating(query, params):
-        try:
-            cur.row_factory = model_rows(model)
-            await cur.execute(sql, params)
-            row: M | None = await cur.fetchone()
-        except BaseException:
-            await cur.close()
-            raise
-    _give(conn, cur)
-    return row
-
-
-async def afetch_one(
-    conn: psycopg.AsyncConnection[Any],
-    sql: LiteralString,
-    params: Params,
-    model: type[M],
-    query: str,
-    keys: tuple[str, ...] = (),
-) -> M:
-    row = await afetch_optional(conn, sql, params, model, query)
-    if row is None:
-        raise _missing(query, params, keys)
-    return row
-
-
-async def afetch_value(
-    conn: psycopg.AsyncConnection[Any],
-    sql: LiteralString,
-    params: Params,
-    query: str,
-    keys: tuple[str, ...] = (),
-) -> Any:
-    cur: psycopg.AsyncCursor[Any] = _take(conn)
-    with _Translating(query, params):
-        try:
-            cur.row_factory = tuple_row
-            await cur.execute(sql, params)
-            row = await cur.fetchone()
-        except BaseException:
-            await cur.close()
-            raise
-    _give(conn, cur)
-    if row is None:
-        raise _missing(query, params, keys)
-    return row[0]
-
-
-async def aexecute(
-    conn: psycopg.AsyncConnection[Any], sql: LiteralString, params: Params, query: str
-) -> int:
-    with _Translating(query, params):
-        async with conn.cursor() as cur:
-            await cur.execute(sql, params)
-            return cur.rowcount
 
 
 _STREAM_IDS = itertools.count(1)
@@ -421,153 +289,9 @@ class _StreamState(Generic[M]):
         return self._hold or status == _INTRANS_STATUS
 
 
-class Stream(_StreamState[M], Iterator[M]):
-    """Rows of one query, read from a server-side cursor ``batch_size`` at a time.
-
-    Iterate it (``for row in stream_list_x(conn, ...)``); it closes itself at the end. Stop early
-    with ``break`` or an exception at any time: the enclosing transaction is untouched. Call
-    :meth:`close` (or use ``with stream_list_x(...) as rows:`` or
-    :func:`contextlib.closing`) to free the server-side cursor before the transaction ends.
-    """
-
-    def __iter__(self) -> Stream[M]:
-        return self
-
-    def __next__(self) -> M:
-        try:
-            return next(self._rows)
-        except StopIteration:
-            pass
-        if self._done:
-            raise StopIteration
-        batch = self._read()
-        if not batch:
-            raise StopIteration
-        self._rows = iter(batch)
-        return next(self._rows)
-
-    def _read(self) -> list[M]:
-        conn: psycopg.Connection[Any] = self._conn
-        try:
-            with (
-                _Translating(self._query, self._params),
-                conn.cursor(row_factory=model_rows(self._model)) as cur,
-            ):
-                if not self._started:
-                    self._started = True
-                    cur.execute(self._declare_statement(), self._params, prepare=False)
-                cur.execute(self._fetch_statement(), prepare=False)
-                batch: list[M] = cur.fetchall()
-                if len(batch) < self._batch_size:
-                    self._done = True
-                    cur.execute(self._close_statement(), prepare=False)
-        except BaseException:
-            self._done = True
-            raise
-        return batch
-
-    def close(self) -> None:
-        """Free the server-side cursor now (safe to call twice, or after the transaction)."""
-        if not self._close_needed():
-            return
-        conn: psycopg.Connection[Any] = self._conn
-        with _Translating(self._query, {}), conn.cursor() as cur:
-            if not self._hold:
-                cur.execute(_CURSOR_EXISTS, (self._name,), prepare=False)
-                if cur.fetchone() is None:
-                    return  # declared in a transaction that has ended since
-            cur.execute(self._close_statement(), prepare=False)
-
-    def __enter__(self) -> Stream[M]:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
-
-
-class AsyncStream(_StreamState[M], AsyncIterator[M]):
-    """The async twin of :class:`Stream`: ``async for``, :meth:`aclose`, ``async with`` and
-    :func:`contextlib.aclosing`."""
-
-    def __aiter__(self) -> AsyncStream[M]:
-        return self
-
-    async def __anext__(self) -> M:
-        try:
-            return next(self._rows)
-        except StopIteration:
-            pass
-        if self._done:
-            raise StopAsyncIteration
-        batch = await self._read()
-        if not batch:
-            raise StopAsyncIteration
-        self._rows = iter(batch)
-        return next(self._rows)
-
-    async def _read(self) -> list[M]:
-        conn: psycopg.AsyncConnection[Any] = self._conn
-        try:
-            with _Translating(self._query, self._params):
-                async with conn.cursor(row_factory=model_rows(self._model)) as cur:
-                    if not self._started:
-                        self._started = True
-                        await cur.execute(self._declare_statement(), self._params, prepare=False)
-                    await cur.execute(self._fetch_statement(), prepare=False)
-                    batch: list[M] = await cur.fetchall()
-                    if len(batch) < self._batch_size:
-                        self._done = True
-                        await cur.execute(self._close_statement(), prepare=False)
-        except BaseException:
-            self._done = True
-            raise
-        return batch
-
-    async def aclose(self) -> None:
-        """Free the server-side cursor now (safe to call twice, or after the transaction)."""
-        if not self._close_needed():
-            return
-        conn: psycopg.AsyncConnection[Any] = self._conn
-        with _Translating(self._query, {}):
-            async with conn.cursor() as cur:
-                if not self._hold:
-                    await cur.execute(_CURSOR_EXISTS, (self._name,), prepare=False)
-                    if await cur.fetchone() is None:
-                        return
-                await cur.execute(self._close_statement(), prepare=False)
-
-    async def __aenter__(self) -> AsyncStream[M]:
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        await self.aclose()
-
-
-def stream(
-    conn: psycopg.Connection[Any],
-    sql: LiteralString,
-    params: Params,
-    model: type[M],
-    query: str,
-    batch_size: int = 1000,
-) -> Stream[M]:
-    """Rows through a server-side cursor, ``batch_size`` at a time: memory stays flat.
-
-    Nothing runs until the first row is asked for. See :class:`Stream`.
-    """
-    return Stream(conn, sql, params, model, query, batch_size)
-
-
-def astream(
-    conn: psycopg.AsyncConnection[Any],
-    sql: LiteralString,
-    params: Params,
-    model: type[M],
-    query: str,
-    batch_size: int = 1000,
-) -> AsyncStream[M]:
-    """The async twin of :func:`stream`."""
-    return AsyncStream(conn, sql, params, model, query, batch_size)
+#: What ``copy_rows`` takes (any iterable of rows) and ``acopy_rows`` (an async iterable too).
+Rows = Iterable[Sequence[Any]]
+AsyncRows = Iterable[Sequence[Any]] | AsyncIterable[Sequence[Any]]
 
 
 def _row_fields(row: Sequence[Any]) -> dict[str, Any]:
@@ -622,17 +346,642 @@ def _copy_failed(
     return exc
 
 
-def copy_rows(
-    conn: psycopg.Connection[Any],
+# --------------------------------------------------------------------------------------------
+# Batches: several generated calls in one round trip (psycopg's pipeline mode)
+
+T = TypeVar("T")
+
+
+class Pending(Generic[T]):
+    """The result of one call added to a batch: :attr:`result` once the batch has run."""
+
+    __slots__ = ("_done", "_error", "_value", "query")
+
+    def __init__(self, query: str) -> None:
+        self.query = query
+        self._done = False
+        self._error: BaseException | None = None
+        self._value: Any = None
+
+    @property
+    def ok(self) -> bool:
+        """True when the call ran and returned (False before the batch ran or when it failed)."""
+        return self._done and self._error is None
+
+    @property
+    def result(self) -> T:
+        """What the generated function returned; raises its (translated) error if it failed,
+        or :class:`~registry_sql.errors.InvalidInput` before the batch has run."""
+        if self._error is not None:
+            raise self._error
+        if not self._done:
+            raise InvalidInput(
+                f"batch: {self.query} has not run yet; read results after the `with` block "
+                "(or after run())",
+                query=self.query,
+            )
+        value: T = self._value
+        return value
+
+
+class _Captured(Exception):
+    """Raised by a recording cursor: the statement a generated function would run."""
+
+    def __init__(self, sql: Any, params: Any, row_factory: Any) -> None:
+        self.sql = sql
+        self.params = params
+        self.row_factory = row_factory
+
+
+class _Call:
+    __slots__ = (
+        "error",
+        "fn",
+        "params",
+        "pending",
+        "query_params",
+        "row_factory",
+        "rowcount",
+        "rows",
+        "sql",
+    )
+
+    def __init__(self, fn: Callable[..., Any], params: dict[str, Any]) -> None:
+        self.fn = fn
+        self.params = params
+        self.pending: Pending[Any] = Pending(getattr(fn, "__qualname__", repr(fn)))
+        self.sql: Any = None
+        self.query_params: Any = None
+        self.row_factory: Any = None
+        self.rows: list[Any] = []
+        self.rowcount = -1
+        self.error: BaseException | None = None
+
+
+def _not_batchable(call: _Call) -> InvalidInput:
+    return InvalidInput(
+        f"batch: {call.pending.query} cannot run in a batch: only calls that run one statement "
+        "and return rows or a row count can (not streams, COPY, or a function of the other "
+        "world: sync functions in batch(), async ones in abatch())",
+        query=call.pending.query,
+    )
+
+
+def _failed_index(cursors: Sequence[Any]) -> int:
+    """The call whose statement failed in a pipeline: the first cursor left without a result."""
+    for index, cur in enumerate(cursors):
+        if cur.pgresult is None:
+            return index
+    return len(cursors) - 1
+
+
+def _not_run(call: _Call, failed: _Call) -> RegistrySqlError:
+    return RegistrySqlError(
+        f"batch: {call.pending.query} did not run: {failed.pending.query}, before it in the "
+        "same batch, failed"
+    )
+
+
+# === ASYNC SOURCE: the sync twins below are generated from this section ===
+async def afetch_all(
+    conn: psycopg.AsyncConnection[Any],
     sql: LiteralString,
-    rows: Iterable[Sequence[Any]],
+    params: Params,
+    model: type[M],
+    query: str,
+) -> list[M]:
+    """All rows of the query as ``model`` instances."""
+    with _Translating(query, params):
+        async with conn.cursor(row_factory=model_rows(model)) as cur:
+            await cur.execute(sql, params)
+            return await cur.fetchall()
+
+
+async def afetch_optional(
+    conn: psycopg.AsyncConnection[Any],
+    sql: LiteralString,
+    params: Params,
+    model: type[M],
+    query: str,
+) -> M | None:
+    """The one row of the query as a ``model`` instance, or None when there is none."""
+    cur: psycopg.AsyncCursor[Any] = _take(conn)
+    rows = model_rows(model)
+    with _Translating(query, params):
+        try:
+            if cur.row_factory is not rows:  # setting it builds the row maker again
+                cur.row_factory = rows
+            await cur.execute(sql, params)
+            row: M | None = await cur.fetchone()
+        except BaseException:
+            await cur.close()
+            raise
+    _give(conn, cur)
+    return row
+
+
+async def afetch_one(
+    conn: psycopg.AsyncConnection[Any],
+    sql: LiteralString,
+    params: Params,
+    model: type[M],
+    query: str,
+    keys: tuple[str, ...] = (),
+) -> M:
+    """One row; ``NotFound`` naming the ``keys`` parameters when there is none."""
+    row = await afetch_optional(conn, sql, params, model, query)
+    if row is None:
+        raise _missing(query, params, keys)
+    return row
+
+
+async def afetch_value(
+    conn: psycopg.AsyncConnection[Any],
+    sql: LiteralString,
+    params: Params,
+    query: str,
+    keys: tuple[str, ...] = (),
+) -> Any:
+    """The first column of the one row (a scalar query always returns a row)."""
+    cur: psycopg.AsyncCursor[Any] = _take(conn)
+    with _Translating(query, params):
+        try:
+            if cur.row_factory is not tuple_row:
+                cur.row_factory = tuple_row
+            await cur.execute(sql, params)
+            row = await cur.fetchone()
+        except BaseException:
+            await cur.close()
+            raise
+    _give(conn, cur)
+    if row is None:
+        raise _missing(query, params, keys)
+    return row[0]
+
+
+async def aexecute(
+    conn: psycopg.AsyncConnection[Any], sql: LiteralString, params: Params, query: str
+) -> int:
+    """Run the statement; the number of rows it affected."""
+    with _Translating(query, params):
+        async with conn.cursor() as cur:
+            await cur.execute(sql, params)
+            return cur.rowcount
+
+
+class AsyncStream(_StreamState[M], AsyncIterator[M]):
+    """Rows of one query, read from a server-side cursor ``batch_size`` at a time.
+
+    Iterate it (``async for row in rows:``); it closes itself at the end. Stop early with
+    ``break`` or an exception at any time: the enclosing transaction is untouched. Call
+    :meth:`aclose` (or ``async with rows:``, or wrap it in
+    :func:`contextlib.aclosing`) to free the server-side cursor before the transaction ends.
+    """
+
+    def __aiter__(self) -> AsyncStream[M]:
+        return self
+
+    async def __anext__(self) -> M:
+        try:
+            return next(self._rows)
+        except StopIteration:
+            pass
+        if self._done:
+            raise StopAsyncIteration
+        batch = await self._read()
+        if not batch:
+            raise StopAsyncIteration
+        self._rows = iter(batch)
+        return next(self._rows)
+
+    async def _read(self) -> list[M]:
+        conn: psycopg.AsyncConnection[Any] = self._conn
+        try:
+            with _Translating(self._query, self._params):
+                async with conn.cursor(row_factory=model_rows(self._model)) as cur:
+                    if not self._started:
+                        self._started = True
+                        await cur.execute(self._declare_statement(), self._params, prepare=False)
+                    await cur.execute(self._fetch_statement(), prepare=False)
+                    batch: list[M] = await cur.fetchall()
+                    if len(batch) < self._batch_size:
+                        self._done = True
+                        await cur.execute(self._close_statement(), prepare=False)
+        except BaseException:
+            self._done = True
+            raise
+        return batch
+
+    async def aclose(self) -> None:
+        """Free the server-side cursor now (safe to call twice, or after the transaction)."""
+        if not self._close_needed():
+            return
+        conn: psycopg.AsyncConnection[Any] = self._conn
+        with _Translating(self._query, {}):
+            async with conn.cursor() as cur:
+                if not self._hold:
+                    await cur.execute(_CURSOR_EXISTS, (self._name,), prepare=False)
+                    if await cur.fetchone() is None:
+                        return  # declared in a transaction that has ended since
+                await cur.execute(self._close_statement(), prepare=False)
+
+    async def __aenter__(self) -> AsyncStream[M]:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+
+def astream(
+    conn: psycopg.AsyncConnection[Any],
+    sql: LiteralString,
+    params: Params,
+    model: type[M],
+    query: str,
+    batch_size: int = 1000,
+) -> AsyncStream[M]:
+    """Rows through a server-side cursor, ``batch_size`` at a time: memory stays flat.
+
+    Nothing runs until the first row is asked for. See :class:`AsyncStream`.
+    """
+    return AsyncStream(conn, sql, params, model, query, batch_size)
+
+
+async def acopy_rows(
+    conn: psycopg.AsyncConnection[Any],
+    sql: LiteralString,
+    rows: AsyncRows,
     types: Sequence[int],
     query: str,
 ) -> int:
     """COPY ``rows`` (any iterable, consumed lazily) into the table; return how many were sent.
 
     One COPY statement: in the caller's transaction it is all or nothing; in autocommit mode it
-    is its own transaction. A bad row aborts the whole COPY with a translated error.
+    is its own transaction. A bad row aborts the whole COPY with a translated error. The async
+    twin also takes an async iterable (an async generator reading a file or a queue).
+    """
+    count = 0
+    row: Sequence[Any] = ()
+    try:
+        async with conn.cursor() as cur, cur.copy(sql) as copy:
+            copy.set_types(list(types))
+            if True:  # ASYNC
+                if isinstance(rows, AsyncIterable):
+                    async for row in rows:
+                        await copy.write_row(row)
+                        count += 1
+                else:
+                    for row in rows:
+                        await copy.write_row(row)
+                        count += 1
+            else:
+                for row in rows:
+                    copy.write_row(row)
+                    count += 1
+    except (psycopg.Error, UnicodeEncodeError, TypeError) as exc:
+        error = _copy_failed(exc, conn, row, types, query)
+        if error is exc:
+            raise
+        raise error from exc
+    return count
+
+
+class _AsyncRecordingCursor:
+    """What a generated function sees while a batch records its statement."""
+
+    def __init__(self, row_factory: Any = None) -> None:
+        self.row_factory = row_factory
+
+    async def execute(self, query: Any, params: Any = None, **kwargs: Any) -> None:
+        raise _Captured(query, params, self.row_factory)
+
+    async def close(self) -> None:
+        return None
+
+    async def __aenter__(self) -> _AsyncRecordingCursor:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        return None
+
+
+class _AsyncRecorder:
+    def cursor(self, row_factory: Any = None) -> _AsyncRecordingCursor:
+        return _AsyncRecordingCursor(row_factory)
+
+
+class _AsyncReplayCursor:
+    """What a generated function sees while a batch hands it its result: the rows (already
+    built by the row factory the function asked for), or the error of its statement."""
+
+    def __init__(self, call: _Call) -> None:
+        self._call = call
+        self.row_factory: Any = None
+
+    async def execute(self, query: Any, params: Any = None, **kwargs: Any) -> _AsyncReplayCursor:
+        if self._call.error is not None:
+            raise self._call.error
+        return self
+
+    async def fetchone(self) -> Any:
+        return self._call.rows[0] if self._call.rows else None
+
+    async def fetchall(self) -> list[Any]:
+        return list(self._call.rows)
+
+    @property
+    def rowcount(self) -> int:
+        return self._call.rowcount
+
+    async def close(self) -> None:
+        return None
+
+    async def __aenter__(self) -> _AsyncReplayCursor:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        return None
+
+
+class _AsyncReplay:
+    def __init__(self, call: _Call) -> None:
+        self._call = call
+
+    def cursor(self, row_factory: Any = None) -> _AsyncReplayCursor:
+        return _AsyncReplayCursor(self._call)
+
+
+class AsyncBatch:
+    """Several generated calls sent in one round trip (psycopg's pipeline mode).
+
+    ``b.add(fn, **params)`` queues a generated function (``fn(conn, **params)`` is what it
+    stands for) and returns a :class:`Pending`; nothing is sent yet. Leaving the ``async with``
+    block (or ``await b.run()``) sends every statement at once and gives each call its typed
+    result: ``pending.result``. The calls run in order, in the connection's transaction (use
+    ``atransaction()`` around the batch for all or nothing). When a call fails, its error is
+    translated as usual and named after that call (``pending.result`` raises it); the calls
+    after it do not run; the first error is raised when the batch ends.
+    """
+
+    def __init__(self, conn: psycopg.AsyncConnection[Any]) -> None:
+        self._conn = conn
+        self._calls: list[_Call] = []
+
+    def add(
+        self,
+        fn: Callable[..., Awaitable[T]],  # sync: fn: Callable[..., T],
+        /,
+        **params: Any,
+    ) -> Pending[T]:
+        """Queue ``fn(conn, **params)``; its result is the returned Pending's ``result``."""
+        call = _Call(fn, params)
+        self._calls.append(call)
+        return call.pending
+
+    async def run(self) -> None:
+        """Send the queued calls in one round trip and set their results (see the class)."""
+        calls, self._calls = self._calls, []
+        if not calls:
+            return
+        for call in calls:
+            try:
+                await call.fn(_AsyncRecorder(), **call.params)
+            except _Captured as captured:
+                call.sql, call.query_params = captured.sql, captured.params
+                call.row_factory = captured.row_factory
+                continue
+            except AttributeError:
+                raise _not_batchable(call) from None
+            raise _not_batchable(call)
+        conn = self._conn
+        cursors: list[Any] = []
+        failed: int | None = None
+        try:
+            async with conn.pipeline():
+                for index, call in enumerate(calls):
+                    cur = conn.cursor(row_factory=call.row_factory or tuple_row)
+                    cursors.append(cur)
+                    try:
+                        await cur.execute(call.sql, call.query_params)
+                    except (UnicodeEncodeError, TypeError) as exc:  # not sent: a bad value
+                        call.error, failed = exc, index
+                        break
+        except psycopg.Error as exc:
+            failed = _failed_index(cursors)
+            calls[failed].error = exc
+        first: BaseException | None = None
+        for index, call in enumerate(calls):
+            if failed is not None and index > failed:
+                call.pending._error = _not_run(call, calls[failed])
+                continue
+            if call.error is None:
+                cur = cursors[index]
+                call.rows = await cur.fetchall() if cur.description is not None else []
+                call.rowcount = cur.rowcount
+            try:
+                value = await call.fn(_AsyncReplay(call), **call.params)
+            except Exception as exc:
+                call.pending._error = exc
+                first = first or exc
+            else:
+                call.pending._value = value
+            call.pending._done = True
+        for cur in cursors:
+            await cur.close()
+        if first is not None:
+            raise first
+
+    async def __aenter__(self) -> AsyncBatch:
+        return self
+
+    async def __aexit__(self, kind: type[BaseException] | None, *exc_info: object) -> None:
+        if kind is None:
+            await self.run()
+
+
+def abatch(conn: psycopg.AsyncConnection[Any]) -> AsyncBatch:
+    """Several generated calls in one round trip: ``async with abatch(conn) as b:`` (see
+    :class:`AsyncBatch`)."""
+    return AsyncBatch(conn)
+
+
+# === SYNC TWINS: generated from the async source above (codegen/async_to_sync.py); DO NOT EDIT ===
+
+
+def fetch_all(
+    conn: psycopg.Connection[Any],
+    sql: LiteralString,
+    params: Params,
+    model: type[M],
+    query: str,
+) -> list[M]:
+    """All rows of the query as ``model`` instances."""
+    with _Translating(query, params):
+        with conn.cursor(row_factory=model_rows(model)) as cur:
+            cur.execute(sql, params)
+            return cur.fetchall()
+
+
+def fetch_optional(
+    conn: psycopg.Connection[Any],
+    sql: LiteralString,
+    params: Params,
+    model: type[M],
+    query: str,
+) -> M | None:
+    """The one row of the query as a ``model`` instance, or None when there is none."""
+    cur: psycopg.Cursor[Any] = _take(conn)
+    rows = model_rows(model)
+    with _Translating(query, params):
+        try:
+            if cur.row_factory is not rows:  # setting it builds the row maker again
+                cur.row_factory = rows
+            cur.execute(sql, params)
+            row: M | None = cur.fetchone()
+        except BaseException:
+            cur.close()
+            raise
+    _give(conn, cur)
+    return row
+
+
+def fetch_one(
+    conn: psycopg.Connection[Any],
+    sql: LiteralString,
+    params: Params,
+    model: type[M],
+    query: str,
+    keys: tuple[str, ...] = (),
+) -> M:
+    """One row; ``NotFound`` naming the ``keys`` parameters when there is none."""
+    row = fetch_optional(conn, sql, params, model, query)
+    if row is None:
+        raise _missing(query, params, keys)
+    return row
+
+
+def fetch_value(
+    conn: psycopg.Connection[Any],
+    sql: LiteralString,
+    params: Params,
+    query: str,
+    keys: tuple[str, ...] = (),
+) -> Any:
+    """The first column of the one row (a scalar query always returns a row)."""
+    cur: psycopg.Cursor[Any] = _take(conn)
+    with _Translating(query, params):
+        try:
+            if cur.row_factory is not tuple_row:
+                cur.row_factory = tuple_row
+            cur.execute(sql, params)
+            row = cur.fetchone()
+        except BaseException:
+            cur.close()
+            raise
+    _give(conn, cur)
+    if row is None:
+        raise _missing(query, params, keys)
+    return row[0]
+
+
+def execute(conn: psycopg.Connection[Any], sql: LiteralString, params: Params, query: str) -> int:
+    """Run the statement; the number of rows it affected."""
+    with _Translating(query, params):
+        with conn.cursor() as cur:
+            cur.execute(sql, params)
+            return cur.rowcount
+
+
+class Stream(_StreamState[M], Iterator[M]):
+    """Rows of one query, read from a server-side cursor ``batch_size`` at a time.
+
+    Iterate it (``for row in rows:``); it closes itself at the end. Stop early with
+    ``break`` or an exception at any time: the enclosing transaction is untouched. Call
+    :meth:`close` (or ``with rows:``, or wrap it in
+    :func:`contextlib.closing`) to free the server-side cursor before the transaction ends.
+    """
+
+    def __iter__(self) -> Stream[M]:
+        return self
+
+    def __next__(self) -> M:
+        try:
+            return next(self._rows)
+        except StopIteration:
+            pass
+        if self._done:
+            raise StopIteration
+        batch = self._read()
+        if not batch:
+            raise StopIteration
+        self._rows = iter(batch)
+        return next(self._rows)
+
+    def _read(self) -> list[M]:
+        conn: psycopg.Connection[Any] = self._conn
+        try:
+            with _Translating(self._query, self._params):
+                with conn.cursor(row_factory=model_rows(self._model)) as cur:
+                    if not self._started:
+                        self._started = True
+                        cur.execute(self._declare_statement(), self._params, prepare=False)
+                    cur.execute(self._fetch_statement(), prepare=False)
+                    batch: list[M] = cur.fetchall()
+                    if len(batch) < self._batch_size:
+                        self._done = True
+                        cur.execute(self._close_statement(), prepare=False)
+        except BaseException:
+            self._done = True
+            raise
+        return batch
+
+    def close(self) -> None:
+        """Free the server-side cursor now (safe to call twice, or after the transaction)."""
+        if not self._close_needed():
+            return
+        conn: psycopg.Connection[Any] = self._conn
+        with _Translating(self._query, {}):
+            with conn.cursor() as cur:
+                if not self._hold:
+                    cur.execute(_CURSOR_EXISTS, (self._name,), prepare=False)
+                    if cur.fetchone() is None:
+                        return  # declared in a transaction that has ended since
+                cur.execute(self._close_statement(), prepare=False)
+
+    def __enter__(self) -> Stream[M]:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+def stream(
+    conn: psycopg.Connection[Any],
+    sql: LiteralString,
+    params: Params,
+    model: type[M],
+    query: str,
+    batch_size: int = 1000,
+) -> Stream[M]:
+    """Rows through a server-side cursor, ``batch_size`` at a time: memory stays flat.
+
+    Nothing runs until the first row is asked for. See :class:`Stream`.
+    """
+    return Stream(conn, sql, params, model, query, batch_size)
+
+
+def copy_rows(
+    conn: psycopg.Connection[Any],
+    sql: LiteralString,
+    rows: Rows,
+    types: Sequence[int],
+    query: str,
+) -> int:
+    """COPY ``rows`` (any iterable, consumed lazily) into the table; return how many were sent.
+
+    One COPY statement: in the caller's transaction it is all or nothing; in autocommit mode it
+    is its own transaction. A bad row aborts the whole COPY with a translated error. The async
+    twin also takes an async iterable (an async generator reading a file or a queue).
     """
     count = 0
     row: Sequence[Any] = ()
@@ -650,30 +999,160 @@ def copy_rows(
     return count
 
 
-async def acopy_rows(
-    conn: psycopg.AsyncConnection[Any],
-    sql: LiteralString,
-    rows: Iterable[Sequence[Any]] | AsyncIterable[Sequence[Any]],
-    types: Sequence[int],
-    query: str,
-) -> int:
-    """The async twin of :func:`copy_rows` (also takes an async iterable)."""
-    count = 0
-    row: Sequence[Any] = ()
-    try:
-        async with conn.cursor() as cur, cur.copy(sql) as copy:
-            copy.set_types(list(types))
-            if isinstance(rows, AsyncIterable):
-                async for row in rows:
-                    await copy.write_row(row)
-                    count += 1
+class _RecordingCursor:
+    """What a generated function sees while a batch records its statement."""
+
+    def __init__(self, row_factory: Any = None) -> None:
+        self.row_factory = row_factory
+
+    def execute(self, query: Any, params: Any = None, **kwargs: Any) -> None:
+        raise _Captured(query, params, self.row_factory)
+
+    def close(self) -> None:
+        return None
+
+    def __enter__(self) -> _RecordingCursor:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        return None
+
+
+class _Recorder:
+    def cursor(self, row_factory: Any = None) -> _RecordingCursor:
+        return _RecordingCursor(row_factory)
+
+
+class _ReplayCursor:
+    """What a generated function sees while a batch hands it its result: the rows (already
+    built by the row factory the function asked for), or the error of its statement."""
+
+    def __init__(self, call: _Call) -> None:
+        self._call = call
+        self.row_factory: Any = None
+
+    def execute(self, query: Any, params: Any = None, **kwargs: Any) -> _ReplayCursor:
+        if self._call.error is not None:
+            raise self._call.error
+        return self
+
+    def fetchone(self) -> Any:
+        return self._call.rows[0] if self._call.rows else None
+
+    def fetchall(self) -> list[Any]:
+        return list(self._call.rows)
+
+    @property
+    def rowcount(self) -> int:
+        return self._call.rowcount
+
+    def close(self) -> None:
+        return None
+
+    def __enter__(self) -> _ReplayCursor:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        return None
+
+
+class _Replay:
+    def __init__(self, call: _Call) -> None:
+        self._call = call
+
+    def cursor(self, row_factory: Any = None) -> _ReplayCursor:
+        return _ReplayCursor(self._call)
+
+
+class Batch:
+    """Several generated calls sent in one round trip (psycopg's pipeline mode).
+
+    ``b.add(fn, **params)`` queues a generated function (``fn(conn, **params)`` is what it
+    stands for) and returns a :class:`Pending`; nothing is sent yet. Leaving the ``with``
+    block (or ``b.run()``) sends every statement at once and gives each call its typed
+    result: ``pending.result``. The calls run in order, in the connection's transaction (use
+    ``transaction()`` around the batch for all or nothing). When a call fails, its error is
+    translated as usual and named after that call (``pending.result`` raises it); the calls
+    after it do not run; the first error is raised when the batch ends.
+    """
+
+    def __init__(self, conn: psycopg.Connection[Any]) -> None:
+        self._conn = conn
+        self._calls: list[_Call] = []
+
+    def add(
+        self,
+        fn: Callable[..., T],
+        /,
+        **params: Any,
+    ) -> Pending[T]:
+        """Queue ``fn(conn, **params)``; its result is the returned Pending's ``result``."""
+        call = _Call(fn, params)
+        self._calls.append(call)
+        return call.pending
+
+    def run(self) -> None:
+        """Send the queued calls in one round trip and set their results (see the class)."""
+        calls, self._calls = self._calls, []
+        if not calls:
+            return
+        for call in calls:
+            try:
+                call.fn(_Recorder(), **call.params)
+            except _Captured as captured:
+                call.sql, call.query_params = captured.sql, captured.params
+                call.row_factory = captured.row_factory
+                continue
+            except AttributeError:
+                raise _not_batchable(call) from None
+            raise _not_batchable(call)
+        conn = self._conn
+        cursors: list[Any] = []
+        failed: int | None = None
+        try:
+            with conn.pipeline():
+                for index, call in enumerate(calls):
+                    cur = conn.cursor(row_factory=call.row_factory or tuple_row)
+                    cursors.append(cur)
+                    try:
+                        cur.execute(call.sql, call.query_params)
+                    except (UnicodeEncodeError, TypeError) as exc:  # not sent: a bad value
+                        call.error, failed = exc, index
+                        break
+        except psycopg.Error as exc:
+            failed = _failed_index(cursors)
+            calls[failed].error = exc
+        first: BaseException | None = None
+        for index, call in enumerate(calls):
+            if failed is not None and index > failed:
+                call.pending._error = _not_run(call, calls[failed])
+                continue
+            if call.error is None:
+                cur = cursors[index]
+                call.rows = cur.fetchall() if cur.description is not None else []
+                call.rowcount = cur.rowcount
+            try:
+                value = call.fn(_Replay(call), **call.params)
+            except Exception as exc:
+                call.pending._error = exc
+                first = first or exc
             else:
-                for row in rows:
-                    await copy.write_row(row)
-                    count += 1
-    except (psycopg.Error, UnicodeEncodeError, TypeError) as exc:
-        error = _copy_failed(exc, conn, row, types, query)
-        if error is exc:
-            raise
-        raise error from exc
-    return count
+                call.pending._value = value
+            call.pending._done = True
+        for cur in cursors:
+            cur.close()
+        if first is not None:
+            raise first
+
+    def __enter__(self) -> Batch:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, *exc_info: object) -> None:
+        if kind is None:
+            self.run()
+
+
+def batch(conn: psycopg.Connection[Any]) -> Batch:
+    """Several generated calls in one round trip: ``with batch(conn) as b:`` (see
+    :class:`Batch`)."""
+    return Batch(conn)

@@ -22,6 +22,9 @@ The function must open and finish its transaction itself (``transaction(pool)``,
 deadlock dooms the whole transaction, so only running it again from its start can succeed. Do
 not call :func:`retry` inside another transaction. Keep side effects outside the database
 (e-mails, HTTP calls) until it returns.
+
+:func:`retry` is generated from :func:`aretry` (``python -m registry_sql.codegen.async_to_sync``):
+edit the async code only.
 """
 
 from __future__ import annotations
@@ -63,6 +66,45 @@ def _retryable(exc: BaseException) -> bool:
     return isinstance(exc, RegistrySqlError) and exc.retryable
 
 
+# === ASYNC SOURCE: the sync twins below are generated from this section ===
+async def aretry(
+    fn: Callable[[], Awaitable[T]],  # sync: fn: Callable[[], T],
+    *,
+    attempts: int = 3,
+    first_delay: float = 0.05,
+    max_delay: float = 2.0,
+) -> T:
+    """Call ``fn()`` (one whole transaction) up to ``attempts`` times while it raises an error
+    marked ``retryable``; return its result, or raise the last error.
+
+    Other errors are raised at once. Between attempts it sleeps a random time up to
+    ``first_delay * 2**(n-1)`` seconds (capped at ``max_delay``), so competing clients spread
+    out. Each retry is logged at WARNING on ``registry_sql.retry``. ``fn`` runs the whole
+    transaction; it is called again for each attempt.
+    """
+    _check(attempts, first_delay, max_delay)
+    for attempt in range(1, attempts + 1):
+        try:
+            return await fn()
+        except RegistrySqlError as exc:
+            if not _retryable(exc) or attempt == attempts:
+                raise
+            pause = _delay(attempt, first_delay, max_delay)
+            logger.warning(
+                "attempt %d of %d failed (%s: %s); retrying in %.3fs",
+                attempt,
+                attempts,
+                type(exc).__name__,
+                exc,
+                pause,
+            )
+            await asyncio.sleep(pause)  # sync: time.sleep(pause)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+# === SYNC TWINS: generated from the async source above (codegen/async_to_sync.py); DO NOT EDIT ===
+
+
 def retry(
     fn: Callable[[], T],
     *,
@@ -75,7 +117,8 @@ def retry(
 
     Other errors are raised at once. Between attempts it sleeps a random time up to
     ``first_delay * 2**(n-1)`` seconds (capped at ``max_delay``), so competing clients spread
-    out. Each retry is logged at WARNING on ``registry_sql.retry``.
+    out. Each retry is logged at WARNING on ``registry_sql.retry``. ``fn`` runs the whole
+    transaction; it is called again for each attempt.
     """
     _check(attempts, first_delay, max_delay)
     for attempt in range(1, attempts + 1):
@@ -94,32 +137,4 @@ def retry(
                 pause,
             )
             time.sleep(pause)
-    raise AssertionError("unreachable")  # pragma: no cover
-
-
-async def aretry(
-    fn: Callable[[], Awaitable[T]],
-    *,
-    attempts: int = 3,
-    first_delay: float = 0.05,
-    max_delay: float = 2.0,
-) -> T:
-    """The async twin of :func:`retry`: ``fn`` is an async function (called again each time)."""
-    _check(attempts, first_delay, max_delay)
-    for attempt in range(1, attempts + 1):
-        try:
-            return await fn()
-        except RegistrySqlError as exc:
-            if not _retryable(exc) or attempt == attempts:
-                raise
-            pause = _delay(attempt, first_delay, max_delay)
-            logger.warning(
-                "attempt %d of %d failed (%s: %s); retrying in %.3fs",
-                attempt,
-                attempts,
-                type(exc).__name__,
-                exc,
-                pause,
-            )
-            await asyncio.sleep(pause)
     raise AssertionError("unreachable")  # pragma: no cover

@@ -303,172 +303,11 @@ class _SavepointCursorMixin:
         )
 
 
-class _SavepointCursor(_SavepointCursorMixin, psycopg.Cursor[Any]):
-    def _plain(self, command: str) -> None:
-        psycopg.Cursor(self.connection).execute(command.encode())
-
-    def execute(self, query: Any, params: Params | None = None, **kwargs: Any) -> _SavepointCursor:
-        if not self._wrap():
-            super().execute(query, params, **kwargs)
-            return self
-        self._plain(f"SAVEPOINT {_STMT_SAVEPOINT}")
-        try:
-            super().execute(query, params, **kwargs)
-        except BaseException:
-            self._plain(f"ROLLBACK TO SAVEPOINT {_STMT_SAVEPOINT}")
-            self._plain(f"RELEASE SAVEPOINT {_STMT_SAVEPOINT}")
-            raise
-        self._plain(f"RELEASE SAVEPOINT {_STMT_SAVEPOINT}")
-        return self
-
-    def executemany(self, query: Any, params_seq: Any, **kwargs: Any) -> None:
-        if not self._wrap():
-            return super().executemany(query, params_seq, **kwargs)
-        self._plain(f"SAVEPOINT {_STMT_SAVEPOINT}")
-        try:
-            super().executemany(query, params_seq, **kwargs)
-        except BaseException:
-            self._plain(f"ROLLBACK TO SAVEPOINT {_STMT_SAVEPOINT}")
-            self._plain(f"RELEASE SAVEPOINT {_STMT_SAVEPOINT}")
-            raise
-        self._plain(f"RELEASE SAVEPOINT {_STMT_SAVEPOINT}")
-        return None
-
-    @contextmanager
-    def copy(
-        self, statement: Any, params: Params | None = None, **kwargs: Any
-    ) -> Iterator[psycopg.Copy]:
-        if not self._wrap():
-            with super().copy(statement, params, **kwargs) as cp:
-                yield cp
-            return
-        self._plain(f"SAVEPOINT {_STMT_SAVEPOINT}")
-        try:
-            with super().copy(statement, params, **kwargs) as cp:
-                yield cp
-        except BaseException:
-            self._plain(f"ROLLBACK TO SAVEPOINT {_STMT_SAVEPOINT}")
-            self._plain(f"RELEASE SAVEPOINT {_STMT_SAVEPOINT}")
-            raise
-        self._plain(f"RELEASE SAVEPOINT {_STMT_SAVEPOINT}")
-
-
-class _AsyncSavepointCursor(_SavepointCursorMixin, psycopg.AsyncCursor[Any]):
-    async def _plain(self, command: str) -> None:
-        await psycopg.AsyncCursor(self.connection).execute(command.encode())
-
-    async def execute(
-        self, query: Any, params: Params | None = None, **kwargs: Any
-    ) -> _AsyncSavepointCursor:
-        if not self._wrap():
-            await super().execute(query, params, **kwargs)
-            return self
-        await self._plain(f"SAVEPOINT {_STMT_SAVEPOINT}")
-        try:
-            await super().execute(query, params, **kwargs)
-        except BaseException:
-            await self._plain(f"ROLLBACK TO SAVEPOINT {_STMT_SAVEPOINT}")
-            await self._plain(f"RELEASE SAVEPOINT {_STMT_SAVEPOINT}")
-            raise
-        await self._plain(f"RELEASE SAVEPOINT {_STMT_SAVEPOINT}")
-        return self
-
-    async def executemany(self, query: Any, params_seq: Any, **kwargs: Any) -> None:
-        if not self._wrap():
-            return await super().executemany(query, params_seq, **kwargs)
-        await self._plain(f"SAVEPOINT {_STMT_SAVEPOINT}")
-        try:
-            await super().executemany(query, params_seq, **kwargs)
-        except BaseException:
-            await self._plain(f"ROLLBACK TO SAVEPOINT {_STMT_SAVEPOINT}")
-            await self._plain(f"RELEASE SAVEPOINT {_STMT_SAVEPOINT}")
-            raise
-        await self._plain(f"RELEASE SAVEPOINT {_STMT_SAVEPOINT}")
-        return None
-
-    @asynccontextmanager
-    async def copy(
-        self, statement: Any, params: Params | None = None, **kwargs: Any
-    ) -> AsyncIterator[psycopg.AsyncCopy]:
-        if not self._wrap():
-            async with super().copy(statement, params, **kwargs) as cp:
-                yield cp
-            return
-        await self._plain(f"SAVEPOINT {_STMT_SAVEPOINT}")
-        try:
-            async with super().copy(statement, params, **kwargs) as cp:
-                yield cp
-        except BaseException:
-            await self._plain(f"ROLLBACK TO SAVEPOINT {_STMT_SAVEPOINT}")
-            await self._plain(f"RELEASE SAVEPOINT {_STMT_SAVEPOINT}")
-            raise
-        await self._plain(f"RELEASE SAVEPOINT {_STMT_SAVEPOINT}")
-
-
 _REFUSED = (
     "{what}() on a rolled-back test connection: everything the test does is rolled back when it "
     "ends, so nothing can be committed. Use transaction(conn) (a savepoint) inside the test, or "
     "ask for registry_clone_url (a database of its own) when the test must commit."
 )
-
-
-class RolledBackConnection(psycopg.Connection[Any]):
-    """A connection whose whole life is one transaction, rolled back by :func:`rolled_back`.
-
-    ``commit()`` raises; ``transaction()`` opens savepoints (as in any open transaction);
-    ``rollback()`` undoes everything so far and begins again."""
-
-    _depth = 0
-    _statement_savepoints = False
-
-    @contextmanager
-    def transaction(
-        self, savepoint_name: str | None = None, force_rollback: bool = False
-    ) -> Iterator[psycopg.Transaction]:
-        self._depth += 1
-        try:
-            with super().transaction(savepoint_name, force_rollback) as tx:
-                yield tx
-        finally:
-            self._depth -= 1
-
-    def commit(self) -> None:
-        raise psycopg.ProgrammingError(_REFUSED.format(what="commit"))
-
-    def rollback(self) -> None:
-        super().rollback()
-        self.execute("SELECT 1")  # begin again: a later transaction() must not commit
-
-    def _end(self) -> None:
-        super().rollback()
-
-
-class RolledBackAsyncConnection(psycopg.AsyncConnection[Any]):
-    """The async twin of :class:`RolledBackConnection`."""
-
-    _depth = 0
-    _statement_savepoints = False
-
-    @asynccontextmanager
-    async def transaction(
-        self, savepoint_name: str | None = None, force_rollback: bool = False
-    ) -> AsyncIterator[psycopg.AsyncTransaction]:
-        self._depth += 1
-        try:
-            async with super().transaction(savepoint_name, force_rollback) as tx:
-                yield tx
-        finally:
-            self._depth -= 1
-
-    async def commit(self) -> None:
-        raise psycopg.ProgrammingError(_REFUSED.format(what="commit"))
-
-    async def rollback(self) -> None:
-        await super().rollback()
-        await self.execute("SELECT 1")
-
-    async def _end(self) -> None:
-        await super().rollback()
 
 
 def _check_not_ended(status: pq.TransactionStatus) -> None:
@@ -480,43 +319,6 @@ def _check_not_ended(status: pq.TransactionStatus) -> None:
             "what it committed stays in the shared work database. Use registry_clone_url for "
             "tests that commit."
         )
-
-
-@contextmanager
-def rolled_back(url: str, *, statement_savepoints: bool = False) -> Iterator[RolledBackConnection]:
-    """A :class:`RolledBackConnection` to ``url``, in a transaction rolled back on exit.
-
-    ``statement_savepoints=True``: outside ``transaction()`` blocks, a failing statement is
-    undone alone (as with autocommit) instead of aborting the test's transaction."""
-    conn = RolledBackConnection.connect(url, autocommit=False, cursor_factory=_SavepointCursor)
-    try:
-        conn._statement_savepoints = statement_savepoints
-        conn.execute("SELECT 1")  # BEGIN now: transaction() blocks are savepoints from here on
-        yield conn
-        _check_not_ended(conn.info.transaction_status)
-    finally:
-        with contextlib.suppress(psycopg.Error):
-            conn._end()
-        conn.close()
-
-
-@asynccontextmanager
-async def rolled_back_async(
-    url: str, *, statement_savepoints: bool = False
-) -> AsyncIterator[RolledBackAsyncConnection]:
-    """The async twin of :func:`rolled_back`."""
-    conn = await RolledBackAsyncConnection.connect(
-        url, autocommit=False, cursor_factory=_AsyncSavepointCursor
-    )
-    try:
-        conn._statement_savepoints = statement_savepoints
-        await conn.execute("SELECT 1")
-        yield conn
-        _check_not_ended(conn.info.transaction_status)
-    finally:
-        with contextlib.suppress(psycopg.Error):
-            await conn._end()
-        await conn.close()
 
 
 # --------------------------------------------------------------------------- fixtures
@@ -637,3 +439,217 @@ async def registry_apool(registry_clone_app_url: str) -> AsyncIterator[AsyncConn
 
     async with db.create_async_pool(registry_clone_app_url) as pool:
         yield pool
+
+
+# --------------------------------------------------------------------------- connections: the
+# async code, then its sync twins (generated by python -m registry_sql.codegen.async_to_sync)
+
+
+# === ASYNC SOURCE: the sync twins below are generated from this section ===
+class _AsyncSavepointCursor(_SavepointCursorMixin, psycopg.AsyncCursor[Any]):
+    async def _plain(self, command: str) -> None:
+        await psycopg.AsyncCursor(self.connection).execute(command.encode())
+
+    async def execute(
+        self, query: Any, params: Params | None = None, **kwargs: Any
+    ) -> _AsyncSavepointCursor:
+        if not self._wrap():
+            await super().execute(query, params, **kwargs)
+            return self
+        await self._plain(f"SAVEPOINT {_STMT_SAVEPOINT}")
+        try:
+            await super().execute(query, params, **kwargs)
+        except BaseException:
+            await self._plain(f"ROLLBACK TO SAVEPOINT {_STMT_SAVEPOINT}")
+            await self._plain(f"RELEASE SAVEPOINT {_STMT_SAVEPOINT}")
+            raise
+        await self._plain(f"RELEASE SAVEPOINT {_STMT_SAVEPOINT}")
+        return self
+
+    async def executemany(self, query: Any, params_seq: Any, **kwargs: Any) -> None:
+        if not self._wrap():
+            return await super().executemany(query, params_seq, **kwargs)
+        await self._plain(f"SAVEPOINT {_STMT_SAVEPOINT}")
+        try:
+            await super().executemany(query, params_seq, **kwargs)
+        except BaseException:
+            await self._plain(f"ROLLBACK TO SAVEPOINT {_STMT_SAVEPOINT}")
+            await self._plain(f"RELEASE SAVEPOINT {_STMT_SAVEPOINT}")
+            raise
+        await self._plain(f"RELEASE SAVEPOINT {_STMT_SAVEPOINT}")
+        return None
+
+    @asynccontextmanager
+    async def copy(
+        self, statement: Any, params: Params | None = None, **kwargs: Any
+    ) -> AsyncIterator[psycopg.AsyncCopy]:
+        if not self._wrap():
+            async with super().copy(statement, params, **kwargs) as cp:
+                yield cp
+            return
+        await self._plain(f"SAVEPOINT {_STMT_SAVEPOINT}")
+        try:
+            async with super().copy(statement, params, **kwargs) as cp:
+                yield cp
+        except BaseException:
+            await self._plain(f"ROLLBACK TO SAVEPOINT {_STMT_SAVEPOINT}")
+            await self._plain(f"RELEASE SAVEPOINT {_STMT_SAVEPOINT}")
+            raise
+        await self._plain(f"RELEASE SAVEPOINT {_STMT_SAVEPOINT}")
+
+
+class RolledBackAsyncConnection(psycopg.AsyncConnection[Any]):
+    """A connection whose whole life is one transaction, rolled back by :func:`rolled_back_async`.
+
+    ``commit()`` raises; ``transaction()`` opens savepoints (as in any open transaction);
+    ``rollback()`` undoes everything so far and begins again."""
+
+    _depth = 0
+    _statement_savepoints = False
+
+    @asynccontextmanager
+    async def transaction(
+        self, savepoint_name: str | None = None, force_rollback: bool = False
+    ) -> AsyncIterator[psycopg.AsyncTransaction]:
+        self._depth += 1
+        try:
+            async with super().transaction(savepoint_name, force_rollback) as tx:
+                yield tx
+        finally:
+            self._depth -= 1
+
+    async def commit(self) -> None:
+        raise psycopg.ProgrammingError(_REFUSED.format(what="commit"))
+
+    async def rollback(self) -> None:
+        await super().rollback()
+        await self.execute("SELECT 1")  # begin again: a later transaction() must not commit
+
+    async def _end(self) -> None:
+        await super().rollback()
+
+
+@asynccontextmanager
+async def rolled_back_async(
+    url: str, *, statement_savepoints: bool = False
+) -> AsyncIterator[RolledBackAsyncConnection]:
+    """A :class:`RolledBackAsyncConnection` to ``url``, in a transaction rolled back on exit.
+
+    ``statement_savepoints=True``: outside ``transaction()`` blocks, a failing statement is
+    undone alone (as with autocommit) instead of aborting the test's transaction."""
+    conn = await RolledBackAsyncConnection.connect(
+        url, autocommit=False, cursor_factory=_AsyncSavepointCursor
+    )
+    try:
+        conn._statement_savepoints = statement_savepoints
+        await conn.execute(
+            "SELECT 1"
+        )  # BEGIN now: transaction() blocks are savepoints from here on
+        yield conn
+        _check_not_ended(conn.info.transaction_status)
+    finally:
+        with contextlib.suppress(psycopg.Error):
+            await conn._end()
+        await conn.close()
+
+
+# === SYNC TWINS: generated from the async source above (codegen/async_to_sync.py); DO NOT EDIT ===
+
+
+class _SavepointCursor(_SavepointCursorMixin, psycopg.Cursor[Any]):
+    def _plain(self, command: str) -> None:
+        psycopg.Cursor(self.connection).execute(command.encode())
+
+    def execute(self, query: Any, params: Params | None = None, **kwargs: Any) -> _SavepointCursor:
+        if not self._wrap():
+            super().execute(query, params, **kwargs)
+            return self
+        self._plain(f"SAVEPOINT {_STMT_SAVEPOINT}")
+        try:
+            super().execute(query, params, **kwargs)
+        except BaseException:
+            self._plain(f"ROLLBACK TO SAVEPOINT {_STMT_SAVEPOINT}")
+            self._plain(f"RELEASE SAVEPOINT {_STMT_SAVEPOINT}")
+            raise
+        self._plain(f"RELEASE SAVEPOINT {_STMT_SAVEPOINT}")
+        return self
+
+    def executemany(self, query: Any, params_seq: Any, **kwargs: Any) -> None:
+        if not self._wrap():
+            return super().executemany(query, params_seq, **kwargs)
+        self._plain(f"SAVEPOINT {_STMT_SAVEPOINT}")
+        try:
+            super().executemany(query, params_seq, **kwargs)
+        except BaseException:
+            self._plain(f"ROLLBACK TO SAVEPOINT {_STMT_SAVEPOINT}")
+            self._plain(f"RELEASE SAVEPOINT {_STMT_SAVEPOINT}")
+            raise
+        self._plain(f"RELEASE SAVEPOINT {_STMT_SAVEPOINT}")
+        return None
+
+    @contextmanager
+    def copy(
+        self, statement: Any, params: Params | None = None, **kwargs: Any
+    ) -> Iterator[psycopg.Copy]:
+        if not self._wrap():
+            with super().copy(statement, params, **kwargs) as cp:
+                yield cp
+            return
+        self._plain(f"SAVEPOINT {_STMT_SAVEPOINT}")
+        try:
+            with super().copy(statement, params, **kwargs) as cp:
+                yield cp
+        except BaseException:
+            self._plain(f"ROLLBACK TO SAVEPOINT {_STMT_SAVEPOINT}")
+            self._plain(f"RELEASE SAVEPOINT {_STMT_SAVEPOINT}")
+            raise
+        self._plain(f"RELEASE SAVEPOINT {_STMT_SAVEPOINT}")
+
+
+class RolledBackConnection(psycopg.Connection[Any]):
+    """A connection whose whole life is one transaction, rolled back by :func:`rolled_back`.
+
+    ``commit()`` raises; ``transaction()`` opens savepoints (as in any open transaction);
+    ``rollback()`` undoes everything so far and begins again."""
+
+    _depth = 0
+    _statement_savepoints = False
+
+    @contextmanager
+    def transaction(
+        self, savepoint_name: str | None = None, force_rollback: bool = False
+    ) -> Iterator[psycopg.Transaction]:
+        self._depth += 1
+        try:
+            with super().transaction(savepoint_name, force_rollback) as tx:
+                yield tx
+        finally:
+            self._depth -= 1
+
+    def commit(self) -> None:
+        raise psycopg.ProgrammingError(_REFUSED.format(what="commit"))
+
+    def rollback(self) -> None:
+        super().rollback()
+        self.execute("SELECT 1")  # begin again: a later transaction() must not commit
+
+    def _end(self) -> None:
+        super().rollback()
+
+
+@contextmanager
+def rolled_back(url: str, *, statement_savepoints: bool = False) -> Iterator[RolledBackConnection]:
+    """A :class:`RolledBackConnection` to ``url``, in a transaction rolled back on exit.
+
+    ``statement_savepoints=True``: outside ``transaction()`` blocks, a failing statement is
+    undone alone (as with autocommit) instead of aborting the test's transaction."""
+    conn = RolledBackConnection.connect(url, autocommit=False, cursor_factory=_SavepointCursor)
+    try:
+        conn._statement_savepoints = statement_savepoints
+        conn.execute("SELECT 1")  # BEGIN now: transaction() blocks are savepoints from here on
+        yield conn
+        _check_not_ended(conn.info.transaction_status)
+    finally:
+        with contextlib.suppress(psycopg.Error):
+            conn._end()
+        conn.close()

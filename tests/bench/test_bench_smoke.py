@@ -33,6 +33,18 @@ EXPECTED: dict[str, tuple[str, ...]] = {
     ),
     "lineage": READ_STACKS,
     "throughput": (*READ_STACKS, "pgbench -S"),
+    "pool_pk": (
+        "registry-sql", "registry-sql async", "psycopg raw txn", "psycopg raw txn async",
+        "psycopg raw", "psycopg raw async", "aiosql", "SQLAlchemy ORM",
+    ),
+    "pool_tenant": (
+        "registry-sql", "registry-sql async", "psycopg raw txn", "psycopg raw txn async",
+        "psycopg raw", "psycopg raw async", "aiosql", "SQLAlchemy ORM",
+    ),
+    "pool_request": (
+        "registry-sql", "registry-sql async", "registry-sql batch", "registry-sql async batch",
+        "psycopg raw txn", "psycopg raw txn async", "aiosql", "SQLAlchemy ORM",
+    ),
 }
 
 
@@ -48,7 +60,8 @@ def test_bench_smoke(migrated_url: str, tmp_path: Path) -> None:
             "--dbname", f"bench_{uuid.uuid4().hex[:8]}", "--pgbench-scale", "1",
             "--size", "500", "--reps", "1", "--lookups", "40", "--list-rows", "200",
             "--search-pages", "3", "--inserts", "10", "--ingest-rows", "300",
-            "--lineage-calls", "5", "--throughput-seconds", "0.3", "--memory-rows", "2000",
+            "--lineage-calls", "5", "--throughput-seconds", "0.3", "--service-seconds", "0.2",
+            "--memory-rows", "2000",
             "--out", str(out), "--json", str(raw), "--quiet",
         ],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False,
