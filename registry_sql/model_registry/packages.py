@@ -408,6 +408,9 @@ SEARCH_PACKAGES: Final = r"""
 -- ix_packages__tags); is_sensitive; min_net_score (only scored packages with
 -- net_score >= it). Queries shorter than 3 characters have no trigram and
 -- scan the index fully: require 3+ characters in the UI.
+-- The filters stay `(:x IS NULL OR ...)` here, not optional blocks: written as
+-- blocks, every variant's generic plan walked ix_packages__created_at instead of
+-- the trigram index on 100,000 packages (tests/integration/test_model_registry_plans.py).
 -- plan: no seq scan on model_registry.package_scores
 -- plan: cost <= 500
 SELECT
@@ -457,6 +460,9 @@ def search_packages(
     ix_packages__tags); is_sensitive; min_net_score (only scored packages with
     net_score >= it). Queries shorter than 3 characters have no trigram and
     scan the index fully: require 3+ characters in the UI.
+    The filters stay `(:x IS NULL OR ...)` here, not optional blocks: written as
+    blocks, every variant's generic plan walked ix_packages__created_at instead of
+    the trigram index on 100,000 packages (tests/integration/test_model_registry_plans.py).
 
     SQL: ``sql/model_registry/packages.sql:126`` (``search_packages``).
     """
@@ -672,7 +678,7 @@ def count_search_packages(
     The filters are optional blocks: each combination is its own statement, so no
     variant carries `:x IS NULL OR ...` predicates that hide indexes from a generic plan.
 
-    SQL: ``sql/model_registry/packages.sql:161`` (``count_search_packages$``).
+    SQL: ``sql/model_registry/packages.sql:164`` (``count_search_packages$``).
     Optional filters (a block each, kept when given): package_type; tags; is_sensitive;
     min_net_score. Each combination is its own statement.
     """
@@ -744,7 +750,7 @@ def list_packages(
 ) -> list[PackageSearchRow]:
     """List packages, newest first (keyset paginated), optionally of one type or uploader.
 
-    SQL: ``sql/model_registry/packages.sql:177`` (``list_packages``).
+    SQL: ``sql/model_registry/packages.sql:180`` (``list_packages``).
     """
     return fetch_all(
         conn,
@@ -808,7 +814,7 @@ def count_packages(
 ) -> int:
     """Count packages, optionally of one type.
 
-    SQL: ``sql/model_registry/packages.sql:195`` (``count_packages$``).
+    SQL: ``sql/model_registry/packages.sql:198`` (``count_packages$``).
     """
     return cast(
         "int",
@@ -852,7 +858,7 @@ def suggest_packages(
     names with word_similarity >= pg_trgm.word_similarity_threshold (default
     0.6; tune per role/database). Ties by name, then version.
 
-    SQL: ``sql/model_registry/packages.sql:201`` (``suggest_packages``).
+    SQL: ``sql/model_registry/packages.sql:204`` (``suggest_packages``).
     """
     return fetch_all(
         conn,

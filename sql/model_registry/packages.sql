@@ -138,6 +138,9 @@ WHERE id = :id;
 -- ix_packages__tags); is_sensitive; min_net_score (only scored packages with
 -- net_score >= it). Queries shorter than 3 characters have no trigram and
 -- scan the index fully: require 3+ characters in the UI.
+-- The filters stay `(:x IS NULL OR ...)` here, not optional blocks: written as
+-- blocks, every variant's generic plan walked ix_packages__created_at instead of
+-- the trigram index on 100,000 packages (tests/integration/test_model_registry_plans.py).
 -- plan: no seq scan on model_registry.package_scores
 -- plan: cost <= 500
 SELECT

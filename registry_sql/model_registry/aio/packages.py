@@ -307,6 +307,9 @@ async def search_packages(
     ix_packages__tags); is_sensitive; min_net_score (only scored packages with
     net_score >= it). Queries shorter than 3 characters have no trigram and
     scan the index fully: require 3+ characters in the UI.
+    The filters stay `(:x IS NULL OR ...)` here, not optional blocks: written as
+    blocks, every variant's generic plan walked ix_packages__created_at instead of
+    the trigram index on 100,000 packages (tests/integration/test_model_registry_plans.py).
 
     SQL: ``sql/model_registry/packages.sql:126`` (``search_packages``).
     """
@@ -342,7 +345,7 @@ async def count_search_packages(
     The filters are optional blocks: each combination is its own statement, so no
     variant carries `:x IS NULL OR ...` predicates that hide indexes from a generic plan.
 
-    SQL: ``sql/model_registry/packages.sql:161`` (``count_search_packages$``).
+    SQL: ``sql/model_registry/packages.sql:164`` (``count_search_packages$``).
     Optional filters (a block each, kept when given): package_type; tags; is_sensitive;
     min_net_score. Each combination is its own statement.
     """
@@ -393,7 +396,7 @@ async def list_packages(
 ) -> list[PackageSearchRow]:
     """List packages, newest first (keyset paginated), optionally of one type or uploader.
 
-    SQL: ``sql/model_registry/packages.sql:177`` (``list_packages``).
+    SQL: ``sql/model_registry/packages.sql:180`` (``list_packages``).
     """
     return await afetch_all(
         conn,
@@ -448,7 +451,7 @@ async def count_packages(
 ) -> int:
     """Count packages, optionally of one type.
 
-    SQL: ``sql/model_registry/packages.sql:195`` (``count_packages$``).
+    SQL: ``sql/model_registry/packages.sql:198`` (``count_packages$``).
     """
     return cast(
         "int",
@@ -475,7 +478,7 @@ async def suggest_packages(
     names with word_similarity >= pg_trgm.word_similarity_threshold (default
     0.6; tune per role/database). Ties by name, then version.
 
-    SQL: ``sql/model_registry/packages.sql:201`` (``suggest_packages``).
+    SQL: ``sql/model_registry/packages.sql:204`` (``suggest_packages``).
     """
     return await afetch_all(
         conn,
