@@ -19,6 +19,7 @@ from psycopg.types.json import Jsonb
 
 from registry_sql.execute import Stream, execute, fetch_all, fetch_one, fetch_value, stream
 from registry_sql.inspection.models import ArtifactRow, ArtifactType, StorageLocation
+from registry_sql.optional import choose_variant
 
 CREATE_ARTIFACT: Final = """\
 -- name: create_artifact(artifact_type, storage_location, storage_uri, file_name, content_type,
@@ -164,23 +165,108 @@ def find_artifacts_by_checksum(
     )
 
 
-SEARCH_ARTIFACTS_BY_TAGS: Final = """\
--- name: search_artifacts_by_tags(all_tags, any_tags, artifact_type, limit, offset)
--- record_class: ArtifactRow
--- Artifacts carrying every tag of all_tags and at least one of any_tags (either may be None),
---   newest first (GIN ix_artifacts__tags).
--- stream: yes
+SEARCH_ARTIFACTS_BY_TAGS: Final = (
+    """\
+-- name: search_artifacts_by_tags [0: no optional]
 SELECT
     id, artifact_type, storage_location, storage_uri, file_name, content_type, file_size_bytes,
     checksum_sha256, tags, inspection_id, lot_id, inference_job_id, artifact_metadata,
     tier_changed_at, retention_until, created_at, updated_at, created_by, updated_by
 FROM inspection.artifacts
-WHERE (%(all_tags)s::text[] IS NULL OR tags @> %(all_tags)s::text[])
-  AND (%(any_tags)s::text[] IS NULL OR tags && %(any_tags)s::text[])
-  AND (%(artifact_type)s::inspection.artifact_type IS NULL OR artifact_type = %(artifact_type)s)
+WHERE true
 ORDER BY created_at DESC, id DESC
 LIMIT %(limit)s::int OFFSET COALESCE(%(offset)s::int, 0)
-"""
+""",
+    """\
+-- name: search_artifacts_by_tags [1: with all_tags]
+SELECT
+    id, artifact_type, storage_location, storage_uri, file_name, content_type, file_size_bytes,
+    checksum_sha256, tags, inspection_id, lot_id, inference_job_id, artifact_metadata,
+    tier_changed_at, retention_until, created_at, updated_at, created_by, updated_by
+FROM inspection.artifacts
+WHERE true
+  AND tags @> %(all_tags)s::text[]
+ORDER BY created_at DESC, id DESC
+LIMIT %(limit)s::int OFFSET COALESCE(%(offset)s::int, 0)
+""",
+    """\
+-- name: search_artifacts_by_tags [2: with any_tags]
+SELECT
+    id, artifact_type, storage_location, storage_uri, file_name, content_type, file_size_bytes,
+    checksum_sha256, tags, inspection_id, lot_id, inference_job_id, artifact_metadata,
+    tier_changed_at, retention_until, created_at, updated_at, created_by, updated_by
+FROM inspection.artifacts
+WHERE true
+  AND tags && %(any_tags)s::text[]
+ORDER BY created_at DESC, id DESC
+LIMIT %(limit)s::int OFFSET COALESCE(%(offset)s::int, 0)
+""",
+    """\
+-- name: search_artifacts_by_tags [3: with all_tags; any_tags]
+SELECT
+    id, artifact_type, storage_location, storage_uri, file_name, content_type, file_size_bytes,
+    checksum_sha256, tags, inspection_id, lot_id, inference_job_id, artifact_metadata,
+    tier_changed_at, retention_until, created_at, updated_at, created_by, updated_by
+FROM inspection.artifacts
+WHERE true
+  AND tags @> %(all_tags)s::text[]
+  AND tags && %(any_tags)s::text[]
+ORDER BY created_at DESC, id DESC
+LIMIT %(limit)s::int OFFSET COALESCE(%(offset)s::int, 0)
+""",
+    """\
+-- name: search_artifacts_by_tags [4: with artifact_type]
+SELECT
+    id, artifact_type, storage_location, storage_uri, file_name, content_type, file_size_bytes,
+    checksum_sha256, tags, inspection_id, lot_id, inference_job_id, artifact_metadata,
+    tier_changed_at, retention_until, created_at, updated_at, created_by, updated_by
+FROM inspection.artifacts
+WHERE true
+  AND artifact_type = %(artifact_type)s::inspection.artifact_type
+ORDER BY created_at DESC, id DESC
+LIMIT %(limit)s::int OFFSET COALESCE(%(offset)s::int, 0)
+""",
+    """\
+-- name: search_artifacts_by_tags [5: with all_tags; artifact_type]
+SELECT
+    id, artifact_type, storage_location, storage_uri, file_name, content_type, file_size_bytes,
+    checksum_sha256, tags, inspection_id, lot_id, inference_job_id, artifact_metadata,
+    tier_changed_at, retention_until, created_at, updated_at, created_by, updated_by
+FROM inspection.artifacts
+WHERE true
+  AND tags @> %(all_tags)s::text[]
+  AND artifact_type = %(artifact_type)s::inspection.artifact_type
+ORDER BY created_at DESC, id DESC
+LIMIT %(limit)s::int OFFSET COALESCE(%(offset)s::int, 0)
+""",
+    """\
+-- name: search_artifacts_by_tags [6: with any_tags; artifact_type]
+SELECT
+    id, artifact_type, storage_location, storage_uri, file_name, content_type, file_size_bytes,
+    checksum_sha256, tags, inspection_id, lot_id, inference_job_id, artifact_metadata,
+    tier_changed_at, retention_until, created_at, updated_at, created_by, updated_by
+FROM inspection.artifacts
+WHERE true
+  AND tags && %(any_tags)s::text[]
+  AND artifact_type = %(artifact_type)s::inspection.artifact_type
+ORDER BY created_at DESC, id DESC
+LIMIT %(limit)s::int OFFSET COALESCE(%(offset)s::int, 0)
+""",
+    """\
+-- name: search_artifacts_by_tags [7: with all_tags; any_tags; artifact_type]
+SELECT
+    id, artifact_type, storage_location, storage_uri, file_name, content_type, file_size_bytes,
+    checksum_sha256, tags, inspection_id, lot_id, inference_job_id, artifact_metadata,
+    tier_changed_at, retention_until, created_at, updated_at, created_by, updated_by
+FROM inspection.artifacts
+WHERE true
+  AND tags @> %(all_tags)s::text[]
+  AND tags && %(any_tags)s::text[]
+  AND artifact_type = %(artifact_type)s::inspection.artifact_type
+ORDER BY created_at DESC, id DESC
+LIMIT %(limit)s::int OFFSET COALESCE(%(offset)s::int, 0)
+""",
+)
 
 
 def search_artifacts_by_tags(
@@ -195,21 +281,33 @@ def search_artifacts_by_tags(
     """Artifacts carrying every tag of all_tags and at least one of any_tags (either may be
     None), newest first (GIN ix_artifacts__tags).
 
+    The three filters are optional blocks: each combination is its own statement, so a tag
+    filter's
+    generic plan can use the GIN index (an `:x IS NULL OR` predicate would hide it).
+
     SQL: ``sql/inspection/artifacts.sql:47`` (``search_artifacts_by_tags``).
+    Optional filters (a block each, kept when given): all_tags; any_tags; artifact_type. Each
+    combination is its own statement.
     """
-    return fetch_all(
-        conn,
-        SEARCH_ARTIFACTS_BY_TAGS,
-        {
-            "all_tags": None if all_tags is None else list(all_tags),
-            "any_tags": None if any_tags is None else list(any_tags),
-            "artifact_type": artifact_type,
-            "limit": limit,
-            "offset": offset,
-        },
-        ArtifactRow,
-        "inspection.search_artifacts_by_tags",
-    )
+    _params: dict[str, Any] = {
+        "all_tags": None if all_tags is None else list(all_tags),
+        "any_tags": None if any_tags is None else list(any_tags),
+        "artifact_type": artifact_type,
+        "limit": limit,
+        "offset": offset,
+    }
+    _sql = SEARCH_ARTIFACTS_BY_TAGS[
+        choose_variant(
+            "inspection.search_artifacts_by_tags",
+            _params,
+            (
+                ("all_tags",),
+                ("any_tags",),
+                ("artifact_type",),
+            ),
+        )
+    ]
+    return fetch_all(conn, _sql, _params, ArtifactRow, "inspection.search_artifacts_by_tags")
 
 
 def stream_search_artifacts_by_tags(
@@ -227,31 +325,91 @@ def stream_search_artifacts_by_tags(
     For results too large to hold in memory. Breaking out early is safe; close it
     (``with``/``closing()``) to free the server-side cursor before the transaction ends.
     """
+    _params: dict[str, Any] = {
+        "all_tags": None if all_tags is None else list(all_tags),
+        "any_tags": None if any_tags is None else list(any_tags),
+        "artifact_type": artifact_type,
+        "limit": limit,
+        "offset": offset,
+    }
+    _sql = SEARCH_ARTIFACTS_BY_TAGS[
+        choose_variant(
+            "inspection.search_artifacts_by_tags",
+            _params,
+            (
+                ("all_tags",),
+                ("any_tags",),
+                ("artifact_type",),
+            ),
+        )
+    ]
     return stream(
-        conn,
-        SEARCH_ARTIFACTS_BY_TAGS,
-        {
-            "all_tags": None if all_tags is None else list(all_tags),
-            "any_tags": None if any_tags is None else list(any_tags),
-            "artifact_type": artifact_type,
-            "limit": limit,
-            "offset": offset,
-        },
-        ArtifactRow,
-        "inspection.search_artifacts_by_tags",
-        batch_size,
+        conn, _sql, _params, ArtifactRow, "inspection.search_artifacts_by_tags", batch_size
     )
 
 
-COUNT_SEARCH_ARTIFACTS_BY_TAGS: Final = """\
--- name: count_search_artifacts_by_tags(all_tags, any_tags, artifact_type)$
--- The number of artifacts search_artifacts_by_tags pages through.
+COUNT_SEARCH_ARTIFACTS_BY_TAGS: Final = (
+    """\
+-- name: count_search_artifacts_by_tags [0: no optional]
 SELECT count(*) AS "total"
 FROM inspection.artifacts
-WHERE (%(all_tags)s::text[] IS NULL OR tags @> %(all_tags)s::text[])
-  AND (%(any_tags)s::text[] IS NULL OR tags && %(any_tags)s::text[])
-  AND (%(artifact_type)s::inspection.artifact_type IS NULL OR artifact_type = %(artifact_type)s)
-"""
+WHERE true
+""",
+    """\
+-- name: count_search_artifacts_by_tags [1: with all_tags]
+SELECT count(*) AS "total"
+FROM inspection.artifacts
+WHERE true
+  AND tags @> %(all_tags)s::text[]
+""",
+    """\
+-- name: count_search_artifacts_by_tags [2: with any_tags]
+SELECT count(*) AS "total"
+FROM inspection.artifacts
+WHERE true
+  AND tags && %(any_tags)s::text[]
+""",
+    """\
+-- name: count_search_artifacts_by_tags [3: with all_tags; any_tags]
+SELECT count(*) AS "total"
+FROM inspection.artifacts
+WHERE true
+  AND tags @> %(all_tags)s::text[]
+  AND tags && %(any_tags)s::text[]
+""",
+    """\
+-- name: count_search_artifacts_by_tags [4: with artifact_type]
+SELECT count(*) AS "total"
+FROM inspection.artifacts
+WHERE true
+  AND artifact_type = %(artifact_type)s::inspection.artifact_type
+""",
+    """\
+-- name: count_search_artifacts_by_tags [5: with all_tags; artifact_type]
+SELECT count(*) AS "total"
+FROM inspection.artifacts
+WHERE true
+  AND tags @> %(all_tags)s::text[]
+  AND artifact_type = %(artifact_type)s::inspection.artifact_type
+""",
+    """\
+-- name: count_search_artifacts_by_tags [6: with any_tags; artifact_type]
+SELECT count(*) AS "total"
+FROM inspection.artifacts
+WHERE true
+  AND tags && %(any_tags)s::text[]
+  AND artifact_type = %(artifact_type)s::inspection.artifact_type
+""",
+    """\
+-- name: count_search_artifacts_by_tags [7: with all_tags; any_tags; artifact_type]
+SELECT count(*) AS "total"
+FROM inspection.artifacts
+WHERE true
+  AND tags @> %(all_tags)s::text[]
+  AND tags && %(any_tags)s::text[]
+  AND artifact_type = %(artifact_type)s::inspection.artifact_type
+""",
+)
 
 
 def count_search_artifacts_by_tags(
@@ -261,22 +419,32 @@ def count_search_artifacts_by_tags(
     any_tags: Sequence[str] | None = None,
     artifact_type: ArtifactType | None = None,
 ) -> int:
-    """The number of artifacts search_artifacts_by_tags pages through.
+    """The number of artifacts search_artifacts_by_tags pages through (the same optional blocks).
 
-    SQL: ``sql/inspection/artifacts.sql:62`` (``count_search_artifacts_by_tags$``).
+    SQL: ``sql/inspection/artifacts.sql:65`` (``count_search_artifacts_by_tags$``).
+    Optional filters (a block each, kept when given): all_tags; any_tags; artifact_type. Each
+    combination is its own statement.
     """
+    _params: dict[str, Any] = {
+        "all_tags": None if all_tags is None else list(all_tags),
+        "any_tags": None if any_tags is None else list(any_tags),
+        "artifact_type": artifact_type,
+    }
+    _sql = COUNT_SEARCH_ARTIFACTS_BY_TAGS[
+        choose_variant(
+            "inspection.count_search_artifacts_by_tags",
+            _params,
+            (
+                ("all_tags",),
+                ("any_tags",),
+                ("artifact_type",),
+            ),
+        )
+    ]
     return cast(
         "int",
         fetch_value(
-            conn,
-            COUNT_SEARCH_ARTIFACTS_BY_TAGS,
-            {
-                "all_tags": None if all_tags is None else list(all_tags),
-                "any_tags": None if any_tags is None else list(any_tags),
-                "artifact_type": artifact_type,
-            },
-            "inspection.count_search_artifacts_by_tags",
-            ("artifact_type",),
+            conn, _sql, _params, "inspection.count_search_artifacts_by_tags", ("artifact_type",)
         ),
     )
 
@@ -307,7 +475,7 @@ def list_tier_candidates(
     """Hot-tier artifacts created before a time, oldest first: candidates to move to a colder
     tier (ix_artifacts__hot_tier).
 
-    SQL: ``sql/inspection/artifacts.sql:70`` (``list_tier_candidates``).
+    SQL: ``sql/inspection/artifacts.sql:74`` (``list_tier_candidates``).
     """
     return fetch_all(
         conn,
@@ -346,7 +514,7 @@ def move_artifact_tier(
     """Record that an artifact moved to another storage tier (tier_changed_at now); NotFound if
     it is already there.
 
-    SQL: ``sql/inspection/artifacts.sql:83`` (``move_artifact_tier<!``).
+    SQL: ``sql/inspection/artifacts.sql:87`` (``move_artifact_tier<!``).
     Raises ``NotFound`` when no row matches.
     """
     return fetch_one(
@@ -384,7 +552,7 @@ def move_artifacts_tier(
 ) -> int:
     """Move several artifacts to a storage tier in one statement; returns how many moved.
 
-    SQL: ``sql/inspection/artifacts.sql:97`` (``move_artifacts_tier!``).
+    SQL: ``sql/inspection/artifacts.sql:101`` (``move_artifacts_tier!``).
     """
     return execute(
         conn,

@@ -44,28 +44,32 @@ FROM inspection.artifacts
 WHERE checksum_sha256 = lower(:checksum_sha256::text)
 ORDER BY created_at, id;
 
--- name: search_artifacts_by_tags(all_tags, any_tags, artifact_type, limit, offset)
+-- name: search_artifacts_by_tags(limit, offset)
 -- record_class: ArtifactRow
 -- Artifacts carrying every tag of all_tags and at least one of any_tags (either may be None), newest first (GIN ix_artifacts__tags).
+-- The three filters are optional blocks: each combination is its own statement, so a tag filter's
+-- generic plan can use the GIN index (an `:x IS NULL OR` predicate would hide it).
 -- stream: yes
 SELECT
     id, artifact_type, storage_location, storage_uri, file_name, content_type, file_size_bytes,
     checksum_sha256, tags, inspection_id, lot_id, inference_job_id, artifact_metadata,
     tier_changed_at, retention_until, created_at, updated_at, created_by, updated_by
 FROM inspection.artifacts
-WHERE (:all_tags::text[] IS NULL OR tags @> :all_tags::text[])
-  AND (:any_tags::text[] IS NULL OR tags && :any_tags::text[])
-  AND (:artifact_type::inspection.artifact_type IS NULL OR artifact_type = :artifact_type)
+WHERE true
+  /*? AND tags @> :all_tags::text[] ?*/
+  /*? AND tags && :any_tags::text[] ?*/
+  /*? AND artifact_type = :artifact_type::inspection.artifact_type ?*/
 ORDER BY created_at DESC, id DESC
 LIMIT :limit::int OFFSET COALESCE(:offset::int, 0);
 
--- name: count_search_artifacts_by_tags(all_tags, any_tags, artifact_type)$
--- The number of artifacts search_artifacts_by_tags pages through.
+-- name: count_search_artifacts_by_tags()$
+-- The number of artifacts search_artifacts_by_tags pages through (the same optional blocks).
 SELECT count(*) AS "total!"
 FROM inspection.artifacts
-WHERE (:all_tags::text[] IS NULL OR tags @> :all_tags::text[])
-  AND (:any_tags::text[] IS NULL OR tags && :any_tags::text[])
-  AND (:artifact_type::inspection.artifact_type IS NULL OR artifact_type = :artifact_type);
+WHERE true
+  /*? AND tags @> :all_tags::text[] ?*/
+  /*? AND tags && :any_tags::text[] ?*/
+  /*? AND artifact_type = :artifact_type::inspection.artifact_type ?*/;
 
 -- name: list_tier_candidates(created_before, limit)
 -- record_class: ArtifactRow

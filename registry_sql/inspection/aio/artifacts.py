@@ -36,6 +36,7 @@ from registry_sql.inspection.artifacts import (
     SEARCH_ARTIFACTS_BY_TAGS,
 )
 from registry_sql.inspection.models import ArtifactRow, ArtifactType, StorageLocation
+from registry_sql.optional import choose_variant
 
 
 async def create_artifact(
@@ -141,21 +142,33 @@ async def search_artifacts_by_tags(
     """Artifacts carrying every tag of all_tags and at least one of any_tags (either may be
     None), newest first (GIN ix_artifacts__tags).
 
+    The three filters are optional blocks: each combination is its own statement, so a tag
+    filter's
+    generic plan can use the GIN index (an `:x IS NULL OR` predicate would hide it).
+
     SQL: ``sql/inspection/artifacts.sql:47`` (``search_artifacts_by_tags``).
+    Optional filters (a block each, kept when given): all_tags; any_tags; artifact_type. Each
+    combination is its own statement.
     """
-    return await afetch_all(
-        conn,
-        SEARCH_ARTIFACTS_BY_TAGS,
-        {
-            "all_tags": None if all_tags is None else list(all_tags),
-            "any_tags": None if any_tags is None else list(any_tags),
-            "artifact_type": artifact_type,
-            "limit": limit,
-            "offset": offset,
-        },
-        ArtifactRow,
-        "inspection.search_artifacts_by_tags",
-    )
+    _params: dict[str, Any] = {
+        "all_tags": None if all_tags is None else list(all_tags),
+        "any_tags": None if any_tags is None else list(any_tags),
+        "artifact_type": artifact_type,
+        "limit": limit,
+        "offset": offset,
+    }
+    _sql = SEARCH_ARTIFACTS_BY_TAGS[
+        choose_variant(
+            "inspection.search_artifacts_by_tags",
+            _params,
+            (
+                ("all_tags",),
+                ("any_tags",),
+                ("artifact_type",),
+            ),
+        )
+    ]
+    return await afetch_all(conn, _sql, _params, ArtifactRow, "inspection.search_artifacts_by_tags")
 
 
 def stream_search_artifacts_by_tags(
@@ -173,19 +186,26 @@ def stream_search_artifacts_by_tags(
     For results too large to hold in memory. Breaking out early is safe; close it
     (``with``/``closing()``) to free the server-side cursor before the transaction ends.
     """
+    _params: dict[str, Any] = {
+        "all_tags": None if all_tags is None else list(all_tags),
+        "any_tags": None if any_tags is None else list(any_tags),
+        "artifact_type": artifact_type,
+        "limit": limit,
+        "offset": offset,
+    }
+    _sql = SEARCH_ARTIFACTS_BY_TAGS[
+        choose_variant(
+            "inspection.search_artifacts_by_tags",
+            _params,
+            (
+                ("all_tags",),
+                ("any_tags",),
+                ("artifact_type",),
+            ),
+        )
+    ]
     return astream(
-        conn,
-        SEARCH_ARTIFACTS_BY_TAGS,
-        {
-            "all_tags": None if all_tags is None else list(all_tags),
-            "any_tags": None if any_tags is None else list(any_tags),
-            "artifact_type": artifact_type,
-            "limit": limit,
-            "offset": offset,
-        },
-        ArtifactRow,
-        "inspection.search_artifacts_by_tags",
-        batch_size,
+        conn, _sql, _params, ArtifactRow, "inspection.search_artifacts_by_tags", batch_size
     )
 
 
@@ -196,22 +216,32 @@ async def count_search_artifacts_by_tags(
     any_tags: Sequence[str] | None = None,
     artifact_type: ArtifactType | None = None,
 ) -> int:
-    """The number of artifacts search_artifacts_by_tags pages through.
+    """The number of artifacts search_artifacts_by_tags pages through (the same optional blocks).
 
-    SQL: ``sql/inspection/artifacts.sql:62`` (``count_search_artifacts_by_tags$``).
+    SQL: ``sql/inspection/artifacts.sql:65`` (``count_search_artifacts_by_tags$``).
+    Optional filters (a block each, kept when given): all_tags; any_tags; artifact_type. Each
+    combination is its own statement.
     """
+    _params: dict[str, Any] = {
+        "all_tags": None if all_tags is None else list(all_tags),
+        "any_tags": None if any_tags is None else list(any_tags),
+        "artifact_type": artifact_type,
+    }
+    _sql = COUNT_SEARCH_ARTIFACTS_BY_TAGS[
+        choose_variant(
+            "inspection.count_search_artifacts_by_tags",
+            _params,
+            (
+                ("all_tags",),
+                ("any_tags",),
+                ("artifact_type",),
+            ),
+        )
+    ]
     return cast(
         "int",
         await afetch_value(
-            conn,
-            COUNT_SEARCH_ARTIFACTS_BY_TAGS,
-            {
-                "all_tags": None if all_tags is None else list(all_tags),
-                "any_tags": None if any_tags is None else list(any_tags),
-                "artifact_type": artifact_type,
-            },
-            "inspection.count_search_artifacts_by_tags",
-            ("artifact_type",),
+            conn, _sql, _params, "inspection.count_search_artifacts_by_tags", ("artifact_type",)
         ),
     )
 
@@ -225,7 +255,7 @@ async def list_tier_candidates(
     """Hot-tier artifacts created before a time, oldest first: candidates to move to a colder
     tier (ix_artifacts__hot_tier).
 
-    SQL: ``sql/inspection/artifacts.sql:70`` (``list_tier_candidates``).
+    SQL: ``sql/inspection/artifacts.sql:74`` (``list_tier_candidates``).
     """
     return await afetch_all(
         conn,
@@ -246,7 +276,7 @@ async def move_artifact_tier(
     """Record that an artifact moved to another storage tier (tier_changed_at now); NotFound if
     it is already there.
 
-    SQL: ``sql/inspection/artifacts.sql:83`` (``move_artifact_tier<!``).
+    SQL: ``sql/inspection/artifacts.sql:87`` (``move_artifact_tier<!``).
     Raises ``NotFound`` when no row matches.
     """
     return await afetch_one(
@@ -272,7 +302,7 @@ async def move_artifacts_tier(
 ) -> int:
     """Move several artifacts to a storage tier in one statement; returns how many moved.
 
-    SQL: ``sql/inspection/artifacts.sql:97`` (``move_artifacts_tier!``).
+    SQL: ``sql/inspection/artifacts.sql:101`` (``move_artifacts_tier!``).
     """
     return await aexecute(
         conn,
