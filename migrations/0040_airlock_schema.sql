@@ -619,7 +619,9 @@ DECLARE
     v_prev text;
     v_tok  text;
 BEGIN
-    IF p_expression IS NULL OR btrim(p_expression) = '' THEN
+    -- Empty, blank (any white space, not only spaces) or longer than any real
+    -- SPDX expression (the reduction below is quadratic in the tokens): NULL.
+    IF p_expression IS NULL OR p_expression !~ '\S' OR length(p_expression) > 1000 THEN
         RETURN NULL;
     END IF;
     -- "<id> WITH <exception>" is one term.
@@ -640,6 +642,9 @@ BEGIN
                    END, '' ORDER BY n)
           FROM regexp_matches(v_expr, '(\(|\)|[^\s()]+)', 'g') WITH ORDINALITY AS t (m, n)
     );
+    IF v_expr IS NULL THEN
+        RETURN NULL;  -- no token at all
+    END IF;
     -- Reduce: parentheses around one term, AND before OR (an OR is reduced
     -- only when no AND touches its operands).
     LOOP
@@ -650,7 +655,7 @@ BEGIN
         v_expr := regexp_replace(v_expr, '(^|[(|])([TF])\|([TF])($|[)|])',
                                  CASE WHEN substring(v_expr from '(?:^|[(|])([TF]\|[TF])(?:$|[)|])') ~ 'T'
                                       THEN '\1T\4' ELSE '\1F\4' END);
-        EXIT WHEN v_expr = v_prev;
+        EXIT WHEN v_expr IS NOT DISTINCT FROM v_prev;
     END LOOP;
     IF v_expr NOT IN ('T', 'F') THEN
         RETURN NULL;  -- not a well-formed expression
@@ -659,7 +664,7 @@ BEGIN
 END
 $fn$;
 COMMENT ON FUNCTION airlock.license_allowed(text) IS
-    'Whether an SPDX license expression is allowed by the active allowlist: an identifier must be listed (case-insensitive); A OR B needs one side, A AND B both (AND binds tighter, parentheses group); NULL for an empty or malformed expression.';
+    'Whether an SPDX license expression is allowed by the active allowlist: an identifier must be listed (case-insensitive); A OR B needs one side, A AND B both (AND binds tighter, parentheses group); NULL for an empty, blank, malformed or over-1,000-character expression.';
 REVOKE ALL ON FUNCTION airlock.license_allowed(text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION airlock.license_allowed(text)
     TO registry_owner, registry_app, registry_readonly;

@@ -197,7 +197,9 @@ DECLARE
     v_prev text;
     v_tok  text;
 BEGIN
-    IF p_expression IS NULL OR btrim(p_expression) = '' THEN
+    -- Empty, blank (any white space, not only spaces) or longer than any real
+    -- SPDX expression (the reduction below is quadratic in the tokens): NULL.
+    IF p_expression IS NULL OR p_expression !~ '\S' OR length(p_expression) > 1000 THEN
         RETURN NULL;
     END IF;
     -- "<id> WITH <exception>" is one term.
@@ -218,6 +220,9 @@ BEGIN
                    END, '' ORDER BY n)
           FROM regexp_matches(v_expr, '(\(|\)|[^\s()]+)', 'g') WITH ORDINALITY AS t (m, n)
     );
+    IF v_expr IS NULL THEN
+        RETURN NULL;  -- no token at all
+    END IF;
     -- Reduce: parentheses around one term, AND before OR (an OR is reduced
     -- only when no AND touches its operands).
     LOOP
@@ -228,7 +233,7 @@ BEGIN
         v_expr := regexp_replace(v_expr, '(^|[(|])([TF])\|([TF])($|[)|])',
                                  CASE WHEN substring(v_expr from '(?:^|[(|])([TF]\|[TF])(?:$|[)|])') ~ 'T'
                                       THEN '\1T\4' ELSE '\1F\4' END);
-        EXIT WHEN v_expr = v_prev;
+        EXIT WHEN v_expr IS NOT DISTINCT FROM v_prev;
     END LOOP;
     IF v_expr NOT IN ('T', 'F') THEN
         RETURN NULL;  -- not a well-formed expression
@@ -239,7 +244,7 @@ $_$;
 
 -- Name: FUNCTION license_allowed(p_expression text); Type: COMMENT; Schema: airlock; Owner: -
 
-COMMENT ON FUNCTION airlock.license_allowed(p_expression text) IS 'Whether an SPDX license expression is allowed by the active allowlist: an identifier must be listed (case-insensitive); A OR B needs one side, A AND B both (AND binds tighter, parentheses group); NULL for an empty or malformed expression.';
+COMMENT ON FUNCTION airlock.license_allowed(p_expression text) IS 'Whether an SPDX license expression is allowed by the active allowlist: an identifier must be listed (case-insensitive); A OR B needs one side, A AND B both (AND binds tighter, parentheses group); NULL for an empty, blank, malformed or over-1,000-character expression.';
 
 -- Name: lockfile_problem(jsonb); Type: FUNCTION; Schema: airlock; Owner: -
 

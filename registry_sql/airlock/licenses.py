@@ -19,14 +19,16 @@ from registry_sql.execute import fetch_all, fetch_one, fetch_value
 
 IS_LICENSE_ALLOWED: Final = """\
 -- name: is_license_allowed(expression)$
--- Whether an SPDX license expression is allowed by the active allowlist (None: empty or malformed).
+-- Whether an SPDX license expression is allowed by the active allowlist (None: empty, blank,
+-- malformed, or longer than 1,000 characters: no real SPDX expression is).
 SELECT airlock.license_allowed(%(expression)s::text)
 """
 
 
 def is_license_allowed(conn: psycopg.Connection[Any], *, expression: str) -> bool | None:
-    """Whether an SPDX license expression is allowed by the active allowlist (None: empty or
-    malformed).
+    """Whether an SPDX license expression is allowed by the active allowlist (None: empty, blank,
+
+    malformed, or longer than 1,000 characters: no real SPDX expression is).
 
     SQL: ``sql/airlock/licenses.sql:11`` (``is_license_allowed$``).
     """
@@ -57,7 +59,7 @@ SELECT id, license_identifier, license_name, description, is_active, created_by,
 def list_active_licenses(conn: psycopg.Connection[Any]) -> list[LicenseRow]:
     """The active allowlist entries, by identifier.
 
-    SQL: ``sql/airlock/licenses.sql:15`` (``list_active_licenses``).
+    SQL: ``sql/airlock/licenses.sql:16`` (``list_active_licenses``).
     """
     return fetch_all(conn, LIST_ACTIVE_LICENSES, {}, LicenseRow, "airlock.list_active_licenses")
 
@@ -76,7 +78,7 @@ SELECT id, license_identifier, license_name, description, is_active, created_by,
 def get_license(conn: psycopg.Connection[Any], *, license_identifier: str) -> LicenseRow:
     """Get an allowlist entry by its SPDX identifier (exact), active or not.
 
-    SQL: ``sql/airlock/licenses.sql:24`` (``get_license^``).
+    SQL: ``sql/airlock/licenses.sql:25`` (``get_license^``).
     Raises ``NotFound`` when no row matches.
     """
     return fetch_one(
@@ -110,7 +112,7 @@ def create_license(
 ) -> LicenseRow:
     """Add a license to the allowlist (active); Conflict when the identifier is listed.
 
-    SQL: ``sql/airlock/licenses.sql:32`` (``create_license<!``).
+    SQL: ``sql/airlock/licenses.sql:33`` (``create_license<!``).
     Returns the new row.
     """
     return fetch_one(
@@ -154,7 +156,7 @@ def set_license_active(
     """Deactivate (false) or reactivate (true) an allowlist entry; NotFound when it is not
     listed.
 
-    SQL: ``sql/airlock/licenses.sql:40`` (``set_license_active<!``).
+    SQL: ``sql/airlock/licenses.sql:41`` (``set_license_active<!``).
     Raises ``NotFound`` when no row matches.
     """
     return fetch_one(
@@ -196,7 +198,7 @@ def list_disallowed_packages_for_submission(
     Only fetched packages are judged (a package without a row or without a
     license is listed with allowed None: its license is unknown).
 
-    SQL: ``sql/airlock/licenses.sql:49`` (``list_disallowed_packages_for_submission``).
+    SQL: ``sql/airlock/licenses.sql:50`` (``list_disallowed_packages_for_submission``).
     """
     return fetch_all(
         conn,

@@ -9,7 +9,8 @@
 */
 
 -- name: is_license_allowed(expression)$
--- Whether an SPDX license expression is allowed by the active allowlist (None: empty or malformed).
+-- Whether an SPDX license expression is allowed by the active allowlist (None: empty, blank,
+-- malformed, or longer than 1,000 characters: no real SPDX expression is).
 SELECT airlock.license_allowed(:expression::text);
 
 -- name: list_active_licenses()

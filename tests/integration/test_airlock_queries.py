@@ -519,6 +519,19 @@ def test_is_license_allowed(app_conn: Conn, expression: str, allowed: bool | Non
     assert airlock.is_license_allowed(app_conn, expression=expression) is allowed
 
 
+def test_blank_and_oversized_expressions_are_none_and_never_hang(app_conn: Conn) -> None:
+    # White space other than spaces once left no token and looped forever (found by the bad-input
+    # suite's " \t\n"): a regression must fail here, not hang the run.
+    app_conn.execute("SET LOCAL statement_timeout = '10s'")
+    for blank in (" \t\n", "\n", "\t\r"):
+        assert airlock.is_license_allowed(app_conn, expression=blank) is None, repr(blank)
+    within = " OR ".join(["GPL-3.0-only"] * 60 + ["MIT"])  # 963 characters
+    assert len(within) <= 1000
+    assert airlock.is_license_allowed(app_conn, expression=within) is True
+    # Longer than any real SPDX expression (the reduction is quadratic in the tokens): None.
+    assert airlock.is_license_allowed(app_conn, expression=within + " OR ISC") is None
+
+
 def test_license_allowlist_management(app_conn: Conn) -> None:
     admin = make_user(app_conn, "lic-admin", "admin")
     defaults = [lic.license_identifier for lic in airlock.list_active_licenses(app_conn)]

@@ -27,8 +27,9 @@ from registry_sql.execute import afetch_all, afetch_one, afetch_value
 
 
 async def is_license_allowed(conn: psycopg.AsyncConnection[Any], *, expression: str) -> bool | None:
-    """Whether an SPDX license expression is allowed by the active allowlist (None: empty or
-    malformed).
+    """Whether an SPDX license expression is allowed by the active allowlist (None: empty, blank,
+
+    malformed, or longer than 1,000 characters: no real SPDX expression is).
 
     SQL: ``sql/airlock/licenses.sql:11`` (``is_license_allowed$``).
     """
@@ -47,7 +48,7 @@ async def is_license_allowed(conn: psycopg.AsyncConnection[Any], *, expression: 
 async def list_active_licenses(conn: psycopg.AsyncConnection[Any]) -> list[LicenseRow]:
     """The active allowlist entries, by identifier.
 
-    SQL: ``sql/airlock/licenses.sql:15`` (``list_active_licenses``).
+    SQL: ``sql/airlock/licenses.sql:16`` (``list_active_licenses``).
     """
     return await afetch_all(
         conn, LIST_ACTIVE_LICENSES, {}, LicenseRow, "airlock.list_active_licenses"
@@ -57,7 +58,7 @@ async def list_active_licenses(conn: psycopg.AsyncConnection[Any]) -> list[Licen
 async def get_license(conn: psycopg.AsyncConnection[Any], *, license_identifier: str) -> LicenseRow:
     """Get an allowlist entry by its SPDX identifier (exact), active or not.
 
-    SQL: ``sql/airlock/licenses.sql:24`` (``get_license^``).
+    SQL: ``sql/airlock/licenses.sql:25`` (``get_license^``).
     Raises ``NotFound`` when no row matches.
     """
     return await afetch_one(
@@ -80,7 +81,7 @@ async def create_license(
 ) -> LicenseRow:
     """Add a license to the allowlist (active); Conflict when the identifier is listed.
 
-    SQL: ``sql/airlock/licenses.sql:32`` (``create_license<!``).
+    SQL: ``sql/airlock/licenses.sql:33`` (``create_license<!``).
     Returns the new row.
     """
     return await afetch_one(
@@ -112,7 +113,7 @@ async def set_license_active(
     """Deactivate (false) or reactivate (true) an allowlist entry; NotFound when it is not
     listed.
 
-    SQL: ``sql/airlock/licenses.sql:40`` (``set_license_active<!``).
+    SQL: ``sql/airlock/licenses.sql:41`` (``set_license_active<!``).
     Raises ``NotFound`` when no row matches.
     """
     return await afetch_one(
@@ -138,7 +139,7 @@ async def list_disallowed_packages_for_submission(
     Only fetched packages are judged (a package without a row or without a
     license is listed with allowed None: its license is unknown).
 
-    SQL: ``sql/airlock/licenses.sql:49`` (``list_disallowed_packages_for_submission``).
+    SQL: ``sql/airlock/licenses.sql:50`` (``list_disallowed_packages_for_submission``).
     """
     return await afetch_all(
         conn,
