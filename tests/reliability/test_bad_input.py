@@ -53,7 +53,7 @@ from pydantic import BaseModel, ValidationError
 from registry_sql import core, db
 from registry_sql.codegen.source import schemas_in
 from registry_sql.core import Application, AuditAction, AuthProvider
-from registry_sql.errors import InvalidInput, NotFound, RegistrySqlError
+from registry_sql.errors import InvalidInput, NotFound, QueryTimeout, RegistrySqlError
 from registry_sql.paths import sql_dir
 
 pytest_plugins = ["reliability_plugin"]
@@ -335,8 +335,14 @@ def _sha256() -> str:
     return hashlib.sha256(uuid.uuid4().bytes).hexdigest()
 
 
+BAD_INPUT_STATEMENT_TIMEOUT = "30s"
+
+
 @pytest.fixture
 def world(conn: Conn) -> World:
+    # A bad input that makes a statement spin (it once looped forever) fails its case, named,
+    # instead of hanging the run: see check_call.
+    conn.execute("SELECT set_config('statement_timeout', %s, true)", [BAD_INPUT_STATEMENT_TIMEOUT])
     h = _hex()[:10]
     with db.transaction(conn):
         user = core.create_user(
@@ -567,6 +573,10 @@ def check_call(
             read_back = _read_back(target, result, conn) if isinstance(result, BaseModel) else None
     except RegistrySqlError as err:
         outcome = type(err).__name__
+        assert not isinstance(err, QueryTimeout), (
+            f"{label}: ran past the suite's statement_timeout ({BAD_INPUT_STATEMENT_TIMEOUT}): "
+            "a bad value must be refused or served quickly, never spin"
+        )
         assert type(err) is not RegistrySqlError, f"{label}: untranslated: {err}"
         assert err.query == target.qualified, f"{label}: the error does not name the query: {err}"
         assert str(err).startswith(f"{target.qualified}: "), f"{label}: {err}"
