@@ -37,7 +37,7 @@ import typing
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 from ipaddress import IPv4Address
@@ -100,6 +100,7 @@ _SCALARS: dict[object, str] = {
     bool: "bool",
     uuid.UUID: "uuid",
     datetime: "datetime",
+    date: "date",
     timedelta: "interval",
     object: "json",
 }
@@ -427,6 +428,8 @@ def valid_value(target: Target, param: Param, w: World) -> object:
         if n == "occurred_at":
             return w.audit.occurred_at
         return datetime.now(UTC) + timedelta(days=1)
+    if param.kind == "date":
+        return date.today()
     if param.kind == "interval":
         return timedelta(days=1)
     if param.kind == "enum":
