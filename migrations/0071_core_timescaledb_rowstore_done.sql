@@ -1,0 +1,20 @@
+-- 0071_core_timescaledb_rowstore_done: on TimescaleDB, drop the event trigger 0070 installed.
+-- A no-op on plain PostgreSQL and on Citus.
+--
+-- WHY: the trigger only had to act while the released migrations 0011, 0012 and 0026 ran
+-- (they enable columnstore, then row security, on the same tables; see 0070). From here on,
+-- TimescaleDB itself refuses columnstore on those tables (they are under row security), so a
+-- trigger that silently changes a table after unrelated DDL has no reason to stay. The helper
+-- function core.timescaledb_keep_rowstore() stays (inert), for the rollback of this file.
+-- depends: 0070_pre_core_timescaledb_rowstore_under_rls 0026_core_audit_trail
+
+SET LOCAL lock_timeout = '5s';
+
+DO $rowstore$
+BEGIN
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_event_trigger
+                WHERE evtname = 'trg_registry_sql__timescaledb_rowstore') THEN
+        DROP EVENT TRIGGER trg_registry_sql__timescaledb_rowstore;
+    END IF;
+END
+$rowstore$;
