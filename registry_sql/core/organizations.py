@@ -376,11 +376,18 @@ ADD_ORGANIZATION_MEMBER: Final = """\
 -- (WHERE deleted_at IS NULL). A removed (soft-deleted) membership does not
 -- conflict: re-adding creates a new membership row and keeps the old one as
 -- history.
+-- No parameter in DO UPDATE (Citus cannot bind one there, server-side binding):
+-- the proposed row already carries the role to keep, the given one, else the
+-- live membership's current one, else 'member'; DO UPDATE takes EXCLUDED.role.
 INSERT INTO core.organization_memberships (
     organization_id, user_id, role, invited_by, created_by, updated_by
 )
 SELECT o.id, u.id,
-       COALESCE(%(role)s::core.org_role, 'member'),
+       COALESCE(%(role)s::core.org_role,
+                (SELECT cur.role FROM core.organization_memberships AS cur
+                  WHERE cur.organization_id = o.id AND cur.user_id = u.id
+                    AND cur.deleted_at IS NULL),
+                'member'),
        %(invited_by)s::uuid, %(invited_by)s::uuid, %(invited_by)s::uuid
 FROM core.organizations AS o
 CROSS JOIN core.users AS u
@@ -392,7 +399,7 @@ WHERE o.id = %(organization_id)s::uuid
        OR EXISTS (SELECT 1 FROM core.users AS inviter
                   WHERE inviter.id = %(invited_by)s AND inviter.deleted_at IS NULL))
 ON CONFLICT (organization_id, user_id) WHERE deleted_at IS NULL DO UPDATE
-SET role       = COALESCE(%(role)s::core.org_role, core.organization_memberships.role),
+SET role       = EXCLUDED.role,
     updated_by = EXCLUDED.updated_by
 RETURNING
     id, organization_id, user_id, role, invited_by,
@@ -419,6 +426,9 @@ def add_organization_member(
     (WHERE deleted_at IS NULL). A removed (soft-deleted) membership does not
     conflict: re-adding creates a new membership row and keeps the old one as
     history.
+    No parameter in DO UPDATE (Citus cannot bind one there, server-side binding):
+    the proposed row already carries the role to keep, the given one, else the
+    live membership's current one, else 'member'; DO UPDATE takes EXCLUDED.role.
 
     SQL: ``sql/core/organizations.sql:118`` (``add_organization_member<!``).
     Raises ``NotFound`` when no row matches.
@@ -467,7 +477,7 @@ def get_membership(
 ) -> MembershipRow:
     """Get the live membership of a user in a live organization.
 
-    SQL: ``sql/core/organizations.sql:151`` (``get_membership^``).
+    SQL: ``sql/core/organizations.sql:158`` (``get_membership^``).
     Raises ``NotFound`` when no row matches.
     """
     return fetch_one(
@@ -506,7 +516,7 @@ def is_organization_member(
 ) -> bool:
     """True if the user is a live member of the live organization (any role).
 
-    SQL: ``sql/core/organizations.sql:164`` (``is_organization_member$``).
+    SQL: ``sql/core/organizations.sql:171`` (``is_organization_member$``).
     """
     return cast(
         "bool",
@@ -560,7 +570,7 @@ def list_organization_members(
 
     Members whose user is soft-deleted are hidden.
 
-    SQL: ``sql/core/organizations.sql:176`` (``list_organization_members``).
+    SQL: ``sql/core/organizations.sql:183`` (``list_organization_members``).
     """
     return fetch_all(
         conn,
@@ -598,7 +608,7 @@ def count_organization_members(
 ) -> int:
     """Count the live members of an organization, optionally of one role.
 
-    SQL: ``sql/core/organizations.sql:195`` (``count_organization_members$``).
+    SQL: ``sql/core/organizations.sql:202`` (``count_organization_members$``).
     """
     return cast(
         "int",
@@ -644,7 +654,7 @@ def update_membership_role(
 
     Keeping at least one owner per organization is the service's rule, not enforced here.
 
-    SQL: ``sql/core/organizations.sql:205`` (``update_membership_role<!``).
+    SQL: ``sql/core/organizations.sql:212`` (``update_membership_role<!``).
     Raises ``NotFound`` when no row matches.
     """
     return fetch_one(
@@ -691,7 +701,7 @@ def remove_organization_member(
     """Remove a member from an organization (soft delete of the membership); returns 1, or 0 if
     not a live member.
 
-    SQL: ``sql/core/organizations.sql:219`` (``remove_organization_member!``).
+    SQL: ``sql/core/organizations.sql:226`` (``remove_organization_member!``).
     """
     return execute(
         conn,
