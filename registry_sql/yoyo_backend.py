@@ -162,6 +162,13 @@ def ordered(migrations: Any) -> list[Any]:
     return list(topological_sort(items))
 
 
+def _has_timescaledb(conn: Any) -> bool:
+    row = conn.execute(
+        "SELECT 1 FROM pg_catalog.pg_extension WHERE extname = 'timescaledb'"
+    ).fetchone()
+    return row is not None
+
+
 class RegistrySqlBackend(PostgresqlPsycopgBackend):  # type: ignore[misc]
     """yoyo's psycopg 3 backend, connecting through :func:`registry_sql.db.connect`.
 
@@ -221,6 +228,24 @@ class RegistrySqlBackend(PostgresqlPsycopgBackend):  # type: ignore[misc]
         if problems:
             self._exit_or_raise(MigrationError("cannot migrate: " + "; ".join(problems)))
         super().init_database()
+
+    def rollback_one(self, migration: Any, force: bool = False) -> None:
+        """yoyo's rollback_one, plus: when the rollback dropped the timescaledb extension (0003's
+        does, on TimescaleDB), reconnect before the bookkeeping. The rollback runs on a second
+        connection; this one still has TimescaleDB's caches of the dropped catalog and fails on
+        its next INSERT ("could not open relation with OID ...", TimescaleDB 2.29)."""
+        self.ensure_internal_schema_updated()
+        with self.copy() as migration_backend:
+            had = _has_timescaledb(migration_backend.connection)
+            migration.process_steps(migration_backend, "rollback", force=force)
+            dropped = had and not _has_timescaledb(migration_backend.connection)
+        if dropped:
+            self.connection.close()
+            self._connection = self.connect(self.uri)
+            self.init_connection(self._connection)
+        self.log_migration(migration, "rollback")
+        with self.transaction():
+            self.unmark_one(migration, log=False)
 
     def to_apply(self, migrations: Any) -> Any:
         applied = set(self.get_applied_migration_hashes())

@@ -14,11 +14,9 @@ skipped with the reason in the summary (`-ra`), so `make test` stays green witho
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 
 import pytest
 
-from registry_sql import migrate
 from registry_sql.settings import normalize_url
 
 TIMESCALE_ENV = "REGISTRY_SQL_TIMESCALE_URL"
@@ -42,17 +40,6 @@ def _engine_url(variable: str, engine: str) -> str:
             "superuser; the suite wipes it; ../shared/tools/engines.sh starts one here)"
         )
     return normalize_url(value, source=variable)
-
-
-def fresh(url: str) -> Iterator[str]:
-    """Wipe the database, apply every migration, roll them all back, apply again (up/down/up)."""
-    migrate.wipe(url)
-    first = migrate.apply(url)
-    rolled = migrate.rollback(url, count=len(first))
-    assert sorted(rolled) == sorted(first), "rollback did not undo every applied migration"
-    again = migrate.apply(url)
-    assert again == first, "the second apply differs from the first"
-    yield url
 
 
 @pytest.fixture(scope="module")

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
 import psycopg
 from psycopg.pq import ExecStatus
 
+from registry_sql import migrate
 from registry_sql.codegen.source import QuerySource, load_schema, schemas_in
 from registry_sql.db import tenant
 from registry_sql.paths import migrations_dir, sql_dir
@@ -60,3 +62,14 @@ def execute_problems(conn: psycopg.Connection[Any], org_id: uuid.UUID) -> list[s
             if exc.sqlstate in PLANNER_ERRORS:
                 problems.append(f"{q.location} {q.qualified_name}: {exc.sqlstate} {exc}")
     return problems
+
+
+def fresh_database(url: str) -> Iterator[str]:
+    """Wipe the database, apply every migration, roll them all back, apply again (up/down/up)."""
+    migrate.wipe(url)
+    first = migrate.apply(url)
+    rolled = migrate.rollback(url, count=None)
+    assert sorted(rolled) == sorted(first), "rollback did not undo every applied migration"
+    again = migrate.apply(url)
+    assert again == first, "the second apply differs from the first"
+    yield url
