@@ -17,7 +17,7 @@ PYTEST_ARGS ?=
 BENCH_SIZE ?= 100000
 BENCH_REPS ?= 5
 
-.PHONY: help venv install demo test lint typecheck squawk check pytest unit reliability bench generate docs clean distclean
+.PHONY: help venv install demo test lint typecheck squawk check pytest unit reliability engines bench generate docs clean distclean
 
 help: ## List the targets (this message)
 	@echo "registry-sql: make <target>"
@@ -80,6 +80,9 @@ unit: $(STAMP) ## Unit tests only (no database server)
 
 reliability: $(STAMP) ## Reliability suite: faults, bad input (50 examples/function), migration safety; prints a summary
 	REGISTRY_SQL_RELIABILITY_PROFILE=reliability $(BIN)/python -m pytest tests/reliability tests/migrations $(PYTEST_ARGS)
+
+engines: $(STAMP) ## Engine suites: TimescaleDB and Citus (REGISTRY_SQL_TIMESCALE_URL / REGISTRY_SQL_CITUS_URL; skipped unset)
+	$(BIN)/python -m pytest tests/engines tests/migrations/test_engine_branches.py $(PYTEST_ARGS)
 
 bench: $(STAMP) ## Benchmarks vs peers -> benchmarks/RESULTS.md (embedded PG unless DATABASE_URL; BENCH_SIZE=100000)
 	$(BIN)/python -m benchmarks.run --size $(BENCH_SIZE) --reps $(BENCH_REPS) --out benchmarks/RESULTS.md
