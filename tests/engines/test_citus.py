@@ -19,7 +19,7 @@ from engine_support import execute_problems, fresh_database, prepare_problems
 from registry_sql import core, db, mlops, roles
 from registry_sql.demo import run_demo
 from registry_sql.distribute import distribute
-from registry_sql.errors import ConfigError, Forbidden
+from registry_sql.errors import ConfigError, Forbidden, InvalidInput
 from registry_sql.seeds import seed_all
 
 pytestmark = pytest.mark.citus
@@ -145,3 +145,17 @@ def test_tenant_isolation_through_the_pool(cluster: str) -> None:
 def test_the_demo_runs_on_the_coordinator(cluster: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert run_demo(cluster) == 0
     assert "Tour complete." in capsys.readouterr().out
+
+
+def test_errors_name_the_constraint_and_table_not_the_shard(cluster: str) -> None:
+    """Citus relays a worker's error without schema/table/constraint fields and names the shard
+    (projects_102008): the translation takes them from the message."""
+    with db.connect(cluster) as conn:
+        acme = core.get_organization_by_slug(conn, slug="acme-ml")
+        conn.rollback()
+    with db.connect(_as_login(cluster, LOGIN_ROLE)) as conn:
+        with pytest.raises(InvalidInput) as bad, db.transaction(conn, org_id=acme.id):
+            mlops.create_project(conn, organization_id=acme.id, name="", slug="empty-name")
+    assert bad.value.constraint == "ck_projects__name_length"
+    assert "mlops.projects:" in str(bad.value)
+    assert "projects_1" not in str(bad.value)

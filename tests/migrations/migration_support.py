@@ -33,6 +33,7 @@ from yoyo import get_backend, read_migrations
 from registry_sql import migrate
 from registry_sql.paths import migrations_dir
 from registry_sql.settings import yoyo_url
+from registry_sql.yoyo_backend import ordered
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 """The checkout: where ``yoyo.ini``, ``migrations/`` and ``.squawk.toml`` are."""
@@ -45,8 +46,9 @@ _PG_ENV = re.compile(r"^PG[A-Z_]+$")
 
 
 def discovered_migration_ids(directory: Path | None = None) -> list[str]:
-    """The migration ids yoyo finds in ``directory`` (default: the project's), in apply order."""
-    return [str(m.id) for m in read_migrations(str(directory or migrations_dir()))]
+    """The migration ids yoyo finds in ``directory`` (default: the project's), in the order a
+    fresh database applies them (file order; a ``-- runs-before:`` one just before its target)."""
+    return [str(m.id) for m in ordered(read_migrations(str(directory or migrations_dir())))]
 
 
 MIGRATION_IDS = discovered_migration_ids()
@@ -60,7 +62,7 @@ def apply_through(url: str, migration_id: str, *, directory: Path | None = None)
     """Apply the pending migrations up to and including ``migration_id`` with yoyo's own API
     (what ``yoyo apply -r <revision>`` does), holding yoyo's lock; return the ids applied."""
     migrations = read_migrations(str(directory or migrations_dir()))
-    ids = [str(m.id) for m in migrations]
+    ids = [str(m.id) for m in ordered(migrations)]
     wanted = set(ids[: ids.index(migration_id) + 1])
     backend = get_backend(yoyo_url(url))
     try:
