@@ -17,7 +17,7 @@ PYTEST_ARGS ?=
 BENCH_SIZE ?= 100000
 BENCH_REPS ?= 5
 
-.PHONY: help venv install demo test lint typecheck squawk check pytest unit reliability engines bench generate docs clean distclean
+.PHONY: help venv install demo test lint typecheck squawk check pytest unit reliability engines bench bench-engines generate docs clean distclean
 
 help: ## List the targets (this message)
 	@echo "registry-sql: make <target>"
@@ -86,6 +86,9 @@ engines: $(STAMP) ## Engine suites: TimescaleDB and Citus (REGISTRY_SQL_TIMESCAL
 
 bench: $(STAMP) ## Benchmarks vs peers -> benchmarks/RESULTS.md (embedded PG unless DATABASE_URL; BENCH_SIZE=100000)
 	$(BIN)/python -m benchmarks.run --size $(BENCH_SIZE) --reps $(BENCH_REPS) --out benchmarks/RESULTS.md
+
+bench-engines: $(STAMP) ## Citus vs single PostgreSQL, continuous aggregate vs native rollup -> benchmarks/ENGINES.md (WIPES the two engine URLs' databases)
+	$(BIN)/python -m benchmarks.engines --out benchmarks/ENGINES.md
 
 generate: $(STAMP) ## Regenerate the typed Python layer from migrations and sql/
 	$(BIN)/registry-sql generate
