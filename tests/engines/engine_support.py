@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Iterator
 from typing import Any
 
 import psycopg
+import pytest
 from psycopg.pq import ExecStatus
 
 from registry_sql import migrate
 from registry_sql.codegen.source import QuerySource, load_schema, schemas_in
 from registry_sql.db import tenant
 from registry_sql.paths import migrations_dir, sql_dir
+from registry_sql.settings import normalize_url
 
 # SQLSTATEs that mean "the engine cannot plan or run this query", as opposed to the data
 # errors (NOT NULL, not found, foreign keys) that parameters left NULL provoke on purpose:
@@ -73,3 +76,28 @@ def fresh_database(url: str) -> Iterator[str]:
     again = migrate.apply(url)
     assert again == first, "the second apply differs from the first"
     yield url
+
+
+# Engine URLs (see docs/testing.md, "Engine suites"): unset, the suite is skipped with the reason.
+TIMESCALE_ENV = "REGISTRY_SQL_TIMESCALE_URL"
+CITUS_ENV = "REGISTRY_SQL_CITUS_URL"
+
+
+def _engine_url(variable: str, engine: str) -> str:
+    value = os.environ.get(variable, "").strip()
+    if not value:
+        pytest.skip(
+            f"{engine} suite: {variable} is not set (a database on a {engine} server, as a "
+            "superuser; the suite wipes it; ../shared/tools/engines.sh starts one here)"
+        )
+    return normalize_url(value, source=variable)
+
+
+@pytest.fixture(scope="module")
+def timescale_url() -> str:
+    return _engine_url(TIMESCALE_ENV, "TimescaleDB")
+
+
+@pytest.fixture(scope="module")
+def citus_url() -> str:
+    return _engine_url(CITUS_ENV, "Citus")

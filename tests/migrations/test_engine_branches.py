@@ -40,7 +40,7 @@ def _create_tables(node: Any, out: list[str]) -> None:
 
 
 def _normalised(statement: str) -> tuple[str, dict[str, Any]]:
-    stmt = parse_sql(statement)[0].stmt
+    stmt: Any = parse_sql(statement)[0].stmt
     tree = stmt(skip_none=True)
     tree.pop("partspec", None)
 
