@@ -14,7 +14,12 @@ from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 import pytest
-from engine_support import execute_problems, fresh_database, prepare_problems
+from engine_support import (
+    citus_url,  # noqa: F401 (a fixture)
+    execute_problems,
+    fresh_database,
+    prepare_problems,
+)
 
 from registry_sql import core, db, mlops, roles
 from registry_sql.demo import run_demo

@@ -11,7 +11,11 @@ from collections.abc import Iterator
 
 import psycopg
 import pytest
-from engine_support import fresh_database, prepare_problems
+from engine_support import (
+    fresh_database,
+    prepare_problems,
+    timescale_url,  # noqa: F401 (a fixture)
+)
 
 from registry_sql import db
 from registry_sql.demo import run_demo
