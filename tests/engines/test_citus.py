@@ -40,7 +40,7 @@ def _as_login(url: str, role: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def cluster(citus_url: str) -> Iterator[str]:
+def cluster(citus_url: str) -> Iterator[str]:  # noqa: F811 (the imported fixture)
     with db.connect(citus_url, autocommit=True) as conn:
         row = conn.execute("SELECT current_setting('citus.propagate_set_commands')").fetchone()
     assert row is not None and row[0] == "local", (

@@ -33,7 +33,7 @@ UNDER_RLS = {"core.audit_log", "mlops.run_metrics", "mlops.model_monitoring"}
 
 
 @pytest.fixture(scope="module")
-def tsdb(timescale_url: str) -> Iterator[str]:
+def tsdb(timescale_url: str) -> Iterator[str]:  # noqa: F811 (the imported fixture)
     with db.connect(timescale_url, autocommit=True) as conn:
         row = conn.execute(
             "SELECT default_version FROM pg_available_extensions WHERE name = 'timescaledb'"
