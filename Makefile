@@ -69,8 +69,8 @@ else
 	@echo "squawk: no migrations yet"
 endif
 
-check: $(STAMP) ## registry-sql check: generated code and queries up to date; applied-migration checksums too when DATABASE_URL is set (says SKIPPED otherwise)
-	$(BIN)/registry-sql check
+check: $(STAMP) ## registry-sql check --plans: generated code and queries up to date, plan budgets hold on the seeded sample; applied-migration checksums too when DATABASE_URL is set (says SKIPPED otherwise)
+	$(BIN)/registry-sql check --plans
 
 pytest: $(STAMP) ## The test suite: all on PostgreSQL 18, the compat subset on 15 (PYTEST_ARGS='-k foo' to narrow)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
@@ -86,6 +86,7 @@ engines: $(STAMP) ## Engine suites: TimescaleDB and Citus (REGISTRY_SQL_TIMESCAL
 
 bench: $(STAMP) ## Benchmarks vs peers -> benchmarks/RESULTS.md (embedded PG unless DATABASE_URL; BENCH_SIZE=100000)
 	$(BIN)/python -m benchmarks.run --size $(BENCH_SIZE) --reps $(BENCH_REPS) --out benchmarks/RESULTS.md
+	$(BIN)/python -m benchmarks.splunk_ta --out benchmarks/SPLUNK_TA.md
 
 bench-engines: $(STAMP) ## Citus vs single PostgreSQL, continuous aggregate vs native rollup -> benchmarks/ENGINES.md (WIPES the two engine URLs' databases)
 	$(BIN)/python -m benchmarks.engines --out benchmarks/ENGINES.md

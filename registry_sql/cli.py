@@ -135,6 +135,18 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     from registry_sql import migrate
 
     url = target_url(args)
+    if args.trace:
+        from registry_sql import trace
+
+        _say("trace: pending migrations run in a scratch database on the target's server, each "
+             "in a transaction that is rolled back; the target is not changed")
+        reports = trace.trace(url, lock_timeout=args.lock_timeout, seed_size=args.seed)
+        for report in reports:
+            _say("")
+            _say(report.table())
+        if not reports:
+            _say(f"up to date: no migration to trace on {redact_url(url)}")
+        return EXIT_OK
     applied = migrate.apply(
         url,
         lock_timeout=args.lock_timeout,
@@ -220,6 +232,20 @@ def cmd_check(args: argparse.Namespace) -> int:
     server = scratch_server_url(args)
     sql_root = Path(args.sql_dir) if args.sql_dir else None
     out_root = Path(args.out) if args.out else None
+    extra = ""
+    if args.against:  # first: a ref that git cannot read fails at once
+        from registry_sql.codegen import against
+        from registry_sql.paths import migrations_dir
+
+        repo = (sql_root or migrations_dir()).resolve().parent
+        against_report = against.check(server, args.against, repo=repo)
+        problems.extend(against_report.problems)
+        for note in against_report.notes:
+            _err(f"note: {note}")
+        extra = (
+            f"; {against_report.queries} queries of {args.against} still work after "
+            f"{len(against_report.new_migrations)} newer migration(s)"
+        )
     try:
         report = codegen.check(server, sql_root=sql_root, out_root=out_root)
         problems.extend(report.problems)
@@ -234,6 +260,12 @@ def cmd_check(args: argparse.Namespace) -> int:
                 _err(f"note: {note}")
         except RegistrySqlError as exc:
             problems.append(str(exc))
+    if args.plans:
+        from registry_sql.codegen import plans
+
+        plan_report = plans.check(server, sql_root=sql_root, seed_size=args.seed_size)
+        problems.extend(plan_report.problems)
+        extra += f"; {len(plan_report.checked)} plan budget(s) held on the seeded sample"
     target = _explicit_url(args)
     if target:
         problems.extend(str(p) for p in migrate.checksum_problems(target))
@@ -249,7 +281,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         return EXIT_FAILED
     _say(
         f"check passed: generated code, schema/*.sql and docs/schema match sql/ and the "
-        f"migrations ({time.monotonic() - started:.1f}s); {checksums}"
+        f"migrations{extra} ({time.monotonic() - started:.1f}s); {checksums}"
     )
     return EXIT_OK
 
@@ -463,6 +495,14 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("--allow-edited", action="store_true",
                            help="apply even though an applied migration's file was edited or "
                            "removed since (default: refuse, naming the files)")
+            p.add_argument("--trace", action="store_true",
+                           help="apply nothing: run each pending migration in a scratch copy "
+                           "(on the target's server), report the locks it takes on existing "
+                           "relations, whether it rewrites them and for how long, roll back")
+            p.add_argument("--seed", type=int, nargs="?", const=100, default=None, metavar="N",
+                           help="--trace: load the sample data (N generated rows per kind, "
+                           "default 100) into the scratch database first, so backfills have "
+                           "rows to lock")
             p.add_argument("--phase", choices=("pre", "post"),
                            help="pre: every pending migration up to the first pending "
                            "NNNN_post_* one (run before the new code ships); post: the pending "
@@ -485,6 +525,17 @@ def build_parser() -> argparse.ArgumentParser:
         if name == "generate":
             p.add_argument("--schema", action="append", metavar="NAME",
                            help="only this schema (repeatable; default: every sql/ folder)")
+        else:
+            p.add_argument("--plans", action="store_true",
+                           help="also check the `-- plan:` budgets on the generic plans, in a "
+                           "scratch database loaded with the seeded sample")
+            p.add_argument("--against", metavar="REF",
+                           help="also describe the queries of release REF (a git tag, branch "
+                           "or commit of this checkout, or a folder holding its sql/ and "
+                           "migrations/) against today's migrations, failing on any that a "
+                           "newer migration breaks")
+            p.add_argument("--seed-size", type=int, default=None, metavar="N",
+                           help=f"--plans: generated rows per kind (default {SEED_DEFAULT_SIZE:,})")
     p = add("docs", cmd_docs, "write schema/<schema>.sql, the reference and ER diagrams in "
             "docs/schema/ from a database migrated from zero")
     p.add_argument("--scratch-url", help="server for the scratch database (default: "

@@ -59,6 +59,10 @@ IMMUTABLE_SQLSTATE = "RS001"
 #: a cycle in a graph); the server message names the rows and the hint what to do.
 RULE_VIOLATION_SQLSTATE = "RS002"
 
+#: SQLSTATE raised by the schemas' own triggers when a change conflicts with the row's current
+#: state because someone else changed it first (e.g. a second approval of a decided request).
+STATE_CONFLICT_SQLSTATE = "RS003"
+
 
 class RegistrySqlError(Exception):
     """Base class of every error registry-sql raises.
@@ -628,6 +632,12 @@ def _translate_error(exc: psycopg.Error, *, query: str | None = None) -> Registr
         if hint:
             message += f"; {hint}"
         return InvalidInput(message, constraint=constraint, **common)
+
+    if state == STATE_CONFLICT_SQLSTATE:
+        message = f"{p}{server_msg} ({constraint})" if constraint else f"{p}{server_msg}"
+        if hint:
+            message += f"; {hint}"
+        return Conflict(message, constraint=constraint, **common)
 
     # --- data exceptions (class 22) ---
     if state.startswith("22"):

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import importlib.util
 import logging
+import os
 import shutil
 import subprocess
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -19,8 +21,10 @@ from datetime import datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import psycopg
+from psycopg import sql as pgsql
 from yoyo import exceptions as yoyo_exceptions
 from yoyo import read_migrations
 
@@ -185,11 +189,43 @@ def apply(
             except psycopg.Error as exc:
                 if not failed:
                     raise MigrationError(
-                        "recording the migration checksums failed: "
-                        f"{_describe_db_error(exc)}"
+                        f"recording the migration checksums failed: {_describe_db_error(exc)}"
                     ) from exc
                 log.exception("recording migration checksums failed after a failed migration")
     return applied
+
+
+def _with_dbname(url: str, dbname: str) -> str:
+    parts = urlsplit(url)
+    query = dict(parse_qsl(parts.query))
+    query.pop("dbname", None)
+    return urlunsplit(parts._replace(path=f"/{dbname}", query=urlencode(query)))
+
+
+@contextmanager
+def scratch_database(server_url: str, *, prefix: str = "registry_sql_scratch") -> Iterator[str]:
+    """A temporary empty database on the server of ``server_url``; dropped afterwards."""
+    name = f"{prefix}_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    with db.connect(server_url, autocommit=True) as admin:
+        admin.execute(pgsql.SQL("CREATE DATABASE {}").format(pgsql.Identifier(name)))
+    try:
+        yield _with_dbname(server_url, name)
+    finally:
+        with db.connect(server_url, autocommit=True) as admin:
+            admin.execute(
+                pgsql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(pgsql.Identifier(name))
+            )
+
+
+def apply_in_scratch(backend: Any, migration: Any) -> None:
+    """Apply one migration with ``backend`` (a scratch database of a check or a trace); a failure
+    is a :class:`MigrationError` naming the file."""
+    try:
+        backend.apply_one(migration)
+    except psycopg.Error as exc:
+        raise MigrationError(
+            f"{migration.path}: migration failed in the scratch database: {_describe_db_error(exc)}"
+        ) from exc
 
 
 def rollback(

@@ -9,16 +9,11 @@ from __future__ import annotations
 
 import difflib
 import os
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import psycopg
-from psycopg import sql as pgsql
 
 from registry_sql import db, migrate
 from registry_sql.codegen.catalog import render_catalog
@@ -37,6 +32,7 @@ from registry_sql.codegen.render import (
 )
 from registry_sql.codegen.source import QuerySource, QuerySourceError, load_schema, schemas_in
 from registry_sql.errors import split_check_comment
+from registry_sql.migrate import scratch_database
 from registry_sql.paths import package_dir, sql_dir
 
 __all__ = ["CheckReport", "GenerationError", "check", "generate", "scratch_database"]
@@ -48,28 +44,6 @@ class GenerationError(Exception):
     def __init__(self, problems: list[str]) -> None:
         super().__init__("\n".join(problems))
         self.problems = problems
-
-
-def _with_dbname(url: str, dbname: str) -> str:
-    parts = urlsplit(url)
-    query = dict(parse_qsl(parts.query))
-    query.pop("dbname", None)
-    return urlunsplit(parts._replace(path=f"/{dbname}", query=urlencode(query)))
-
-
-@contextmanager
-def scratch_database(server_url: str) -> Iterator[str]:
-    """A temporary empty database on the server of ``server_url``; dropped afterwards."""
-    name = f"registry_sql_scratch_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-    with db.connect(server_url, autocommit=True) as admin:
-        admin.execute(pgsql.SQL("CREATE DATABASE {}").format(pgsql.Identifier(name)))
-    try:
-        yield _with_dbname(server_url, name)
-    finally:
-        with db.connect(server_url, autocommit=True) as admin:
-            admin.execute(
-                pgsql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(pgsql.Identifier(name))
-            )
 
 
 def _enums(conn: psycopg.Connection[Any], schema: str, intro: Introspector) -> list[PgType]:
@@ -84,9 +58,7 @@ def _enums(conn: psycopg.Connection[Any], schema: str, intro: Introspector) -> l
     return [intro.pg_type(oid) for oid in oids]
 
 
-def check_messages(
-    conn: psycopg.Connection[Any], schema: str
-) -> dict[str, tuple[str | None, str]]:
+def check_messages(conn: psycopg.Connection[Any], schema: str) -> dict[str, tuple[str | None, str]]:
     """``COMMENT ON CONSTRAINT`` sentences of the schema's CHECK constraints: name → (field,
     sentence). A comment ``"<column>: sentence"`` names its field; otherwise the field is the
     sentence's first word when that is one of the constraint's columns, else its only column."""
@@ -196,9 +168,7 @@ def _render_schema(
         ),
         folder / "_catalog.py": render_catalog(conn, schema),
         folder / "__init__.py": render_init(schema, by_file, enums, {**models, **copy_inputs}),
-        folder / "aio" / "__init__.py": render_init(
-            schema, by_file, enums, {}, asynchronous=True
-        ),
+        folder / "aio" / "__init__.py": render_init(schema, by_file, enums, {}, asynchronous=True),
     }
     for stem, queries in by_file.items():
         module = module_name(stem)
@@ -259,8 +229,12 @@ def stale_files(files: dict[Path, str], out_root: Path) -> list[str]:
         if current != text:
             diff = list(
                 difflib.unified_diff(
-                    current.splitlines(), text.splitlines(), f"{rel} (committed)",
-                    f"{rel} (from the SQL)", n=1, lineterm="",
+                    current.splitlines(),
+                    text.splitlines(),
+                    f"{rel} (committed)",
+                    f"{rel} (from the SQL)",
+                    n=1,
+                    lineterm="",
                 )
             )
             shown = "\n".join("    " + line for line in diff[:20])

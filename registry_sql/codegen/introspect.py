@@ -65,6 +65,9 @@ class DescribedQuery:
     source: QuerySource
     params: tuple[Param, ...]
     columns: tuple[Column, ...]
+    variants: tuple[QuerySource, ...] = ()
+    """A query with optional blocks: every variant (index = mask of the blocks kept), each
+    described and proven to prepare."""
 
 
 def _field(res: Any, code: DiagnosticField) -> str | None:
@@ -82,7 +85,7 @@ def _prepare_error(source: QuerySource, sql: str, res: Any) -> PrepareError:
     if position and position.isdigit():
         # $n replacements keep line breaks where they were, so the line maps back to the file.
         line += sql[: int(position) - 1].count("\n")
-    text = f"{source.relpath}:{line}: {source.qualified_name}: SQLSTATE {sqlstate}: {message}"
+    text = f"{source.relpath}:{line}: {source.display_name}: SQLSTATE {sqlstate}: {message}"
     if detail:
         text += f"\n    DETAIL: {detail}"
     if hint:
@@ -348,6 +351,58 @@ class Introspector:
         return DescribedQuery(source=source, params=(), columns=tuple(columns))
 
     def describe(self, source: QuerySource) -> DescribedQuery:
+        if source.blocks:
+            return self.describe_variants(source)
+        return self._describe(source)
+
+    def describe_variants(self, source: QuerySource) -> DescribedQuery:
+        """Every variant of a query with optional blocks: each must prepare, return the same
+        columns and type each parameter the same way. The function's parameters are those of
+        the variant that keeps every block; a block's parameters are optional."""
+        if source.is_copy or source.op not in ("", "^", "$", "!", "<!"):
+            raise PrepareError(
+                f"{source.location}: {source.qualified_name}: optional blocks need a query "
+                "(select/insert/update/delete), not a COPY or a script"
+            )
+        variants = [source.variant(mask) for mask in range(source.variant_count)]
+        described = [self._describe(v) for v in variants]
+        full = described[-1]
+        types = {p.name: p.type_oid for p in full.params}
+        shape = [(c.name, c.type_oid) for c in full.columns]
+        for variant, d in zip(variants, described, strict=True):
+            if [(c.name, c.type_oid) for c in d.columns] != shape:
+                raise PrepareError(
+                    f"{source.location}: {variant.display_name} returns "
+                    f"{[c.name for c in d.columns]} typed differently from the variant with "
+                    "every block; optional blocks may filter, not change the result columns"
+                )
+            for p in d.params:
+                if types[p.name] != p.type_oid:
+                    raise PrepareError(
+                        f"{source.location}: {variant.display_name}: parameter {p.name} is "
+                        f"typed {self.pg_type(p.type_oid).name} here but "
+                        f"{self.pg_type(types[p.name]).name} with every block; cast it "
+                        f"(:{p.name}::type) so every variant agrees"
+                    )
+        in_blocks = {name for block in source.blocks for name in block.params}
+        params = tuple(
+            Param(p.name, p.type_oid, p.optional or p.name in in_blocks, p.secret)
+            for p in full.params
+        )
+        columns = tuple(
+            Column(
+                c.name,
+                c.type_oid,
+                any(d.columns[i].nullable for d in described),
+                c.secret,
+            )
+            for i, c in enumerate(full.columns)
+        )
+        return DescribedQuery(
+            source=source, params=params, columns=columns, variants=tuple(variants)
+        )
+
+    def _describe(self, source: QuerySource) -> DescribedQuery:
         if source.is_copy:
             return self.describe_copy(source)
         sql = source.sql_for_describe()

@@ -521,6 +521,37 @@ def sql_text(q: DescribedQuery) -> str:
     return "\n".join(lines)
 
 
+def variant_sql_text(src: QuerySource, mask: int) -> str:
+    """One variant of a query with optional blocks, as psycopg runs it: a one-line header that
+    names the query and the blocks kept (it shows in ``pg_stat_statements`` and the server log),
+    then the SQL without the dropped blocks."""
+    lines = _wrap_comment(f"-- name: {src.name} [{mask}: {src.variant_label}]")
+    for number, line in enumerate(src.sql_for_psycopg().splitlines(), start=src.body_line):
+        if not line.strip():
+            continue
+        if len(line) > MAX_LINE:
+            raise RenderError(
+                f"{src.relpath}:{number}: {src.display_name}: this SQL line is "
+                f"{len(line)} characters once parameters become %(name)s; break it before "
+                f"{MAX_LINE - 6} characters (generated code keeps lines within {MAX_LINE})"
+            )
+        lines.append(line.rstrip())
+    return "\n".join(lines)
+
+
+def _variants_constant(q: DescribedQuery) -> list[str]:
+    """``NAME: Final = (variant 0, variant 1, ...)``: index = mask of the blocks kept."""
+    out = [f"{sql_const(q)}: Final = ("]
+    for mask, variant in enumerate(q.variants):
+        out.append(f"    {_sql_literal(variant_sql_text(variant, mask))},")
+    out.append(")")
+    return out
+
+
+def _blocks_literal(q: DescribedQuery) -> str:
+    return "(" + "".join(_str_tuple(b.params) + ", " for b in q.source.blocks) + ")"
+
+
 def _sql_literal(sql: str) -> str:
     if '"""' not in sql and "\\" not in sql:
         return '"""\\\n' + sql + '\n"""'
@@ -662,6 +693,12 @@ def _docstring(q: DescribedQuery, indent: str) -> list[str]:
         text.extend(lines[1:])
     text.append("")
     text.append(f"SQL: ``{src.location}`` (``{src.name}{src.op}``).")
+    if src.blocks:
+        groups = "; ".join(", ".join(b.params) for b in src.blocks)
+        text.append(
+            f"Optional filters (a block each, kept when given): {groups}. Each combination is "
+            "its own statement."
+        )
     if src.is_copy:
         text.append("Rows are streamed (any iterable, constant memory); returns the count.")
     elif src.op == "<!" and always_returns_a_row(src.sql_for_describe()):
@@ -731,6 +768,10 @@ def render_query_module(
         const = sql_const(q)
         if asynchronous:
             imports.add(f"from registry_sql.{schema}.{module} import {const}")
+        elif q.variants:
+            body.extend(_variants_constant(q))
+            body.append("")
+            body.append("")
         else:
             body.append(f"{const}: Final = {_sql_literal(sql_text(q))}")
             body.append("")
@@ -746,6 +787,16 @@ def render_query_module(
         qname = _dq(f"{schema}.{src.name}")
         body.extend(_signature(src.name, d, sig_parts, ret))
         body.extend(_docstring(q, "    "))
+        prelude: list[str] = []
+        if q.variants:
+            # One statement per combination of optional blocks: pick it from what was given.
+            imports.add("from registry_sql.optional import choose_variant")
+            prelude = [
+                f"    _params: dict[str, Any] = {params}",
+                f"    _sql = {const}[choose_variant({qname}, _params, {_blocks_literal(q)})]",
+            ]
+            body.extend(prelude)
+            params, const = "_params", "_sql"
         op = src.op
         keys = _not_found_keys(q, mapper)
         keys_arg = ", (" + "".join(f"{_dq(k)}, " for k in keys) + ")" if keys else ""
@@ -777,7 +828,9 @@ def render_query_module(
         body.append("")
         body.append("")
         if wants_stream(q):
-            body.extend(_render_stream(q, sig_parts, params, qname, const, asynchronous, imports))
+            body.extend(
+                _render_stream(q, sig_parts, params, qname, const, asynchronous, imports, prelude)
+            )
     imports.lines = _merge_from_imports(imports.lines)
     relpath = queries[0].source.relpath
     kind = "Asynchronous" if asynchronous else "Typed"
@@ -828,6 +881,7 @@ def _render_stream(
     const: str,
     asynchronous: bool,
     imports: Imports,
+    prelude: list[str] | None = None,
 ) -> list[str]:
     """``stream_<name>``: the same query through a server-side cursor, for unbounded results."""
     model = model_for(q)
@@ -844,6 +898,7 @@ def _render_stream(
         "    For results too large to hold in memory. Breaking out early is safe; close it",
         "    (``with``/``closing()``) to free the server-side cursor before the transaction ends.",
         '    """',
+        *(prelude or []),
         f"    return {helper}(conn, {const}, {params}, {model}, {qname}, batch_size)",
         "",
         "",

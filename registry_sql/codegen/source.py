@@ -9,7 +9,7 @@ psycopg to execute.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from aiosql.adapters.generic import GenericAdapter
@@ -37,10 +37,36 @@ _STREAM_DIRECTIVE = re.compile(r"^\s*stream\s*:\s*(?P<value>\w+)\s*$", re.I)
 _NAME_LINE = re.compile(r"^\s*--\s*name\s*:\s*(?P<name>\w+)")
 _COPY_FROM_STDIN = re.compile(r"^\s*COPY\s.*\sFROM\s+STDIN\b", re.I | re.S)
 _NULL_OVERRIDE = re.compile(r'"(?P<col>[A-Za-z_][A-Za-z0-9_]*)(?P<mark>[!?])"')
+_PLAN_DIRECTIVE = re.compile(r"^\s*plan\s*:\s*(?P<rule>.*?)\s*$", re.I)
+_BLOCK = re.compile(r"/\*\?(?P<body>.*?)\?\*/", re.S)
+# /* ... */ comments other than optional blocks (aiosql drops them; so do we).
+_PLAIN_COMMENT = re.compile(
+    r"(?P<squote>'(?:''|[^'])*')|(?P<dquote>\"(?:\"\"|[^\"])+\")|(?P<comment>/\*(?![?+])[\s\S]*?\*/)"
+)
+
+MAX_VARIANTS = 32
+"""How many variants (2 ** optional blocks) one query may have: 5 optional blocks."""
 
 
 class QuerySourceError(RegistrySqlError):
     """A query file that aiosql or our conventions reject."""
+
+
+@dataclass(frozen=True)
+class PlanRule:
+    """A ``-- plan:`` line: what the query's generic plan must respect (see codegen/plans.py)."""
+
+    text: str
+    line: int
+    """Line of the ``-- plan:`` directive in the file."""
+
+
+@dataclass(frozen=True)
+class OptionalBlock:
+    """A ``/*? ... ?*/`` block: kept when every parameter in it is given (not None)."""
+
+    params: tuple[str, ...]
+    line: int
 
 
 @dataclass(frozen=True)
@@ -66,6 +92,53 @@ class QuerySource:
     """How the file named the row model: ``record_class:`` (aiosql's) or ``row:``."""
     header: str = ""
     """The ``-- name:`` line and the comment lines under it, as written in the file."""
+    plan_rules: tuple[PlanRule, ...] = ()
+    """``-- plan:`` budgets of the query's generic plan (``registry-sql check --plans``)."""
+    blocks: tuple[OptionalBlock, ...] = ()
+    """Optional ``/*? ... ?*/`` blocks, in order (bit i of a variant mask = block i kept)."""
+    variant_label: str = ""
+    """For one variant of a query with optional blocks: which blocks it keeps."""
+
+    @property
+    def display_name(self) -> str:
+        """The qualified name, with the variant when this is one variant of a query."""
+        if self.variant_label:
+            return f"{self.qualified_name} [{self.variant_label}]"
+        return self.qualified_name
+
+    @property
+    def variant_count(self) -> int:
+        return 1 << len(self.blocks)
+
+    def variant(self, mask: int) -> QuerySource:
+        """The query with block i kept when bit i of ``mask`` is set, dropped otherwise.
+
+        Dropped and kept blocks leave their line breaks in place, so PostgreSQL's error positions
+        still map to lines of the file.
+        """
+        index = 0
+
+        def repl(match: re.Match[str]) -> str:
+            nonlocal index
+            keep = bool(mask & (1 << index))
+            index += 1
+            newlines = match.group(0).count("\n")
+            if not keep:
+                return "\n" * newlines
+            body = match.group("body").strip()
+            return body + "\n" * (newlines - body.count("\n"))
+
+        sql = _BLOCK.sub(repl, self.sql)
+        kept = [b for i, b in enumerate(self.blocks) if mask & (1 << i)]
+        label = "with " + "; ".join(", ".join(b.params) for b in kept) if kept else "no optional"
+        used = set(_param_order(sql))
+        return replace(
+            self,
+            sql=sql,
+            params=tuple(p for p in self.params if p in used),
+            blocks=(),
+            variant_label=label,
+        )
 
     @property
     def is_copy(self) -> bool:
@@ -216,6 +289,7 @@ def load_schema(sql_root: Path, schema: str) -> list[QuerySource]:
     seen: dict[str, str] = {}
     for path in sorted(folder.glob("*.sql")):
         relpath = f"{sql_root.name}/{schema}/{path.name}"
+        _check_blocks_closed(path, relpath)
         try:
             data = loader.load_query_data_from_file(path, [])
         except (SQLParseException, SQLLoadException) as exc:
@@ -234,11 +308,23 @@ def load_schema(sql_root: Path, schema: str) -> list[QuerySource]:
             row_model: str | None = None
             row_directive = "record_class"
             stream = False
+            plan_rules: list[PlanRule] = []
             header = _header_text(path, line)
-            for doc_line in _comment_lines(header)[1:]:
+            for offset, doc_line in enumerate(_comment_lines(header)[1:], start=1):
                 directive = _ROW_DIRECTIVE.match(doc_line)
                 streaming = _STREAM_DIRECTIVE.match(doc_line)
-                if directive:
+                plan = _PLAN_DIRECTIVE.match(doc_line)
+                if plan:
+                    from registry_sql.codegen.plans import parse_rule
+
+                    rule = PlanRule(plan.group("rule"), line + offset)
+                    problem = parse_rule(rule.text)
+                    if isinstance(problem, str):
+                        raise QuerySourceError(
+                            f"{relpath}:{rule.line}: query {schema}.{name}: {problem}"
+                        )
+                    plan_rules.append(rule)
+                elif directive:
                     row_model = directive.group("name")
                     row_directive = directive.group("kw")
                 elif streaming:
@@ -258,6 +344,14 @@ def load_schema(sql_root: Path, schema: str) -> list[QuerySource]:
                     "line under the `-- name:` header saying what it does"
                 )
             sql = datum.sql.strip().rstrip(";").strip()
+            params = _declared_order(datum.parameters, _param_order(sql))
+            blocks: tuple[OptionalBlock, ...] = ()
+            raw = _raw_sql(path, _body_line(path, line), headers)
+            if "/*?" in raw:
+                sql = raw
+                blocks = _blocks(sql, params, f"{relpath}:{line}: query {schema}.{name}",
+                                 _body_line(path, line))
+                params = _param_order(_BLOCK.sub(lambda m: m.group("body"), sql))
             if stream and op != "":
                 raise QuerySourceError(
                     f"{relpath}:{line}: query {schema}.{name}: `stream: yes` needs a many-row "
@@ -270,7 +364,7 @@ def load_schema(sql_root: Path, schema: str) -> list[QuerySource]:
                     op=op,
                     doc=doc,
                     row_model=row_model,
-                    params=_declared_order(datum.parameters, _param_order(sql)),
+                    params=params,
                     sql=sql,
                     path=path,
                     line=line,
@@ -280,9 +374,92 @@ def load_schema(sql_root: Path, schema: str) -> list[QuerySource]:
                     stream=stream,
                     row_directive=row_directive,
                     header=header,
+                    plan_rules=tuple(plan_rules),
+                    blocks=blocks,
                 )
             )
     return queries
+
+
+def _check_blocks_closed(path: Path, relpath: str) -> None:
+    """Every ``/*?`` of the file has its ``?*/`` (aiosql would otherwise read the rest of the
+    file as a comment and report something else)."""
+    text = path.read_text(encoding="utf-8")
+    rest = _BLOCK.sub(lambda m: "\n" * m.group(0).count("\n"), text)
+    for marker in ("/*?", "?*/"):
+        if marker in rest:
+            line = rest[: rest.index(marker)].count("\n") + 1
+            raise QuerySourceError(
+                f"{relpath}:{line}: an optional block is not closed (or closed without being "
+                "opened): write `/*? AND col = :value ?*/`"
+            )
+
+
+def _raw_sql(path: Path, body_line: int, headers: dict[str, int]) -> str:
+    """The query's SQL as written (``/*? ?*/`` blocks kept; aiosql drops every ``/* */``):
+    from its first SQL line to the next ``-- name:`` header, without whole-line ``--``
+    comments and other ``/* */`` comments."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    end = min((h for h in headers.values() if h > body_line), default=len(lines) + 1)
+    kept = [ln for ln in lines[body_line - 1 : end - 1] if not ln.strip().startswith("--")]
+    text = "\n".join(kept)
+
+    def repl(match: re.Match[str]) -> str:
+        if match.group("comment") is not None:
+            return "\n" * match.group("comment").count("\n")
+        return match.group(0)
+
+    return _PLAIN_COMMENT.sub(repl, text).strip().rstrip(";").strip()
+
+
+def _blocks(
+    sql: str, base: tuple[str, ...], where: str, body_line: int
+) -> tuple[OptionalBlock, ...]:
+    """The optional blocks of ``sql``, checked: each has a parameter of its own, none nests."""
+    blocks: list[OptionalBlock] = []
+    owner: dict[str, int] = {}
+    for match in _BLOCK.finditer(sql):
+        line = body_line + sql[: match.start()].count("\n")
+        body = match.group("body")
+        if "/*?" in body:
+            raise QuerySourceError(
+                f"{where}: an optional block opened at line {line} holds another `/*?`; "
+                "blocks do not nest: close the first with `?*/` before opening the next"
+            )
+        names = _param_order(body)
+        if not names:
+            raise QuerySourceError(
+                f"{where}: the optional block at line {line} has no parameter; a block is kept "
+                "when its parameters are given, so it needs at least one (`:name`)"
+            )
+        for name in names:
+            if name in base:
+                raise QuerySourceError(
+                    f"{where}: parameter {name} is used both inside the optional block at line "
+                    f"{line} and outside any block; a block's parameters belong to it alone "
+                    "(rename one of them)"
+                )
+            if name in owner:
+                raise QuerySourceError(
+                    f"{where}: parameter {name} is in two optional blocks (lines {owner[name]} "
+                    f"and {line}); put the condition in one block"
+                )
+            owner[name] = line
+        blocks.append(OptionalBlock(params=names, line=line))
+    rest = _BLOCK.sub("", sql)
+    if "/*?" in rest or "?*/" in rest:
+        raise QuerySourceError(
+            f"{where}: an optional block is not closed (or closed without being opened): "
+            "write `/*? AND col = :value ?*/`"
+        )
+    if 1 << len(blocks) > MAX_VARIANTS:
+        raise QuerySourceError(
+            f"{where}: {len(blocks)} optional blocks make {1 << len(blocks)} variants, more than "
+            f"the {MAX_VARIANTS} allowed (each variant is a statement of its own, described by "
+            "`check` and prepared by the server); keep the rarely used filters as "
+            "`(:x::type IS NULL OR col = :x)`, or split the query"
+        )
+    return tuple(blocks)
 
 
 def schemas_in(sql_root: Path, migrations_root: Path | None = None) -> list[str]:

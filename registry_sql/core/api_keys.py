@@ -109,6 +109,7 @@ FIND_API_KEY_BY_HASH: Final = """\
 -- name: find_api_key_by_hash(key_hash)^
 -- record_class: ApiKeyRow
 -- Find the key with this SHA-256 hash for verification, whatever its state; None if unknown.
+-- plan: cost <= 30
 -- Expired and revoked keys ARE returned (expires_at, revoked_at): the caller
 -- decides expired / revoked / ok and can say which (compare expires_at with
 -- the current time, not with the start of a long transaction). Keys are hidden (None)
@@ -180,7 +181,7 @@ WHERE id = %(id)s
 def get_api_key_by_id(conn: psycopg.Connection[Any], *, id: UUID) -> ApiKeyRow:
     """Get an API key by id (revoked and expired keys included).
 
-    SQL: ``sql/core/api_keys.sql:62`` (``get_api_key_by_id^``).
+    SQL: ``sql/core/api_keys.sql:63`` (``get_api_key_by_id^``).
     Raises ``NotFound`` when no row matches.
     """
     return fetch_one(
@@ -212,7 +213,7 @@ def list_user_api_keys(
 ) -> list[ApiKeyRow]:
     """List a user's API keys, newest first; revoked keys only when include_revoked is true.
 
-    SQL: ``sql/core/api_keys.sql:72`` (``list_user_api_keys``).
+    SQL: ``sql/core/api_keys.sql:73`` (``list_user_api_keys``).
     """
     return fetch_all(
         conn,
@@ -277,7 +278,7 @@ def list_organization_api_keys(
     """List an organization's API keys, newest first (keyset paginated); revoked keys only when
     include_revoked is true.
 
-    SQL: ``sql/core/api_keys.sql:85`` (``list_organization_api_keys``).
+    SQL: ``sql/core/api_keys.sql:86`` (``list_organization_api_keys``).
     """
     return fetch_all(
         conn,
@@ -325,7 +326,7 @@ def update_api_key(
     """Rename an unrevoked key or change its scopes, permissions or expiry; omitted (None) fields
     keep their value.
 
-    SQL: ``sql/core/api_keys.sql:100`` (``update_api_key<!``).
+    SQL: ``sql/core/api_keys.sql:101`` (``update_api_key<!``).
     Raises ``NotFound`` when no row matches.
     """
     return fetch_one(
@@ -367,7 +368,7 @@ def revoke_api_key(
 ) -> int:
     """Revoke an API key now; returns 1, or 0 if it does not exist or was already revoked.
 
-    SQL: ``sql/core/api_keys.sql:115`` (``revoke_api_key!``).
+    SQL: ``sql/core/api_keys.sql:116`` (``revoke_api_key!``).
     """
     return execute(
         conn, REVOKE_API_KEY, {"id": id, "revoked_by": revoked_by}, "core.revoke_api_key"
@@ -393,7 +394,7 @@ def revoke_user_api_keys(
 ) -> int:
     """Revoke every unrevoked API key of a user; returns how many were revoked.
 
-    SQL: ``sql/core/api_keys.sql:123`` (``revoke_user_api_keys!``).
+    SQL: ``sql/core/api_keys.sql:124`` (``revoke_user_api_keys!``).
     """
     return execute(
         conn,
@@ -435,7 +436,7 @@ def touch_api_key(
     row is only rewritten when the last recorded use is older than one minute
     or came from another address, so last_used_at is accurate to a minute.
 
-    SQL: ``sql/core/api_keys.sql:131`` (``touch_api_key!``).
+    SQL: ``sql/core/api_keys.sql:132`` (``touch_api_key!``).
     """
     return execute(
         conn, TOUCH_API_KEY, {"id": id, "last_used_ip": last_used_ip}, "core.touch_api_key"

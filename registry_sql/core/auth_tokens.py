@@ -142,6 +142,7 @@ FIND_ACTIVE_TOKEN_BY_HASH: Final = """\
 -- record_class: AuthTokenRow
 -- Find the active token with this SHA-256 hash (same rules as find_active_token_by_jti); None
 --   otherwise.
+-- plan: cost <= 30
 SELECT
     t.id, t.user_id, t.application, t.token_type, t.jti, t.issued_at, t.expires_at,
     t.revoked_at, t.revoked_reason, t.last_used_at, t.usage_count, t.max_uses,
@@ -202,7 +203,7 @@ WHERE jti = %(jti)s::text
 def get_token_by_jti(conn: psycopg.Connection[Any], *, jti: str) -> AuthTokenRow:
     """Get a token by jti in any state (revoked, expired or used up included).
 
-    SQL: ``sql/core/auth_tokens.sql:75`` (``get_token_by_jti^``).
+    SQL: ``sql/core/auth_tokens.sql:76`` (``get_token_by_jti^``).
     Raises ``NotFound`` when no row matches.
     """
     return fetch_one(
@@ -237,7 +238,7 @@ def list_active_user_tokens(
 ) -> list[AuthTokenRow]:
     """List a user's active tokens (sessions), newest first, optionally for one application.
 
-    SQL: ``sql/core/auth_tokens.sql:85`` (``list_active_user_tokens``).
+    SQL: ``sql/core/auth_tokens.sql:86`` (``list_active_user_tokens``).
     """
     return fetch_all(
         conn,
@@ -284,7 +285,7 @@ WHERE jti = %(jti)s::text
 def revoke_token(conn: psycopg.Connection[Any], *, jti: str, reason: str | None = None) -> int:
     """Revoke one token by jti; returns 1, or 0 if unknown or already revoked.
 
-    SQL: ``sql/core/auth_tokens.sql:101`` (``revoke_token!``).
+    SQL: ``sql/core/auth_tokens.sql:102`` (``revoke_token!``).
     """
     return execute(conn, REVOKE_TOKEN, {"jti": jti, "reason": reason}, "core.revoke_token")
 
@@ -322,7 +323,7 @@ def revoke_user_tokens(
     statement_timestamp() (STABLE), not clock_timestamp(): Citus refuses VOLATILE functions in
     an UPDATE of a distributed or reference table; both are the statement's own time here.
 
-    SQL: ``sql/core/auth_tokens.sql:109`` (``revoke_user_tokens!``).
+    SQL: ``sql/core/auth_tokens.sql:110`` (``revoke_user_tokens!``).
     """
     return execute(
         conn,
@@ -367,7 +368,7 @@ def increment_token_usage(conn: psycopg.Connection[Any], *, jti: str) -> int:
     statement_timestamp() (STABLE), not clock_timestamp(): Citus refuses VOLATILE functions in
     an UPDATE of a distributed or reference table.
 
-    SQL: ``sql/core/auth_tokens.sql:123`` (``increment_token_usage!``).
+    SQL: ``sql/core/auth_tokens.sql:124`` (``increment_token_usage!``).
     """
     return execute(conn, INCREMENT_TOKEN_USAGE, {"jti": jti}, "core.increment_token_usage")
 
@@ -408,7 +409,7 @@ def purge_expired_tokens(
     or writes one huge transaction; SKIP LOCKED lets two purgers run side by
     side. Example: grace = timedelta(days=7), batch_size = 5000.
 
-    SQL: ``sql/core/auth_tokens.sql:143`` (``purge_expired_tokens!``).
+    SQL: ``sql/core/auth_tokens.sql:144`` (``purge_expired_tokens!``).
     """
     return execute(
         conn,

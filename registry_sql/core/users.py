@@ -33,6 +33,7 @@ from registry_sql.execute import (
     fetch_value,
     stream,
 )
+from registry_sql.optional import choose_variant
 from registry_sql.secrets import secret_param
 
 CREATE_USER: Final = """\
@@ -123,6 +124,7 @@ GET_USER_BY_ID: Final = """\
 -- name: get_user_by_id(id)^
 -- record_class: UserRow
 -- Get a live user by id.
+-- plan: cost <= 20
 SELECT
     id, username, email, full_name, auth_provider, is_active, last_login_at,
     created_at, updated_at, created_by, updated_by, deleted_at, deleted_by
@@ -145,6 +147,7 @@ GET_USER_BY_USERNAME: Final = """\
 -- name: get_user_by_username(username)^
 -- record_class: UserRow
 -- Get a live user by username, case-insensitively.
+-- plan: cost <= 20
 SELECT
     id, username, email, full_name, auth_provider, is_active, last_login_at,
     created_at, updated_at, created_by, updated_by, deleted_at, deleted_by
@@ -157,7 +160,7 @@ WHERE lower(username) = lower(%(username)s::text)
 def get_user_by_username(conn: psycopg.Connection[Any], *, username: str) -> UserRow:
     """Get a live user by username, case-insensitively.
 
-    SQL: ``sql/core/users.sql:51`` (``get_user_by_username^``).
+    SQL: ``sql/core/users.sql:52`` (``get_user_by_username^``).
     Raises ``NotFound`` when no row matches.
     """
     return fetch_one(
@@ -186,7 +189,7 @@ WHERE lower(email) = lower(%(email)s::text)
 def get_user_by_email(conn: psycopg.Connection[Any], *, email: str) -> UserRow:
     """Get a live user by e-mail address, case-insensitively.
 
-    SQL: ``sql/core/users.sql:61`` (``get_user_by_email^``).
+    SQL: ``sql/core/users.sql:63`` (``get_user_by_email^``).
     Raises ``NotFound`` when no row matches.
     """
     return fetch_one(
@@ -212,7 +215,7 @@ ORDER BY id
 def list_users_by_ids(conn: psycopg.Connection[Any], *, ids: Sequence[UUID]) -> list[UserRow]:
     """List the live users among the given ids (missing or deleted ids are skipped).
 
-    SQL: ``sql/core/users.sql:71`` (``list_users_by_ids``).
+    SQL: ``sql/core/users.sql:73`` (``list_users_by_ids``).
     """
     return fetch_all(conn, LIST_USERS_BY_IDS, {"ids": list(ids)}, UserRow, "core.list_users_by_ids")
 
@@ -262,31 +265,16 @@ def find_user_for_login(conn: psycopg.Connection[Any], *, email: str) -> UserLog
     Deleted and deactivated users are filtered out here, so the caller cannot
     accidentally let them in.
 
-    SQL: ``sql/core/users.sql:83`` (``find_user_for_login^``).
+    SQL: ``sql/core/users.sql:85`` (``find_user_for_login^``).
     """
     return fetch_optional(
         conn, FIND_USER_FOR_LOGIN, {"email": email}, UserLoginRow, "core.find_user_for_login"
     )
 
 
-SEARCH_USERS: Final = r"""
--- name: search_users(q, is_active, after_created_at, after_id, limit)
--- record_class: UserRow
--- Search live users by trigram match on username, e-mail and full name, newest first (keyset
---   paginated).
--- The search expression must stay textually identical to the expression of
--- ix_users__search_trgm (GIN gin_trgm_ops) so the planner can use that index:
---     (username || ' ' || email || ' ' || coalesce(full_name, ''))
--- Two index-served predicates, OR-ed (a BitmapOr over the same GIN index):
---   - ILIKE '%%q%%'  substring match; LIKE wildcards in :q are escaped so a
---                  user typing "a_b" matches "a_b" literally;
---   - :q <%% expr   pg_trgm word similarity >= pg_trgm.word_similarity_threshold
---                  (default 0.6): catches small typos ("Liddel" finds
---                  "Liddell"). The threshold is a setting, not a parameter:
---                  tune it per role or database, e.g.
---                  ALTER ROLE ... SET pg_trgm.word_similarity_threshold = 0.5.
--- Pagination: pass the last row's (created_at, id) as after_created_at /
--- after_id to get the next page.
+SEARCH_USERS: Final = (
+    r"""
+-- name: search_users [0: no optional]
 SELECT
     id, username, email, full_name, auth_provider, is_active, last_login_at,
     created_at, updated_at, created_by, updated_by, deleted_at, deleted_by
@@ -298,12 +286,62 @@ WHERE deleted_at IS NULL
                 '\_') || '%%'
      OR %(q)s::text <%% (username || ' ' || email || ' ' || coalesce(full_name, ''))
   )
-  AND (%(is_active)s::boolean IS NULL OR is_active = %(is_active)s)
-  AND (%(after_created_at)s::timestamptz IS NULL
-       OR (created_at, id) < (%(after_created_at)s, %(after_id)s::uuid))
 ORDER BY created_at DESC, id DESC
 LIMIT %(limit)s::int
-"""
+""",
+    r"""
+-- name: search_users [1: with is_active]
+SELECT
+    id, username, email, full_name, auth_provider, is_active, last_login_at,
+    created_at, updated_at, created_by, updated_by, deleted_at, deleted_by
+FROM core.users
+WHERE deleted_at IS NULL
+  AND (
+        (username || ' ' || email || ' ' || coalesce(full_name, ''))
+            ILIKE '%%' || replace(replace(replace(%(q)s::text, '\', '\\'), '%%', '\%%'), '_',
+                '\_') || '%%'
+     OR %(q)s::text <%% (username || ' ' || email || ' ' || coalesce(full_name, ''))
+  )
+  AND is_active = %(is_active)s::boolean
+ORDER BY created_at DESC, id DESC
+LIMIT %(limit)s::int
+""",
+    r"""
+-- name: search_users [2: with after_created_at, after_id]
+SELECT
+    id, username, email, full_name, auth_provider, is_active, last_login_at,
+    created_at, updated_at, created_by, updated_by, deleted_at, deleted_by
+FROM core.users
+WHERE deleted_at IS NULL
+  AND (
+        (username || ' ' || email || ' ' || coalesce(full_name, ''))
+            ILIKE '%%' || replace(replace(replace(%(q)s::text, '\', '\\'), '%%', '\%%'), '_',
+                '\_') || '%%'
+     OR %(q)s::text <%% (username || ' ' || email || ' ' || coalesce(full_name, ''))
+  )
+  AND (created_at, id) < (%(after_created_at)s::timestamptz, %(after_id)s::uuid)
+ORDER BY created_at DESC, id DESC
+LIMIT %(limit)s::int
+""",
+    r"""
+-- name: search_users [3: with is_active; after_created_at, after_id]
+SELECT
+    id, username, email, full_name, auth_provider, is_active, last_login_at,
+    created_at, updated_at, created_by, updated_by, deleted_at, deleted_by
+FROM core.users
+WHERE deleted_at IS NULL
+  AND (
+        (username || ' ' || email || ' ' || coalesce(full_name, ''))
+            ILIKE '%%' || replace(replace(replace(%(q)s::text, '\', '\\'), '%%', '\%%'), '_',
+                '\_') || '%%'
+     OR %(q)s::text <%% (username || ' ' || email || ' ' || coalesce(full_name, ''))
+  )
+  AND is_active = %(is_active)s::boolean
+  AND (created_at, id) < (%(after_created_at)s::timestamptz, %(after_id)s::uuid)
+ORDER BY created_at DESC, id DESC
+LIMIT %(limit)s::int
+""",
+)
 
 
 def search_users(
@@ -330,28 +368,39 @@ def search_users(
     tune it per role or database, e.g.
     ALTER ROLE ... SET pg_trgm.word_similarity_threshold = 0.5.
     Pagination: pass the last row's (created_at, id) as after_created_at /
-    after_id to get the next page.
+    after_id to get the next page. is_active and the cursor are optional blocks:
+    each combination is its own statement (see docs/queries.md, "Optional filters").
 
-    SQL: ``sql/core/users.sql:98`` (``search_users``).
+    SQL: ``sql/core/users.sql:100`` (``search_users``).
+    Optional filters (a block each, kept when given): is_active; after_created_at, after_id. Each
+    combination is its own statement.
     """
-    return fetch_all(
-        conn,
-        SEARCH_USERS,
-        {
-            "q": q,
-            "is_active": is_active,
-            "after_created_at": after_created_at,
-            "after_id": after_id,
-            "limit": limit,
-        },
-        UserRow,
-        "core.search_users",
-    )
+    _params: dict[str, Any] = {
+        "q": q,
+        "is_active": is_active,
+        "after_created_at": after_created_at,
+        "after_id": after_id,
+        "limit": limit,
+    }
+    _sql = SEARCH_USERS[
+        choose_variant(
+            "core.search_users",
+            _params,
+            (
+                ("is_active",),
+                (
+                    "after_created_at",
+                    "after_id",
+                ),
+            ),
+        )
+    ]
+    return fetch_all(conn, _sql, _params, UserRow, "core.search_users")
 
 
-COUNT_SEARCH_USERS: Final = r"""
--- name: count_search_users(q, is_active)$
--- Count the live users search_users would return for this query (all pages).
+COUNT_SEARCH_USERS: Final = (
+    r"""
+-- name: count_search_users [0: no optional]
 SELECT count(*) AS "total"
 FROM core.users
 WHERE deleted_at IS NULL
@@ -361,8 +410,21 @@ WHERE deleted_at IS NULL
                 '\_') || '%%'
      OR %(q)s::text <%% (username || ' ' || email || ' ' || coalesce(full_name, ''))
   )
-  AND (%(is_active)s::boolean IS NULL OR is_active = %(is_active)s)
-"""
+""",
+    r"""
+-- name: count_search_users [1: with is_active]
+SELECT count(*) AS "total"
+FROM core.users
+WHERE deleted_at IS NULL
+  AND (
+        (username || ' ' || email || ' ' || coalesce(full_name, ''))
+            ILIKE '%%' || replace(replace(replace(%(q)s::text, '\', '\\'), '%%', '\%%'), '_',
+                '\_') || '%%'
+     OR %(q)s::text <%% (username || ' ' || email || ' ' || coalesce(full_name, ''))
+  )
+  AND is_active = %(is_active)s::boolean
+""",
+)
 
 
 def count_search_users(
@@ -373,14 +435,18 @@ def count_search_users(
 ) -> int:
     """Count the live users search_users would return for this query (all pages).
 
-    SQL: ``sql/core/users.sql:131`` (``count_search_users$``).
+    SQL: ``sql/core/users.sql:134`` (``count_search_users$``).
+    Optional filters (a block each, kept when given): is_active. Each combination is its own
+    statement.
     """
+    _params: dict[str, Any] = {"q": q, "is_active": is_active}
+    _sql = COUNT_SEARCH_USERS[choose_variant("core.count_search_users", _params, (("is_active",),))]
     return cast(
         "int",
         fetch_value(
             conn,
-            COUNT_SEARCH_USERS,
-            {"q": q, "is_active": is_active},
+            _sql,
+            _params,
             "core.count_search_users",
             (
                 "q",
@@ -420,7 +486,7 @@ def search_users_by_similarity(
     Ranked by pg_trgm word_similarity; the `<%` filter lets ix_users__search_trgm
     prune candidates first. Ties broken by username for a stable order.
 
-    SQL: ``sql/core/users.sql:144`` (``search_users_by_similarity``).
+    SQL: ``sql/core/users.sql:147`` (``search_users_by_similarity``).
     """
     return fetch_all(
         conn,
@@ -458,7 +524,7 @@ def list_users(
 ) -> list[UserRow]:
     """List live users, newest first (keyset paginated).
 
-    SQL: ``sql/core/users.sql:159`` (``list_users``).
+    SQL: ``sql/core/users.sql:162`` (``list_users``).
     """
     return fetch_all(
         conn,
@@ -487,7 +553,7 @@ WHERE deleted_at IS NULL
 def count_users(conn: psycopg.Connection[Any], *, is_active: bool | None = None) -> int:
     """Count live users, optionally only active or only inactive ones.
 
-    SQL: ``sql/core/users.sql:173`` (``count_users$``).
+    SQL: ``sql/core/users.sql:176`` (``count_users$``).
     """
     return cast(
         "int",
@@ -536,7 +602,7 @@ def update_user(
     full_name back to NULL (use an empty string, or add a dedicated query).
     Passwords change through update_user_password.
 
-    SQL: ``sql/core/users.sql:180`` (``update_user<!``).
+    SQL: ``sql/core/users.sql:183`` (``update_user<!``).
     Raises ``NotFound`` when no row matches.
     """
     return fetch_one(
@@ -594,7 +660,7 @@ def update_user_password(
     rejects that for auth_provider 'local'. ck_users__hashed_password_is_hash
     rejects anything that does not look like a bcrypt/argon2/scrypt/pbkdf2 hash.
 
-    SQL: ``sql/core/users.sql:199`` (``update_user_password!``).
+    SQL: ``sql/core/users.sql:202`` (``update_user_password!``).
     """
     return execute(
         conn,
@@ -636,7 +702,7 @@ WHERE id = %(id)s
 def record_user_login(conn: psycopg.Connection[Any], *, id: UUID) -> int:
     """Record a successful login (last_login_at = now()); returns 1, or 0 if no such live user.
 
-    SQL: ``sql/core/users.sql:210`` (``record_user_login!``).
+    SQL: ``sql/core/users.sql:213`` (``record_user_login!``).
     """
     return execute(conn, RECORD_USER_LOGIN, {"id": id}, "core.record_user_login")
 
@@ -696,7 +762,7 @@ def soft_delete_user(
     Memberships and role grants are kept, so restore_user brings the account
     back as it was (tokens and keys stay revoked).
 
-    SQL: ``sql/core/users.sql:217`` (``soft_delete_user!``).
+    SQL: ``sql/core/users.sql:220`` (``soft_delete_user!``).
     """
     return execute(
         conn, SOFT_DELETE_USER, {"id": id, "deleted_by": deleted_by}, "core.soft_delete_user"
@@ -733,7 +799,7 @@ def restore_user(
     Raises a unique violation (uq_users__username_lower / uq_users__email_lower)
     if a live user took the username or e-mail in the meantime.
 
-    SQL: ``sql/core/users.sql:252`` (``restore_user<!``).
+    SQL: ``sql/core/users.sql:255`` (``restore_user<!``).
     Raises ``NotFound`` when no row matches.
     """
     return fetch_one(
@@ -772,7 +838,7 @@ def purge_user(conn: psycopg.Connection[Any], *, id: UUID) -> int:
     attributable (inspection, airlock submissions) still reference the user:
     soft-delete instead. core.audit_log has no FK, so its rows are untouched.
 
-    SQL: ``sql/core/users.sql:268`` (``purge_user!``).
+    SQL: ``sql/core/users.sql:271`` (``purge_user!``).
     """
     return execute(conn, PURGE_USER, {"id": id}, "core.purge_user")
 
@@ -830,7 +896,7 @@ def get_user_with_roles(
     core.user_has_permission().
     roles is '{}' (never NULL) for a user with no role in the application.
 
-    SQL: ``sql/core/users.sql:278`` (``get_user_with_roles^``).
+    SQL: ``sql/core/users.sql:281`` (``get_user_with_roles^``).
     Raises ``NotFound`` when no row matches.
     """
     return fetch_one(

@@ -136,6 +136,7 @@ GET_DEPLOYMENT_BY_ID: Final = """\
 -- name: get_deployment_by_id(organization_id, id)^
 -- record_class: DeploymentRow
 -- Get a live deployment by id.
+-- plan: cost <= 20
 SELECT
     organization_id, id, project_id, model_version_id, name, description, environment, status,
     endpoint_url, replicas, resources, config, traffic_percent, deployed_at, deployed_by,
@@ -205,7 +206,7 @@ def list_active_deployments(
     """Live deployments that are serving or about to (deploying, running, updating, degraded),
     with model name and version.
 
-    SQL: ``sql/mlops/deployments.sql:65`` (``list_active_deployments``).
+    SQL: ``sql/mlops/deployments.sql:66`` (``list_active_deployments``).
     """
     return fetch_all(
         conn,
@@ -305,7 +306,7 @@ def update_deployment_status(
     locked (FOR UPDATE) so the history's previous_status is the status this
     change replaced, even under concurrent changes.
 
-    SQL: ``sql/mlops/deployments.sql:85`` (``update_deployment_status<!``).
+    SQL: ``sql/mlops/deployments.sql:86`` (``update_deployment_status<!``).
     Raises ``NotFound`` when no row matches.
     """
     return fetch_one(
@@ -391,7 +392,7 @@ def change_deployment_version(
     A rollback is this with the previous version (see list_deployment_history's
     from_model_version_id). ForeignKeyMissing if the version is not one of the tenant's.
 
-    SQL: ``sql/mlops/deployments.sql:130`` (``change_deployment_version<!``).
+    SQL: ``sql/mlops/deployments.sql:131`` (``change_deployment_version<!``).
     Raises ``NotFound`` when no row matches.
     """
     return fetch_one(
@@ -442,7 +443,7 @@ def list_deployment_history(
 ) -> list[ListDeploymentHistoryRow]:
     """The history of a deployment, newest first.
 
-    SQL: ``sql/mlops/deployments.sql:168`` (``list_deployment_history``).
+    SQL: ``sql/mlops/deployments.sql:169`` (``list_deployment_history``).
     """
     return fetch_all(
         conn,
@@ -494,7 +495,7 @@ def soft_delete_deployment(
     """Soft-delete a live deployment and record a `delete` history row; returns 1, or 0 if no
     such live deployment.
 
-    SQL: ``sql/mlops/deployments.sql:180`` (``soft_delete_deployment!``).
+    SQL: ``sql/mlops/deployments.sql:181`` (``soft_delete_deployment!``).
     """
     return execute(
         conn,
@@ -533,7 +534,7 @@ def restore_deployment(
     """Restore a soft-deleted deployment; raises Conflict if a live deployment took its
     project/environment/name meanwhile.
 
-    SQL: ``sql/mlops/deployments.sql:207`` (``restore_deployment<!``).
+    SQL: ``sql/mlops/deployments.sql:208`` (``restore_deployment<!``).
     Raises ``NotFound`` when no row matches.
     """
     return fetch_one(

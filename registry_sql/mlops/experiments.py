@@ -19,6 +19,7 @@ from psycopg.types.json import Jsonb
 
 from registry_sql.execute import Stream, execute, fetch_all, fetch_one, stream
 from registry_sql.mlops.models import ExperimentRow, ExperimentStatus, RunRow, RunStatus
+from registry_sql.optional import choose_variant
 
 CREATE_EXPERIMENT: Final = """\
 -- name: create_experiment(organization_id, project_id, model_id, name, description, config,
@@ -389,6 +390,7 @@ GET_RUN_BY_ID: Final = """\
 -- name: get_run_by_id(organization_id, id)^
 -- record_class: RunRow
 -- Get a live run by id.
+-- plan: cost <= 20
 SELECT
     organization_id, id, experiment_id, name, status, started_at, ended_at, params, tags,
     artifact_uri, source_version, created_at, updated_at, created_by, updated_by, deleted_at,
@@ -447,7 +449,7 @@ def list_runs(
 ) -> list[RunRow]:
     """List the live runs of an experiment, newest first, optionally of one status.
 
-    SQL: ``sql/mlops/experiments.sql:126`` (``list_runs``).
+    SQL: ``sql/mlops/experiments.sql:127`` (``list_runs``).
     """
     return fetch_all(
         conn,
@@ -463,13 +465,9 @@ def list_runs(
     )
 
 
-SEARCH_RUNS: Final = """\
--- name: search_runs(organization_id, experiment_id, params, status, limit)
--- record_class: RunRow
--- Live runs of an experiment whose params contain all the given key/values (MLflow search_runs),
---   newest first.
--- params: e.g. {"max_depth": "6"}; None or {} matches every run. Served by the
--- GIN index ix_experiment_runs__params (jsonb_path_ops, containment @>).
+SEARCH_RUNS: Final = (
+    """\
+-- name: search_runs [0: no optional]
 SELECT
     organization_id, id, experiment_id, name, status, started_at, ended_at, params, tags,
     artifact_uri, source_version, created_at, updated_at, created_by, updated_by, deleted_at,
@@ -479,10 +477,25 @@ WHERE organization_id = %(organization_id)s
   AND experiment_id = %(experiment_id)s::uuid
   AND deleted_at IS NULL
   AND params @> COALESCE(%(params)s::jsonb, '{}'::jsonb)
-  AND (%(status)s::mlops.run_status IS NULL OR status = %(status)s)
 ORDER BY started_at DESC, id DESC
 LIMIT %(limit)s::int
-"""
+""",
+    """\
+-- name: search_runs [1: with status]
+SELECT
+    organization_id, id, experiment_id, name, status, started_at, ended_at, params, tags,
+    artifact_uri, source_version, created_at, updated_at, created_by, updated_by, deleted_at,
+        deleted_by
+FROM mlops.experiment_runs
+WHERE organization_id = %(organization_id)s
+  AND experiment_id = %(experiment_id)s::uuid
+  AND deleted_at IS NULL
+  AND params @> COALESCE(%(params)s::jsonb, '{}'::jsonb)
+  AND status = %(status)s::mlops.run_status
+ORDER BY started_at DESC, id DESC
+LIMIT %(limit)s::int
+""",
+)
 
 
 def search_runs(
@@ -499,22 +512,21 @@ def search_runs(
 
     params: e.g. {"max_depth": "6"}; None or {} matches every run. Served by the
     GIN index ix_experiment_runs__params (jsonb_path_ops, containment @>).
+    status is an optional block (its own statement when given).
 
-    SQL: ``sql/mlops/experiments.sql:141`` (``search_runs``).
+    SQL: ``sql/mlops/experiments.sql:142`` (``search_runs``).
+    Optional filters (a block each, kept when given): status. Each combination is its own
+    statement.
     """
-    return fetch_all(
-        conn,
-        SEARCH_RUNS,
-        {
-            "organization_id": organization_id,
-            "experiment_id": experiment_id,
-            "params": None if params is None else Jsonb(params),
-            "status": status,
-            "limit": limit,
-        },
-        RunRow,
-        "mlops.search_runs",
-    )
+    _params: dict[str, Any] = {
+        "organization_id": organization_id,
+        "experiment_id": experiment_id,
+        "params": None if params is None else Jsonb(params),
+        "status": status,
+        "limit": limit,
+    }
+    _sql = SEARCH_RUNS[choose_variant("mlops.search_runs", _params, (("status",),))]
+    return fetch_all(conn, _sql, _params, RunRow, "mlops.search_runs")
 
 
 FINISH_RUN: Final = """\
@@ -564,7 +576,7 @@ def finish_run(
     now() is taken in a FROM subquery, not inside COALESCE: Citus refuses non-IMMUTABLE
     functions in CASE/COALESCE of an UPDATE on a distributed table.
 
-    SQL: ``sql/mlops/experiments.sql:159`` (``finish_run<!``).
+    SQL: ``sql/mlops/experiments.sql:162`` (``finish_run<!``).
     Raises ``NotFound`` when no row matches.
     """
     return fetch_one(
@@ -618,7 +630,7 @@ def log_params(
     """Add params to a live run (jsonb merge); a key already logged with another value raises
     ImmutableRecord.
 
-    SQL: ``sql/mlops/experiments.sql:183`` (``log_params<!``).
+    SQL: ``sql/mlops/experiments.sql:186`` (``log_params<!``).
     Raises ``NotFound`` when no row matches.
     """
     return fetch_one(
@@ -667,7 +679,7 @@ def set_run_tags(
 ) -> RunRow:
     """Merge tags into a live run (existing keys are overwritten).
 
-    SQL: ``sql/mlops/experiments.sql:197`` (``set_run_tags<!``).
+    SQL: ``sql/mlops/experiments.sql:200`` (``set_run_tags<!``).
     Raises ``NotFound`` when no row matches.
     """
     return fetch_one(
@@ -711,7 +723,7 @@ def soft_delete_run(
 ) -> int:
     """Soft-delete a live run (its metrics stay); returns 1, or 0 if no such live run.
 
-    SQL: ``sql/mlops/experiments.sql:211`` (``soft_delete_run!``).
+    SQL: ``sql/mlops/experiments.sql:214`` (``soft_delete_run!``).
     """
     return execute(
         conn,
@@ -748,7 +760,7 @@ def restore_run(
 ) -> RunRow:
     """Restore a soft-deleted run.
 
-    SQL: ``sql/mlops/experiments.sql:221`` (``restore_run<!``).
+    SQL: ``sql/mlops/experiments.sql:224`` (``restore_run<!``).
     Raises ``NotFound`` when no row matches.
     """
     return fetch_one(

@@ -162,6 +162,7 @@ GET_METRIC_HISTORY: Final = """\
 -- record_class: RunMetricRow
 -- Every value of one metric of a run, in step then time order (MLflow get_metric_history).
 -- stream: yes
+-- plan: no seq scan on mlops.run_metrics
 SELECT organization_id, run_id, metric_name, value, step, recorded_at
 FROM mlops.run_metrics
 WHERE organization_id = %(organization_id)s
@@ -227,7 +228,7 @@ WHERE organization_id = %(organization_id)s
 def count_run_metrics(conn: psycopg.Connection[Any], *, organization_id: UUID, run_id: UUID) -> int:
     """Count the metric values logged for a run.
 
-    SQL: ``sql/mlops/metrics.sql:52`` (``count_run_metrics$``).
+    SQL: ``sql/mlops/metrics.sql:53`` (``count_run_metrics$``).
     """
     return cast(
         "int",
@@ -249,6 +250,7 @@ FIND_BEST_RUN: Final = """\
 -- record_class: FindBestRunRow
 -- The live run of an experiment with the best latest value of a metric (max or min; NaN
 --   ignored); None if no run logged it.
+-- plan: no seq scan on mlops.run_metrics
 SELECT
     r.organization_id, r.id AS run_id, r.name, r.status,
     m.value AS "value", m.step AS "step", m.recorded_at AS "recorded_at"
@@ -284,7 +286,7 @@ def find_best_run(
     """The live run of an experiment with the best latest value of a metric (max or min; NaN
     ignored); None if no run logged it.
 
-    SQL: ``sql/mlops/metrics.sql:59`` (``find_best_run^``).
+    SQL: ``sql/mlops/metrics.sql:60`` (``find_best_run^``).
     """
     return fetch_optional(
         conn,

@@ -111,6 +111,7 @@ LIST_MONITORING_SAMPLES: Final = """\
 -- name: list_monitoring_samples(organization_id, deployment_id, since, until, limit)
 -- record_class: MonitoringSampleRow
 -- Raw monitoring samples of a deployment in [since, until), newest first.
+-- plan: cost <= 50
 SELECT
     organization_id, id, deployment_id, model_version_id, recorded_at, window_seconds,
     request_count, error_count, latency_p50_ms, latency_p95_ms, latency_p99_ms,
@@ -204,7 +205,7 @@ def list_monitoring_rollups(
     error_rate is errors/requests (NULL without requests); latencies are the
     request-weighted mean of the samples' p50 and the max of their p95/p99.
 
-    SQL: ``sql/mlops/monitoring.sql:47`` (``list_monitoring_rollups``).
+    SQL: ``sql/mlops/monitoring.sql:48`` (``list_monitoring_rollups``).
     """
     return fetch_all(
         conn,
@@ -300,7 +301,7 @@ def create_drift_report(
     """Store a data drift report for a deployment and/or a model version (at least one is
     required).
 
-    SQL: ``sql/mlops/monitoring.sql:79`` (``create_drift_report<!``).
+    SQL: ``sql/mlops/monitoring.sql:80`` (``create_drift_report<!``).
     Returns the new row.
     """
     return fetch_one(
@@ -366,7 +367,7 @@ def get_drift_report_by_id(
 ) -> DriftReportRow:
     """Get a live drift report by id.
 
-    SQL: ``sql/mlops/monitoring.sql:101`` (``get_drift_report_by_id^``).
+    SQL: ``sql/mlops/monitoring.sql:102`` (``get_drift_report_by_id^``).
     Raises ``NotFound`` when no row matches.
     """
     return fetch_one(
@@ -413,7 +414,7 @@ def list_drift_reports(
     """Live drift reports of a deployment, newest first; only those that detected drift when
     detected_only.
 
-    SQL: ``sql/mlops/monitoring.sql:114`` (``list_drift_reports``).
+    SQL: ``sql/mlops/monitoring.sql:115`` (``list_drift_reports``).
     """
     return fetch_all(
         conn,
@@ -451,7 +452,7 @@ def soft_delete_drift_report(
 ) -> int:
     """Soft-delete a live drift report; returns 1, or 0 if no such live report.
 
-    SQL: ``sql/mlops/monitoring.sql:130`` (``soft_delete_drift_report!``).
+    SQL: ``sql/mlops/monitoring.sql:131`` (``soft_delete_drift_report!``).
     """
     return execute(
         conn,

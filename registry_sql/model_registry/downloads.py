@@ -262,6 +262,7 @@ LIST_DOWNLOADS_FOR_PACKAGE: Final = """\
 --   after_downloaded_at, after_id, limit)
 -- record_class: DownloadRow
 -- List the download attempts of a package, newest first (keyset paginated, optional time window).
+-- plan: no seq scan on model_registry.download_history
 SELECT
     id, package_id, user_id, downloaded_at, access_granted, access_check_output,
     ip_address, user_agent
@@ -312,6 +313,7 @@ LIST_DOWNLOADS_FOR_USER: Final = """\
 --   after_id, limit)
 -- record_class: DownloadRow
 -- List the download attempts of a user, newest first (keyset paginated, optional time window).
+-- plan: no seq scan on model_registry.download_history
 SELECT
     id, package_id, user_id, downloaded_at, access_granted, access_check_output,
     ip_address, user_agent
@@ -339,7 +341,7 @@ def list_downloads_for_user(
     """List the download attempts of a user, newest first (keyset paginated, optional time
     window).
 
-    SQL: ``sql/model_registry/downloads.sql:137`` (``list_downloads_for_user``).
+    SQL: ``sql/model_registry/downloads.sql:138`` (``list_downloads_for_user``).
     """
     return fetch_all(
         conn,
@@ -386,7 +388,7 @@ def list_denied_downloads(
 ) -> list[DownloadRow]:
     """List denied download attempts (security review), newest first (keyset paginated).
 
-    SQL: ``sql/model_registry/downloads.sql:152`` (``list_denied_downloads``).
+    SQL: ``sql/model_registry/downloads.sql:154`` (``list_denied_downloads``).
     """
     return fetch_all(
         conn,
@@ -442,7 +444,7 @@ def count_downloads_per_day(
     the scan stays within the window's partitions. Days without downloads are
     not returned. Ordered by package, then day.
 
-    SQL: ``sql/model_registry/downloads.sql:167`` (``count_downloads_per_day``).
+    SQL: ``sql/model_registry/downloads.sql:169`` (``count_downloads_per_day``).
     """
     return fetch_all(
         conn,
@@ -503,7 +505,7 @@ def count_downloads(
     """Count the download attempts of a package (all time), optionally only granted or only
     denied ones.
 
-    SQL: ``sql/model_registry/downloads.sql:188`` (``count_downloads$``).
+    SQL: ``sql/model_registry/downloads.sql:190`` (``count_downloads$``).
     """
     return cast(
         "int",

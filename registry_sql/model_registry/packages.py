@@ -32,6 +32,7 @@ from registry_sql.model_registry.models import (
     PackageType,
     SuggestPackagesRow,
 )
+from registry_sql.optional import choose_variant
 
 CREATE_PACKAGE: Final = """\
 -- name: create_package(name, version, package_type, description, tags, s3_key, s3_bucket,
@@ -163,6 +164,7 @@ GET_PACKAGE_BY_ID: Final = """\
 -- name: get_package_by_id(id)^
 -- record_class: PackageRow
 -- Get a package by id.
+-- plan: no seq scan on model_registry.packages
 SELECT
     id, name, version, package_type, description, tags, s3_key, s3_bucket,
     file_size_bytes, checksum_sha256, uploaded_by, is_sensitive,
@@ -187,6 +189,7 @@ GET_PACKAGE_BY_NAME_VERSION: Final = """\
 -- name: get_package_by_name_version(name, version)^
 -- record_class: PackageRow
 -- Get one version of a package by its name and version (exact match).
+-- plan: uses uq_packages__name_version
 SELECT
     id, name, version, package_type, description, tags, s3_key, s3_bucket,
     file_size_bytes, checksum_sha256, uploaded_by, is_sensitive,
@@ -205,7 +208,7 @@ def get_package_by_name_version(
 ) -> PackageRow:
     """Get one version of a package by its name and version (exact match).
 
-    SQL: ``sql/model_registry/packages.sql:66`` (``get_package_by_name_version^``).
+    SQL: ``sql/model_registry/packages.sql:67`` (``get_package_by_name_version^``).
     Raises ``NotFound`` when no row matches.
     """
     return fetch_one(
@@ -247,7 +250,7 @@ def list_package_versions(conn: psycopg.Connection[Any], *, name: str) -> list[P
     pre-release/build suffixes are not ranked (equal triples: newest upload
     first). Versions of another form come last, newest upload first.
 
-    SQL: ``sql/model_registry/packages.sql:77`` (``list_package_versions``).
+    SQL: ``sql/model_registry/packages.sql:79`` (``list_package_versions``).
     """
     return fetch_all(
         conn,
@@ -331,7 +334,7 @@ def update_package(
     cannot set a nullable field back to NULL. Making a package sensitive needs
     an access_control_script (ck_packages__sensitive_has_script).
 
-    SQL: ``sql/model_registry/packages.sql:93`` (``update_package<!``).
+    SQL: ``sql/model_registry/packages.sql:95`` (``update_package<!``).
     Raises ``NotFound`` when no row matches.
     """
     return fetch_one(
@@ -382,7 +385,7 @@ def delete_package(conn: psycopg.Connection[Any], *, id: UUID) -> int:
     Cascades to its score, every lineage edge it is part of, and its download
     history (catalog Q3).
 
-    SQL: ``sql/model_registry/packages.sql:117`` (``delete_package!``).
+    SQL: ``sql/model_registry/packages.sql:119`` (``delete_package!``).
     """
     return execute(conn, DELETE_PACKAGE, {"id": id}, "model_registry.delete_package")
 
@@ -405,6 +408,8 @@ SEARCH_PACKAGES: Final = r"""
 -- ix_packages__tags); is_sensitive; min_net_score (only scored packages with
 -- net_score >= it). Queries shorter than 3 characters have no trigram and
 -- scan the index fully: require 3+ characters in the UI.
+-- plan: no seq scan on model_registry.package_scores
+-- plan: cost <= 500
 SELECT
     p.id, p.name, p.version, p.package_type, p.description, p.tags,
     p.file_size_bytes, p.uploaded_by, p.is_sensitive, p.created_at,
@@ -453,7 +458,7 @@ def search_packages(
     net_score >= it). Queries shorter than 3 characters have no trigram and
     scan the index fully: require 3+ characters in the UI.
 
-    SQL: ``sql/model_registry/packages.sql:124`` (``search_packages``).
+    SQL: ``sql/model_registry/packages.sql:126`` (``search_packages``).
     """
     return fetch_all(
         conn,
@@ -473,20 +478,184 @@ def search_packages(
     )
 
 
-COUNT_SEARCH_PACKAGES: Final = r"""
--- name: count_search_packages(q, package_type, tags, is_sensitive, min_net_score)$
--- Count the packages search_packages would return for these filters (all pages).
+COUNT_SEARCH_PACKAGES: Final = (
+    r"""
+-- name: count_search_packages [0: no optional]
 SELECT count(*) AS "total"
 FROM model_registry.packages p
 LEFT JOIN model_registry.package_scores s ON s.package_id = p.id
 WHERE (p.name || ' ' || coalesce(p.description, ''))
         ILIKE '%%' || replace(replace(replace(%(q)s::text, '\', '\\'), '%%', '\%%'), '_',
             '\_') || '%%'
-  AND (%(package_type)s::model_registry.package_type IS NULL OR p.package_type = %(package_type)s)
-  AND (%(tags)s::text[] IS NULL OR p.tags @> %(tags)s)
-  AND (%(is_sensitive)s::boolean IS NULL OR p.is_sensitive = %(is_sensitive)s)
-  AND (%(min_net_score)s::real IS NULL OR s.net_score >= %(min_net_score)s)
-"""
+""",
+    r"""
+-- name: count_search_packages [1: with package_type]
+SELECT count(*) AS "total"
+FROM model_registry.packages p
+LEFT JOIN model_registry.package_scores s ON s.package_id = p.id
+WHERE (p.name || ' ' || coalesce(p.description, ''))
+        ILIKE '%%' || replace(replace(replace(%(q)s::text, '\', '\\'), '%%', '\%%'), '_',
+            '\_') || '%%'
+  AND p.package_type = %(package_type)s::model_registry.package_type
+""",
+    r"""
+-- name: count_search_packages [2: with tags]
+SELECT count(*) AS "total"
+FROM model_registry.packages p
+LEFT JOIN model_registry.package_scores s ON s.package_id = p.id
+WHERE (p.name || ' ' || coalesce(p.description, ''))
+        ILIKE '%%' || replace(replace(replace(%(q)s::text, '\', '\\'), '%%', '\%%'), '_',
+            '\_') || '%%'
+  AND p.tags @> %(tags)s::text[]
+""",
+    r"""
+-- name: count_search_packages [3: with package_type; tags]
+SELECT count(*) AS "total"
+FROM model_registry.packages p
+LEFT JOIN model_registry.package_scores s ON s.package_id = p.id
+WHERE (p.name || ' ' || coalesce(p.description, ''))
+        ILIKE '%%' || replace(replace(replace(%(q)s::text, '\', '\\'), '%%', '\%%'), '_',
+            '\_') || '%%'
+  AND p.package_type = %(package_type)s::model_registry.package_type
+  AND p.tags @> %(tags)s::text[]
+""",
+    r"""
+-- name: count_search_packages [4: with is_sensitive]
+SELECT count(*) AS "total"
+FROM model_registry.packages p
+LEFT JOIN model_registry.package_scores s ON s.package_id = p.id
+WHERE (p.name || ' ' || coalesce(p.description, ''))
+        ILIKE '%%' || replace(replace(replace(%(q)s::text, '\', '\\'), '%%', '\%%'), '_',
+            '\_') || '%%'
+  AND p.is_sensitive = %(is_sensitive)s::boolean
+""",
+    r"""
+-- name: count_search_packages [5: with package_type; is_sensitive]
+SELECT count(*) AS "total"
+FROM model_registry.packages p
+LEFT JOIN model_registry.package_scores s ON s.package_id = p.id
+WHERE (p.name || ' ' || coalesce(p.description, ''))
+        ILIKE '%%' || replace(replace(replace(%(q)s::text, '\', '\\'), '%%', '\%%'), '_',
+            '\_') || '%%'
+  AND p.package_type = %(package_type)s::model_registry.package_type
+  AND p.is_sensitive = %(is_sensitive)s::boolean
+""",
+    r"""
+-- name: count_search_packages [6: with tags; is_sensitive]
+SELECT count(*) AS "total"
+FROM model_registry.packages p
+LEFT JOIN model_registry.package_scores s ON s.package_id = p.id
+WHERE (p.name || ' ' || coalesce(p.description, ''))
+        ILIKE '%%' || replace(replace(replace(%(q)s::text, '\', '\\'), '%%', '\%%'), '_',
+            '\_') || '%%'
+  AND p.tags @> %(tags)s::text[]
+  AND p.is_sensitive = %(is_sensitive)s::boolean
+""",
+    r"""
+-- name: count_search_packages [7: with package_type; tags; is_sensitive]
+SELECT count(*) AS "total"
+FROM model_registry.packages p
+LEFT JOIN model_registry.package_scores s ON s.package_id = p.id
+WHERE (p.name || ' ' || coalesce(p.description, ''))
+        ILIKE '%%' || replace(replace(replace(%(q)s::text, '\', '\\'), '%%', '\%%'), '_',
+            '\_') || '%%'
+  AND p.package_type = %(package_type)s::model_registry.package_type
+  AND p.tags @> %(tags)s::text[]
+  AND p.is_sensitive = %(is_sensitive)s::boolean
+""",
+    r"""
+-- name: count_search_packages [8: with min_net_score]
+SELECT count(*) AS "total"
+FROM model_registry.packages p
+LEFT JOIN model_registry.package_scores s ON s.package_id = p.id
+WHERE (p.name || ' ' || coalesce(p.description, ''))
+        ILIKE '%%' || replace(replace(replace(%(q)s::text, '\', '\\'), '%%', '\%%'), '_',
+            '\_') || '%%'
+  AND s.net_score >= %(min_net_score)s::real
+""",
+    r"""
+-- name: count_search_packages [9: with package_type; min_net_score]
+SELECT count(*) AS "total"
+FROM model_registry.packages p
+LEFT JOIN model_registry.package_scores s ON s.package_id = p.id
+WHERE (p.name || ' ' || coalesce(p.description, ''))
+        ILIKE '%%' || replace(replace(replace(%(q)s::text, '\', '\\'), '%%', '\%%'), '_',
+            '\_') || '%%'
+  AND p.package_type = %(package_type)s::model_registry.package_type
+  AND s.net_score >= %(min_net_score)s::real
+""",
+    r"""
+-- name: count_search_packages [10: with tags; min_net_score]
+SELECT count(*) AS "total"
+FROM model_registry.packages p
+LEFT JOIN model_registry.package_scores s ON s.package_id = p.id
+WHERE (p.name || ' ' || coalesce(p.description, ''))
+        ILIKE '%%' || replace(replace(replace(%(q)s::text, '\', '\\'), '%%', '\%%'), '_',
+            '\_') || '%%'
+  AND p.tags @> %(tags)s::text[]
+  AND s.net_score >= %(min_net_score)s::real
+""",
+    r"""
+-- name: count_search_packages [11: with package_type; tags; min_net_score]
+SELECT count(*) AS "total"
+FROM model_registry.packages p
+LEFT JOIN model_registry.package_scores s ON s.package_id = p.id
+WHERE (p.name || ' ' || coalesce(p.description, ''))
+        ILIKE '%%' || replace(replace(replace(%(q)s::text, '\', '\\'), '%%', '\%%'), '_',
+            '\_') || '%%'
+  AND p.package_type = %(package_type)s::model_registry.package_type
+  AND p.tags @> %(tags)s::text[]
+  AND s.net_score >= %(min_net_score)s::real
+""",
+    r"""
+-- name: count_search_packages [12: with is_sensitive; min_net_score]
+SELECT count(*) AS "total"
+FROM model_registry.packages p
+LEFT JOIN model_registry.package_scores s ON s.package_id = p.id
+WHERE (p.name || ' ' || coalesce(p.description, ''))
+        ILIKE '%%' || replace(replace(replace(%(q)s::text, '\', '\\'), '%%', '\%%'), '_',
+            '\_') || '%%'
+  AND p.is_sensitive = %(is_sensitive)s::boolean
+  AND s.net_score >= %(min_net_score)s::real
+""",
+    r"""
+-- name: count_search_packages [13: with package_type; is_sensitive; min_net_score]
+SELECT count(*) AS "total"
+FROM model_registry.packages p
+LEFT JOIN model_registry.package_scores s ON s.package_id = p.id
+WHERE (p.name || ' ' || coalesce(p.description, ''))
+        ILIKE '%%' || replace(replace(replace(%(q)s::text, '\', '\\'), '%%', '\%%'), '_',
+            '\_') || '%%'
+  AND p.package_type = %(package_type)s::model_registry.package_type
+  AND p.is_sensitive = %(is_sensitive)s::boolean
+  AND s.net_score >= %(min_net_score)s::real
+""",
+    r"""
+-- name: count_search_packages [14: with tags; is_sensitive; min_net_score]
+SELECT count(*) AS "total"
+FROM model_registry.packages p
+LEFT JOIN model_registry.package_scores s ON s.package_id = p.id
+WHERE (p.name || ' ' || coalesce(p.description, ''))
+        ILIKE '%%' || replace(replace(replace(%(q)s::text, '\', '\\'), '%%', '\%%'), '_',
+            '\_') || '%%'
+  AND p.tags @> %(tags)s::text[]
+  AND p.is_sensitive = %(is_sensitive)s::boolean
+  AND s.net_score >= %(min_net_score)s::real
+""",
+    r"""
+-- name: count_search_packages [15: with package_type; tags; is_sensitive; min_net_score]
+SELECT count(*) AS "total"
+FROM model_registry.packages p
+LEFT JOIN model_registry.package_scores s ON s.package_id = p.id
+WHERE (p.name || ' ' || coalesce(p.description, ''))
+        ILIKE '%%' || replace(replace(replace(%(q)s::text, '\', '\\'), '%%', '\%%'), '_',
+            '\_') || '%%'
+  AND p.package_type = %(package_type)s::model_registry.package_type
+  AND p.tags @> %(tags)s::text[]
+  AND p.is_sensitive = %(is_sensitive)s::boolean
+  AND s.net_score >= %(min_net_score)s::real
+""",
+)
 
 
 def count_search_packages(
@@ -500,20 +669,38 @@ def count_search_packages(
 ) -> int:
     """Count the packages search_packages would return for these filters (all pages).
 
-    SQL: ``sql/model_registry/packages.sql:157`` (``count_search_packages$``).
+    The filters are optional blocks: each combination is its own statement, so no
+    variant carries `:x IS NULL OR ...` predicates that hide indexes from a generic plan.
+
+    SQL: ``sql/model_registry/packages.sql:161`` (``count_search_packages$``).
+    Optional filters (a block each, kept when given): package_type; tags; is_sensitive;
+    min_net_score. Each combination is its own statement.
     """
+    _params: dict[str, Any] = {
+        "q": q,
+        "package_type": package_type,
+        "tags": None if tags is None else list(tags),
+        "is_sensitive": is_sensitive,
+        "min_net_score": min_net_score,
+    }
+    _sql = COUNT_SEARCH_PACKAGES[
+        choose_variant(
+            "model_registry.count_search_packages",
+            _params,
+            (
+                ("package_type",),
+                ("tags",),
+                ("is_sensitive",),
+                ("min_net_score",),
+            ),
+        )
+    ]
     return cast(
         "int",
         fetch_value(
             conn,
-            COUNT_SEARCH_PACKAGES,
-            {
-                "q": q,
-                "package_type": package_type,
-                "tags": None if tags is None else list(tags),
-                "is_sensitive": is_sensitive,
-                "min_net_score": min_net_score,
-            },
+            _sql,
+            _params,
             "model_registry.count_search_packages",
             (
                 "q",
@@ -530,6 +717,7 @@ LIST_PACKAGES: Final = """\
 -- record_class: PackageSearchRow
 -- List packages, newest first (keyset paginated), optionally of one type or uploader.
 -- stream: yes
+-- plan: no seq scan on model_registry.packages
 SELECT
     p.id, p.name, p.version, p.package_type, p.description, p.tags,
     p.file_size_bytes, p.uploaded_by, p.is_sensitive, p.created_at,
@@ -556,7 +744,7 @@ def list_packages(
 ) -> list[PackageSearchRow]:
     """List packages, newest first (keyset paginated), optionally of one type or uploader.
 
-    SQL: ``sql/model_registry/packages.sql:170`` (``list_packages``).
+    SQL: ``sql/model_registry/packages.sql:177`` (``list_packages``).
     """
     return fetch_all(
         conn,
@@ -620,7 +808,7 @@ def count_packages(
 ) -> int:
     """Count packages, optionally of one type.
 
-    SQL: ``sql/model_registry/packages.sql:187`` (``count_packages$``).
+    SQL: ``sql/model_registry/packages.sql:195`` (``count_packages$``).
     """
     return cast(
         "int",
@@ -664,7 +852,7 @@ def suggest_packages(
     names with word_similarity >= pg_trgm.word_similarity_threshold (default
     0.6; tune per role/database). Ties by name, then version.
 
-    SQL: ``sql/model_registry/packages.sql:193`` (``suggest_packages``).
+    SQL: ``sql/model_registry/packages.sql:201`` (``suggest_packages``).
     """
     return fetch_all(
         conn,

@@ -235,6 +235,8 @@ LIST_TOP_PACKAGES_BY_NET_SCORE: Final = """\
 -- Walks ix_package_scores__net_score (net_score DESC NULLS LAST) and joins each
 -- score to its package by primary key, stopping at `limit`: cost grows with
 -- limit, not with the number of packages. Ties by package id for a stable order.
+-- plan: uses ix_package_scores__net_score
+-- plan: no seq scan on model_registry.packages
 SELECT
     p.id, p.name, p.version, p.package_type, p.description, p.is_sensitive,
     s.net_score AS "net_score", s.scored_at

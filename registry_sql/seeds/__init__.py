@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any
 
 import psycopg
@@ -38,10 +38,19 @@ def hash_password(password: str, *, salt: bytes | None = None) -> str:
 
 
 def seed_all(
-    conn: psycopg.Connection[Any], *, size: int = DEFAULT_SIZE, progress: Progress | None = None
+    conn: psycopg.Connection[Any],
+    *,
+    size: int = DEFAULT_SIZE,
+    progress: Progress | None = None,
+    schemas: Collection[str] | None = None,
 ) -> dict[str, dict[str, int]]:
-    """Seed every schema that has a seed module, in schema order; return the counts per schema."""
-    return {
-        module.__name__.rsplit(".", 1)[1]: module.seed(conn, size=size, progress=progress)
-        for module in modules("seeds")
-    }
+    """Seed every schema that has a seed module, in schema order; return the counts per schema.
+
+    ``schemas``: only these (e.g. the ones a partly migrated database has); default all.
+    """
+    counts: dict[str, dict[str, int]] = {}
+    for module in modules("seeds"):
+        schema = module.__name__.rsplit(".", 1)[1]
+        if schemas is None or schema in schemas:
+            counts[schema] = module.seed(conn, size=size, progress=progress)
+    return counts

@@ -38,6 +38,7 @@ RETURNING
 -- name: find_api_key_by_hash(key_hash)^
 -- record_class: ApiKeyRow
 -- Find the key with this SHA-256 hash for verification, whatever its state; None if unknown.
+-- plan: cost <= 30
 -- Expired and revoked keys ARE returned (expires_at, revoked_at): the caller
 -- decides expired / revoked / ok and can say which (compare expires_at with
 -- the current time, not with the start of a long transaction). Keys are hidden (None)

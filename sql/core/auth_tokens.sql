@@ -59,6 +59,7 @@ WHERE t.jti = :jti::text   /* uq_auth_tokens__jti */
 -- name: find_active_token_by_hash(token_hash)^
 -- record_class: AuthTokenRow
 -- Find the active token with this SHA-256 hash (same rules as find_active_token_by_jti); None otherwise.
+-- plan: cost <= 30
 SELECT
     t.id, t.user_id, t.application, t.token_type, t.jti, t.issued_at, t.expires_at,
     t.revoked_at, t.revoked_reason, t.last_used_at, t.usage_count, t.max_uses,

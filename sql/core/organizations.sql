@@ -40,6 +40,7 @@ WHERE id = :id
 -- name: get_organization_by_slug(slug)^
 -- record_class: OrganizationRow
 -- Get a live organization by slug.
+-- plan: cost <= 20
 SELECT
     id, name, slug, description, settings,
     created_at, updated_at, created_by, updated_by, deleted_at, deleted_by

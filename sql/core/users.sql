@@ -41,6 +41,7 @@ RETURNING
 -- name: get_user_by_id(id)^
 -- record_class: UserRow
 -- Get a live user by id.
+-- plan: cost <= 20
 SELECT
     id, username, email, full_name, auth_provider, is_active, last_login_at,
     created_at, updated_at, created_by, updated_by, deleted_at, deleted_by
@@ -51,6 +52,7 @@ WHERE id = :id
 -- name: get_user_by_username(username)^
 -- record_class: UserRow
 -- Get a live user by username, case-insensitively.
+-- plan: cost <= 20
 SELECT
     id, username, email, full_name, auth_provider, is_active, last_login_at,
     created_at, updated_at, created_by, updated_by, deleted_at, deleted_by
@@ -95,7 +97,7 @@ WHERE lower(email) = lower(:email::text)   /* uq_users__email_lower */
   AND deleted_at IS NULL
   AND is_active;
 
--- name: search_users(q, is_active, after_created_at, after_id, limit)
+-- name: search_users(q, limit)
 -- record_class: UserRow
 -- Search live users by trigram match on username, e-mail and full name, newest first (keyset paginated).
 -- The search expression must stay textually identical to the expression of
@@ -110,7 +112,9 @@ WHERE lower(email) = lower(:email::text)   /* uq_users__email_lower */
 --                  tune it per role or database, e.g.
 --                  ALTER ROLE ... SET pg_trgm.word_similarity_threshold = 0.5.
 -- Pagination: pass the last row's (created_at, id) as after_created_at /
--- after_id to get the next page.
+-- after_id to get the next page. is_active and the cursor are optional blocks:
+-- each combination is its own statement (see docs/queries.md, "Optional filters").
+-- plan: cost <= 100
 SELECT
     id, username, email, full_name, auth_provider, is_active, last_login_at,
     created_at, updated_at, created_by, updated_by, deleted_at, deleted_by
@@ -122,13 +126,12 @@ WHERE deleted_at IS NULL
                 '\_') || '%'
      OR :q::text <% (username || ' ' || email || ' ' || coalesce(full_name, ''))
   )
-  AND (:is_active::boolean IS NULL OR is_active = :is_active)
-  AND (:after_created_at::timestamptz IS NULL
-       OR (created_at, id) < (:after_created_at, :after_id::uuid))
+  /*? AND is_active = :is_active::boolean ?*/
+  /*? AND (created_at, id) < (:after_created_at::timestamptz, :after_id::uuid) ?*/
 ORDER BY created_at DESC, id DESC
 LIMIT :limit::int;
 
--- name: count_search_users(q, is_active)$
+-- name: count_search_users(q)$
 -- Count the live users search_users would return for this query (all pages).
 SELECT count(*) AS "total!"
 FROM core.users
@@ -139,7 +142,7 @@ WHERE deleted_at IS NULL
                 '\_') || '%'
      OR :q::text <% (username || ' ' || email || ' ' || coalesce(full_name, ''))
   )
-  AND (:is_active::boolean IS NULL OR is_active = :is_active);
+  /*? AND is_active = :is_active::boolean ?*/;
 
 -- name: search_users_by_similarity(q, limit)
 -- record_class: SearchUsersBySimilarityRow

@@ -53,6 +53,7 @@ FROM new_deployment AS nd;
 -- name: get_deployment_by_id(organization_id, id)^
 -- record_class: DeploymentRow
 -- Get a live deployment by id.
+-- plan: cost <= 20
 SELECT
     organization_id, id, project_id, model_version_id, name, description, environment, status,
     endpoint_url, replicas, resources, config, traffic_percent, deployed_at, deployed_by,

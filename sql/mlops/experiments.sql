@@ -114,6 +114,7 @@ RETURNING
 -- name: get_run_by_id(organization_id, id)^
 -- record_class: RunRow
 -- Get a live run by id.
+-- plan: cost <= 20
 SELECT
     organization_id, id, experiment_id, name, status, started_at, ended_at, params, tags,
     artifact_uri, source_version, created_at, updated_at, created_by, updated_by, deleted_at,
@@ -138,11 +139,13 @@ WHERE organization_id = :organization_id
 ORDER BY started_at DESC, id DESC
 LIMIT :limit::int;
 
--- name: search_runs(organization_id, experiment_id, params, status, limit)
+-- name: search_runs(organization_id, experiment_id, params, limit)
 -- record_class: RunRow
 -- Live runs of an experiment whose params contain all the given key/values (MLflow search_runs), newest first.
 -- params: e.g. {"max_depth": "6"}; None or {} matches every run. Served by the
 -- GIN index ix_experiment_runs__params (jsonb_path_ops, containment @>).
+-- status is an optional block (its own statement when given).
+-- plan: cost <= 100
 SELECT
     organization_id, id, experiment_id, name, status, started_at, ended_at, params, tags,
     artifact_uri, source_version, created_at, updated_at, created_by, updated_by, deleted_at,
@@ -152,7 +155,7 @@ WHERE organization_id = :organization_id
   AND experiment_id = :experiment_id::uuid
   AND deleted_at IS NULL
   AND params @> COALESCE(:params::jsonb, '{}'::jsonb)
-  AND (:status::mlops.run_status IS NULL OR status = :status)
+  /*? AND status = :status::mlops.run_status ?*/
 ORDER BY started_at DESC, id DESC
 LIMIT :limit::int;
 

@@ -42,6 +42,7 @@ ORDER BY metric_name, step DESC, recorded_at DESC;
 -- record_class: RunMetricRow
 -- Every value of one metric of a run, in step then time order (MLflow get_metric_history).
 -- stream: yes
+-- plan: no seq scan on mlops.run_metrics
 SELECT organization_id, run_id, metric_name, value, step, recorded_at
 FROM mlops.run_metrics
 WHERE organization_id = :organization_id
@@ -59,6 +60,7 @@ WHERE organization_id = :organization_id
 -- name: find_best_run(organization_id, experiment_id, metric_name, higher_is_better)^
 -- record_class: FindBestRunRow
 -- The live run of an experiment with the best latest value of a metric (max or min; NaN ignored); None if no run logged it.
+-- plan: no seq scan on mlops.run_metrics
 SELECT
     r.organization_id, r.id AS run_id, r.name, r.status,
     m.value AS "value!", m.step AS "step!", m.recorded_at AS "recorded_at!"

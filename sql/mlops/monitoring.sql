@@ -32,6 +32,7 @@ RETURNING
 -- name: list_monitoring_samples(organization_id, deployment_id, since, until, limit)
 -- record_class: MonitoringSampleRow
 -- Raw monitoring samples of a deployment in [since, until), newest first.
+-- plan: cost <= 50
 SELECT
     organization_id, id, deployment_id, model_version_id, recorded_at, window_seconds,
     request_count, error_count, latency_p50_ms, latency_p95_ms, latency_p99_ms,

@@ -122,6 +122,7 @@ COPY model_registry.download_history (
 -- name: list_downloads_for_package(package_id, downloaded_from, downloaded_to, after_downloaded_at, after_id, limit)
 -- record_class: DownloadRow
 -- List the download attempts of a package, newest first (keyset paginated, optional time window).
+-- plan: no seq scan on model_registry.download_history
 SELECT
     id, package_id, user_id, downloaded_at, access_granted, access_check_output,
     ip_address, user_agent
@@ -137,6 +138,7 @@ LIMIT :limit::int;
 -- name: list_downloads_for_user(user_id, downloaded_from, downloaded_to, after_downloaded_at, after_id, limit)
 -- record_class: DownloadRow
 -- List the download attempts of a user, newest first (keyset paginated, optional time window).
+-- plan: no seq scan on model_registry.download_history
 SELECT
     id, package_id, user_id, downloaded_at, access_granted, access_check_output,
     ip_address, user_agent

@@ -72,6 +72,19 @@ CASES: dict[str, list[tuple[str, Callable[[Conn], dict[str, Any]]]]] = {
         ),
         ("list_projects_for_user", lambda c: {"organization_id": _org(c), "user_id": _user(c)}),
     ],
+    "splunk_ta": [
+        (
+            "list_requests",
+            lambda c: {
+                "requester_id": None,
+                "status": None,
+                "after_created_at": None,
+                "after_id": None,
+                "limit": 50,
+            },
+        ),
+        ("get_request_statistics", lambda c: {}),
+    ],
 }
 
 

@@ -23,7 +23,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from registry_sql import core, db
+from registry_sql import core, db, splunk_ta
 from registry_sql.core import Application
 from registry_sql.errors import Forbidden, ImmutableRecord, InvalidInput, translate_error
 from registry_sql.paths import package_dir
@@ -260,6 +260,11 @@ def secret_rows(conn: Conn) -> Iterator[None]:
             conn, user_id=user.id, application=Application.CORE, jti="sec-jti",
             token_hash=hashlib.sha256(b"token").hexdigest(),
             expires_at=datetime.now(UTC) + timedelta(days=1),
+        )
+        # splunk_ta: knowledge_documents.content_hash; system_config (secret_ref) has its
+        # default rows from migration 0060.
+        splunk_ta.create_knowledge_document(
+            conn, title="secret check", content_hash=hashlib.sha256(b"doc").hexdigest()
         )
     yield
 

@@ -138,7 +138,7 @@ async def find_api_key_by_hash(
 async def get_api_key_by_id(conn: psycopg.AsyncConnection[Any], *, id: UUID) -> ApiKeyRow:
     """Get an API key by id (revoked and expired keys included).
 
-    SQL: ``sql/core/api_keys.sql:62`` (``get_api_key_by_id^``).
+    SQL: ``sql/core/api_keys.sql:63`` (``get_api_key_by_id^``).
     Raises ``NotFound`` when no row matches.
     """
     return await afetch_one(
@@ -154,7 +154,7 @@ async def list_user_api_keys(
 ) -> list[ApiKeyRow]:
     """List a user's API keys, newest first; revoked keys only when include_revoked is true.
 
-    SQL: ``sql/core/api_keys.sql:72`` (``list_user_api_keys``).
+    SQL: ``sql/core/api_keys.sql:73`` (``list_user_api_keys``).
     """
     return await afetch_all(
         conn,
@@ -199,7 +199,7 @@ async def list_organization_api_keys(
     """List an organization's API keys, newest first (keyset paginated); revoked keys only when
     include_revoked is true.
 
-    SQL: ``sql/core/api_keys.sql:85`` (``list_organization_api_keys``).
+    SQL: ``sql/core/api_keys.sql:86`` (``list_organization_api_keys``).
     """
     return await afetch_all(
         conn,
@@ -228,7 +228,7 @@ async def update_api_key(
     """Rename an unrevoked key or change its scopes, permissions or expiry; omitted (None) fields
     keep their value.
 
-    SQL: ``sql/core/api_keys.sql:100`` (``update_api_key<!``).
+    SQL: ``sql/core/api_keys.sql:101`` (``update_api_key<!``).
     Raises ``NotFound`` when no row matches.
     """
     return await afetch_one(
@@ -259,7 +259,7 @@ async def revoke_api_key(
 ) -> int:
     """Revoke an API key now; returns 1, or 0 if it does not exist or was already revoked.
 
-    SQL: ``sql/core/api_keys.sql:115`` (``revoke_api_key!``).
+    SQL: ``sql/core/api_keys.sql:116`` (``revoke_api_key!``).
     """
     return await aexecute(
         conn, REVOKE_API_KEY, {"id": id, "revoked_by": revoked_by}, "core.revoke_api_key"
@@ -274,7 +274,7 @@ async def revoke_user_api_keys(
 ) -> int:
     """Revoke every unrevoked API key of a user; returns how many were revoked.
 
-    SQL: ``sql/core/api_keys.sql:123`` (``revoke_user_api_keys!``).
+    SQL: ``sql/core/api_keys.sql:124`` (``revoke_user_api_keys!``).
     """
     return await aexecute(
         conn,
@@ -298,7 +298,7 @@ async def touch_api_key(
     row is only rewritten when the last recorded use is older than one minute
     or came from another address, so last_used_at is accurate to a minute.
 
-    SQL: ``sql/core/api_keys.sql:131`` (``touch_api_key!``).
+    SQL: ``sql/core/api_keys.sql:132`` (``touch_api_key!``).
     """
     return await aexecute(
         conn, TOUCH_API_KEY, {"id": id, "last_used_ip": last_used_ip}, "core.touch_api_key"

@@ -147,7 +147,7 @@ async def find_active_token_by_hash(
 async def get_token_by_jti(conn: psycopg.AsyncConnection[Any], *, jti: str) -> AuthTokenRow:
     """Get a token by jti in any state (revoked, expired or used up included).
 
-    SQL: ``sql/core/auth_tokens.sql:75`` (``get_token_by_jti^``).
+    SQL: ``sql/core/auth_tokens.sql:76`` (``get_token_by_jti^``).
     Raises ``NotFound`` when no row matches.
     """
     return await afetch_one(
@@ -163,7 +163,7 @@ async def list_active_user_tokens(
 ) -> list[AuthTokenRow]:
     """List a user's active tokens (sessions), newest first, optionally for one application.
 
-    SQL: ``sql/core/auth_tokens.sql:85`` (``list_active_user_tokens``).
+    SQL: ``sql/core/auth_tokens.sql:86`` (``list_active_user_tokens``).
     """
     return await afetch_all(
         conn,
@@ -204,7 +204,7 @@ async def revoke_token(
 ) -> int:
     """Revoke one token by jti; returns 1, or 0 if unknown or already revoked.
 
-    SQL: ``sql/core/auth_tokens.sql:101`` (``revoke_token!``).
+    SQL: ``sql/core/auth_tokens.sql:102`` (``revoke_token!``).
     """
     return await aexecute(conn, REVOKE_TOKEN, {"jti": jti, "reason": reason}, "core.revoke_token")
 
@@ -224,7 +224,7 @@ async def revoke_user_tokens(
     statement_timestamp() (STABLE), not clock_timestamp(): Citus refuses VOLATILE functions in
     an UPDATE of a distributed or reference table; both are the statement's own time here.
 
-    SQL: ``sql/core/auth_tokens.sql:109`` (``revoke_user_tokens!``).
+    SQL: ``sql/core/auth_tokens.sql:110`` (``revoke_user_tokens!``).
     """
     return await aexecute(
         conn,
@@ -245,7 +245,7 @@ async def increment_token_usage(conn: psycopg.AsyncConnection[Any], *, jti: str)
     statement_timestamp() (STABLE), not clock_timestamp(): Citus refuses VOLATILE functions in
     an UPDATE of a distributed or reference table.
 
-    SQL: ``sql/core/auth_tokens.sql:123`` (``increment_token_usage!``).
+    SQL: ``sql/core/auth_tokens.sql:124`` (``increment_token_usage!``).
     """
     return await aexecute(conn, INCREMENT_TOKEN_USAGE, {"jti": jti}, "core.increment_token_usage")
 
@@ -265,7 +265,7 @@ async def purge_expired_tokens(
     or writes one huge transaction; SKIP LOCKED lets two purgers run side by
     side. Example: grace = timedelta(days=7), batch_size = 5000.
 
-    SQL: ``sql/core/auth_tokens.sql:143`` (``purge_expired_tokens!``).
+    SQL: ``sql/core/auth_tokens.sql:144`` (``purge_expired_tokens!``).
     """
     return await aexecute(
         conn,

@@ -136,7 +136,7 @@ async def list_organizations(
 ) -> list[OrganizationRow]:
     """List live organizations, newest first (keyset paginated).
 
-    SQL: ``sql/core/organizations.sql:50`` (``list_organizations``).
+    SQL: ``sql/core/organizations.sql:51`` (``list_organizations``).
     """
     return await afetch_all(
         conn,
@@ -160,7 +160,7 @@ async def update_organization(
     """Update a live organization; omitted (None) fields keep their current value, settings are
     replaced as a whole.
 
-    SQL: ``sql/core/organizations.sql:63`` (``update_organization<!``).
+    SQL: ``sql/core/organizations.sql:64`` (``update_organization<!``).
     Raises ``NotFound`` when no row matches.
     """
     return await afetch_one(
@@ -195,7 +195,7 @@ async def soft_delete_organization(
     """Soft-delete a live organization (its memberships stay, hidden with it); returns 1, or 0 if
     no such live organization.
 
-    SQL: ``sql/core/organizations.sql:78`` (``soft_delete_organization!``).
+    SQL: ``sql/core/organizations.sql:79`` (``soft_delete_organization!``).
     """
     return await aexecute(
         conn,
@@ -214,7 +214,7 @@ async def restore_organization(
     """Restore a soft-deleted organization; raises a unique violation if a live organization took
     its slug meanwhile.
 
-    SQL: ``sql/core/organizations.sql:87`` (``restore_organization<!``).
+    SQL: ``sql/core/organizations.sql:88`` (``restore_organization<!``).
     Raises ``NotFound`` when no row matches.
     """
     return await afetch_one(
@@ -238,7 +238,7 @@ async def list_user_organizations(
     """List the live organizations a user is a live member of, with the user's role in each, by
     name.
 
-    SQL: ``sql/core/organizations.sql:100`` (``list_user_organizations``).
+    SQL: ``sql/core/organizations.sql:101`` (``list_user_organizations``).
     """
     return await afetch_all(
         conn,
@@ -293,7 +293,7 @@ async def add_organization_member(
     the proposed row already carries the role to keep, the given one, else the
     live membership's current one, else 'member'; DO UPDATE takes EXCLUDED.role.
 
-    SQL: ``sql/core/organizations.sql:118`` (``add_organization_member<!``).
+    SQL: ``sql/core/organizations.sql:119`` (``add_organization_member<!``).
     Raises ``NotFound`` when no row matches.
     """
     return await afetch_one(
@@ -324,7 +324,7 @@ async def get_membership(
 ) -> MembershipRow:
     """Get the live membership of a user in a live organization.
 
-    SQL: ``sql/core/organizations.sql:158`` (``get_membership^``).
+    SQL: ``sql/core/organizations.sql:159`` (``get_membership^``).
     Raises ``NotFound`` when no row matches.
     """
     return await afetch_one(
@@ -348,7 +348,7 @@ async def is_organization_member(
 ) -> bool:
     """True if the user is a live member of the live organization (any role).
 
-    SQL: ``sql/core/organizations.sql:171`` (``is_organization_member$``).
+    SQL: ``sql/core/organizations.sql:172`` (``is_organization_member$``).
     """
     return cast(
         "bool",
@@ -379,7 +379,7 @@ async def list_organization_members(
 
     Members whose user is soft-deleted are hidden.
 
-    SQL: ``sql/core/organizations.sql:183`` (``list_organization_members``).
+    SQL: ``sql/core/organizations.sql:184`` (``list_organization_members``).
     """
     return await afetch_all(
         conn,
@@ -404,7 +404,7 @@ async def count_organization_members(
 ) -> int:
     """Count the live members of an organization, optionally of one role.
 
-    SQL: ``sql/core/organizations.sql:202`` (``count_organization_members$``).
+    SQL: ``sql/core/organizations.sql:203`` (``count_organization_members$``).
     """
     return cast(
         "int",
@@ -433,7 +433,7 @@ async def update_membership_role(
 
     Keeping at least one owner per organization is the service's rule, not enforced here.
 
-    SQL: ``sql/core/organizations.sql:212`` (``update_membership_role<!``).
+    SQL: ``sql/core/organizations.sql:213`` (``update_membership_role<!``).
     Raises ``NotFound`` when no row matches.
     """
     return await afetch_one(
@@ -466,7 +466,7 @@ async def remove_organization_member(
     """Remove a member from an organization (soft delete of the membership); returns 1, or 0 if
     not a live member.
 
-    SQL: ``sql/core/organizations.sql:226`` (``remove_organization_member!``).
+    SQL: ``sql/core/organizations.sql:227`` (``remove_organization_member!``).
     """
     return await aexecute(
         conn,

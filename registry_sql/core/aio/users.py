@@ -53,6 +53,7 @@ from registry_sql.execute import (
     afetch_value,
     astream,
 )
+from registry_sql.optional import choose_variant
 from registry_sql.secrets import secret_param
 
 
@@ -130,7 +131,7 @@ async def get_user_by_id(conn: psycopg.AsyncConnection[Any], *, id: UUID) -> Use
 async def get_user_by_username(conn: psycopg.AsyncConnection[Any], *, username: str) -> UserRow:
     """Get a live user by username, case-insensitively.
 
-    SQL: ``sql/core/users.sql:51`` (``get_user_by_username^``).
+    SQL: ``sql/core/users.sql:52`` (``get_user_by_username^``).
     Raises ``NotFound`` when no row matches.
     """
     return await afetch_one(
@@ -146,7 +147,7 @@ async def get_user_by_username(conn: psycopg.AsyncConnection[Any], *, username: 
 async def get_user_by_email(conn: psycopg.AsyncConnection[Any], *, email: str) -> UserRow:
     """Get a live user by e-mail address, case-insensitively.
 
-    SQL: ``sql/core/users.sql:61`` (``get_user_by_email^``).
+    SQL: ``sql/core/users.sql:63`` (``get_user_by_email^``).
     Raises ``NotFound`` when no row matches.
     """
     return await afetch_one(
@@ -161,7 +162,7 @@ async def list_users_by_ids(
 ) -> list[UserRow]:
     """List the live users among the given ids (missing or deleted ids are skipped).
 
-    SQL: ``sql/core/users.sql:71`` (``list_users_by_ids``).
+    SQL: ``sql/core/users.sql:73`` (``list_users_by_ids``).
     """
     return await afetch_all(
         conn, LIST_USERS_BY_IDS, {"ids": list(ids)}, UserRow, "core.list_users_by_ids"
@@ -198,7 +199,7 @@ async def find_user_for_login(
     Deleted and deactivated users are filtered out here, so the caller cannot
     accidentally let them in.
 
-    SQL: ``sql/core/users.sql:83`` (``find_user_for_login^``).
+    SQL: ``sql/core/users.sql:85`` (``find_user_for_login^``).
     """
     return await afetch_optional(
         conn, FIND_USER_FOR_LOGIN, {"email": email}, UserLoginRow, "core.find_user_for_login"
@@ -229,23 +230,34 @@ async def search_users(
     tune it per role or database, e.g.
     ALTER ROLE ... SET pg_trgm.word_similarity_threshold = 0.5.
     Pagination: pass the last row's (created_at, id) as after_created_at /
-    after_id to get the next page.
+    after_id to get the next page. is_active and the cursor are optional blocks:
+    each combination is its own statement (see docs/queries.md, "Optional filters").
 
-    SQL: ``sql/core/users.sql:98`` (``search_users``).
+    SQL: ``sql/core/users.sql:100`` (``search_users``).
+    Optional filters (a block each, kept when given): is_active; after_created_at, after_id. Each
+    combination is its own statement.
     """
-    return await afetch_all(
-        conn,
-        SEARCH_USERS,
-        {
-            "q": q,
-            "is_active": is_active,
-            "after_created_at": after_created_at,
-            "after_id": after_id,
-            "limit": limit,
-        },
-        UserRow,
-        "core.search_users",
-    )
+    _params: dict[str, Any] = {
+        "q": q,
+        "is_active": is_active,
+        "after_created_at": after_created_at,
+        "after_id": after_id,
+        "limit": limit,
+    }
+    _sql = SEARCH_USERS[
+        choose_variant(
+            "core.search_users",
+            _params,
+            (
+                ("is_active",),
+                (
+                    "after_created_at",
+                    "after_id",
+                ),
+            ),
+        )
+    ]
+    return await afetch_all(conn, _sql, _params, UserRow, "core.search_users")
 
 
 async def count_search_users(
@@ -256,14 +268,18 @@ async def count_search_users(
 ) -> int:
     """Count the live users search_users would return for this query (all pages).
 
-    SQL: ``sql/core/users.sql:131`` (``count_search_users$``).
+    SQL: ``sql/core/users.sql:134`` (``count_search_users$``).
+    Optional filters (a block each, kept when given): is_active. Each combination is its own
+    statement.
     """
+    _params: dict[str, Any] = {"q": q, "is_active": is_active}
+    _sql = COUNT_SEARCH_USERS[choose_variant("core.count_search_users", _params, (("is_active",),))]
     return cast(
         "int",
         await afetch_value(
             conn,
-            COUNT_SEARCH_USERS,
-            {"q": q, "is_active": is_active},
+            _sql,
+            _params,
             "core.count_search_users",
             (
                 "q",
@@ -285,7 +301,7 @@ async def search_users_by_similarity(
     Ranked by pg_trgm word_similarity; the `<%` filter lets ix_users__search_trgm
     prune candidates first. Ties broken by username for a stable order.
 
-    SQL: ``sql/core/users.sql:144`` (``search_users_by_similarity``).
+    SQL: ``sql/core/users.sql:147`` (``search_users_by_similarity``).
     """
     return await afetch_all(
         conn,
@@ -306,7 +322,7 @@ async def list_users(
 ) -> list[UserRow]:
     """List live users, newest first (keyset paginated).
 
-    SQL: ``sql/core/users.sql:159`` (``list_users``).
+    SQL: ``sql/core/users.sql:162`` (``list_users``).
     """
     return await afetch_all(
         conn,
@@ -325,7 +341,7 @@ async def list_users(
 async def count_users(conn: psycopg.AsyncConnection[Any], *, is_active: bool | None = None) -> int:
     """Count live users, optionally only active or only inactive ones.
 
-    SQL: ``sql/core/users.sql:173`` (``count_users$``).
+    SQL: ``sql/core/users.sql:176`` (``count_users$``).
     """
     return cast(
         "int",
@@ -352,7 +368,7 @@ async def update_user(
     full_name back to NULL (use an empty string, or add a dedicated query).
     Passwords change through update_user_password.
 
-    SQL: ``sql/core/users.sql:180`` (``update_user<!``).
+    SQL: ``sql/core/users.sql:183`` (``update_user<!``).
     Raises ``NotFound`` when no row matches.
     """
     return await afetch_one(
@@ -395,7 +411,7 @@ async def update_user_password(
     rejects that for auth_provider 'local'. ck_users__hashed_password_is_hash
     rejects anything that does not look like a bcrypt/argon2/scrypt/pbkdf2 hash.
 
-    SQL: ``sql/core/users.sql:199`` (``update_user_password!``).
+    SQL: ``sql/core/users.sql:202`` (``update_user_password!``).
     """
     return await aexecute(
         conn,
@@ -427,7 +443,7 @@ async def update_user_password(
 async def record_user_login(conn: psycopg.AsyncConnection[Any], *, id: UUID) -> int:
     """Record a successful login (last_login_at = now()); returns 1, or 0 if no such live user.
 
-    SQL: ``sql/core/users.sql:210`` (``record_user_login!``).
+    SQL: ``sql/core/users.sql:213`` (``record_user_login!``).
     """
     return await aexecute(conn, RECORD_USER_LOGIN, {"id": id}, "core.record_user_login")
 
@@ -448,7 +464,7 @@ async def soft_delete_user(
     Memberships and role grants are kept, so restore_user brings the account
     back as it was (tokens and keys stay revoked).
 
-    SQL: ``sql/core/users.sql:217`` (``soft_delete_user!``).
+    SQL: ``sql/core/users.sql:220`` (``soft_delete_user!``).
     """
     return await aexecute(
         conn, SOFT_DELETE_USER, {"id": id, "deleted_by": deleted_by}, "core.soft_delete_user"
@@ -466,7 +482,7 @@ async def restore_user(
     Raises a unique violation (uq_users__username_lower / uq_users__email_lower)
     if a live user took the username or e-mail in the meantime.
 
-    SQL: ``sql/core/users.sql:252`` (``restore_user<!``).
+    SQL: ``sql/core/users.sql:255`` (``restore_user<!``).
     Raises ``NotFound`` when no row matches.
     """
     return await afetch_one(
@@ -492,7 +508,7 @@ async def purge_user(conn: psycopg.AsyncConnection[Any], *, id: UUID) -> int:
     attributable (inspection, airlock submissions) still reference the user:
     soft-delete instead. core.audit_log has no FK, so its rows are untouched.
 
-    SQL: ``sql/core/users.sql:268`` (``purge_user!``).
+    SQL: ``sql/core/users.sql:271`` (``purge_user!``).
     """
     return await aexecute(conn, PURGE_USER, {"id": id}, "core.purge_user")
 
@@ -513,7 +529,7 @@ async def get_user_with_roles(
     core.user_has_permission().
     roles is '{}' (never NULL) for a user with no role in the application.
 
-    SQL: ``sql/core/users.sql:278`` (``get_user_with_roles^``).
+    SQL: ``sql/core/users.sql:281`` (``get_user_with_roles^``).
     Raises ``NotFound`` when no row matches.
     """
     return await afetch_one(

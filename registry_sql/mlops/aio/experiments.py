@@ -36,6 +36,7 @@ from registry_sql.mlops.experiments import (
     START_RUN,
 )
 from registry_sql.mlops.models import ExperimentRow, ExperimentStatus, RunRow, RunStatus
+from registry_sql.optional import choose_variant
 
 
 async def create_experiment(
@@ -313,7 +314,7 @@ async def list_runs(
 ) -> list[RunRow]:
     """List the live runs of an experiment, newest first, optionally of one status.
 
-    SQL: ``sql/mlops/experiments.sql:126`` (``list_runs``).
+    SQL: ``sql/mlops/experiments.sql:127`` (``list_runs``).
     """
     return await afetch_all(
         conn,
@@ -343,22 +344,21 @@ async def search_runs(
 
     params: e.g. {"max_depth": "6"}; None or {} matches every run. Served by the
     GIN index ix_experiment_runs__params (jsonb_path_ops, containment @>).
+    status is an optional block (its own statement when given).
 
-    SQL: ``sql/mlops/experiments.sql:141`` (``search_runs``).
+    SQL: ``sql/mlops/experiments.sql:142`` (``search_runs``).
+    Optional filters (a block each, kept when given): status. Each combination is its own
+    statement.
     """
-    return await afetch_all(
-        conn,
-        SEARCH_RUNS,
-        {
-            "organization_id": organization_id,
-            "experiment_id": experiment_id,
-            "params": None if params is None else Jsonb(params),
-            "status": status,
-            "limit": limit,
-        },
-        RunRow,
-        "mlops.search_runs",
-    )
+    _params: dict[str, Any] = {
+        "organization_id": organization_id,
+        "experiment_id": experiment_id,
+        "params": None if params is None else Jsonb(params),
+        "status": status,
+        "limit": limit,
+    }
+    _sql = SEARCH_RUNS[choose_variant("mlops.search_runs", _params, (("status",),))]
+    return await afetch_all(conn, _sql, _params, RunRow, "mlops.search_runs")
 
 
 async def finish_run(
@@ -380,7 +380,7 @@ async def finish_run(
     now() is taken in a FROM subquery, not inside COALESCE: Citus refuses non-IMMUTABLE
     functions in CASE/COALESCE of an UPDATE on a distributed table.
 
-    SQL: ``sql/mlops/experiments.sql:159`` (``finish_run<!``).
+    SQL: ``sql/mlops/experiments.sql:162`` (``finish_run<!``).
     Raises ``NotFound`` when no row matches.
     """
     return await afetch_one(
@@ -416,7 +416,7 @@ async def log_params(
     """Add params to a live run (jsonb merge); a key already logged with another value raises
     ImmutableRecord.
 
-    SQL: ``sql/mlops/experiments.sql:183`` (``log_params<!``).
+    SQL: ``sql/mlops/experiments.sql:186`` (``log_params<!``).
     Raises ``NotFound`` when no row matches.
     """
     return await afetch_one(
@@ -448,7 +448,7 @@ async def set_run_tags(
 ) -> RunRow:
     """Merge tags into a live run (existing keys are overwritten).
 
-    SQL: ``sql/mlops/experiments.sql:197`` (``set_run_tags<!``).
+    SQL: ``sql/mlops/experiments.sql:200`` (``set_run_tags<!``).
     Raises ``NotFound`` when no row matches.
     """
     return await afetch_one(
@@ -479,7 +479,7 @@ async def soft_delete_run(
 ) -> int:
     """Soft-delete a live run (its metrics stay); returns 1, or 0 if no such live run.
 
-    SQL: ``sql/mlops/experiments.sql:211`` (``soft_delete_run!``).
+    SQL: ``sql/mlops/experiments.sql:214`` (``soft_delete_run!``).
     """
     return await aexecute(
         conn,
@@ -498,7 +498,7 @@ async def restore_run(
 ) -> RunRow:
     """Restore a soft-deleted run.
 
-    SQL: ``sql/mlops/experiments.sql:221`` (``restore_run<!``).
+    SQL: ``sql/mlops/experiments.sql:224`` (``restore_run<!``).
     Raises ``NotFound`` when no row matches.
     """
     return await afetch_one(

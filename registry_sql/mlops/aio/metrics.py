@@ -183,7 +183,7 @@ async def count_run_metrics(
 ) -> int:
     """Count the metric values logged for a run.
 
-    SQL: ``sql/mlops/metrics.sql:52`` (``count_run_metrics$``).
+    SQL: ``sql/mlops/metrics.sql:53`` (``count_run_metrics$``).
     """
     return cast(
         "int",
@@ -211,7 +211,7 @@ async def find_best_run(
     """The live run of an experiment with the best latest value of a metric (max or min; NaN
     ignored); None if no run logged it.
 
-    SQL: ``sql/mlops/metrics.sql:59`` (``find_best_run^``).
+    SQL: ``sql/mlops/metrics.sql:60`` (``find_best_run^``).
     """
     return await afetch_optional(
         conn,

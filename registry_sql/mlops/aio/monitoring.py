@@ -136,7 +136,7 @@ async def list_monitoring_rollups(
     error_rate is errors/requests (NULL without requests); latencies are the
     request-weighted mean of the samples' p50 and the max of their p95/p99.
 
-    SQL: ``sql/mlops/monitoring.sql:47`` (``list_monitoring_rollups``).
+    SQL: ``sql/mlops/monitoring.sql:48`` (``list_monitoring_rollups``).
     """
     return await afetch_all(
         conn,
@@ -205,7 +205,7 @@ async def create_drift_report(
     """Store a data drift report for a deployment and/or a model version (at least one is
     required).
 
-    SQL: ``sql/mlops/monitoring.sql:79`` (``create_drift_report<!``).
+    SQL: ``sql/mlops/monitoring.sql:80`` (``create_drift_report<!``).
     Returns the new row.
     """
     return await afetch_one(
@@ -255,7 +255,7 @@ async def get_drift_report_by_id(
 ) -> DriftReportRow:
     """Get a live drift report by id.
 
-    SQL: ``sql/mlops/monitoring.sql:101`` (``get_drift_report_by_id^``).
+    SQL: ``sql/mlops/monitoring.sql:102`` (``get_drift_report_by_id^``).
     Raises ``NotFound`` when no row matches.
     """
     return await afetch_one(
@@ -282,7 +282,7 @@ async def list_drift_reports(
     """Live drift reports of a deployment, newest first; only those that detected drift when
     detected_only.
 
-    SQL: ``sql/mlops/monitoring.sql:114`` (``list_drift_reports``).
+    SQL: ``sql/mlops/monitoring.sql:115`` (``list_drift_reports``).
     """
     return await afetch_all(
         conn,
@@ -307,7 +307,7 @@ async def soft_delete_drift_report(
 ) -> int:
     """Soft-delete a live drift report; returns 1, or 0 if no such live report.
 
-    SQL: ``sql/mlops/monitoring.sql:130`` (``soft_delete_drift_report!``).
+    SQL: ``sql/mlops/monitoring.sql:131`` (``soft_delete_drift_report!``).
     """
     return await aexecute(
         conn,

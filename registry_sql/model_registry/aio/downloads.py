@@ -204,7 +204,7 @@ async def list_downloads_for_user(
     """List the download attempts of a user, newest first (keyset paginated, optional time
     window).
 
-    SQL: ``sql/model_registry/downloads.sql:137`` (``list_downloads_for_user``).
+    SQL: ``sql/model_registry/downloads.sql:138`` (``list_downloads_for_user``).
     """
     return await afetch_all(
         conn,
@@ -233,7 +233,7 @@ async def list_denied_downloads(
 ) -> list[DownloadRow]:
     """List denied download attempts (security review), newest first (keyset paginated).
 
-    SQL: ``sql/model_registry/downloads.sql:152`` (``list_denied_downloads``).
+    SQL: ``sql/model_registry/downloads.sql:154`` (``list_denied_downloads``).
     """
     return await afetch_all(
         conn,
@@ -264,7 +264,7 @@ async def count_downloads_per_day(
     the scan stays within the window's partitions. Days without downloads are
     not returned. Ordered by package, then day.
 
-    SQL: ``sql/model_registry/downloads.sql:167`` (``count_downloads_per_day``).
+    SQL: ``sql/model_registry/downloads.sql:169`` (``count_downloads_per_day``).
     """
     return await afetch_all(
         conn,
@@ -315,7 +315,7 @@ async def count_downloads(
     """Count the download attempts of a package (all time), optionally only granted or only
     denied ones.
 
-    SQL: ``sql/model_registry/downloads.sql:188`` (``count_downloads$``).
+    SQL: ``sql/model_registry/downloads.sql:190`` (``count_downloads$``).
     """
     return cast(
         "int",

@@ -46,6 +46,7 @@ from registry_sql.model_registry.packages import (
     SUGGEST_PACKAGES,
     UPDATE_PACKAGE,
 )
+from registry_sql.optional import choose_variant
 
 
 async def create_package(
@@ -151,7 +152,7 @@ async def get_package_by_name_version(
 ) -> PackageRow:
     """Get one version of a package by its name and version (exact match).
 
-    SQL: ``sql/model_registry/packages.sql:66`` (``get_package_by_name_version^``).
+    SQL: ``sql/model_registry/packages.sql:67`` (``get_package_by_name_version^``).
     Raises ``NotFound`` when no row matches.
     """
     return await afetch_one(
@@ -178,7 +179,7 @@ async def list_package_versions(
     pre-release/build suffixes are not ranked (equal triples: newest upload
     first). Versions of another form come last, newest upload first.
 
-    SQL: ``sql/model_registry/packages.sql:77`` (``list_package_versions``).
+    SQL: ``sql/model_registry/packages.sql:79`` (``list_package_versions``).
     """
     return await afetch_all(
         conn,
@@ -233,7 +234,7 @@ async def update_package(
     cannot set a nullable field back to NULL. Making a package sensitive needs
     an access_control_script (ck_packages__sensitive_has_script).
 
-    SQL: ``sql/model_registry/packages.sql:93`` (``update_package<!``).
+    SQL: ``sql/model_registry/packages.sql:95`` (``update_package<!``).
     Raises ``NotFound`` when no row matches.
     """
     return await afetch_one(
@@ -274,7 +275,7 @@ async def delete_package(conn: psycopg.AsyncConnection[Any], *, id: UUID) -> int
     Cascades to its score, every lineage edge it is part of, and its download
     history (catalog Q3).
 
-    SQL: ``sql/model_registry/packages.sql:117`` (``delete_package!``).
+    SQL: ``sql/model_registry/packages.sql:119`` (``delete_package!``).
     """
     return await aexecute(conn, DELETE_PACKAGE, {"id": id}, "model_registry.delete_package")
 
@@ -307,7 +308,7 @@ async def search_packages(
     net_score >= it). Queries shorter than 3 characters have no trigram and
     scan the index fully: require 3+ characters in the UI.
 
-    SQL: ``sql/model_registry/packages.sql:124`` (``search_packages``).
+    SQL: ``sql/model_registry/packages.sql:126`` (``search_packages``).
     """
     return await afetch_all(
         conn,
@@ -338,20 +339,38 @@ async def count_search_packages(
 ) -> int:
     """Count the packages search_packages would return for these filters (all pages).
 
-    SQL: ``sql/model_registry/packages.sql:157`` (``count_search_packages$``).
+    The filters are optional blocks: each combination is its own statement, so no
+    variant carries `:x IS NULL OR ...` predicates that hide indexes from a generic plan.
+
+    SQL: ``sql/model_registry/packages.sql:161`` (``count_search_packages$``).
+    Optional filters (a block each, kept when given): package_type; tags; is_sensitive;
+    min_net_score. Each combination is its own statement.
     """
+    _params: dict[str, Any] = {
+        "q": q,
+        "package_type": package_type,
+        "tags": None if tags is None else list(tags),
+        "is_sensitive": is_sensitive,
+        "min_net_score": min_net_score,
+    }
+    _sql = COUNT_SEARCH_PACKAGES[
+        choose_variant(
+            "model_registry.count_search_packages",
+            _params,
+            (
+                ("package_type",),
+                ("tags",),
+                ("is_sensitive",),
+                ("min_net_score",),
+            ),
+        )
+    ]
     return cast(
         "int",
         await afetch_value(
             conn,
-            COUNT_SEARCH_PACKAGES,
-            {
-                "q": q,
-                "package_type": package_type,
-                "tags": None if tags is None else list(tags),
-                "is_sensitive": is_sensitive,
-                "min_net_score": min_net_score,
-            },
+            _sql,
+            _params,
             "model_registry.count_search_packages",
             (
                 "q",
@@ -374,7 +393,7 @@ async def list_packages(
 ) -> list[PackageSearchRow]:
     """List packages, newest first (keyset paginated), optionally of one type or uploader.
 
-    SQL: ``sql/model_registry/packages.sql:170`` (``list_packages``).
+    SQL: ``sql/model_registry/packages.sql:177`` (``list_packages``).
     """
     return await afetch_all(
         conn,
@@ -429,7 +448,7 @@ async def count_packages(
 ) -> int:
     """Count packages, optionally of one type.
 
-    SQL: ``sql/model_registry/packages.sql:187`` (``count_packages$``).
+    SQL: ``sql/model_registry/packages.sql:195`` (``count_packages$``).
     """
     return cast(
         "int",
@@ -456,7 +475,7 @@ async def suggest_packages(
     names with word_similarity >= pg_trgm.word_similarity_threshold (default
     0.6; tune per role/database). Ties by name, then version.
 
-    SQL: ``sql/model_registry/packages.sql:193`` (``suggest_packages``).
+    SQL: ``sql/model_registry/packages.sql:201`` (``suggest_packages``).
     """
     return await afetch_all(
         conn,
