@@ -33,7 +33,7 @@ from yoyo import get_backend, read_migrations
 from registry_sql import migrate
 from registry_sql.paths import migrations_dir
 from registry_sql.settings import yoyo_url
-from registry_sql.yoyo_backend import ordered
+from registry_sql.yoyo_backend import ordered, runs_before
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 """The checkout: where ``yoyo.ini``, ``migrations/`` and ``.squawk.toml`` are."""
@@ -53,6 +53,13 @@ def discovered_migration_ids(directory: Path | None = None) -> list[str]:
 
 MIGRATION_IDS = discovered_migration_ids()
 """Every migration of the project, in apply order (collected when the test module is imported)."""
+
+
+def runs_before_targets(directory: Path | None = None) -> dict[str, list[str]]:
+    """Each migration of ``directory`` (default: the project's) that has ``-- runs-before:``
+    lines: id -> the ids they name."""
+    found = {str(m.id): runs_before(m) for m in read_migrations(str(directory or migrations_dir()))}
+    return {mid: targets for mid, targets in found.items() if targets}
 
 
 # --------------------------------------------------------------------------- applying
