@@ -11,7 +11,8 @@ add tables: it is idempotent, a table already in Citus's metadata is left as it 
   later tenant-keyed schema) is **distributed by ``organization_id``**, all in one colocation
   group, so a tenant's rows of every table live on the same shard and joins and foreign keys
   between them stay on one node;
-* the rest (``model_registry``: no tenant column) stays a plain table on the coordinator.
+* the rest (``model_registry``, ``splunk_ta``: no tenant column) stays a plain table on the
+  coordinator.
 
 Tables are taken in foreign-key order (a referenced table first). Everything happens in one
 transaction: a failure leaves the cluster as it was. Statements are static, table names are

@@ -76,7 +76,8 @@ def test_distribution(cluster: str) -> None:
     assert len(tenant) == 14
     assert {column for _, column, _ in tenant.values()} == {"organization_id"}
     assert len({group for _, _, group in tenant.values()}) == 1  # colocated
-    assert not any(n.startswith("model_registry.") for n in by_name)  # stays on the coordinator
+    # no tenant column: they stay on the coordinator
+    assert not any(n.startswith(("model_registry.", "splunk_ta.")) for n in by_name)
     assert workers is not None and workers[0] >= 2
 
 
