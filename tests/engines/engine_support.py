@@ -26,13 +26,16 @@ PLANNER_ERRORS = frozenset({"0A000", "XX000", "08P01", "42P01", "42803"})
 
 
 def every_query() -> list[QuerySource]:
-    """Every named query of every schema in sql/, COPY ingest queries excluded."""
+    """Every statement of every named query of every schema in sql/, COPY ingest queries
+    excluded: a query with optional ``/*? ... ?*/`` blocks counts once per variant (each is a
+    static statement of its own, as the generated functions run them; docs/queries.md)."""
     root = sql_dir()
     return [
-        q
+        variant
         for schema in schemas_in(root, migrations_dir())
         for q in load_schema(root, schema)
         if not q.is_copy
+        for variant in ([q.variant(mask) for mask in range(q.variant_count)] if q.blocks else [q])
     ]
 
 
@@ -43,7 +46,7 @@ def prepare_problems(conn: psycopg.Connection[Any]) -> list[str]:
         res = conn.pgconn.prepare(b"", q.sql_for_describe().encode("utf-8"))
         if res.status != ExecStatus.COMMAND_OK:
             message = (res.error_message or b"").decode("utf-8", "replace").strip()
-            problems.append(f"{q.location} {q.qualified_name}: {message}")
+            problems.append(f"{q.location} {q.display_name}: {message}")
     return problems
 
 
@@ -63,7 +66,7 @@ def execute_problems(conn: psycopg.Connection[Any], org_id: uuid.UUID) -> list[s
                     cur.fetchall()
         except psycopg.Error as exc:
             if exc.sqlstate in PLANNER_ERRORS:
-                problems.append(f"{q.location} {q.qualified_name}: {exc.sqlstate} {exc}")
+                problems.append(f"{q.location} {q.display_name}: {exc.sqlstate} {exc}")
     return problems
 
 
