@@ -17,7 +17,7 @@ PYTEST_ARGS ?=
 BENCH_SIZE ?= 100000
 BENCH_REPS ?= 5
 
-.PHONY: help venv install demo test lint typecheck squawk check pytest unit reliability bench generate docs clean distclean
+.PHONY: help venv install demo test lint typecheck squawk check pytest unit reliability engines bench bench-engines generate docs clean distclean
 
 help: ## List the targets (this message)
 	@echo "registry-sql: make <target>"
@@ -81,11 +81,17 @@ unit: $(STAMP) ## Unit tests only (no database server)
 reliability: $(STAMP) ## Reliability suite: faults, bad input (50 examples/function), migration safety; prints a summary
 	REGISTRY_SQL_RELIABILITY_PROFILE=reliability $(BIN)/python -m pytest tests/reliability tests/migrations $(PYTEST_ARGS)
 
+engines: $(STAMP) ## Engine suites: TimescaleDB and Citus (REGISTRY_SQL_TIMESCALE_URL / REGISTRY_SQL_CITUS_URL; skipped unset)
+	$(BIN)/python -m pytest tests/engines tests/migrations/test_engine_branches.py $(PYTEST_ARGS)
+
 bench: $(STAMP) ## Benchmarks vs peers -> benchmarks/RESULTS.md (embedded PG unless DATABASE_URL; BENCH_SIZE=100000)
 	$(BIN)/python -m benchmarks.run --size $(BENCH_SIZE) --reps $(BENCH_REPS) --out benchmarks/RESULTS.md
 	$(BIN)/python -m benchmarks.splunk_ta --out benchmarks/SPLUNK_TA.md
 	$(BIN)/python -m benchmarks.inspection --reps $(BENCH_REPS) --out benchmarks/INSPECTION.md
 	$(BIN)/python -m benchmarks.airlock --reps $(BENCH_REPS) --out benchmarks/RESULTS_airlock.md
+
+bench-engines: $(STAMP) ## Citus vs single PostgreSQL, continuous aggregate vs native rollup -> benchmarks/ENGINES.md (WIPES the two engine URLs' databases)
+	$(BIN)/python -m benchmarks.engines --out benchmarks/ENGINES.md
 
 generate: $(STAMP) ## Regenerate the typed Python layer from migrations and sql/, and the runtime's sync twins
 	$(BIN)/python -m registry_sql.codegen.async_to_sync

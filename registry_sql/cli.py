@@ -34,7 +34,9 @@ SEED_DEFAULT_SIZE = 1_000
 so that building the parser imports no seed or tour module."""
 
 #: Commands that change a database: they need an explicit target and print it first.
-CHANGING_COMMANDS = frozenset({"migrate", "rollback", "reset", "seed", "maintain", "roles"})
+CHANGING_COMMANDS = frozenset(
+    {"migrate", "rollback", "reset", "seed", "maintain", "roles", "distribute"}
+)
 
 
 def _say(message: str = "") -> None:
@@ -438,6 +440,25 @@ def cmd_roles(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_distribute(args: argparse.Namespace) -> int:
+    """`distribute`: core as reference tables, tenant tables by organization_id (Citus)."""
+    from registry_sql.distribute import distribute
+
+    url = target_url(args)
+    plan = distribute(url)
+    _say(f"Citus {plan.citus_version} coordinator, {plan.workers} worker(s)")
+    for line in plan.done:
+        _say(f"distributed  {line}")
+    for line in plan.already:
+        _say(f"unchanged    {line}")
+    for line in plan.local:
+        _say(f"local        {line}")
+    for warning in plan.warnings:
+        _err(f"warning: {warning}")
+    _say(f"{len(plan.done)} table(s) distributed, {len(plan.already)} already were")
+    return EXIT_OK
+
+
 # -- parser -------------------------------------------------------------------------------------
 
 
@@ -539,6 +560,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="the demo's database (what `registry-sql demo` uses)")
     p.add_argument("--show-password", action="store_true",
                    help="print the password too (it ends up in your terminal's scrollback)")
+    add("distribute", cmd_distribute, "Citus coordinator only: make core reference tables and "
+        "distribute the tenant tables by organization_id, colocated (idempotent)")
     p = add("roles", cmd_roles, "create or check the service's login role (registry_app only)")
     p.add_argument("action", choices=["create-login", "check"],
                    help="create-login NAME: create/update it; check [NAME]: is it fit for a "

@@ -317,6 +317,10 @@ _HIDDEN_KEY_MISSING_RE = re.compile(r'^Key is not present in table "(?P<ref>[^"]
 _HIDDEN_KEY_REFERENCED_RE = re.compile(r'^Key is still referenced from table "(?P<src>[^"]+)"\.?$')
 _NAME_RE = re.compile(r"^[a-z_][a-z0-9_]*$")
 _PARTITION_SUFFIX_RE = re.compile(r"^(?:p[0-9_]+|default)$")
+# Citus names a shard <table>_<shard id>; our tables never end in _<digits> (partitions: _p...).
+_CITUS_SHARD_RE = re.compile(r"_[0-9]+$")
+_CONSTRAINT_IN_MSG_RE = re.compile(r'constraint "(?P<name>[^"]+)"')
+_RELATION_IN_MSG_RE = re.compile(r'(?:relation|on table) "(?P<rel>[^"]+)"')
 _ON_TABLE_RE = re.compile(r'^(?:update or delete|delete) on table "(?P<table>[^"]+)"')
 _ENUM_RE = re.compile(r'^invalid input value for enum (?P<type>[^:]+): "(?P<value>.*)"$', re.S)
 _SYNTAX_RE = re.compile(r'^invalid input syntax for type (?P<type>[^:]+): "(?P<value>.*)"$', re.S)
@@ -532,7 +536,18 @@ def _translate_error(exc: psycopg.Error, *, query: str | None = None) -> Registr
     detail = diag.message_detail
     hint = diag.message_hint
     constraint = diag.constraint_name
-    table = _user_table(diag.schema_name, diag.table_name)
+    schema_name = diag.schema_name
+    table_name = diag.table_name
+    if state is not None and state.startswith("23") and constraint is None and table_name is None:
+        # Citus relays a worker's error without these fields, and names the shard
+        # ("projects_102008"): take them from the message, the schema from the query's name.
+        named = _CONSTRAINT_IN_MSG_RE.search(server_msg)
+        constraint = named["name"] if named else None
+        relation = _RELATION_IN_MSG_RE.search(server_msg)
+        table_name = _CITUS_SHARD_RE.sub("", relation["rel"]) if relation else None
+        if schema_name is None and query and "." in query:
+            schema_name = query.split(".", 1)[0]
+    table = _user_table(schema_name, table_name)
     common: _Common = {
         "sqlstate": state,
         "query": query,
@@ -582,7 +597,7 @@ def _translate_error(exc: psycopg.Error, *, query: str | None = None) -> Registr
         return _unique(p, state, constraint, table, detail, server_msg, query, hint)
     if state in ("23503", "23001"):
         return _foreign_key(
-            p, state, constraint, table, detail, server_msg, query, hint, diag.schema_name
+            p, state, constraint, table, detail, server_msg, query, hint, schema_name
         )
     if state == "23502":
         column = diag.column_name
@@ -594,7 +609,7 @@ def _translate_error(exc: psycopg.Error, *, query: str | None = None) -> Registr
         )
     if state == "23514":
         name = constraint or "a check constraint"
-        field, sentence = _sentence_for_check(name, diag.schema_name)
+        field, sentence = _sentence_for_check(name, schema_name)
         owner = table or (f"type {diag.datatype_name}" if diag.datatype_name else "the row")
         return InvalidInput(
             f"{p}{owner}: {sentence} ({name})",
@@ -631,7 +646,7 @@ def _translate_error(exc: psycopg.Error, *, query: str | None = None) -> Registr
     if state == "42501":
         m = _RLS_RE.search(server_msg)
         if m is not None:
-            rls_table = table or m["table"]
+            rls_table = table or _CITUS_SHARD_RE.sub("", m["table"])
             if "." not in rls_table and query and "." in query:
                 # PostgreSQL names the table without its schema here; the query knows it.
                 rls_table = f"{query.split('.', 1)[0]}.{rls_table}"

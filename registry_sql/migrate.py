@@ -277,7 +277,8 @@ def _recorded(url: str) -> tuple[dict[str, datetime], dict[str, str]]:
 
 
 def status(url: str) -> list[MigrationState]:
-    """Every migration known to the files or to the database, in file order."""
+    """Every migration known to the files or to the database, in the order a fresh database
+    applies them (file order, except a ``-- runs-before:`` migration, just before its target)."""
     try:
         applied, sums = _recorded(url)
     except psycopg.Error as exc:
@@ -286,7 +287,9 @@ def status(url: str) -> list[MigrationState]:
         ) from exc
     states: list[MigrationState] = []
     seen: set[str] = set()
-    for migration in _migrations():
+    from registry_sql.yoyo_backend import ordered
+
+    for migration in ordered(_migrations()):
         seen.add(migration.id)
         states.append(
             MigrationState(

@@ -16,16 +16,24 @@ variable ``DATABASE_URL``". registry-sql registers this backend with yoyo (entry
   default for non-owners) is told so, with the ``GRANT`` that fixes it, instead of yoyo's
   ``relation "yoyo_lock" does not exist``.
 
+* a migration may say ``-- runs-before: <id> ...`` in its leading comment: when it and a target
+  are both pending, it is applied just before the target (and rolled back just after it). This
+  is how a NEW migration can prepare the ground for a RELEASED one on a fresh database without
+  editing it (0070 runs before 0011 on TimescaleDB, see docs/scale-out.md); on a database where
+  the target is already applied it runs in number order like any other (:func:`ordered`).
+
 Under the ``yoyo`` command a problem ends the run with one line on stderr and exit status 1.
 """
 
 from __future__ import annotations
 
 import os
+import re
 from typing import Any
 
 from yoyo.backends.core.postgresql import PostgresqlPsycopgBackend
 from yoyo.connections import DatabaseURI
+from yoyo.migrations import topological_sort
 
 from registry_sql.errors import ConfigError, MigrationError, RegistrySqlError
 
@@ -119,6 +127,48 @@ def _url_from_environment(dburi: DatabaseURI) -> str:
     return normalize_url(value, source=variable)
 
 
+_RUNS_BEFORE = re.compile(r"^\s*--\s*runs-before\s*:\s*(.*)$", re.MULTILINE)
+
+
+def runs_before(migration: Any) -> list[str]:
+    """The ids a migration's ``-- runs-before:`` lines name (in its leading comment)."""
+    migration.load()
+    head: list[str] = []
+    for line in str(migration.source).splitlines():
+        if line.strip() and not line.lstrip().startswith("--"):
+            break
+        head.append(line)
+    return [i for m in _RUNS_BEFORE.finditer("\n".join(head)) for i in m.group(1).split()]
+
+
+def ordered(migrations: Any) -> list[Any]:
+    """yoyo's order (number order, then ``-- depends:``), with each migration that
+    ``runs-before`` a migration of the same list moved just before it and made one of its
+    dependencies, so the topological sort keeps it there. Migrations not in the list (already
+    applied, for ``to_apply``) are ignored: then the migration keeps its number-order place."""
+    items = list(migrations)
+    by_id = {m.id: m for m in items}
+    for m in list(items):
+        targets = [by_id[t] for t in runs_before(m) if t in by_id]
+        if not targets:
+            continue
+        first = min(items.index(t) for t in targets)
+        if items.index(m) > first:
+            items.remove(m)
+            items.insert(first, m)
+        for t in targets:
+            t.load()
+            t._depends.add(m)  # yoyo keeps depends as a set of Migration objects
+    return list(topological_sort(items))
+
+
+def _has_timescaledb(conn: Any) -> bool:
+    row = conn.execute(
+        "SELECT 1 FROM pg_catalog.pg_extension WHERE extname = 'timescaledb'"
+    ).fetchone()
+    return row is not None
+
+
 class RegistrySqlBackend(PostgresqlPsycopgBackend):  # type: ignore[misc]
     """yoyo's psycopg 3 backend, connecting through :func:`registry_sql.db.connect`.
 
@@ -158,7 +208,10 @@ class RegistrySqlBackend(PostgresqlPsycopgBackend):  # type: ignore[misc]
 
             given = str(conninfo_to_dict(self._target).get("options") or "")
             extra["options"] = f"{given} {self._options}".strip()
-        return db.connect(self._target, autocommit=True, **extra)
+        # No server-side prepared statements: migrations are not a hot path, and a plan cached
+        # before `DROP EXTENSION timescaledb` (0003's rollback) fails afterwards on TimescaleDB
+        # ("could not open relation with OID ..." on yoyo's own INSERT INTO _yoyo_log).
+        return db.connect(self._target, autocommit=True, prepare_threshold=None, **extra)
 
     def init_database(self) -> None:
         try:
@@ -175,6 +228,34 @@ class RegistrySqlBackend(PostgresqlPsycopgBackend):  # type: ignore[misc]
         if problems:
             self._exit_or_raise(MigrationError("cannot migrate: " + "; ".join(problems)))
         super().init_database()
+
+    def rollback_one(self, migration: Any, force: bool = False) -> None:
+        """yoyo's rollback_one, plus: when the rollback dropped the timescaledb extension (0003's
+        does, on TimescaleDB), reconnect before the bookkeeping. The rollback runs on a second
+        connection; this one still has TimescaleDB's caches of the dropped catalog and fails on
+        its next INSERT ("could not open relation with OID ...", TimescaleDB 2.29)."""
+        self.ensure_internal_schema_updated()
+        with self.copy() as migration_backend:
+            had = _has_timescaledb(migration_backend.connection)
+            migration.process_steps(migration_backend, "rollback", force=force)
+            dropped = had and not _has_timescaledb(migration_backend.connection)
+        if dropped:
+            self.connection.close()
+            self._connection = self.connect(self.uri)
+            self.init_connection(self._connection)
+        self.log_migration(migration, "rollback")
+        with self.transaction():
+            self.unmark_one(migration, log=False)
+
+    def to_apply(self, migrations: Any) -> Any:
+        applied = set(self.get_applied_migration_hashes())
+        pending = [m for m in migrations if m.hash not in applied]
+        return migrations.__class__(ordered(pending), migrations.post_apply)
+
+    def to_rollback(self, migrations: Any) -> Any:
+        applied = set(self.get_applied_migration_hashes())
+        done = [m for m in migrations if m.hash in applied]
+        return migrations.__class__(list(reversed(ordered(done))), migrations.post_apply)
 
     def copy(self) -> RegistrySqlBackend:
         return self.__class__(

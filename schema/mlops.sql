@@ -2081,7 +2081,7 @@ ALTER TABLE ONLY mlops.alerts
 -- Name: alerts fk_alerts__data_drift_report_id; Type: FK CONSTRAINT; Schema: mlops; Owner: -
 
 ALTER TABLE ONLY mlops.alerts
-    ADD CONSTRAINT fk_alerts__data_drift_report_id FOREIGN KEY (organization_id, data_drift_report_id) REFERENCES mlops.data_drift_reports(organization_id, id) ON DELETE SET NULL (data_drift_report_id);
+    ADD CONSTRAINT fk_alerts__data_drift_report_id FOREIGN KEY (organization_id, data_drift_report_id) REFERENCES mlops.data_drift_reports(organization_id, id);
 
 -- Name: alerts fk_alerts__deleted_by; Type: FK CONSTRAINT; Schema: mlops; Owner: -
 
@@ -2091,12 +2091,12 @@ ALTER TABLE ONLY mlops.alerts
 -- Name: alerts fk_alerts__deployment_id; Type: FK CONSTRAINT; Schema: mlops; Owner: -
 
 ALTER TABLE ONLY mlops.alerts
-    ADD CONSTRAINT fk_alerts__deployment_id FOREIGN KEY (organization_id, deployment_id) REFERENCES mlops.deployments(organization_id, id) ON DELETE SET NULL (deployment_id);
+    ADD CONSTRAINT fk_alerts__deployment_id FOREIGN KEY (organization_id, deployment_id) REFERENCES mlops.deployments(organization_id, id);
 
 -- Name: alerts fk_alerts__notification_rule_id; Type: FK CONSTRAINT; Schema: mlops; Owner: -
 
 ALTER TABLE ONLY mlops.alerts
-    ADD CONSTRAINT fk_alerts__notification_rule_id FOREIGN KEY (organization_id, notification_rule_id) REFERENCES mlops.notification_rules(organization_id, id) ON DELETE SET NULL (notification_rule_id);
+    ADD CONSTRAINT fk_alerts__notification_rule_id FOREIGN KEY (organization_id, notification_rule_id) REFERENCES mlops.notification_rules(organization_id, id);
 
 -- Name: alerts fk_alerts__organization_id; Type: FK CONSTRAINT; Schema: mlops; Owner: -
 
@@ -2136,7 +2136,7 @@ ALTER TABLE ONLY mlops.data_drift_reports
 -- Name: data_drift_reports fk_data_drift_reports__model_version_id; Type: FK CONSTRAINT; Schema: mlops; Owner: -
 
 ALTER TABLE ONLY mlops.data_drift_reports
-    ADD CONSTRAINT fk_data_drift_reports__model_version_id FOREIGN KEY (organization_id, model_version_id) REFERENCES mlops.model_versions(organization_id, id) ON DELETE SET NULL (model_version_id);
+    ADD CONSTRAINT fk_data_drift_reports__model_version_id FOREIGN KEY (organization_id, model_version_id) REFERENCES mlops.model_versions(organization_id, id);
 
 -- Name: data_drift_reports fk_data_drift_reports__updated_by; Type: FK CONSTRAINT; Schema: mlops; Owner: -
 
@@ -2151,7 +2151,7 @@ ALTER TABLE ONLY mlops.deployment_history
 -- Name: deployment_history fk_deployment_history__from_model_version_id; Type: FK CONSTRAINT; Schema: mlops; Owner: -
 
 ALTER TABLE ONLY mlops.deployment_history
-    ADD CONSTRAINT fk_deployment_history__from_model_version_id FOREIGN KEY (organization_id, from_model_version_id) REFERENCES mlops.model_versions(organization_id, id) ON DELETE SET NULL (from_model_version_id);
+    ADD CONSTRAINT fk_deployment_history__from_model_version_id FOREIGN KEY (organization_id, from_model_version_id) REFERENCES mlops.model_versions(organization_id, id);
 
 -- Name: deployment_history fk_deployment_history__performed_by; Type: FK CONSTRAINT; Schema: mlops; Owner: -
 
@@ -2161,7 +2161,7 @@ ALTER TABLE ONLY mlops.deployment_history
 -- Name: deployment_history fk_deployment_history__to_model_version_id; Type: FK CONSTRAINT; Schema: mlops; Owner: -
 
 ALTER TABLE ONLY mlops.deployment_history
-    ADD CONSTRAINT fk_deployment_history__to_model_version_id FOREIGN KEY (organization_id, to_model_version_id) REFERENCES mlops.model_versions(organization_id, id) ON DELETE SET NULL (to_model_version_id);
+    ADD CONSTRAINT fk_deployment_history__to_model_version_id FOREIGN KEY (organization_id, to_model_version_id) REFERENCES mlops.model_versions(organization_id, id);
 
 -- Name: deployments fk_deployments__created_by; Type: FK CONSTRAINT; Schema: mlops; Owner: -
 
@@ -2226,7 +2226,7 @@ ALTER TABLE ONLY mlops.experiments
 -- Name: experiments fk_experiments__model_id; Type: FK CONSTRAINT; Schema: mlops; Owner: -
 
 ALTER TABLE ONLY mlops.experiments
-    ADD CONSTRAINT fk_experiments__model_id FOREIGN KEY (organization_id, model_id) REFERENCES mlops.models(organization_id, id) ON DELETE SET NULL (model_id);
+    ADD CONSTRAINT fk_experiments__model_id FOREIGN KEY (organization_id, model_id) REFERENCES mlops.models(organization_id, id);
 
 -- Name: experiments fk_experiments__project_id; Type: FK CONSTRAINT; Schema: mlops; Owner: -
 
@@ -2246,7 +2246,7 @@ ALTER TABLE mlops.model_monitoring
 -- Name: model_monitoring fk_model_monitoring__model_version_id; Type: FK CONSTRAINT; Schema: mlops; Owner: -
 
 ALTER TABLE mlops.model_monitoring
-    ADD CONSTRAINT fk_model_monitoring__model_version_id FOREIGN KEY (organization_id, model_version_id) REFERENCES mlops.model_versions(organization_id, id) ON DELETE SET NULL (model_version_id);
+    ADD CONSTRAINT fk_model_monitoring__model_version_id FOREIGN KEY (organization_id, model_version_id) REFERENCES mlops.model_versions(organization_id, id);
 
 -- Name: model_versions fk_model_versions__created_by; Type: FK CONSTRAINT; Schema: mlops; Owner: -
 
@@ -2266,7 +2266,7 @@ ALTER TABLE ONLY mlops.model_versions
 -- Name: model_versions fk_model_versions__source_run_id; Type: FK CONSTRAINT; Schema: mlops; Owner: -
 
 ALTER TABLE ONLY mlops.model_versions
-    ADD CONSTRAINT fk_model_versions__source_run_id FOREIGN KEY (organization_id, source_run_id) REFERENCES mlops.experiment_runs(organization_id, id) ON DELETE SET NULL (source_run_id);
+    ADD CONSTRAINT fk_model_versions__source_run_id FOREIGN KEY (organization_id, source_run_id) REFERENCES mlops.experiment_runs(organization_id, id);
 
 -- Name: model_versions fk_model_versions__updated_by; Type: FK CONSTRAINT; Schema: mlops; Owner: -
 

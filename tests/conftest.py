@@ -159,6 +159,14 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    for engine, variable in (
+        ("timescaledb", "REGISTRY_SQL_TIMESCALE_URL"),
+        ("citus", "REGISTRY_SQL_CITUS_URL"),
+    ):
+        config.addinivalue_line(
+            "markers",
+            f"{engine}: engine suite (tests/engines), runs against ${variable}, skipped unset",
+        )
     config.addinivalue_line(
         "markers",
         f"{COMPAT_MARK}: also runs on PostgreSQL 15 (its compatibility subset; every test runs "

@@ -65,7 +65,7 @@ def issue_token(
     issued_at defaults to the statement's time; pass the JWT's iat to keep both equal.
     expires_at must be after issued_at (ck_auth_tokens__expires_after_issued).
 
-    SQL: ``sql/core/auth_tokens.sql:20`` (``issue_token<!``).
+    SQL: ``sql/core/auth_tokens.sql:22`` (``issue_token<!``).
     Returns the new row.
     """
     return fetch_one(
@@ -130,7 +130,7 @@ def find_active_token_by_jti(conn: psycopg.Connection[Any], *, jti: str) -> Auth
     """Find the active token with this jti (not revoked, not expired, uses left, user live and
     active); None otherwise.
 
-    SQL: ``sql/core/auth_tokens.sql:41`` (``find_active_token_by_jti^``).
+    SQL: ``sql/core/auth_tokens.sql:43`` (``find_active_token_by_jti^``).
     """
     return fetch_optional(
         conn, FIND_ACTIVE_TOKEN_BY_JTI, {"jti": jti}, AuthTokenRow, "core.find_active_token_by_jti"
@@ -166,7 +166,7 @@ def find_active_token_by_hash(
     """Find the active token with this SHA-256 hash (same rules as find_active_token_by_jti);
     None otherwise.
 
-    SQL: ``sql/core/auth_tokens.sql:57`` (``find_active_token_by_hash^``).
+    SQL: ``sql/core/auth_tokens.sql:59`` (``find_active_token_by_hash^``).
     """
     return fetch_optional(
         conn,
@@ -203,7 +203,7 @@ WHERE jti = %(jti)s::text
 def get_token_by_jti(conn: psycopg.Connection[Any], *, jti: str) -> AuthTokenRow:
     """Get a token by jti in any state (revoked, expired or used up included).
 
-    SQL: ``sql/core/auth_tokens.sql:74`` (``get_token_by_jti^``).
+    SQL: ``sql/core/auth_tokens.sql:76`` (``get_token_by_jti^``).
     Raises ``NotFound`` when no row matches.
     """
     return fetch_one(
@@ -238,7 +238,7 @@ def list_active_user_tokens(
 ) -> list[AuthTokenRow]:
     """List a user's active tokens (sessions), newest first, optionally for one application.
 
-    SQL: ``sql/core/auth_tokens.sql:84`` (``list_active_user_tokens``).
+    SQL: ``sql/core/auth_tokens.sql:86`` (``list_active_user_tokens``).
     """
     return fetch_all(
         conn,
@@ -285,7 +285,7 @@ WHERE jti = %(jti)s::text
 def revoke_token(conn: psycopg.Connection[Any], *, jti: str, reason: str | None = None) -> int:
     """Revoke one token by jti; returns 1, or 0 if unknown or already revoked.
 
-    SQL: ``sql/core/auth_tokens.sql:100`` (``revoke_token!``).
+    SQL: ``sql/core/auth_tokens.sql:102`` (``revoke_token!``).
     """
     return execute(conn, REVOKE_TOKEN, {"jti": jti, "reason": reason}, "core.revoke_token")
 
@@ -296,13 +296,15 @@ REVOKE_USER_TOKENS: Final = """\
 --   returns how many.
 -- Expired tokens are left alone: they are already unusable and
 -- purge_expired_tokens removes them.
+-- statement_timestamp() (STABLE), not clock_timestamp(): Citus refuses VOLATILE functions in
+-- an UPDATE of a distributed or reference table; both are the statement's own time here.
 UPDATE core.auth_tokens
 SET revoked_at = now(),
     revoked_reason = %(reason)s
 WHERE user_id = %(user_id)s::uuid
   AND (%(application)s::core.application IS NULL OR application = %(application)s)
   AND revoked_at IS NULL
-  AND expires_at > clock_timestamp()
+  AND expires_at > statement_timestamp()
 """
 
 
@@ -318,8 +320,10 @@ def revoke_user_tokens(
 
     Expired tokens are left alone: they are already unusable and
     purge_expired_tokens removes them.
+    statement_timestamp() (STABLE), not clock_timestamp(): Citus refuses VOLATILE functions in
+    an UPDATE of a distributed or reference table; both are the statement's own time here.
 
-    SQL: ``sql/core/auth_tokens.sql:108`` (``revoke_user_tokens!``).
+    SQL: ``sql/core/auth_tokens.sql:110`` (``revoke_user_tokens!``).
     """
     return execute(
         conn,
@@ -331,18 +335,20 @@ def revoke_user_tokens(
 
 INCREMENT_TOKEN_USAGE: Final = """\
 -- name: increment_token_usage(jti)!
--- Count one use of an active token (usage_count + 1, last_used_at = clock_timestamp()); returns
---   1 if counted, 0 if the token is unknown, revoked, expired or used up.
+-- Count one use of an active token (usage_count + 1, last_used_at = statement_timestamp());
+--   returns 1 if counted, 0 if the token is unknown, revoked, expired or used up.
 -- This is the race-free way to consume a limited-use token (max_uses): the
 -- guard is re-checked on the locked row, so two concurrent uses of a
 -- single-use token count exactly one (the other gets 0). Check the result
 -- instead of calling find_active_token_by_jti first.
+-- statement_timestamp() (STABLE), not clock_timestamp(): Citus refuses VOLATILE functions in
+-- an UPDATE of a distributed or reference table.
 UPDATE core.auth_tokens
 SET usage_count = usage_count + 1,
-    last_used_at = clock_timestamp()
+    last_used_at = statement_timestamp()
 WHERE jti = %(jti)s::text
   AND revoked_at IS NULL
-  AND expires_at > clock_timestamp()
+  AND expires_at > statement_timestamp()
   AND (max_uses IS NULL OR usage_count < max_uses)
   AND EXISTS (SELECT 1 FROM core.users AS u
               WHERE u.id = core.auth_tokens.user_id
@@ -352,15 +358,17 @@ WHERE jti = %(jti)s::text
 
 
 def increment_token_usage(conn: psycopg.Connection[Any], *, jti: str) -> int:
-    """Count one use of an active token (usage_count + 1, last_used_at = clock_timestamp());
+    """Count one use of an active token (usage_count + 1, last_used_at = statement_timestamp());
     returns 1 if counted, 0 if the token is unknown, revoked, expired or used up.
 
     This is the race-free way to consume a limited-use token (max_uses): the
     guard is re-checked on the locked row, so two concurrent uses of a
     single-use token count exactly one (the other gets 0). Check the result
     instead of calling find_active_token_by_jti first.
+    statement_timestamp() (STABLE), not clock_timestamp(): Citus refuses VOLATILE functions in
+    an UPDATE of a distributed or reference table.
 
-    SQL: ``sql/core/auth_tokens.sql:120`` (``increment_token_usage!``).
+    SQL: ``sql/core/auth_tokens.sql:124`` (``increment_token_usage!``).
     """
     return execute(conn, INCREMENT_TOKEN_USAGE, {"jti": jti}, "core.increment_token_usage")
 
@@ -401,7 +409,7 @@ def purge_expired_tokens(
     or writes one huge transaction; SKIP LOCKED lets two purgers run side by
     side. Example: grace = timedelta(days=7), batch_size = 5000.
 
-    SQL: ``sql/core/auth_tokens.sql:138`` (``purge_expired_tokens!``).
+    SQL: ``sql/core/auth_tokens.sql:144`` (``purge_expired_tokens!``).
     """
     return execute(
         conn,

@@ -377,11 +377,18 @@ ADD_ORGANIZATION_MEMBER: Final = """\
 -- (WHERE deleted_at IS NULL). A removed (soft-deleted) membership does not
 -- conflict: re-adding creates a new membership row and keeps the old one as
 -- history.
+-- No parameter in DO UPDATE (Citus cannot bind one there, server-side binding):
+-- the proposed row already carries the role to keep, the given one, else the
+-- live membership's current one, else 'member'; DO UPDATE takes EXCLUDED.role.
 INSERT INTO core.organization_memberships (
     organization_id, user_id, role, invited_by, created_by, updated_by
 )
 SELECT o.id, u.id,
-       COALESCE(%(role)s::core.org_role, 'member'),
+       COALESCE(%(role)s::core.org_role,
+                (SELECT cur.role FROM core.organization_memberships AS cur
+                  WHERE cur.organization_id = o.id AND cur.user_id = u.id
+                    AND cur.deleted_at IS NULL),
+                'member'),
        %(invited_by)s::uuid, %(invited_by)s::uuid, %(invited_by)s::uuid
 FROM core.organizations AS o
 CROSS JOIN core.users AS u
@@ -393,7 +400,7 @@ WHERE o.id = %(organization_id)s::uuid
        OR EXISTS (SELECT 1 FROM core.users AS inviter
                   WHERE inviter.id = %(invited_by)s AND inviter.deleted_at IS NULL))
 ON CONFLICT (organization_id, user_id) WHERE deleted_at IS NULL DO UPDATE
-SET role       = COALESCE(%(role)s::core.org_role, core.organization_memberships.role),
+SET role       = EXCLUDED.role,
     updated_by = EXCLUDED.updated_by
 RETURNING
     id, organization_id, user_id, role, invited_by,
@@ -420,6 +427,9 @@ def add_organization_member(
     (WHERE deleted_at IS NULL). A removed (soft-deleted) membership does not
     conflict: re-adding creates a new membership row and keeps the old one as
     history.
+    No parameter in DO UPDATE (Citus cannot bind one there, server-side binding):
+    the proposed row already carries the role to keep, the given one, else the
+    live membership's current one, else 'member'; DO UPDATE takes EXCLUDED.role.
 
     SQL: ``sql/core/organizations.sql:119`` (``add_organization_member<!``).
     Raises ``NotFound`` when no row matches.
@@ -468,7 +478,7 @@ def get_membership(
 ) -> MembershipRow:
     """Get the live membership of a user in a live organization.
 
-    SQL: ``sql/core/organizations.sql:152`` (``get_membership^``).
+    SQL: ``sql/core/organizations.sql:159`` (``get_membership^``).
     Raises ``NotFound`` when no row matches.
     """
     return fetch_one(
@@ -507,7 +517,7 @@ def is_organization_member(
 ) -> bool:
     """True if the user is a live member of the live organization (any role).
 
-    SQL: ``sql/core/organizations.sql:165`` (``is_organization_member$``).
+    SQL: ``sql/core/organizations.sql:172`` (``is_organization_member$``).
     """
     return cast(
         "bool",
@@ -561,7 +571,7 @@ def list_organization_members(
 
     Members whose user is soft-deleted are hidden.
 
-    SQL: ``sql/core/organizations.sql:177`` (``list_organization_members``).
+    SQL: ``sql/core/organizations.sql:184`` (``list_organization_members``).
     """
     return fetch_all(
         conn,
@@ -599,7 +609,7 @@ def count_organization_members(
 ) -> int:
     """Count the live members of an organization, optionally of one role.
 
-    SQL: ``sql/core/organizations.sql:196`` (``count_organization_members$``).
+    SQL: ``sql/core/organizations.sql:203`` (``count_organization_members$``).
     """
     return cast(
         "int",
@@ -645,7 +655,7 @@ def update_membership_role(
 
     Keeping at least one owner per organization is the service's rule, not enforced here.
 
-    SQL: ``sql/core/organizations.sql:206`` (``update_membership_role<!``).
+    SQL: ``sql/core/organizations.sql:213`` (``update_membership_role<!``).
     Raises ``NotFound`` when no row matches.
     """
     return fetch_one(
@@ -692,7 +702,7 @@ def remove_organization_member(
     """Remove a member from an organization (soft delete of the membership); returns 1, or 0 if
     not a live member.
 
-    SQL: ``sql/core/organizations.sql:220`` (``remove_organization_member!``).
+    SQL: ``sql/core/organizations.sql:227`` (``remove_organization_member!``).
     """
     return execute(
         conn,

@@ -875,7 +875,8 @@ LEFT JOIN core.roles AS r
       AND r.application = %(application)s::core.application
 WHERE u.id = %(id)s
   AND u.deleted_at IS NULL
-GROUP BY u.id
+GROUP BY u.id, u.username, u.email, u.full_name, u.auth_provider, u.is_active, u.last_login_at,
+    u.created_at, u.updated_at, u.created_by, u.updated_by, u.deleted_at, u.deleted_by
 """
 
 

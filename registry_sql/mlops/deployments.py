@@ -33,37 +33,41 @@ CREATE_DEPLOYMENT: Final = """\
 -- Create a deployment (status pending) of a model version, with its `create` history row, in one
 --   statement.
 -- ForeignKeyMissing if the project or the model version is not one of the
--- tenant's. The id is drawn first so the history row can reference it; the
--- foreign key from the history to the deployment is checked at the end of the
--- statement, when both rows exist.
+-- tenant's. The deployment is inserted first and its history row is written from
+-- what the insert RETURNs (one statement, no subquery inside VALUES: Citus cannot
+-- plan one there); the history's foreign key to the deployment holds at once.
 WITH new_deployment AS (
-    SELECT gen_random_uuid() AS id
+    INSERT INTO mlops.deployments (
+        organization_id, project_id, model_version_id, name, description, environment,
+        endpoint_url, replicas, resources, config, traffic_percent, created_by, updated_by
+    )
+    VALUES (
+        %(organization_id)s, %(project_id)s, %(model_version_id)s,
+        %(name)s, %(description)s, %(environment)s, %(endpoint_url)s,
+        COALESCE(%(replicas)s::int, 1), COALESCE(%(resources)s::jsonb, '{}'::jsonb),
+        COALESCE(%(config)s::jsonb, '{}'::jsonb), COALESCE(%(traffic_percent)s::smallint, 100),
+        %(created_by)s, %(created_by)s
+    )
+    RETURNING
+        organization_id, id, project_id, model_version_id, name, description, environment,
+        status, endpoint_url, replicas, resources, config, traffic_percent, deployed_at,
+        deployed_by, created_at, updated_at, created_by, updated_by, deleted_at, deleted_by
 ),
 history AS (
     INSERT INTO mlops.deployment_history (
         organization_id, deployment_id, action, to_model_version_id, new_status,
         config_snapshot, performed_by
     )
-    SELECT %(organization_id)s, nd.id, 'create', %(model_version_id)s::uuid, 'pending',
-           COALESCE(%(config)s::jsonb, '{}'::jsonb), %(created_by)s::uuid
+    SELECT nd.organization_id, nd.id, 'create', nd.model_version_id, nd.status,
+           nd.config, nd.created_by
     FROM new_deployment AS nd
 )
-INSERT INTO mlops.deployments (
-    organization_id, id, project_id, model_version_id, name, description, environment,
-    endpoint_url, replicas, resources, config, traffic_percent, created_by, updated_by
-)
-VALUES (
-    %(organization_id)s, (SELECT nd.id FROM new_deployment AS nd), %(project_id)s,
-        %(model_version_id)s,
-    %(name)s, %(description)s, %(environment)s, %(endpoint_url)s,
-    COALESCE(%(replicas)s::int, 1), COALESCE(%(resources)s::jsonb, '{}'::jsonb),
-    COALESCE(%(config)s::jsonb, '{}'::jsonb), COALESCE(%(traffic_percent)s::smallint, 100),
-    %(created_by)s, %(created_by)s
-)
-RETURNING
-    organization_id, id, project_id, model_version_id, name, description, environment, status,
-    endpoint_url, replicas, resources, config, traffic_percent, deployed_at, deployed_by,
-    created_at, updated_at, created_by, updated_by, deleted_at, deleted_by
+SELECT
+    nd.organization_id, nd.id, nd.project_id, nd.model_version_id, nd.name, nd.description,
+    nd.environment, nd.status, nd.endpoint_url, nd.replicas, nd.resources, nd.config,
+    nd.traffic_percent, nd.deployed_at, nd.deployed_by, nd.created_at, nd.updated_at,
+    nd.created_by, nd.updated_by, nd.deleted_at, nd.deleted_by
+FROM new_deployment AS nd
 """
 
 
@@ -87,12 +91,12 @@ def create_deployment(
     one statement.
 
     ForeignKeyMissing if the project or the model version is not one of the
-    tenant's. The id is drawn first so the history row can reference it; the
-    foreign key from the history to the deployment is checked at the end of the
-    statement, when both rows exist.
+    tenant's. The deployment is inserted first and its history row is written from
+    what the insert RETURNs (one statement, no subquery inside VALUES: Citus cannot
+    plan one there); the history's foreign key to the deployment holds at once.
 
     SQL: ``sql/mlops/deployments.sql:13`` (``create_deployment<!``).
-    Returns the new row.
+    Raises ``NotFound`` when no row matches.
     """
     return fetch_one(
         conn,
@@ -152,7 +156,7 @@ def get_deployment_by_id(
 ) -> DeploymentRow:
     """Get a live deployment by id.
 
-    SQL: ``sql/mlops/deployments.sql:49`` (``get_deployment_by_id^``).
+    SQL: ``sql/mlops/deployments.sql:53`` (``get_deployment_by_id^``).
     Raises ``NotFound`` when no row matches.
     """
     return fetch_one(
@@ -202,7 +206,7 @@ def list_active_deployments(
     """Live deployments that are serving or about to (deploying, running, updating, degraded),
     with model name and version.
 
-    SQL: ``sql/mlops/deployments.sql:62`` (``list_active_deployments``).
+    SQL: ``sql/mlops/deployments.sql:66`` (``list_active_deployments``).
     """
     return fetch_all(
         conn,
@@ -267,12 +271,12 @@ history AS (
 )
 UPDATE mlops.deployments AS d
 SET status      = %(status)s::mlops.deployment_status,
-    deployed_at = CASE WHEN %(status)s::mlops.deployment_status = 'running' THEN now() ELSE
+    deployed_at = CASE WHEN %(status)s::mlops.deployment_status = 'running' THEN arg.stamp ELSE
         d.deployed_at END,
     deployed_by = CASE WHEN %(status)s::mlops.deployment_status = 'running' THEN
         %(performed_by)s::uuid ELSE d.deployed_by END,
     updated_by  = %(performed_by)s::uuid
-FROM prev
+FROM prev, (SELECT now() AS stamp) AS arg
 WHERE d.organization_id = prev.organization_id
   AND d.id = prev.id
 RETURNING
@@ -302,7 +306,7 @@ def update_deployment_status(
     locked (FOR UPDATE) so the history's previous_status is the status this
     change replaced, even under concurrent changes.
 
-    SQL: ``sql/mlops/deployments.sql:82`` (``update_deployment_status<!``).
+    SQL: ``sql/mlops/deployments.sql:86`` (``update_deployment_status<!``).
     Raises ``NotFound`` when no row matches.
     """
     return fetch_one(
@@ -388,7 +392,7 @@ def change_deployment_version(
     A rollback is this with the previous version (see list_deployment_history's
     from_model_version_id). ForeignKeyMissing if the version is not one of the tenant's.
 
-    SQL: ``sql/mlops/deployments.sql:125`` (``change_deployment_version<!``).
+    SQL: ``sql/mlops/deployments.sql:131`` (``change_deployment_version<!``).
     Raises ``NotFound`` when no row matches.
     """
     return fetch_one(
@@ -439,7 +443,7 @@ def list_deployment_history(
 ) -> list[ListDeploymentHistoryRow]:
     """The history of a deployment, newest first.
 
-    SQL: ``sql/mlops/deployments.sql:163`` (``list_deployment_history``).
+    SQL: ``sql/mlops/deployments.sql:169`` (``list_deployment_history``).
     """
     return fetch_all(
         conn,
@@ -491,7 +495,7 @@ def soft_delete_deployment(
     """Soft-delete a live deployment and record a `delete` history row; returns 1, or 0 if no
     such live deployment.
 
-    SQL: ``sql/mlops/deployments.sql:175`` (``soft_delete_deployment!``).
+    SQL: ``sql/mlops/deployments.sql:181`` (``soft_delete_deployment!``).
     """
     return execute(
         conn,
@@ -530,7 +534,7 @@ def restore_deployment(
     """Restore a soft-deleted deployment; raises Conflict if a live deployment took its
     project/environment/name meanwhile.
 
-    SQL: ``sql/mlops/deployments.sql:202`` (``restore_deployment<!``).
+    SQL: ``sql/mlops/deployments.sql:208`` (``restore_deployment<!``).
     Raises ``NotFound`` when no row matches.
     """
     return fetch_one(

@@ -538,10 +538,13 @@ FINISH_RUN: Final = """\
 -- refused by ck_experiment_runs__terminal_has_ended_at only if ended_at is
 -- NULL, so the status is checked here too: anything but finished/failed/
 -- killed matches no row (NotFound).
+-- now() is taken in a FROM subquery, not inside COALESCE: Citus refuses non-IMMUTABLE
+-- functions in CASE/COALESCE of an UPDATE on a distributed table.
 UPDATE mlops.experiment_runs
 SET status     = %(status)s::mlops.run_status,
-    ended_at   = COALESCE(%(ended_at)s::timestamptz, now()),
+    ended_at   = arg.stamp,
     updated_by = %(updated_by)s
+FROM (SELECT COALESCE(%(ended_at)s::timestamptz, now()) AS stamp) AS arg
 WHERE organization_id = %(organization_id)s
   AND id = %(id)s
   AND deleted_at IS NULL
@@ -570,6 +573,8 @@ def finish_run(
     refused by ck_experiment_runs__terminal_has_ended_at only if ended_at is
     NULL, so the status is checked here too: anything but finished/failed/
     killed matches no row (NotFound).
+    now() is taken in a FROM subquery, not inside COALESCE: Citus refuses non-IMMUTABLE
+    functions in CASE/COALESCE of an UPDATE on a distributed table.
 
     SQL: ``sql/mlops/experiments.sql:162`` (``finish_run<!``).
     Raises ``NotFound`` when no row matches.
@@ -625,7 +630,7 @@ def log_params(
     """Add params to a live run (jsonb merge); a key already logged with another value raises
     ImmutableRecord.
 
-    SQL: ``sql/mlops/experiments.sql:183`` (``log_params<!``).
+    SQL: ``sql/mlops/experiments.sql:186`` (``log_params<!``).
     Raises ``NotFound`` when no row matches.
     """
     return fetch_one(
@@ -674,7 +679,7 @@ def set_run_tags(
 ) -> RunRow:
     """Merge tags into a live run (existing keys are overwritten).
 
-    SQL: ``sql/mlops/experiments.sql:197`` (``set_run_tags<!``).
+    SQL: ``sql/mlops/experiments.sql:200`` (``set_run_tags<!``).
     Raises ``NotFound`` when no row matches.
     """
     return fetch_one(
@@ -718,7 +723,7 @@ def soft_delete_run(
 ) -> int:
     """Soft-delete a live run (its metrics stay); returns 1, or 0 if no such live run.
 
-    SQL: ``sql/mlops/experiments.sql:211`` (``soft_delete_run!``).
+    SQL: ``sql/mlops/experiments.sql:214`` (``soft_delete_run!``).
     """
     return execute(
         conn,
@@ -755,7 +760,7 @@ def restore_run(
 ) -> RunRow:
     """Restore a soft-deleted run.
 
-    SQL: ``sql/mlops/experiments.sql:221`` (``restore_run<!``).
+    SQL: ``sql/mlops/experiments.sql:224`` (``restore_run<!``).
     Raises ``NotFound`` when no row matches.
     """
     return fetch_one(

@@ -187,13 +187,16 @@ UPDATE_NOTIFICATION_CHANNEL: Final = """\
 -- record_class: NotificationChannelRow
 -- Update a live channel; omitted (None) fields keep their value; verified=True stamps
 --   last_verified_at.
+-- now() is taken in a FROM subquery, not inside CASE: Citus refuses non-IMMUTABLE functions
+-- in CASE/COALESCE of an UPDATE on a distributed table.
 UPDATE mlops.notification_channels
 SET name             = COALESCE(%(name)s::text, name),
     config           = COALESCE(%(config)s::jsonb, config),
     is_enabled       = COALESCE(%(is_enabled)s::boolean, is_enabled),
     last_verified_at = CASE WHEN COALESCE(%(verified)s::boolean, false)
-        THEN now() ELSE last_verified_at END,
+        THEN arg.stamp ELSE last_verified_at END,
     updated_by       = %(updated_by)s
+FROM (SELECT now() AS stamp) AS arg
 WHERE organization_id = %(organization_id)s
   AND id = %(id)s
   AND deleted_at IS NULL
@@ -216,6 +219,9 @@ def update_notification_channel(
 ) -> NotificationChannelRow:
     """Update a live channel; omitted (None) fields keep their value; verified=True stamps
     last_verified_at.
+
+    now() is taken in a FROM subquery, not inside CASE: Citus refuses non-IMMUTABLE functions
+    in CASE/COALESCE of an UPDATE on a distributed table.
 
     SQL: ``sql/mlops/notifications.sql:51`` (``update_notification_channel<!``).
     Raises ``NotFound`` when no row matches.
@@ -268,7 +274,7 @@ def soft_delete_notification_channel(
     """Soft-delete a live channel (its rules stop matching); returns 1, or 0 if no such live
     channel.
 
-    SQL: ``sql/mlops/notifications.sql:68`` (``soft_delete_notification_channel!``).
+    SQL: ``sql/mlops/notifications.sql:71`` (``soft_delete_notification_channel!``).
     """
     return execute(
         conn,
@@ -304,7 +310,7 @@ def restore_notification_channel(
 ) -> NotificationChannelRow:
     """Restore a soft-deleted channel; raises Conflict if a live channel took its name meanwhile.
 
-    SQL: ``sql/mlops/notifications.sql:78`` (``restore_notification_channel<!``).
+    SQL: ``sql/mlops/notifications.sql:81`` (``restore_notification_channel<!``).
     Raises ``NotFound`` when no row matches.
     """
     return fetch_one(
@@ -363,7 +369,7 @@ def create_notification_rule(
 
     ForeignKeyMissing if the channel (or project) is not one of the tenant's.
 
-    SQL: ``sql/mlops/notifications.sql:94`` (``create_notification_rule<!``).
+    SQL: ``sql/mlops/notifications.sql:97`` (``create_notification_rule<!``).
     Returns the new row.
     """
     return fetch_one(
@@ -424,7 +430,7 @@ def list_notification_rules(
 ) -> list[NotificationRuleRow]:
     """List the live rules of a tenant by name, optionally for one event type.
 
-    SQL: ``sql/mlops/notifications.sql:113`` (``list_notification_rules``).
+    SQL: ``sql/mlops/notifications.sql:116`` (``list_notification_rules``).
     """
     return fetch_all(
         conn,
@@ -484,7 +490,7 @@ def set_notification_rule_enabled(
 ) -> NotificationRuleRow:
     """Enable or disable a live rule.
 
-    SQL: ``sql/mlops/notifications.sql:127`` (``set_notification_rule_enabled<!``).
+    SQL: ``sql/mlops/notifications.sql:130`` (``set_notification_rule_enabled<!``).
     Raises ``NotFound`` when no row matches.
     """
     return fetch_one(
@@ -555,7 +561,7 @@ def match_notification_rules(
     severity None matches only rules without a minimum; project_id None
     matches only tenant-wide rules; at defaults to now (the cooldown reference).
 
-    SQL: ``sql/mlops/notifications.sql:141`` (``match_notification_rules``).
+    SQL: ``sql/mlops/notifications.sql:144`` (``match_notification_rules``).
     """
     return fetch_all(
         conn,
@@ -607,8 +613,10 @@ MARK_RULE_TRIGGERED: Final = """\
 -- name: mark_rule_triggered(organization_id, id, at)!
 -- Record that a rule fired (at, or now), starting its cooldown; returns 1, or 0 if no such live
 --   rule.
+-- now() in a FROM subquery, not inside COALESCE (Citus: see update_notification_channel).
 UPDATE mlops.notification_rules
-SET last_triggered_at = COALESCE(%(at)s::timestamptz, now())
+SET last_triggered_at = arg.stamp
+FROM (SELECT COALESCE(%(at)s::timestamptz, now()) AS stamp) AS arg
 WHERE organization_id = %(organization_id)s
   AND id = %(id)s
   AND deleted_at IS NULL
@@ -625,7 +633,9 @@ def mark_rule_triggered(
     """Record that a rule fired (at, or now), starting its cooldown; returns 1, or 0 if no such
     live rule.
 
-    SQL: ``sql/mlops/notifications.sql:170`` (``mark_rule_triggered!``).
+    now() in a FROM subquery, not inside COALESCE (Citus: see update_notification_channel).
+
+    SQL: ``sql/mlops/notifications.sql:173`` (``mark_rule_triggered!``).
     """
     return execute(
         conn,
@@ -657,7 +667,7 @@ def soft_delete_notification_rule(
 ) -> int:
     """Soft-delete a live rule; returns 1, or 0 if no such live rule.
 
-    SQL: ``sql/mlops/notifications.sql:178`` (``soft_delete_notification_rule!``).
+    SQL: ``sql/mlops/notifications.sql:183`` (``soft_delete_notification_rule!``).
     """
     return execute(
         conn,

@@ -435,10 +435,17 @@ ADD_PROJECT_MEMBER: Final = """\
 -- user is live, and added_by, when given, is a live user. The upsert arbiter is the partial
 --   unique index
 -- uq_project_members__org_project_user, so ON CONFLICT repeats its predicate.
+-- No parameter in DO UPDATE (Citus cannot bind one there, server-side binding): the
+-- proposed row carries the role to keep, the given one, else the live member's
+-- current one, else 'contributor'; DO UPDATE takes EXCLUDED.role.
 INSERT INTO mlops.project_members (organization_id, project_id, user_id, role, created_by,
     updated_by)
 SELECT p.organization_id, p.id, u.id,
-       COALESCE(%(role)s::mlops.project_role, 'contributor'),
+       COALESCE(%(role)s::mlops.project_role,
+                (SELECT cur.role FROM mlops.project_members AS cur
+                  WHERE cur.organization_id = p.organization_id AND cur.project_id = p.id
+                    AND cur.user_id = u.id AND cur.deleted_at IS NULL),
+                'contributor'),
        %(added_by)s::uuid, %(added_by)s::uuid
 FROM mlops.projects AS p
 CROSS JOIN core.users AS u
@@ -451,7 +458,7 @@ WHERE p.organization_id = %(organization_id)s
        OR EXISTS (SELECT 1 FROM core.users AS adder
                   WHERE adder.id = %(added_by)s AND adder.deleted_at IS NULL))
 ON CONFLICT (organization_id, project_id, user_id) WHERE deleted_at IS NULL DO UPDATE
-SET role       = COALESCE(%(role)s::mlops.project_role, mlops.project_members.role),
+SET role       = EXCLUDED.role,
     updated_by = EXCLUDED.updated_by
 RETURNING
     organization_id, id, project_id, user_id, role,
@@ -475,6 +482,9 @@ def add_project_member(
     user is live, and added_by, when given, is a live user. The upsert arbiter is the partial
     unique index
     uq_project_members__org_project_user, so ON CONFLICT repeats its predicate.
+    No parameter in DO UPDATE (Citus cannot bind one there, server-side binding): the
+    proposed row carries the role to keep, the given one, else the live member's
+    current one, else 'contributor'; DO UPDATE takes EXCLUDED.role.
 
     SQL: ``sql/mlops/projects.sql:136`` (``add_project_member<!``).
     Raises ``NotFound`` when no row matches.
@@ -527,7 +537,7 @@ def list_project_members(
 ) -> list[ListProjectMembersRow]:
     """List the live members of a project with their user names, by username.
 
-    SQL: ``sql/mlops/projects.sql:164`` (``list_project_members``).
+    SQL: ``sql/mlops/projects.sql:171`` (``list_project_members``).
     """
     return fetch_all(
         conn,
@@ -584,7 +594,7 @@ def remove_project_member(
 ) -> int:
     """Remove a member from a project (soft delete); returns 1, or 0 if not a live member.
 
-    SQL: ``sql/mlops/projects.sql:179`` (``remove_project_member!``).
+    SQL: ``sql/mlops/projects.sql:186`` (``remove_project_member!``).
     """
     return execute(
         conn,

@@ -10,7 +10,9 @@
   list_active_user_tokens and increment_token_usage; keep them in step.
   "Not expired" compares with clock_timestamp(), the time of the statement,
   not now() (the transaction's start): a transaction begun before a token
-  expired must not accept it after.
+  expired must not accept it after. The UPDATEs use statement_timestamp()
+  (the statement's start, STABLE) instead: Citus refuses VOLATILE functions
+  in an UPDATE of a distributed or reference table (docs/scale-out.md).
 
   Every `--` line under a `-- name:` header is documentation: aiosql makes
   it the docstring of the generated function (first line = summary), so
@@ -109,26 +111,30 @@ WHERE jti = :jti::text
 -- Revoke every unrevoked, unexpired token of a user (optionally of one application only); returns how many.
 -- Expired tokens are left alone: they are already unusable and
 -- purge_expired_tokens removes them.
+-- statement_timestamp() (STABLE), not clock_timestamp(): Citus refuses VOLATILE functions in
+-- an UPDATE of a distributed or reference table; both are the statement's own time here.
 UPDATE core.auth_tokens
 SET revoked_at = now(),
     revoked_reason = :reason
 WHERE user_id = :user_id::uuid
   AND (:application::core.application IS NULL OR application = :application)
   AND revoked_at IS NULL
-  AND expires_at > clock_timestamp();
+  AND expires_at > statement_timestamp();
 
 -- name: increment_token_usage(jti)!
--- Count one use of an active token (usage_count + 1, last_used_at = clock_timestamp()); returns 1 if counted, 0 if the token is unknown, revoked, expired or used up.
+-- Count one use of an active token (usage_count + 1, last_used_at = statement_timestamp()); returns 1 if counted, 0 if the token is unknown, revoked, expired or used up.
 -- This is the race-free way to consume a limited-use token (max_uses): the
 -- guard is re-checked on the locked row, so two concurrent uses of a
 -- single-use token count exactly one (the other gets 0). Check the result
 -- instead of calling find_active_token_by_jti first.
+-- statement_timestamp() (STABLE), not clock_timestamp(): Citus refuses VOLATILE functions in
+-- an UPDATE of a distributed or reference table.
 UPDATE core.auth_tokens
 SET usage_count = usage_count + 1,
-    last_used_at = clock_timestamp()
+    last_used_at = statement_timestamp()
 WHERE jti = :jti::text
   AND revoked_at IS NULL
-  AND expires_at > clock_timestamp()
+  AND expires_at > statement_timestamp()
   AND (max_uses IS NULL OR usage_count < max_uses)
   AND EXISTS (SELECT 1 FROM core.users AS u
               WHERE u.id = core.auth_tokens.user_id

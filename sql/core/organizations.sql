@@ -127,11 +127,18 @@ ORDER BY o.name, o.id;
 -- (WHERE deleted_at IS NULL). A removed (soft-deleted) membership does not
 -- conflict: re-adding creates a new membership row and keeps the old one as
 -- history.
+-- No parameter in DO UPDATE (Citus cannot bind one there, server-side binding):
+-- the proposed row already carries the role to keep, the given one, else the
+-- live membership's current one, else 'member'; DO UPDATE takes EXCLUDED.role.
 INSERT INTO core.organization_memberships (
     organization_id, user_id, role, invited_by, created_by, updated_by
 )
 SELECT o.id, u.id,
-       COALESCE(:role::core.org_role, 'member'),
+       COALESCE(:role::core.org_role,
+                (SELECT cur.role FROM core.organization_memberships AS cur
+                  WHERE cur.organization_id = o.id AND cur.user_id = u.id
+                    AND cur.deleted_at IS NULL),
+                'member'),
        :invited_by::uuid, :invited_by::uuid, :invited_by::uuid
 FROM core.organizations AS o
 CROSS JOIN core.users AS u
@@ -143,7 +150,7 @@ WHERE o.id = :organization_id::uuid
        OR EXISTS (SELECT 1 FROM core.users AS inviter
                   WHERE inviter.id = :invited_by AND inviter.deleted_at IS NULL))
 ON CONFLICT (organization_id, user_id) WHERE deleted_at IS NULL DO UPDATE
-SET role       = COALESCE(:role::core.org_role, core.organization_memberships.role),
+SET role       = EXCLUDED.role,
     updated_by = EXCLUDED.updated_by
 RETURNING
     id, organization_id, user_id, role, invited_by,

@@ -308,4 +308,7 @@ LEFT JOIN core.roles AS r
       AND r.application = :application::core.application
 WHERE u.id = :id
   AND u.deleted_at IS NULL
-GROUP BY u.id;
+-- Every selected column listed (not just the key u.id): Citus plans the query on a shard of
+-- core.users, where PostgreSQL's functional dependency on the primary key is not recognised.
+GROUP BY u.id, u.username, u.email, u.full_name, u.auth_provider, u.is_active, u.last_login_at,
+    u.created_at, u.updated_at, u.created_by, u.updated_by, u.deleted_at, u.deleted_by;

@@ -14,37 +14,41 @@
 -- record_class: DeploymentRow
 -- Create a deployment (status pending) of a model version, with its `create` history row, in one statement.
 -- ForeignKeyMissing if the project or the model version is not one of the
--- tenant's. The id is drawn first so the history row can reference it; the
--- foreign key from the history to the deployment is checked at the end of the
--- statement, when both rows exist.
+-- tenant's. The deployment is inserted first and its history row is written from
+-- what the insert RETURNs (one statement, no subquery inside VALUES: Citus cannot
+-- plan one there); the history's foreign key to the deployment holds at once.
 WITH new_deployment AS (
-    SELECT gen_random_uuid() AS id
+    INSERT INTO mlops.deployments (
+        organization_id, project_id, model_version_id, name, description, environment,
+        endpoint_url, replicas, resources, config, traffic_percent, created_by, updated_by
+    )
+    VALUES (
+        :organization_id, :project_id, :model_version_id,
+        :name, :description, :environment, :endpoint_url,
+        COALESCE(:replicas::int, 1), COALESCE(:resources::jsonb, '{}'::jsonb),
+        COALESCE(:config::jsonb, '{}'::jsonb), COALESCE(:traffic_percent::smallint, 100),
+        :created_by, :created_by
+    )
+    RETURNING
+        organization_id, id, project_id, model_version_id, name, description, environment,
+        status, endpoint_url, replicas, resources, config, traffic_percent, deployed_at,
+        deployed_by, created_at, updated_at, created_by, updated_by, deleted_at, deleted_by
 ),
 history AS (
     INSERT INTO mlops.deployment_history (
         organization_id, deployment_id, action, to_model_version_id, new_status,
         config_snapshot, performed_by
     )
-    SELECT :organization_id, nd.id, 'create', :model_version_id::uuid, 'pending',
-           COALESCE(:config::jsonb, '{}'::jsonb), :created_by::uuid
+    SELECT nd.organization_id, nd.id, 'create', nd.model_version_id, nd.status,
+           nd.config, nd.created_by
     FROM new_deployment AS nd
 )
-INSERT INTO mlops.deployments (
-    organization_id, id, project_id, model_version_id, name, description, environment,
-    endpoint_url, replicas, resources, config, traffic_percent, created_by, updated_by
-)
-VALUES (
-    :organization_id, (SELECT nd.id FROM new_deployment AS nd), :project_id,
-        :model_version_id,
-    :name, :description, :environment, :endpoint_url,
-    COALESCE(:replicas::int, 1), COALESCE(:resources::jsonb, '{}'::jsonb),
-    COALESCE(:config::jsonb, '{}'::jsonb), COALESCE(:traffic_percent::smallint, 100),
-    :created_by, :created_by
-)
-RETURNING
-    organization_id, id, project_id, model_version_id, name, description, environment, status,
-    endpoint_url, replicas, resources, config, traffic_percent, deployed_at, deployed_by,
-    created_at, updated_at, created_by, updated_by, deleted_at, deleted_by;
+SELECT
+    nd.organization_id, nd.id, nd.project_id, nd.model_version_id, nd.name, nd.description,
+    nd.environment, nd.status, nd.endpoint_url, nd.replicas, nd.resources, nd.config,
+    nd.traffic_percent, nd.deployed_at, nd.deployed_by, nd.created_at, nd.updated_at,
+    nd.created_by, nd.updated_by, nd.deleted_at, nd.deleted_by
+FROM new_deployment AS nd;
 
 -- name: get_deployment_by_id(organization_id, id)^
 -- record_class: DeploymentRow
@@ -105,14 +109,16 @@ history AS (
                NULLIF(COALESCE(:notes::text, ''), ''), :performed_by::uuid
     FROM prev
 )
+-- now() is taken in the arg subquery, not inside CASE: Citus refuses non-IMMUTABLE functions
+-- in CASE/COALESCE of an UPDATE on a distributed table.
 UPDATE mlops.deployments AS d
 SET status      = :status::mlops.deployment_status,
-    deployed_at = CASE WHEN :status::mlops.deployment_status = 'running' THEN now() ELSE
+    deployed_at = CASE WHEN :status::mlops.deployment_status = 'running' THEN arg.stamp ELSE
         d.deployed_at END,
     deployed_by = CASE WHEN :status::mlops.deployment_status = 'running' THEN
         :performed_by::uuid ELSE d.deployed_by END,
     updated_by  = :performed_by::uuid
-FROM prev
+FROM prev, (SELECT now() AS stamp) AS arg
 WHERE d.organization_id = prev.organization_id
   AND d.id = prev.id
 RETURNING

@@ -166,10 +166,13 @@ LIMIT :limit::int;
 -- refused by ck_experiment_runs__terminal_has_ended_at only if ended_at is
 -- NULL, so the status is checked here too: anything but finished/failed/
 -- killed matches no row (NotFound).
+-- now() is taken in a FROM subquery, not inside COALESCE: Citus refuses non-IMMUTABLE
+-- functions in CASE/COALESCE of an UPDATE on a distributed table.
 UPDATE mlops.experiment_runs
 SET status     = :status::mlops.run_status,
-    ended_at   = COALESCE(:ended_at::timestamptz, now()),
+    ended_at   = arg.stamp,
     updated_by = :updated_by
+FROM (SELECT COALESCE(:ended_at::timestamptz, now()) AS stamp) AS arg
 WHERE organization_id = :organization_id
   AND id = :id
   AND deleted_at IS NULL

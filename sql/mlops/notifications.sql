@@ -51,13 +51,16 @@ ORDER BY name, id;
 -- name: update_notification_channel(organization_id, id, name, config, is_enabled, verified, updated_by)<!
 -- record_class: NotificationChannelRow
 -- Update a live channel; omitted (None) fields keep their value; verified=True stamps last_verified_at.
+-- now() is taken in a FROM subquery, not inside CASE: Citus refuses non-IMMUTABLE functions
+-- in CASE/COALESCE of an UPDATE on a distributed table.
 UPDATE mlops.notification_channels
 SET name             = COALESCE(:name::text, name),
     config           = COALESCE(:config::jsonb, config),
     is_enabled       = COALESCE(:is_enabled::boolean, is_enabled),
     last_verified_at = CASE WHEN COALESCE(:verified::boolean, false)
-        THEN now() ELSE last_verified_at END,
+        THEN arg.stamp ELSE last_verified_at END,
     updated_by       = :updated_by
+FROM (SELECT now() AS stamp) AS arg
 WHERE organization_id = :organization_id
   AND id = :id
   AND deleted_at IS NULL
@@ -169,8 +172,10 @@ ORDER BY r.name, r.id;
 
 -- name: mark_rule_triggered(organization_id, id, at)!
 -- Record that a rule fired (at, or now), starting its cooldown; returns 1, or 0 if no such live rule.
+-- now() in a FROM subquery, not inside COALESCE (Citus: see update_notification_channel).
 UPDATE mlops.notification_rules
-SET last_triggered_at = COALESCE(:at::timestamptz, now())
+SET last_triggered_at = arg.stamp
+FROM (SELECT COALESCE(:at::timestamptz, now()) AS stamp) AS arg
 WHERE organization_id = :organization_id
   AND id = :id
   AND deleted_at IS NULL;

@@ -139,10 +139,17 @@ RETURNING
 -- NotFound (no row) unless the project is a live project of the tenant, the
 -- user is live, and added_by, when given, is a live user. The upsert arbiter is the partial unique index
 -- uq_project_members__org_project_user, so ON CONFLICT repeats its predicate.
+-- No parameter in DO UPDATE (Citus cannot bind one there, server-side binding): the
+-- proposed row carries the role to keep, the given one, else the live member's
+-- current one, else 'contributor'; DO UPDATE takes EXCLUDED.role.
 INSERT INTO mlops.project_members (organization_id, project_id, user_id, role, created_by,
     updated_by)
 SELECT p.organization_id, p.id, u.id,
-       COALESCE(:role::mlops.project_role, 'contributor'),
+       COALESCE(:role::mlops.project_role,
+                (SELECT cur.role FROM mlops.project_members AS cur
+                  WHERE cur.organization_id = p.organization_id AND cur.project_id = p.id
+                    AND cur.user_id = u.id AND cur.deleted_at IS NULL),
+                'contributor'),
        :added_by::uuid, :added_by::uuid
 FROM mlops.projects AS p
 CROSS JOIN core.users AS u
@@ -155,7 +162,7 @@ WHERE p.organization_id = :organization_id
        OR EXISTS (SELECT 1 FROM core.users AS adder
                   WHERE adder.id = :added_by AND adder.deleted_at IS NULL))
 ON CONFLICT (organization_id, project_id, user_id) WHERE deleted_at IS NULL DO UPDATE
-SET role       = COALESCE(:role::mlops.project_role, mlops.project_members.role),
+SET role       = EXCLUDED.role,
     updated_by = EXCLUDED.updated_by
 RETURNING
     organization_id, id, project_id, user_id, role,

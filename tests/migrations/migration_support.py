@@ -33,6 +33,7 @@ from yoyo import get_backend, read_migrations
 from registry_sql import migrate
 from registry_sql.paths import migrations_dir
 from registry_sql.settings import yoyo_url
+from registry_sql.yoyo_backend import ordered, runs_before
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 """The checkout: where ``yoyo.ini``, ``migrations/`` and ``.squawk.toml`` are."""
@@ -45,12 +46,20 @@ _PG_ENV = re.compile(r"^PG[A-Z_]+$")
 
 
 def discovered_migration_ids(directory: Path | None = None) -> list[str]:
-    """The migration ids yoyo finds in ``directory`` (default: the project's), in apply order."""
-    return [str(m.id) for m in read_migrations(str(directory or migrations_dir()))]
+    """The migration ids yoyo finds in ``directory`` (default: the project's), in the order a
+    fresh database applies them (file order; a ``-- runs-before:`` one just before its target)."""
+    return [str(m.id) for m in ordered(read_migrations(str(directory or migrations_dir())))]
 
 
 MIGRATION_IDS = discovered_migration_ids()
 """Every migration of the project, in apply order (collected when the test module is imported)."""
+
+
+def runs_before_targets(directory: Path | None = None) -> dict[str, list[str]]:
+    """Each migration of ``directory`` (default: the project's) that has ``-- runs-before:``
+    lines: id -> the ids they name."""
+    found = {str(m.id): runs_before(m) for m in read_migrations(str(directory or migrations_dir()))}
+    return {mid: targets for mid, targets in found.items() if targets}
 
 
 # --------------------------------------------------------------------------- applying
@@ -60,7 +69,7 @@ def apply_through(url: str, migration_id: str, *, directory: Path | None = None)
     """Apply the pending migrations up to and including ``migration_id`` with yoyo's own API
     (what ``yoyo apply -r <revision>`` does), holding yoyo's lock; return the ids applied."""
     migrations = read_migrations(str(directory or migrations_dir()))
-    ids = [str(m.id) for m in migrations]
+    ids = [str(m.id) for m in ordered(migrations)]
     wanted = set(ids[: ids.index(migration_id) + 1])
     backend = get_backend(yoyo_url(url))
     try:

@@ -150,7 +150,7 @@ def test_concurrent_apply_applies_each_migration_once(empty_url: str) -> None:
     assert successes, f"neither run succeeded: {errors}"
     # together they applied every migration, none twice
     applied_by_runs = sorted(mid for r in successes for mid in r)
-    assert applied_by_runs == MIGRATION_IDS
+    assert applied_by_runs == sorted(MIGRATION_IDS)
 
     with psycopg.connect(empty_url, autocommit=True) as conn:
         per_id: dict[str, int] = dict(
@@ -211,9 +211,7 @@ def test_checksums_are_recorded_even_when_a_later_migration_fails(
 ) -> None:
     """A failed run still records the checksums of what it applied, and so does an idle run."""
     broken = migrations_copy / "9999_core_broken.sql"
-    broken.write_text(
-        "-- 9999_core_broken: fails.\nSELECT 1 / 0;\n", encoding="utf-8"
-    )
+    broken.write_text("-- 9999_core_broken: fails.\nSELECT 1 / 0;\n", encoding="utf-8")
     (migrations_copy / "9999_core_broken.rollback.sql").write_text(
         "-- Rollback of 9999_core_broken.\nSELECT 1;\n", encoding="utf-8"
     )

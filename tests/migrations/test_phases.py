@@ -11,7 +11,7 @@ from migration_support import MIGRATION_IDS, apply_through
 
 from registry_sql import cli, migrate
 from registry_sql.errors import InvalidInput, MigrationError, translate_error
-from registry_sql.phases import phase_of, select_phase
+from registry_sql.phases import is_marked_pre, phase_of, select_phase
 
 POST_IDS = [m for m in MIGRATION_IDS if phase_of(m) == "post"]
 
@@ -107,7 +107,12 @@ def _running_deployment_without_deployed_at(conn: psycopg.Connection[Any]) -> tu
 
 
 def test_the_pre_migration_backfills_deployed_at(pg_version: int, empty_url: str) -> None:
-    first_pre = next(m for m in MIGRATION_IDS if m.split("_")[1] == "pre")
+    # The expand half of the pair: the last NNNN_pre_ migration before the first post one
+    # (not simply the first pre one: 0070_pre_... is applied before 0011 on a fresh install).
+    first_pre = [m for m in MIGRATION_IDS[: MIGRATION_IDS.index(POST_IDS[0])] if is_marked_pre(m)][
+        -1
+    ]
+    assert "deployed_at" in first_pre, first_pre
     apply_through(empty_url, MIGRATION_IDS[MIGRATION_IDS.index(first_pre) - 1])
     with psycopg.connect(empty_url, autocommit=True) as conn:
         deployment_id, updated_at = _running_deployment_without_deployed_at(conn)

@@ -17,6 +17,7 @@ from migration_support import (
     dump_schema,
     extra_empty_db,
     row_counts,
+    runs_before_targets,
 )
 
 from registry_sql import migrate
@@ -27,7 +28,21 @@ pytestmark = pytest.mark.compat
 
 def test_migrations_are_discovered() -> None:
     assert MIGRATION_IDS, "no migration found in the migrations folder"
-    assert MIGRATION_IDS == sorted(MIGRATION_IDS), "migration ids must sort in apply order"
+    assert len(set(MIGRATION_IDS)) == len(MIGRATION_IDS)
+    # Apply order is number order, except a `-- runs-before:` migration, which a fresh install
+    # applies just before its (earliest) target (docs/migrations.md, "runs-before").
+    moved = runs_before_targets()
+    in_number_order = [m for m in MIGRATION_IDS if m not in moved]
+    assert in_number_order == sorted(in_number_order), "migration ids must sort in apply order"
+    for mid, targets in moved.items():
+        assert set(targets) <= set(MIGRATION_IDS), f"{mid} runs before an unknown migration"
+        first_target = min(MIGRATION_IDS.index(t) for t in targets)
+        # just before it: only other runs-before migrations in between
+        between = MIGRATION_IDS[MIGRATION_IDS.index(mid) + 1 : first_target]
+        assert MIGRATION_IDS.index(mid) < first_target and set(between) <= set(moved), (
+            f"{mid} is not applied just before {MIGRATION_IDS[first_target]}"
+        )
+        assert mid > MIGRATION_IDS[first_target], f"{mid}: runs-before is for a NEW migration"
 
 
 def test_full_round_trip(pg_server: Any, empty_url: str) -> None:

@@ -19,6 +19,7 @@ from migration_support import (
     discovered_migration_ids,
     dump_schema,
     extra_empty_db,
+    runs_before_targets,
 )
 
 from registry_sql import migrate
@@ -31,7 +32,17 @@ PREVIOUS_RELEASE = RELEASES / "944550d"
 def test_the_released_migrations_are_still_there_unchanged() -> None:
     released = discovered_migration_ids(PREVIOUS_RELEASE)
     assert released and set(released) <= set(MIGRATION_IDS)
-    assert MIGRATION_IDS[: len(released)] == released, "a new migration sorts before a released one"
+    # Every new migration sorts (by number) after every released one, so an upgraded database
+    # applies them after what it has; in a fresh install's apply order the released ones keep
+    # their order, and a new one comes in among them only by `-- runs-before:` a released one.
+    new = [m for m in MIGRATION_IDS if m not in released]
+    assert min(new) > max(released), "a new migration sorts before a released one"
+    assert [m for m in MIGRATION_IDS if m in released] == released
+    moved = runs_before_targets()
+    for mid in MIGRATION_IDS[: MIGRATION_IDS.index(released[-1])]:
+        assert mid in released or set(moved.get(mid, ())) & set(released), (
+            f"{mid} is applied among the released migrations without `-- runs-before:`"
+        )
     current = migrations_dir()
     for mid in released:
         assert migrate.migration_checksum(mid, PREVIOUS_RELEASE) == migrate.migration_checksum(
@@ -52,7 +63,8 @@ def test_upgrade_from_the_previous_release_equals_a_fresh_install(
         migrate._hook_module.cache_clear()
 
     upgraded = migrate.apply(empty_url)
-    assert upgraded == [m for m in MIGRATION_IDS if m not in released]
+    # In number order: a `-- runs-before:` migration whose target is applied takes its place.
+    assert upgraded == sorted(m for m in MIGRATION_IDS if m not in released)
     assert migrate.checksum_problems(empty_url) == []
 
     with extra_empty_db(pg_server) as fresh_url:

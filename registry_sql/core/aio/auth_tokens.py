@@ -59,7 +59,7 @@ async def issue_token(
     issued_at defaults to the statement's time; pass the JWT's iat to keep both equal.
     expires_at must be after issued_at (ck_auth_tokens__expires_after_issued).
 
-    SQL: ``sql/core/auth_tokens.sql:20`` (``issue_token<!``).
+    SQL: ``sql/core/auth_tokens.sql:22`` (``issue_token<!``).
     Returns the new row.
     """
     return await afetch_one(
@@ -108,7 +108,7 @@ async def find_active_token_by_jti(
     """Find the active token with this jti (not revoked, not expired, uses left, user live and
     active); None otherwise.
 
-    SQL: ``sql/core/auth_tokens.sql:41`` (``find_active_token_by_jti^``).
+    SQL: ``sql/core/auth_tokens.sql:43`` (``find_active_token_by_jti^``).
     """
     return await afetch_optional(
         conn, FIND_ACTIVE_TOKEN_BY_JTI, {"jti": jti}, AuthTokenRow, "core.find_active_token_by_jti"
@@ -123,7 +123,7 @@ async def find_active_token_by_hash(
     """Find the active token with this SHA-256 hash (same rules as find_active_token_by_jti);
     None otherwise.
 
-    SQL: ``sql/core/auth_tokens.sql:57`` (``find_active_token_by_hash^``).
+    SQL: ``sql/core/auth_tokens.sql:59`` (``find_active_token_by_hash^``).
     """
     return await afetch_optional(
         conn,
@@ -147,7 +147,7 @@ async def find_active_token_by_hash(
 async def get_token_by_jti(conn: psycopg.AsyncConnection[Any], *, jti: str) -> AuthTokenRow:
     """Get a token by jti in any state (revoked, expired or used up included).
 
-    SQL: ``sql/core/auth_tokens.sql:74`` (``get_token_by_jti^``).
+    SQL: ``sql/core/auth_tokens.sql:76`` (``get_token_by_jti^``).
     Raises ``NotFound`` when no row matches.
     """
     return await afetch_one(
@@ -163,7 +163,7 @@ async def list_active_user_tokens(
 ) -> list[AuthTokenRow]:
     """List a user's active tokens (sessions), newest first, optionally for one application.
 
-    SQL: ``sql/core/auth_tokens.sql:84`` (``list_active_user_tokens``).
+    SQL: ``sql/core/auth_tokens.sql:86`` (``list_active_user_tokens``).
     """
     return await afetch_all(
         conn,
@@ -204,7 +204,7 @@ async def revoke_token(
 ) -> int:
     """Revoke one token by jti; returns 1, or 0 if unknown or already revoked.
 
-    SQL: ``sql/core/auth_tokens.sql:100`` (``revoke_token!``).
+    SQL: ``sql/core/auth_tokens.sql:102`` (``revoke_token!``).
     """
     return await aexecute(conn, REVOKE_TOKEN, {"jti": jti, "reason": reason}, "core.revoke_token")
 
@@ -221,8 +221,10 @@ async def revoke_user_tokens(
 
     Expired tokens are left alone: they are already unusable and
     purge_expired_tokens removes them.
+    statement_timestamp() (STABLE), not clock_timestamp(): Citus refuses VOLATILE functions in
+    an UPDATE of a distributed or reference table; both are the statement's own time here.
 
-    SQL: ``sql/core/auth_tokens.sql:108`` (``revoke_user_tokens!``).
+    SQL: ``sql/core/auth_tokens.sql:110`` (``revoke_user_tokens!``).
     """
     return await aexecute(
         conn,
@@ -233,15 +235,17 @@ async def revoke_user_tokens(
 
 
 async def increment_token_usage(conn: psycopg.AsyncConnection[Any], *, jti: str) -> int:
-    """Count one use of an active token (usage_count + 1, last_used_at = clock_timestamp());
+    """Count one use of an active token (usage_count + 1, last_used_at = statement_timestamp());
     returns 1 if counted, 0 if the token is unknown, revoked, expired or used up.
 
     This is the race-free way to consume a limited-use token (max_uses): the
     guard is re-checked on the locked row, so two concurrent uses of a
     single-use token count exactly one (the other gets 0). Check the result
     instead of calling find_active_token_by_jti first.
+    statement_timestamp() (STABLE), not clock_timestamp(): Citus refuses VOLATILE functions in
+    an UPDATE of a distributed or reference table.
 
-    SQL: ``sql/core/auth_tokens.sql:120`` (``increment_token_usage!``).
+    SQL: ``sql/core/auth_tokens.sql:124`` (``increment_token_usage!``).
     """
     return await aexecute(conn, INCREMENT_TOKEN_USAGE, {"jti": jti}, "core.increment_token_usage")
 
@@ -261,7 +265,7 @@ async def purge_expired_tokens(
     or writes one huge transaction; SKIP LOCKED lets two purgers run side by
     side. Example: grace = timedelta(days=7), batch_size = 5000.
 
-    SQL: ``sql/core/auth_tokens.sql:138`` (``purge_expired_tokens!``).
+    SQL: ``sql/core/auth_tokens.sql:144`` (``purge_expired_tokens!``).
     """
     return await aexecute(
         conn,

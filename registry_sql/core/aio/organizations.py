@@ -289,6 +289,9 @@ async def add_organization_member(
     (WHERE deleted_at IS NULL). A removed (soft-deleted) membership does not
     conflict: re-adding creates a new membership row and keeps the old one as
     history.
+    No parameter in DO UPDATE (Citus cannot bind one there, server-side binding):
+    the proposed row already carries the role to keep, the given one, else the
+    live membership's current one, else 'member'; DO UPDATE takes EXCLUDED.role.
 
     SQL: ``sql/core/organizations.sql:119`` (``add_organization_member<!``).
     Raises ``NotFound`` when no row matches.
@@ -321,7 +324,7 @@ async def get_membership(
 ) -> MembershipRow:
     """Get the live membership of a user in a live organization.
 
-    SQL: ``sql/core/organizations.sql:152`` (``get_membership^``).
+    SQL: ``sql/core/organizations.sql:159`` (``get_membership^``).
     Raises ``NotFound`` when no row matches.
     """
     return await afetch_one(
@@ -345,7 +348,7 @@ async def is_organization_member(
 ) -> bool:
     """True if the user is a live member of the live organization (any role).
 
-    SQL: ``sql/core/organizations.sql:165`` (``is_organization_member$``).
+    SQL: ``sql/core/organizations.sql:172`` (``is_organization_member$``).
     """
     return cast(
         "bool",
@@ -376,7 +379,7 @@ async def list_organization_members(
 
     Members whose user is soft-deleted are hidden.
 
-    SQL: ``sql/core/organizations.sql:177`` (``list_organization_members``).
+    SQL: ``sql/core/organizations.sql:184`` (``list_organization_members``).
     """
     return await afetch_all(
         conn,
@@ -401,7 +404,7 @@ async def count_organization_members(
 ) -> int:
     """Count the live members of an organization, optionally of one role.
 
-    SQL: ``sql/core/organizations.sql:196`` (``count_organization_members$``).
+    SQL: ``sql/core/organizations.sql:203`` (``count_organization_members$``).
     """
     return cast(
         "int",
@@ -430,7 +433,7 @@ async def update_membership_role(
 
     Keeping at least one owner per organization is the service's rule, not enforced here.
 
-    SQL: ``sql/core/organizations.sql:206`` (``update_membership_role<!``).
+    SQL: ``sql/core/organizations.sql:213`` (``update_membership_role<!``).
     Raises ``NotFound`` when no row matches.
     """
     return await afetch_one(
@@ -463,7 +466,7 @@ async def remove_organization_member(
     """Remove a member from an organization (soft delete of the membership); returns 1, or 0 if
     not a live member.
 
-    SQL: ``sql/core/organizations.sql:220`` (``remove_organization_member!``).
+    SQL: ``sql/core/organizations.sql:227`` (``remove_organization_member!``).
     """
     return await aexecute(
         conn,

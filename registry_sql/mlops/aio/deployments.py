@@ -57,12 +57,12 @@ async def create_deployment(
     one statement.
 
     ForeignKeyMissing if the project or the model version is not one of the
-    tenant's. The id is drawn first so the history row can reference it; the
-    foreign key from the history to the deployment is checked at the end of the
-    statement, when both rows exist.
+    tenant's. The deployment is inserted first and its history row is written from
+    what the insert RETURNs (one statement, no subquery inside VALUES: Citus cannot
+    plan one there); the history's foreign key to the deployment holds at once.
 
     SQL: ``sql/mlops/deployments.sql:13`` (``create_deployment<!``).
-    Returns the new row.
+    Raises ``NotFound`` when no row matches.
     """
     return await afetch_one(
         conn,
@@ -106,7 +106,7 @@ async def get_deployment_by_id(
 ) -> DeploymentRow:
     """Get a live deployment by id.
 
-    SQL: ``sql/mlops/deployments.sql:49`` (``get_deployment_by_id^``).
+    SQL: ``sql/mlops/deployments.sql:53`` (``get_deployment_by_id^``).
     Raises ``NotFound`` when no row matches.
     """
     return await afetch_one(
@@ -132,7 +132,7 @@ async def list_active_deployments(
     """Live deployments that are serving or about to (deploying, running, updating, degraded),
     with model name and version.
 
-    SQL: ``sql/mlops/deployments.sql:62`` (``list_active_deployments``).
+    SQL: ``sql/mlops/deployments.sql:66`` (``list_active_deployments``).
     """
     return await afetch_all(
         conn,
@@ -184,7 +184,7 @@ async def update_deployment_status(
     locked (FOR UPDATE) so the history's previous_status is the status this
     change replaced, even under concurrent changes.
 
-    SQL: ``sql/mlops/deployments.sql:82`` (``update_deployment_status<!``).
+    SQL: ``sql/mlops/deployments.sql:86`` (``update_deployment_status<!``).
     Raises ``NotFound`` when no row matches.
     """
     return await afetch_one(
@@ -227,7 +227,7 @@ async def change_deployment_version(
     A rollback is this with the previous version (see list_deployment_history's
     from_model_version_id). ForeignKeyMissing if the version is not one of the tenant's.
 
-    SQL: ``sql/mlops/deployments.sql:125`` (``change_deployment_version<!``).
+    SQL: ``sql/mlops/deployments.sql:131`` (``change_deployment_version<!``).
     Raises ``NotFound`` when no row matches.
     """
     return await afetch_one(
@@ -263,7 +263,7 @@ async def list_deployment_history(
 ) -> list[ListDeploymentHistoryRow]:
     """The history of a deployment, newest first.
 
-    SQL: ``sql/mlops/deployments.sql:163`` (``list_deployment_history``).
+    SQL: ``sql/mlops/deployments.sql:169`` (``list_deployment_history``).
     """
     return await afetch_all(
         conn,
@@ -284,7 +284,7 @@ async def soft_delete_deployment(
     """Soft-delete a live deployment and record a `delete` history row; returns 1, or 0 if no
     such live deployment.
 
-    SQL: ``sql/mlops/deployments.sql:175`` (``soft_delete_deployment!``).
+    SQL: ``sql/mlops/deployments.sql:181`` (``soft_delete_deployment!``).
     """
     return await aexecute(
         conn,
@@ -304,7 +304,7 @@ async def restore_deployment(
     """Restore a soft-deleted deployment; raises Conflict if a live deployment took its
     project/environment/name meanwhile.
 
-    SQL: ``sql/mlops/deployments.sql:202`` (``restore_deployment<!``).
+    SQL: ``sql/mlops/deployments.sql:208`` (``restore_deployment<!``).
     Raises ``NotFound`` when no row matches.
     """
     return await afetch_one(

@@ -161,6 +161,9 @@ async def update_notification_channel(
     """Update a live channel; omitted (None) fields keep their value; verified=True stamps
     last_verified_at.
 
+    now() is taken in a FROM subquery, not inside CASE: Citus refuses non-IMMUTABLE functions
+    in CASE/COALESCE of an UPDATE on a distributed table.
+
     SQL: ``sql/mlops/notifications.sql:51`` (``update_notification_channel<!``).
     Raises ``NotFound`` when no row matches.
     """
@@ -199,7 +202,7 @@ async def soft_delete_notification_channel(
     """Soft-delete a live channel (its rules stop matching); returns 1, or 0 if no such live
     channel.
 
-    SQL: ``sql/mlops/notifications.sql:68`` (``soft_delete_notification_channel!``).
+    SQL: ``sql/mlops/notifications.sql:71`` (``soft_delete_notification_channel!``).
     """
     return await aexecute(
         conn,
@@ -218,7 +221,7 @@ async def restore_notification_channel(
 ) -> NotificationChannelRow:
     """Restore a soft-deleted channel; raises Conflict if a live channel took its name meanwhile.
 
-    SQL: ``sql/mlops/notifications.sql:78`` (``restore_notification_channel<!``).
+    SQL: ``sql/mlops/notifications.sql:81`` (``restore_notification_channel<!``).
     Raises ``NotFound`` when no row matches.
     """
     return await afetch_one(
@@ -254,7 +257,7 @@ async def create_notification_rule(
 
     ForeignKeyMissing if the channel (or project) is not one of the tenant's.
 
-    SQL: ``sql/mlops/notifications.sql:94`` (``create_notification_rule<!``).
+    SQL: ``sql/mlops/notifications.sql:97`` (``create_notification_rule<!``).
     Returns the new row.
     """
     return await afetch_one(
@@ -298,7 +301,7 @@ async def list_notification_rules(
 ) -> list[NotificationRuleRow]:
     """List the live rules of a tenant by name, optionally for one event type.
 
-    SQL: ``sql/mlops/notifications.sql:113`` (``list_notification_rules``).
+    SQL: ``sql/mlops/notifications.sql:116`` (``list_notification_rules``).
     """
     return await afetch_all(
         conn,
@@ -341,7 +344,7 @@ async def set_notification_rule_enabled(
 ) -> NotificationRuleRow:
     """Enable or disable a live rule.
 
-    SQL: ``sql/mlops/notifications.sql:127`` (``set_notification_rule_enabled<!``).
+    SQL: ``sql/mlops/notifications.sql:130`` (``set_notification_rule_enabled<!``).
     Raises ``NotFound`` when no row matches.
     """
     return await afetch_one(
@@ -379,7 +382,7 @@ async def match_notification_rules(
     severity None matches only rules without a minimum; project_id None
     matches only tenant-wide rules; at defaults to now (the cooldown reference).
 
-    SQL: ``sql/mlops/notifications.sql:141`` (``match_notification_rules``).
+    SQL: ``sql/mlops/notifications.sql:144`` (``match_notification_rules``).
     """
     return await afetch_all(
         conn,
@@ -437,7 +440,9 @@ async def mark_rule_triggered(
     """Record that a rule fired (at, or now), starting its cooldown; returns 1, or 0 if no such
     live rule.
 
-    SQL: ``sql/mlops/notifications.sql:170`` (``mark_rule_triggered!``).
+    now() in a FROM subquery, not inside COALESCE (Citus: see update_notification_channel).
+
+    SQL: ``sql/mlops/notifications.sql:173`` (``mark_rule_triggered!``).
     """
     return await aexecute(
         conn,
@@ -456,7 +461,7 @@ async def soft_delete_notification_rule(
 ) -> int:
     """Soft-delete a live rule; returns 1, or 0 if no such live rule.
 
-    SQL: ``sql/mlops/notifications.sql:178`` (``soft_delete_notification_rule!``).
+    SQL: ``sql/mlops/notifications.sql:183`` (``soft_delete_notification_rule!``).
     """
     return await aexecute(
         conn,

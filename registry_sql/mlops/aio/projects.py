@@ -322,6 +322,9 @@ async def add_project_member(
     user is live, and added_by, when given, is a live user. The upsert arbiter is the partial
     unique index
     uq_project_members__org_project_user, so ON CONFLICT repeats its predicate.
+    No parameter in DO UPDATE (Citus cannot bind one there, server-side binding): the
+    proposed row carries the role to keep, the given one, else the live member's
+    current one, else 'contributor'; DO UPDATE takes EXCLUDED.role.
 
     SQL: ``sql/mlops/projects.sql:136`` (``add_project_member<!``).
     Raises ``NotFound`` when no row matches.
@@ -356,7 +359,7 @@ async def list_project_members(
 ) -> list[ListProjectMembersRow]:
     """List the live members of a project with their user names, by username.
 
-    SQL: ``sql/mlops/projects.sql:164`` (``list_project_members``).
+    SQL: ``sql/mlops/projects.sql:171`` (``list_project_members``).
     """
     return await afetch_all(
         conn,
@@ -399,7 +402,7 @@ async def remove_project_member(
 ) -> int:
     """Remove a member from a project (soft delete); returns 1, or 0 if not a live member.
 
-    SQL: ``sql/mlops/projects.sql:179`` (``remove_project_member!``).
+    SQL: ``sql/mlops/projects.sql:186`` (``remove_project_member!``).
     """
     return await aexecute(
         conn,
