@@ -29,6 +29,7 @@ from typing import Any, LiteralString
 
 from registry_sql import db
 from registry_sql.errors import ConfigError, MigrationError
+from registry_sql.paths import schema_names
 
 REFERENCE_SCHEMAS = ("core",)
 """Schemas whose tables become reference tables (the partitioned ones: hash by ``id``)."""
@@ -36,8 +37,6 @@ REFERENCE_SCHEMAS = ("core",)
 TENANT_COLUMN = "organization_id"
 """The distribution column of tenant tables (DESIGN §12)."""
 
-APP_SCHEMAS = ("core", "model_registry", "mlops", "airlock", "inspection", "splunk_ta")
-"""The schemas `distribute` looks at (one that does not exist is skipped)."""
 
 # Settings this transaction needs (and the cluster should keep; docs/scale-out.md):
 #  * enable_unsafe_triggers: our tables have triggers (updated_at, audit immutability);
@@ -183,7 +182,8 @@ def distribute(url: str) -> Plan:
     with db.connect(url, autocommit=True, prepare_threshold=None) as conn:
         version, workers, propagate = _check_citus(conn)
         plan = Plan(citus_version=version, workers=workers)
-        params = {"schemas": list(APP_SCHEMAS), "tenant": TENANT_COLUMN}
+        # The project's schemas (THE list: registry_sql.paths); one not created yet is skipped.
+        params = {"schemas": schema_names(), "tenant": TENANT_COLUMN}
         refused = conn.execute(_REFUSED_FKS, params).fetchall()
         if refused:
             names = ", ".join(f"{rel}.{con}" for rel, con in refused)
