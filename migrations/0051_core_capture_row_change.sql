@@ -21,7 +21,11 @@
 --     back with the statement): the service must say who;
 --   * statement-level with transition tables: one INSERT ... SELECT per
 --     statement, so a 10,000-row bulk insert writes its 10,000 events in one
---     set-based statement (benchmarks/inspection.py measures the cost);
+--     set-based statement (benchmarks/inspection.py measures the cost). The
+--     rows are first gathered from the transition table into one jsonb array,
+--     and the INSERT reads that array: on Citus, where core.audit_log is a
+--     distributed table, an INSERT ... SELECT cannot read a transition table
+--     ("could not find named tuplestore"), and it can read a value;
 --   * SECURITY INVOKER: the writer's role is stamped (db_user, db_role) by
 --     trg_audit_log__stamp; the writer needs INSERT on the claim columns of
 --     core.audit_log, which registry_app and registry_owner hold (0026).
@@ -58,6 +62,7 @@ DECLARE
     v_session  text;
     v_agent    text;
     v_fields   text[];
+    v_docs     jsonb;
     v_rows     bigint;
     v_written  bigint;
 BEGIN
@@ -143,6 +148,7 @@ BEGIN
     END IF;
 
     IF TG_OP = 'INSERT' THEN
+        SELECT jsonb_agg(to_jsonb(n) - v_ignored) INTO v_docs FROM trail_new n;
         INSERT INTO core.audit_log (
             application, organization_id, actor_type, actor_user_id, actor_username, action,
             event_level, entity_type, entity_id, old_values, new_values, changed_fields,
@@ -150,9 +156,10 @@ BEGIN
         SELECT v_app, v_org, 'user', v_actor, v_username,
                'create', 'info', v_entity, j.doc ->> 'id', NULL, j.doc, v_fields, v_details,
                v_reason, v_corr, v_session, v_ip, v_agent
-          FROM trail_new n
-         CROSS JOIN LATERAL (SELECT to_jsonb(n) - v_ignored AS doc) j;
+          FROM jsonb_array_elements(v_docs) WITH ORDINALITY AS j (doc, n)
+         ORDER BY j.n;
     ELSIF TG_OP = 'DELETE' THEN
+        SELECT jsonb_agg(to_jsonb(o) - v_ignored) INTO v_docs FROM trail_old o;
         INSERT INTO core.audit_log (
             application, organization_id, actor_type, actor_user_id, actor_username, action,
             event_level, entity_type, entity_id, old_values, new_values, changed_fields,
@@ -160,8 +167,8 @@ BEGIN
         SELECT v_app, v_org, 'user', v_actor, v_username,
                'delete', 'warning', v_entity, j.doc ->> 'id', j.doc, NULL, v_fields, v_details,
                v_reason, v_corr, v_session, v_ip, v_agent
-          FROM trail_old o
-         CROSS JOIN LATERAL (SELECT to_jsonb(o) - v_ignored AS doc) j;
+          FROM jsonb_array_elements(v_docs) WITH ORDINALITY AS j (doc, n)
+         ORDER BY j.n;
     ELSE
         -- Old and new versions are paired by position, not by id: the
         -- transition tables of one query hold every row version its foreign
@@ -172,27 +179,33 @@ BEGIN
         ), nw AS (
             SELECT row_number() OVER () AS n, to_jsonb(t) - v_ignored AS nd FROM trail_new t
         )
-        INSERT INTO core.audit_log (
-            application, organization_id, actor_type, actor_user_id, actor_username, action,
-            event_level, entity_type, entity_id, old_values, new_values, changed_fields,
-            details, reason, correlation_id, session_id, ip_address, user_agent)
-        SELECT v_app, v_org, 'user', v_actor, v_username,
-               'update', 'info', v_entity, nw.nd ->> 'id',
-               d.old_values, d.new_values, d.changed_fields,
-               v_details,
-               v_reason, v_corr, v_session, v_ip, v_agent
+        SELECT jsonb_agg(jsonb_build_object('id', nw.nd ->> 'id', 'old', d.old_values,
+                                            'new', d.new_values, 'fields', d.changed_fields)
+                         ORDER BY nw.n),
+               count(*)
+          INTO v_docs, v_written
           FROM nw
           JOIN o ON o.n = nw.n AND o.od -> 'id' = nw.nd -> 'id'
          CROSS JOIN LATERAL (
                SELECT coalesce(jsonb_object_agg(e.key, o.od -> e.key), '{}'::jsonb) AS old_values,
                       coalesce(jsonb_object_agg(e.key, e.value), '{}'::jsonb) AS new_values,
-                      coalesce(array_agg(e.key ORDER BY e.key), '{}'::text[]) AS changed_fields
+                      coalesce(jsonb_agg(e.key ORDER BY e.key), '[]'::jsonb) AS changed_fields
                  FROM jsonb_each(nw.nd) e
-                WHERE e.value IS DISTINCT FROM o.od -> e.key) d
-         ORDER BY nw.n;
+                WHERE e.value IS DISTINCT FROM o.od -> e.key) d;
+        INSERT INTO core.audit_log (
+            application, organization_id, actor_type, actor_user_id, actor_username, action,
+            event_level, entity_type, entity_id, old_values, new_values, changed_fields,
+            details, reason, correlation_id, session_id, ip_address, user_agent)
+        SELECT v_app, v_org, 'user', v_actor, v_username,
+               'update', 'info', v_entity, j.doc ->> 'id',
+               j.doc -> 'old', j.doc -> 'new',
+               ARRAY(SELECT jsonb_array_elements_text(j.doc -> 'fields')),
+               v_details,
+               v_reason, v_corr, v_session, v_ip, v_agent
+          FROM jsonb_array_elements(coalesce(v_docs, '[]'::jsonb)) WITH ORDINALITY AS j (doc, n)
+         ORDER BY j.n;
         -- Every new version must pair with an old version of the same id: an
         -- UPDATE of the key would otherwise leave rows without a trail.
-        GET DIAGNOSTICS v_written = ROW_COUNT;
         SELECT count(*) INTO v_rows FROM trail_new;
         IF v_written <> v_rows THEN
             RAISE EXCEPTION USING

@@ -256,6 +256,18 @@ $$;
 
 COMMENT ON FUNCTION inspection.require_change_reason() IS 'Trigger function (BEFORE UPDATE OR DELETE FOR EACH ROW on defects and inspections): a reviewed defect or a completed inspection changes only with app.change_reason set (RS002 otherwise).';
 
+-- Name: jsonb_merge_agg(jsonb); Type: AGGREGATE; Schema: inspection; Owner: -
+
+CREATE AGGREGATE inspection.jsonb_merge_agg(jsonb) (
+    SFUNC = jsonb_concat,
+    STYPE = jsonb,
+    INITCOND = '{}'
+);
+
+-- Name: AGGREGATE jsonb_merge_agg(jsonb); Type: COMMENT; Schema: inspection; Owner: -
+
+COMMENT ON AGGREGATE inspection.jsonb_merge_agg(jsonb) IS 'Folds jsonb objects left to right with || (a later value of a key wins; NULL inputs are skipped); used as a running window aggregate by list_record_history.';
+
 -- Name: artifacts; Type: TABLE; Schema: inspection; Owner: -
 
 CREATE TABLE inspection.artifacts (
@@ -1679,6 +1691,13 @@ GRANT USAGE ON SCHEMA inspection TO registry_readonly;
 -- Name: FUNCTION require_change_reason(); Type: ACL; Schema: inspection; Owner: -
 
 REVOKE ALL ON FUNCTION inspection.require_change_reason() FROM PUBLIC;
+
+-- Name: FUNCTION jsonb_merge_agg(jsonb); Type: ACL; Schema: inspection; Owner: -
+
+REVOKE ALL ON FUNCTION inspection.jsonb_merge_agg(jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION inspection.jsonb_merge_agg(jsonb) TO registry_owner;
+GRANT ALL ON FUNCTION inspection.jsonb_merge_agg(jsonb) TO registry_app;
+GRANT ALL ON FUNCTION inspection.jsonb_merge_agg(jsonb) TO registry_readonly;
 
 -- Name: TABLE artifacts; Type: ACL; Schema: inspection; Owner: -
 

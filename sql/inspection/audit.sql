@@ -11,7 +11,12 @@
 -- columns) and the whole record as it stood after that change (`state`; NULL once deleted).
 -- entity_type is the table ('inspection.defects'), entity_id the record's id.
 -- stream: yes
-WITH RECURSIVE events AS (
+-- Each version's state is a running merge (inspection.jsonb_merge_agg, no
+-- recursion: Citus refuses a recursive CTE over the distributed audit log) of
+-- the events since the record's last `create`: its new values, then each
+-- update's changed values; the first event, when not a create (the trail began
+-- later), also contributes its old values.
+WITH events AS (
     SELECT
         row_number() OVER (ORDER BY a.occurred_at, a.db_txid, a.id) AS version,
         a.id, a.occurred_at, a.action, a.changed_fields, a.old_values, a.new_values,
@@ -22,26 +27,25 @@ WITH RECURSIVE events AS (
       AND a.entity_type = :entity_type::text
       AND a.entity_id = :entity_id::text
 ),
-versions AS (
-    SELECT e.version, CASE WHEN e.action = 'delete' THEN NULL
-                           ELSE COALESCE(e.old_values, '{}'::jsonb) || e.new_values END AS state
+pieces AS (
+    SELECT
+        e.*,
+        count(*) FILTER (WHERE e.action = 'create') OVER (ORDER BY e.version) AS lifetime,
+        CASE WHEN e.version = 1 AND e.action <> 'create'
+             THEN COALESCE(e.old_values, '{}'::jsonb) || COALESCE(e.new_values, '{}'::jsonb)
+             ELSE e.new_values END AS piece
     FROM events e
-    WHERE e.version = 1
-    UNION ALL
-    SELECT e.version, CASE WHEN e.action = 'delete' THEN NULL
-                           WHEN e.action = 'create' THEN e.new_values
-                           ELSE COALESCE(v.state, '{}'::jsonb) || e.new_values END
-    FROM versions v
-    JOIN events e ON e.version = v.version + 1
 )
 SELECT
-    e.version AS "version!", e.id AS "event_id!", e.occurred_at AS "occurred_at!",
-    e.action AS "action!", e.changed_fields, e.old_values, e.new_values, v.state,
-    e.actor_user_id, e.actor_username, e.reason, e.session_id, e.ip_address, e.user_agent,
-    e.correlation_id, e.db_user, e.db_role, e.db_txid
-FROM events e
-JOIN versions v ON v.version = e.version
-ORDER BY e.version;
+    p.version AS "version!", p.id AS "event_id!", p.occurred_at AS "occurred_at!",
+    p.action AS "action!", p.changed_fields, p.old_values, p.new_values,
+    CASE WHEN p.action = 'delete' THEN NULL
+         ELSE inspection.jsonb_merge_agg(p.piece)
+                  OVER (PARTITION BY p.lifetime ORDER BY p.version) END AS state,
+    p.actor_user_id, p.actor_username, p.reason, p.session_id, p.ip_address, p.user_agent,
+    p.correlation_id, p.db_user, p.db_role, p.db_txid
+FROM pieces p
+ORDER BY p.version;
 
 -- name: count_record_history(entity_type, entity_id)$
 -- How many trail events one record has.

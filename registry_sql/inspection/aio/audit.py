@@ -29,6 +29,11 @@ async def list_record_history(
     (session, IP, user agent), why (reason), what changed (old/new values of the changed
     columns) and the whole record as it stood after that change (`state`; NULL once deleted).
     entity_type is the table ('inspection.defects'), entity_id the record's id.
+    Each version's state is a running merge (inspection.jsonb_merge_agg, no
+    recursion: Citus refuses a recursive CTE over the distributed audit log) of
+    the events since the record's last `create`: its new values, then each
+    update's changed values; the first event, when not a create (the trail began
+    later), also contributes its old values.
 
     SQL: ``sql/inspection/audit.sql:7`` (``list_record_history``).
     """
@@ -71,7 +76,7 @@ async def count_record_history(
 ) -> int:
     """How many trail events one record has.
 
-    SQL: ``sql/inspection/audit.sql:46`` (``count_record_history$``).
+    SQL: ``sql/inspection/audit.sql:50`` (``count_record_history$``).
     """
     return cast(
         "int",
