@@ -17,7 +17,7 @@ PYTEST_ARGS ?=
 BENCH_SIZE ?= 100000
 BENCH_REPS ?= 5
 
-.PHONY: help venv install demo test lint typecheck squawk check pytest unit reliability engines bench bench-engines generate docs clean distclean
+.PHONY: help venv install demo test lint typecheck squawk check pytest test-long unit reliability engines bench bench-engines generate docs clean distclean
 
 help: ## List the targets (this message)
 	@echo "registry-sql: make <target>"
@@ -72,8 +72,11 @@ endif
 check: $(STAMP) ## registry-sql check --plans: generated code and queries up to date, plan budgets hold on the seeded sample; applied-migration checksums too when DATABASE_URL is set (says SKIPPED otherwise)
 	$(BIN)/registry-sql check --plans
 
-pytest: $(STAMP) ## The test suite: all on PostgreSQL 18, the compat subset on 15 (PYTEST_ARGS='-k foo' to narrow)
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+pytest: $(STAMP) ## The test suite but the long suites: all on PostgreSQL 18, the compat subset on 15 (PYTEST_ARGS='-k foo' to narrow)
+	$(BIN)/python -m pytest -m "not long" $(PYTEST_ARGS)
+
+test-long: $(STAMP) ## The long suites (marker `long`): bad input into every function, faults, migration processes, PgBouncer, step-by-step round trips; CI runs them after `make test`
+	$(BIN)/python -m pytest -m long $(PYTEST_ARGS)
 
 unit: $(STAMP) ## Unit tests only (no database server)
 	$(BIN)/python -m pytest tests/unit $(PYTEST_ARGS)

@@ -169,6 +169,12 @@ def pytest_configure(config: pytest.Config) -> None:
         )
     config.addinivalue_line(
         "markers",
+        "long: a long suite (bad input into every function, faults, migration processes, "
+        "PgBouncer, step-by-step round trips): `make test-long` and CI run it, `make test` "
+        "deselects it",
+    )
+    config.addinivalue_line(
+        "markers",
         f"{COMPAT_MARK}: also runs on PostgreSQL 15 (its compatibility subset; every test runs "
         "on 18)",
     )

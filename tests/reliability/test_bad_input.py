@@ -57,6 +57,8 @@ from registry_sql.errors import InvalidInput, NotFound, QueryTimeout, RegistrySq
 from registry_sql.paths import sql_dir
 
 pytest_plugins = ["reliability_plugin"]
+# A long suite: `make test-long` (and CI) runs it, `make test` does not (docs/testing.md).
+pytestmark = pytest.mark.long
 
 from reliability_plugin import TALLY, hypothesis_settings  # noqa: E402  (the plugin module)
 

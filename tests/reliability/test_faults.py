@@ -34,6 +34,8 @@ from registry_sql.server import LocalServer
 from registry_sql.settings import Settings
 
 pytest_plugins = ["reliability_plugin"]
+# A long suite: `make test-long` (and CI) runs it, `make test` does not (docs/testing.md).
+pytestmark = pytest.mark.long
 
 from reliability_plugin import TALLY  # noqa: E402  (the plugin module, imported by name)
 

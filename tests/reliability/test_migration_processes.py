@@ -32,6 +32,8 @@ from registry_sql.paths import migrations_dir
 from registry_sql.settings import yoyo_url
 
 pytest_plugins = ["reliability_plugin"]
+# A long suite: `make test-long` (and CI) runs it, `make test` does not (docs/testing.md).
+pytestmark = pytest.mark.long
 
 from reliability_plugin import TALLY  # noqa: E402  (the plugin module, imported by name)
 

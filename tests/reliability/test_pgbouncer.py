@@ -37,6 +37,8 @@ from registry_sql.errors import ConfigError, QueryTimeout, RegistrySqlError
 from registry_sql.settings import Settings
 
 pytest_plugins = ["reliability_plugin"]
+# A long suite: `make test-long` (and CI) runs it, `make test` does not (docs/testing.md).
+pytestmark = pytest.mark.long
 
 Conn = psycopg.Connection[Any]
 APP_LOGIN = "registry_app_login"
