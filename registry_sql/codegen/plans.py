@@ -67,10 +67,11 @@ def parse_rule(text: str) -> Budget | str:
     return f"`-- plan: {text}` is not a plan budget; write {RULE_SYNTAX}"
 
 
-def _nodes(plan: dict[str, Any]) -> Iterator[dict[str, Any]]:
+def nodes(plan: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """Every node of an EXPLAIN JSON plan, the root first."""
     yield plan
     for child in plan.get("Plans", []):
-        yield from _nodes(child)
+        yield from nodes(child)
 
 
 def _node_text(node: dict[str, Any]) -> str:
@@ -164,14 +165,14 @@ class _Relations:
 def _breaks(budget: Budget, plan: dict[str, Any], relations: _Relations) -> str | None:
     """What in ``plan`` breaks ``budget`` (None when it holds)."""
     if budget.kind == "no_seq_scan":
-        for node in _nodes(plan):
+        for node in nodes(plan):
             if node.get("Node Type") != "Seq Scan" or relations.is_empty(node):
                 continue
             if budget.target is None or budget.target in relations.names(node):
                 return f"{_node_text(node)} (rows={node.get('Plan Rows')})"
         return None
     if budget.kind == "uses":
-        for node in _nodes(plan):
+        for node in nodes(plan):
             if node.get("Index Name") == budget.target:
                 return None
         return f"no node scans {budget.target}"

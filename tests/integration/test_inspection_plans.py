@@ -38,10 +38,7 @@ SELECT (enum_range(NULL::inspection.artifact_type))[1 + mod(i, 3)],
 
 
 def _plan_indexes(plan: dict[str, Any]) -> set[str]:
-    found = {plan["Index Name"]} if plan.get("Index Name") else set()
-    for child in plan.get("Plans", []):
-        found |= _plan_indexes(child)
-    return found
+    return {node["Index Name"] for node in plans.nodes(plan) if node.get("Index Name")}
 
 
 @pytest.fixture
