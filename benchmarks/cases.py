@@ -64,9 +64,12 @@ STACK_NOTES: dict[str, str] = {
     "psycopg raw txn": "psycopg 3 pool, the same statements in `conn.transaction()` (`BEGIN` … "
     "`COMMIT`, `SET LOCAL` for the tenant): the floor of the pooled operations",
     "psycopg raw txn async": "the same on `AsyncConnectionPool`",
-    "registry-sql batch": "registry-sql, the request's three calls in one `db.batch(conn)` "
-    "(pipeline mode: one round trip for the three)",
-    "registry-sql async batch": "the same with `db.abatch(conn)`",
+    "registry-sql batch": "registry-sql, the request as one `db.batch(pool)`: `BEGIN`, the "
+    "three calls and `COMMIT` in one pipeline (one round trip)",
+    "registry-sql async batch": "the same with `db.abatch(pool)`",
+    "psycopg raw pipeline": "psycopg 3, `BEGIN`, the request's three statements and `COMMIT` in "
+    "one `conn.pipeline()` (one round trip): what pipeline mode itself reaches",
+    "psycopg raw pipeline async": "the same on `AsyncConnectionPool`",
     "registry-sql (baseline db.py)": "registry-sql through another `db.py` (development aid, "
     "`REGISTRY_SQL_BENCH_BASELINE_DB`)",
     "registry-sql async (baseline db.py)": "the same, async",
@@ -841,7 +844,7 @@ def throughput_cases(ctx: Context, pools: Any) -> list[Case]:
     autocommit pools. asyncpg has its own pool (as the admin).
     """
     p, ids = ctx.p, ctx.inp.ids
-    n, w, secs = len(ids), p.workers, p.throughput_seconds
+    n, w = len(ids), p.workers
     rs_pool, pg_pool, rsa_pool, pga_pool = pools.rs, pools.auto, pools.rsa, pools.aauto
 
     async def open_async_pools() -> Any:
@@ -883,10 +886,10 @@ def throughput_cases(ctx: Context, pools: Any) -> list[Case]:
             await c.fetchrow(q_dollar, ids[k % n])
 
     def sync_case(work: Callable[[int], None]) -> Callable[[], int]:
-        return lambda: _threads(w, secs, work)
+        return lambda: _threads(w, p.throughput_seconds, work)  # read at run time (warm-up)
 
     def async_case(work: Callable[[int], Awaitable[object]]) -> Callable[[], Awaitable[int]]:
-        return lambda: _tasks(w, secs, work)
+        return lambda: _tasks(w, p.throughput_seconds, work)
 
     return [
         Case("throughput", RS, sync_case(rs_work)),

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import select
 import time
 import uuid
 import weakref
@@ -40,13 +41,14 @@ from psycopg import pq, sql
 from psycopg.abc import Params, Query, QueryNoTemplate
 from psycopg_pool import AsyncConnectionPool, ConnectionPool
 
+from registry_sql import execute as _execute
 from registry_sql.errors import (
     ConfigError,
     InvalidInput,
     TransactionRequired,
     translate_error,
 )
-from registry_sql.execute import AsyncBatch, Batch, Pending, abatch, batch
+from registry_sql.execute import AsyncBatch, Batch, Pending
 from registry_sql.settings import Settings
 
 __all__ = [
@@ -157,17 +159,39 @@ _returned_at: weakref.WeakKeyDictionary[Any, float] = weakref.WeakKeyDictionary(
 _reset_done: weakref.WeakSet[Any] = weakref.WeakSet()
 
 _BEGIN: LiteralString = "BEGIN"
-_COMMIT_AND_RESET: LiteralString = "COMMIT; RESET ALL"
-_ROLLBACK_AND_RESET: LiteralString = "ROLLBACK; RESET ALL"
+_BEGIN_MESSAGE = b"BEGIN"
+_COMMIT_AND_RESET = b"COMMIT; RESET ALL"
+_ROLLBACK_AND_RESET = b"ROLLBACK; RESET ALL"
+
+# The pooled path's own statements (BEGIN ..., COMMIT/ROLLBACK; RESET ALL) go through one cursor
+# per connection, kept here, and as bytes: a new cursor and a Composed per message cost more
+# client CPU than the rest of a pooled lookup's Python work (benchmarks/notes.md).
+_control_cursors: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
 
 
-def _start_message(
-    conn: Any, options: _Options, *, begin: bool, nested: bool
-) -> sql.Composed | None:
+def _control(conn: Any) -> Any:
+    """The cursor the pooled path sends its own statements with (one per connection)."""
+    cur = _control_cursors.get(conn)
+    if cur is None or cur.closed:
+        cur = _control_cursors[conn] = conn.cursor()
+    return cur
+
+
+def _start_message(conn: Any, options: _Options, *, begin: bool, nested: bool) -> bytes | None:
     """The statements that open a transaction() block, as one message (None: nothing to send).
 
     Static statements; the values are validated, then quoted as literals by psycopg (SET takes
     no bind parameters). Sent with prepare=False (see the tenant statements below)."""
+    if begin and not (options.sets_context or options.starts_only or conn in _txn_timeouts):
+        return _BEGIN_MESSAGE
+    parts = _start_parts(conn, options, begin=begin, nested=nested)
+    return sql.SQL("; ").join(parts).as_bytes(conn) if parts else None
+
+
+def _start_parts(
+    conn: Any, options: _Options, *, begin: bool, nested: bool
+) -> list[sql.Composable]:
+    """The statements of :func:`_start_message`, one by one (a pipeline sends them apart)."""
     parts: list[sql.Composable] = [sql.SQL(_BEGIN)] if begin else []
     if not nested:
         parts.extend(sql.SQL(statement) for statement in _start_statements(options))
@@ -181,7 +205,32 @@ def _start_message(
     if options.correlation_id is not None:
         parts.append(sql.SQL(_SET_CORRELATION).format(sql.Literal(options.correlation_id)))
     parts.extend(_audit_statements(options.audit))
-    return sql.SQL("; ").join(parts) if parts else None
+    return parts
+
+
+def _gone(conn: Any) -> bool:
+    """True when the server end of an idle pooled connection is gone, found without a round trip.
+
+    A backend that was terminated, or a server that shut down or crashed, leaves an error and/or
+    the end of the stream on the socket of a connection that sent nothing: something to read.
+    (A LISTENing connection may have notifications to read; those are consumed, not fatal.)"""
+    pgconn = conn.pgconn
+    for _ in range(3):  # the error message, then the end of the stream (read separately)
+        try:
+            readable, _, _ = select.select([pgconn.socket], [], [], 0)
+        except (OSError, ValueError, psycopg.OperationalError):
+            return True
+        if not readable:
+            break
+        try:
+            pgconn.consume_input()
+        except psycopg.OperationalError:
+            return True
+    return bool(conn.broken) or pgconn.status != pq.ConnStatus.OK
+
+
+#: What ends a pooled batch, in the same pipeline as its calls (see transaction(pool)'s end).
+_BATCH_END = (b"COMMIT", b"RESET ALL")
 
 
 def _idle_too_long(conn: Any) -> bool:
@@ -329,6 +378,11 @@ def _options(
         read_only=read_only,
         lock_timeout=timeout,
     )
+
+
+_NO_OPTIONS = _Options(
+    org_id=None, correlation_id=None, audit=(), isolation=None, read_only=None, lock_timeout=None
+)
 
 
 def _refuse_nested(options: _Options, helper: str) -> None:
@@ -752,17 +806,31 @@ async def atransaction(
       from where and why, for audit triggers: call :func:`aaudit_context` first (same rules as
       ``org_id`` in a nested block).
     """
-    audit = _audit_values(
-        "atransaction",
-        user_id=user_id,
-        session_id=session_id,
-        client_ip=client_ip,
-        user_agent=user_agent,
-        change_reason=change_reason,
-    )
-    options = _options(
-        "atransaction", org_id, correlation_id, isolation, read_only, lock_timeout, audit
-    )
+    if (
+        org_id is None
+        and correlation_id is None
+        and isolation is None
+        and read_only is None
+        and lock_timeout is None
+        and user_id is None
+        and session_id is None
+        and client_ip is None
+        and user_agent is None
+        and change_reason is None
+    ):
+        options = _NO_OPTIONS  # the common case, on every request: nothing to validate
+    else:
+        audit = _audit_values(
+            "atransaction",
+            user_id=user_id,
+            session_id=session_id,
+            client_ip=client_ip,
+            user_agent=user_agent,
+            change_reason=change_reason,
+        )
+        options = _options(
+            "atransaction", org_id, correlation_id, isolation, read_only, lock_timeout, audit
+        )
     try:
         if isinstance(conn_or_pool, AsyncConnectionPool):
             retried = False
@@ -815,10 +883,10 @@ async def _astart(conn: AnyAsyncConnection, options: _Options, *, nested: bool =
 async def _abegin(conn: AnyAsyncConnection, options: _Options, *, can_retry: bool) -> bool:
     """Open the pooled transaction in one message; False when the connection turned out dead
     and the block may run on another one."""
-    message = _start_message(conn, options, begin=True, nested=False)
+    message = cast(bytes, _start_message(conn, options, begin=True, nested=False))
     try:
         await conn.set_autocommit(True)  # BEGIN is ours, in the same message as the SET LOCALs
-        await conn.execute(cast(sql.Composed, message), prepare=False)
+        await _control(conn).execute(message, prepare=False)
     except psycopg.OperationalError:
         if can_retry and conn.broken:
             return False
@@ -827,7 +895,7 @@ async def _abegin(conn: AnyAsyncConnection, options: _Options, *, can_retry: boo
 
 
 async def _aend(conn: AnyAsyncConnection) -> None:
-    await conn.execute(_COMMIT_AND_RESET, prepare=False)
+    await _control(conn).execute(_COMMIT_AND_RESET, prepare=False)
     _reset_done.add(conn)
     await conn.set_autocommit(False)
 
@@ -838,7 +906,7 @@ async def _aabort(conn: AnyAsyncConnection) -> None:
     if conn.closed or conn.broken:
         return
     try:
-        await conn.execute(_ROLLBACK_AND_RESET, prepare=False)
+        await _control(conn).execute(_ROLLBACK_AND_RESET, prepare=False)
         _reset_done.add(conn)
         await conn.set_autocommit(False)
     except psycopg.Error:
@@ -919,6 +987,97 @@ async def acurrent_tenant(conn: AnyAsyncConnection) -> uuid.UUID | None:
         raise translate_error(e, query="acurrent_tenant") from e
     value = row[0] if row else None
     return None if value is None else uuid.UUID(str(value))
+
+
+class _AsyncPooledBatch(AsyncBatch):
+    """A batch that is its own transaction on a pooled connection: see :func:`abatch`."""
+
+    def __init__(self, pool: AsyncConnectionPool[Any], options: _Options) -> None:
+        super().__init__(cast(AnyAsyncConnection, None))
+        self._pool = pool
+        self._options = options
+
+    async def run(self) -> None:
+        if not self._calls:
+            return
+        retried = False
+        try:
+            while True:
+                async with self._pool.connection() as conn:
+                    if _gone(conn) and not retried:
+                        retried = True  # then check the pool's idle ones, and once again
+                    else:
+                        await self._transaction(conn)
+                        return
+                await self._pool.check()
+        except psycopg.Error as e:
+            raise translate_error(e) from e
+
+    async def _transaction(self, conn: AnyAsyncConnection) -> None:
+        start = _start_parts(conn, self._options, begin=True, nested=False)
+        prologue = [part.as_bytes(conn) for part in start]
+        await conn.set_autocommit(True)  # BEGIN and COMMIT are ours, in the pipeline
+        try:
+            await self._run(conn, prologue, _BATCH_END)
+        except BaseException:
+            await _aabort(conn)
+            raise
+        if conn.info.transaction_status != pq.TransactionStatus.IDLE:
+            await _aabort(conn)  # not committed (cannot happen without an error; be sure)
+            return
+        _reset_done.add(conn)  # RESET ALL ran after the COMMIT
+        await conn.set_autocommit(False)
+
+
+def abatch(
+    conn_or_pool: AnyAsyncConnection | AsyncConnectionPool[Any],
+    *,
+    org_id: uuid.UUID | str | None = None,
+    correlation_id: str | None = None,
+    isolation: Isolation | None = None,
+    read_only: bool | None = None,
+    lock_timeout: float | timedelta | None = None,
+    user_id: uuid.UUID | str | None = None,
+    session_id: str | None = None,
+    client_ip: str | ipaddress.IPv4Address | ipaddress.IPv6Address | None = None,
+    user_agent: str | None = None,
+    change_reason: str | None = None,
+) -> AsyncBatch:
+    """Several generated calls in one round trip: ``async with abatch(conn_or_pool) as b:``.
+
+    Given a connection, the calls run in its transaction (see :class:`AsyncBatch`). Given a
+    pool, the batch is a transaction of its own, sent with its calls in the same pipeline:
+    ``BEGIN``, the ``SET LOCAL``s of the options (the same as :func:`atransaction`'s), the
+    calls, ``COMMIT`` and ``RESET ALL``: one round trip for the whole request. All or nothing:
+    when a call fails, nothing is committed. A connection found dead before anything was sent
+    is replaced, as in :func:`atransaction`.
+    """
+    audit = _audit_values(
+        "abatch",
+        user_id=user_id,
+        session_id=session_id,
+        client_ip=client_ip,
+        user_agent=user_agent,
+        change_reason=change_reason,
+    )
+    options = _options("abatch", org_id, correlation_id, isolation, read_only, lock_timeout, audit)
+    if isinstance(conn_or_pool, AsyncConnectionPool):
+        return _AsyncPooledBatch(conn_or_pool, options)
+    if options != _NO_OPTIONS:
+        given = {
+            "org_id": org_id,
+            "correlation_id": correlation_id,
+            "isolation": isolation,
+            "read_only": read_only,
+            "lock_timeout": lock_timeout,
+        }
+        field = next((name for name, value in given.items() if value is not None), "user_id")
+        raise InvalidInput(
+            f"abatch: {field} is a transaction option, for a batch on a pool; on a connection "
+            "the batch runs in the connection's transaction: pass it to atransaction()",
+            field=field,
+        )
+    return _execute.abatch(conn_or_pool)
 
 
 # === SYNC TWINS: generated from the async source above (codegen/async_to_sync.py); DO NOT EDIT ===
@@ -1154,17 +1313,31 @@ def transaction(
       from where and why, for audit triggers: call :func:`audit_context` first (same rules as
       ``org_id`` in a nested block).
     """
-    audit = _audit_values(
-        "transaction",
-        user_id=user_id,
-        session_id=session_id,
-        client_ip=client_ip,
-        user_agent=user_agent,
-        change_reason=change_reason,
-    )
-    options = _options(
-        "transaction", org_id, correlation_id, isolation, read_only, lock_timeout, audit
-    )
+    if (
+        org_id is None
+        and correlation_id is None
+        and isolation is None
+        and read_only is None
+        and lock_timeout is None
+        and user_id is None
+        and session_id is None
+        and client_ip is None
+        and user_agent is None
+        and change_reason is None
+    ):
+        options = _NO_OPTIONS  # the common case, on every request: nothing to validate
+    else:
+        audit = _audit_values(
+            "transaction",
+            user_id=user_id,
+            session_id=session_id,
+            client_ip=client_ip,
+            user_agent=user_agent,
+            change_reason=change_reason,
+        )
+        options = _options(
+            "transaction", org_id, correlation_id, isolation, read_only, lock_timeout, audit
+        )
     try:
         if isinstance(conn_or_pool, ConnectionPool):
             retried = False
@@ -1217,10 +1390,10 @@ def _start(conn: AnyConnection, options: _Options, *, nested: bool = False) -> N
 def _begin(conn: AnyConnection, options: _Options, *, can_retry: bool) -> bool:
     """Open the pooled transaction in one message; False when the connection turned out dead
     and the block may run on another one."""
-    message = _start_message(conn, options, begin=True, nested=False)
+    message = cast(bytes, _start_message(conn, options, begin=True, nested=False))
     try:
         conn.set_autocommit(True)  # BEGIN is ours, in the same message as the SET LOCALs
-        conn.execute(cast(sql.Composed, message), prepare=False)
+        _control(conn).execute(message, prepare=False)
     except psycopg.OperationalError:
         if can_retry and conn.broken:
             return False
@@ -1229,7 +1402,7 @@ def _begin(conn: AnyConnection, options: _Options, *, can_retry: bool) -> bool:
 
 
 def _end(conn: AnyConnection) -> None:
-    conn.execute(_COMMIT_AND_RESET, prepare=False)
+    _control(conn).execute(_COMMIT_AND_RESET, prepare=False)
     _reset_done.add(conn)
     conn.set_autocommit(False)
 
@@ -1240,7 +1413,7 @@ def _abort(conn: AnyConnection) -> None:
     if conn.closed or conn.broken:
         return
     try:
-        conn.execute(_ROLLBACK_AND_RESET, prepare=False)
+        _control(conn).execute(_ROLLBACK_AND_RESET, prepare=False)
         _reset_done.add(conn)
         conn.set_autocommit(False)
     except psycopg.Error:
@@ -1321,3 +1494,94 @@ def current_tenant(conn: AnyConnection) -> uuid.UUID | None:
         raise translate_error(e, query="current_tenant") from e
     value = row[0] if row else None
     return None if value is None else uuid.UUID(str(value))
+
+
+class _PooledBatch(Batch):
+    """A batch that is its own transaction on a pooled connection: see :func:`batch`."""
+
+    def __init__(self, pool: ConnectionPool[Any], options: _Options) -> None:
+        super().__init__(cast(AnyConnection, None))
+        self._pool = pool
+        self._options = options
+
+    def run(self) -> None:
+        if not self._calls:
+            return
+        retried = False
+        try:
+            while True:
+                with self._pool.connection() as conn:
+                    if _gone(conn) and not retried:
+                        retried = True  # then check the pool's idle ones, and once again
+                    else:
+                        self._transaction(conn)
+                        return
+                self._pool.check()
+        except psycopg.Error as e:
+            raise translate_error(e) from e
+
+    def _transaction(self, conn: AnyConnection) -> None:
+        start = _start_parts(conn, self._options, begin=True, nested=False)
+        prologue = [part.as_bytes(conn) for part in start]
+        conn.set_autocommit(True)  # BEGIN and COMMIT are ours, in the pipeline
+        try:
+            self._run(conn, prologue, _BATCH_END)
+        except BaseException:
+            _abort(conn)
+            raise
+        if conn.info.transaction_status != pq.TransactionStatus.IDLE:
+            _abort(conn)  # not committed (cannot happen without an error; be sure)
+            return
+        _reset_done.add(conn)  # RESET ALL ran after the COMMIT
+        conn.set_autocommit(False)
+
+
+def batch(
+    conn_or_pool: AnyConnection | ConnectionPool[Any],
+    *,
+    org_id: uuid.UUID | str | None = None,
+    correlation_id: str | None = None,
+    isolation: Isolation | None = None,
+    read_only: bool | None = None,
+    lock_timeout: float | timedelta | None = None,
+    user_id: uuid.UUID | str | None = None,
+    session_id: str | None = None,
+    client_ip: str | ipaddress.IPv4Address | ipaddress.IPv6Address | None = None,
+    user_agent: str | None = None,
+    change_reason: str | None = None,
+) -> Batch:
+    """Several generated calls in one round trip: ``with batch(conn_or_pool) as b:``.
+
+    Given a connection, the calls run in its transaction (see :class:`Batch`). Given a
+    pool, the batch is a transaction of its own, sent with its calls in the same pipeline:
+    ``BEGIN``, the ``SET LOCAL``s of the options (the same as :func:`transaction`'s), the
+    calls, ``COMMIT`` and ``RESET ALL``: one round trip for the whole request. All or nothing:
+    when a call fails, nothing is committed. A connection found dead before anything was sent
+    is replaced, as in :func:`transaction`.
+    """
+    audit = _audit_values(
+        "batch",
+        user_id=user_id,
+        session_id=session_id,
+        client_ip=client_ip,
+        user_agent=user_agent,
+        change_reason=change_reason,
+    )
+    options = _options("batch", org_id, correlation_id, isolation, read_only, lock_timeout, audit)
+    if isinstance(conn_or_pool, ConnectionPool):
+        return _PooledBatch(conn_or_pool, options)
+    if options != _NO_OPTIONS:
+        given = {
+            "org_id": org_id,
+            "correlation_id": correlation_id,
+            "isolation": isolation,
+            "read_only": read_only,
+            "lock_timeout": lock_timeout,
+        }
+        field = next((name for name, value in given.items() if value is not None), "user_id")
+        raise InvalidInput(
+            f"batch: {field} is a transaction option, for a batch on a pool; on a connection "
+            "the batch runs in the connection's transaction: pass it to transaction()",
+            field=field,
+        )
+    return _execute.batch(conn_or_pool)

@@ -188,12 +188,17 @@ def _take(conn: psycopg.Connection[Any] | psycopg.AsyncConnection[Any]) -> Any:
 
 
 def _give(conn: psycopg.Connection[Any] | psycopg.AsyncConnection[Any], cur: Any) -> None:
+    if cur.__class__ in _BATCH_CURSORS:  # a batch's recording or replaying stand-in
+        return
     idle = _IDLE.get(conn)
     if idle is None:
         idle = _IDLE.setdefault(conn, [])
     if len(idle) < _MAX_IDLE:
         idle.append(cur)
 
+
+#: The stand-in cursor classes of batches (filled where they are defined): never kept idle.
+_BATCH_CURSORS: set[type] = set()
 
 _STREAM_IDS = itertools.count(1)
 
@@ -665,6 +670,9 @@ class _AsyncRecordingCursor:
         return None
 
 
+_BATCH_CURSORS.add(_AsyncRecordingCursor)
+
+
 class _AsyncRecorder:
     def cursor(self, row_factory: Any = None) -> _AsyncRecordingCursor:
         return _AsyncRecordingCursor(row_factory)
@@ -701,6 +709,9 @@ class _AsyncReplayCursor:
 
     async def __aexit__(self, *exc_info: object) -> None:
         return None
+
+
+_BATCH_CURSORS.add(_AsyncReplayCursor)
 
 
 class _AsyncReplay:
@@ -740,6 +751,18 @@ class AsyncBatch:
 
     async def run(self) -> None:
         """Send the queued calls in one round trip and set their results (see the class)."""
+        await self._run(self._conn, (), ())
+
+    async def _run(
+        self,
+        conn: psycopg.AsyncConnection[Any],
+        prologue: Sequence[bytes],
+        epilogue: Sequence[bytes],
+    ) -> None:
+        """Run the queued calls in one pipeline, ``prologue`` before them and ``epilogue`` after
+        them (statements of the caller's own, e.g. BEGIN and COMMIT; the epilogue is not sent
+        when a call could not even be sent). A statement of the prologue or epilogue that fails
+        is raised as is, not attributed to a call."""
         calls, self._calls = self._calls, []
         if not calls:
             return
@@ -753,20 +776,41 @@ class AsyncBatch:
             except AttributeError:
                 raise _not_batchable(call) from None
             raise _not_batchable(call)
-        conn = self._conn
         cursors: list[Any] = []
         failed: int | None = None
+        control = conn.cursor() if prologue or epilogue else None
         try:
             async with conn.pipeline():
+                for statement in prologue:
+                    await control.execute(statement, prepare=False)  # type: ignore[union-attr]
                 for index, call in enumerate(calls):
-                    cur = conn.cursor(row_factory=call.row_factory or tuple_row)
+                    cur = _take(conn)
+                    row_factory = call.row_factory or tuple_row
+                    if cur.row_factory is not row_factory:
+                        cur.row_factory = row_factory
                     cursors.append(cur)
                     try:
                         await cur.execute(call.sql, call.query_params)
                     except (UnicodeEncodeError, TypeError) as exc:  # not sent: a bad value
                         call.error, failed = exc, index
                         break
+                if failed is None:
+                    for statement in epilogue:
+                        await control.execute(statement, prepare=False)  # type: ignore[union-attr]
         except psycopg.Error as exc:
+            # A statement's result is set on its cursor only when it succeeded (execute() resets
+            # a reused cursor's), so the first call without one is the one that failed.
+            if (
+                conn.broken
+                or not cursors
+                or (control is not None and prologue and control.pgresult is None)
+                or all(cur.pgresult is not None for cur in cursors)
+            ):
+                # The connection, or a statement of the caller's (the prologue, or the epilogue
+                # after every call ran): not a call's error.
+                for cur in cursors:
+                    await cur.close()
+                raise
             failed = _failed_index(cursors)
             calls[failed].error = exc
         first: BaseException | None = None
@@ -787,7 +831,10 @@ class AsyncBatch:
                 call.pending._value = value
             call.pending._done = True
         for cur in cursors:
-            await cur.close()
+            if cur.pgresult is None:  # failed or not sent
+                await cur.close()
+            else:
+                _give(conn, cur)
         if first is not None:
             raise first
 
@@ -1018,6 +1065,9 @@ class _RecordingCursor:
         return None
 
 
+_BATCH_CURSORS.add(_RecordingCursor)
+
+
 class _Recorder:
     def cursor(self, row_factory: Any = None) -> _RecordingCursor:
         return _RecordingCursor(row_factory)
@@ -1054,6 +1104,9 @@ class _ReplayCursor:
 
     def __exit__(self, *exc_info: object) -> None:
         return None
+
+
+_BATCH_CURSORS.add(_ReplayCursor)
 
 
 class _Replay:
@@ -1093,6 +1146,18 @@ class Batch:
 
     def run(self) -> None:
         """Send the queued calls in one round trip and set their results (see the class)."""
+        self._run(self._conn, (), ())
+
+    def _run(
+        self,
+        conn: psycopg.Connection[Any],
+        prologue: Sequence[bytes],
+        epilogue: Sequence[bytes],
+    ) -> None:
+        """Run the queued calls in one pipeline, ``prologue`` before them and ``epilogue`` after
+        them (statements of the caller's own, e.g. BEGIN and COMMIT; the epilogue is not sent
+        when a call could not even be sent). A statement of the prologue or epilogue that fails
+        is raised as is, not attributed to a call."""
         calls, self._calls = self._calls, []
         if not calls:
             return
@@ -1106,20 +1171,41 @@ class Batch:
             except AttributeError:
                 raise _not_batchable(call) from None
             raise _not_batchable(call)
-        conn = self._conn
         cursors: list[Any] = []
         failed: int | None = None
+        control = conn.cursor() if prologue or epilogue else None
         try:
             with conn.pipeline():
+                for statement in prologue:
+                    control.execute(statement, prepare=False)  # type: ignore[union-attr]
                 for index, call in enumerate(calls):
-                    cur = conn.cursor(row_factory=call.row_factory or tuple_row)
+                    cur = _take(conn)
+                    row_factory = call.row_factory or tuple_row
+                    if cur.row_factory is not row_factory:
+                        cur.row_factory = row_factory
                     cursors.append(cur)
                     try:
                         cur.execute(call.sql, call.query_params)
                     except (UnicodeEncodeError, TypeError) as exc:  # not sent: a bad value
                         call.error, failed = exc, index
                         break
+                if failed is None:
+                    for statement in epilogue:
+                        control.execute(statement, prepare=False)  # type: ignore[union-attr]
         except psycopg.Error as exc:
+            # A statement's result is set on its cursor only when it succeeded (execute() resets
+            # a reused cursor's), so the first call without one is the one that failed.
+            if (
+                conn.broken
+                or not cursors
+                or (control is not None and prologue and control.pgresult is None)
+                or all(cur.pgresult is not None for cur in cursors)
+            ):
+                # The connection, or a statement of the caller's (the prologue, or the epilogue
+                # after every call ran): not a call's error.
+                for cur in cursors:
+                    cur.close()
+                raise
             failed = _failed_index(cursors)
             calls[failed].error = exc
         first: BaseException | None = None
@@ -1140,7 +1226,10 @@ class Batch:
                 call.pending._value = value
             call.pending._done = True
         for cur in cursors:
-            cur.close()
+            if cur.pgresult is None:  # failed or not sent
+                cur.close()
+            else:
+                _give(conn, cur)
         if first is not None:
             raise first
 

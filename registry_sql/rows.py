@@ -38,6 +38,8 @@ _set = object.__setattr__
 class _Plan:
     columns: tuple[str, ...]
     """Result column names, in order (a field's alias when it has one)."""
+    columns_utf8: tuple[bytes, ...]
+    """The same, as the result carries them (compared without decoding on every execute)."""
     fields: tuple[str, ...]
     """The matching field names."""
     fields_set: frozenset[str]
@@ -85,7 +87,13 @@ def _plan(model: type[BaseModel]) -> _Plan:
         enum_cls, is_list = _enum_in(info.annotation)
         if enum_cls is not None:
             conversions.append((name, _converter(enum_cls, is_list)))
-    return _Plan(tuple(columns), tuple(fields), frozenset(fields), tuple(conversions))
+    return _Plan(
+        tuple(columns),
+        tuple(c.encode() for c in columns),
+        tuple(fields),
+        frozenset(fields),
+        tuple(conversions),
+    )
 
 
 @functools.cache
@@ -95,31 +103,42 @@ def model_rows(model: type[M]) -> BaseRowFactory[M]:
         return class_row(model)
     plan = _plan(model)
     validating = class_row(model)
+    fields, fields_set, conversions = plan.fields, plan.fields_set, plan.conversions
+
+    def make(values: Sequence[Any]) -> M:
+        data = dict(zip(fields, values))  # noqa: B905 - lengths checked against the result
+        for field, convert in conversions:
+            value = data[field]
+            if value is not None:
+                data[field] = convert(value)
+        instance: M = _new(model)
+        _set(instance, "__dict__", data)
+        _set(instance, "__pydantic_fields_set__", fields_set)
+        _set(instance, "__pydantic_extra__", None)
+        _set(instance, "__pydantic_private__", None)
+        return instance
 
     def factory(cursor: Any) -> Callable[[Sequence[Any]], M]:
-        # Column names straight from the result (cursor.description would build a Column
-        # object per column on every execute: a measurable cost on single-row lookups).
+        # psycopg calls this on every execute, and again when a reused cursor is given this
+        # factory while it still holds another query's result: it must cost next to nothing.
+        # Column names straight from the result, compared as bytes (cursor.description would
+        # build a Column object per column; decoding them costs more than the comparison).
         result = cursor.pgresult
         nfields = result.nfields if result is not None else 0
-        names = tuple(result.fname(i).decode() for i in range(nfields)) if nfields else ()
-        if names != plan.columns:
-            # Not the shape the model was generated for: let Pydantic check every value.
-            return validating(cursor)
-        fields, fields_set, conversions = plan.fields, plan.fields_set, plan.conversions
+        names = tuple(map(result.fname, range(nfields))) if nfields else ()
+        if names == plan.columns_utf8:
+            return make
 
-        def make(values: Sequence[Any]) -> M:
-            data = dict(zip(fields, values))  # noqa: B905 - lengths checked against the result
-            for field, convert in conversions:
-                value = data[field]
-                if value is not None:
-                    data[field] = convert(value)
-            instance: M = _new(model)
-            _set(instance, "__dict__", data)
-            _set(instance, "__pydantic_fields_set__", fields_set)
-            _set(instance, "__pydantic_extra__", None)
-            _set(instance, "__pydantic_private__", None)
-            return instance
+        # Not the shape the model was generated for: let Pydantic check every value. Built on
+        # the first row only (the result may be another query's, never read through this).
+        validate: Callable[[Sequence[Any]], M] | None = None
 
-        return make
+        def checked(values: Sequence[Any]) -> M:
+            nonlocal validate
+            if validate is None:
+                validate = validating(cursor)
+            return validate(values)
+
+        return checked
 
     return factory

@@ -92,6 +92,7 @@ NAMES: dict[str, str] = {
     "acurrent_tenant": "current_tenant",
     "_aset_audit": "_set_audit",
     "aaudit_context": "audit_context",
+    "_AsyncPooledBatch": "_PooledBatch",
     # registry_sql.execute
     "afetch_all": "fetch_all",
     "afetch_optional": "fetch_optional",
