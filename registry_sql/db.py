@@ -569,6 +569,45 @@ def _audit_statements(audit: _Audit) -> list[sql.Composed]:
     return [sql.SQL(_AUDIT_SETTINGS[name]).format(sql.Literal(value)) for name, value in audit]
 
 
+def _block_options(
+    helper: str,
+    *,
+    org_id: uuid.UUID | str | None,
+    correlation_id: str | None,
+    isolation: Isolation | None,
+    read_only: bool | None,
+    lock_timeout: float | timedelta | None,
+    user_id: uuid.UUID | str | None,
+    session_id: str | None,
+    client_ip: str | ipaddress.IPv4Address | ipaddress.IPv6Address | None,
+    user_agent: str | None,
+    change_reason: str | None,
+) -> _Options:
+    """The validated options of a transaction() block or a pooled batch()."""
+    if (
+        org_id is None
+        and correlation_id is None
+        and isolation is None
+        and read_only is None
+        and lock_timeout is None
+        and user_id is None
+        and session_id is None
+        and client_ip is None
+        and user_agent is None
+        and change_reason is None
+    ):
+        return _NO_OPTIONS  # the common case, on every request: nothing to validate
+    audit = _audit_values(
+        helper,
+        user_id=user_id,
+        session_id=session_id,
+        client_ip=client_ip,
+        user_agent=user_agent,
+        change_reason=change_reason,
+    )
+    return _options(helper, org_id, correlation_id, isolation, read_only, lock_timeout, audit)
+
+
 # --------------------------------------------------------------------------------------------
 # Connections, pools, transactions and the context: the async code, then its sync twins
 
@@ -806,31 +845,19 @@ async def atransaction(
       from where and why, for audit triggers: call :func:`aaudit_context` first (same rules as
       ``org_id`` in a nested block).
     """
-    if (
-        org_id is None
-        and correlation_id is None
-        and isolation is None
-        and read_only is None
-        and lock_timeout is None
-        and user_id is None
-        and session_id is None
-        and client_ip is None
-        and user_agent is None
-        and change_reason is None
-    ):
-        options = _NO_OPTIONS  # the common case, on every request: nothing to validate
-    else:
-        audit = _audit_values(
-            "atransaction",
-            user_id=user_id,
-            session_id=session_id,
-            client_ip=client_ip,
-            user_agent=user_agent,
-            change_reason=change_reason,
-        )
-        options = _options(
-            "atransaction", org_id, correlation_id, isolation, read_only, lock_timeout, audit
-        )
+    options = _block_options(
+        "atransaction",
+        org_id=org_id,
+        correlation_id=correlation_id,
+        isolation=isolation,
+        read_only=read_only,
+        lock_timeout=lock_timeout,
+        user_id=user_id,
+        session_id=session_id,
+        client_ip=client_ip,
+        user_agent=user_agent,
+        change_reason=change_reason,
+    )
     try:
         if isinstance(conn_or_pool, AsyncConnectionPool):
             retried = False
@@ -1052,15 +1079,19 @@ def abatch(
     when a call fails, nothing is committed. A connection found dead before anything was sent
     is replaced, as in :func:`atransaction`.
     """
-    audit = _audit_values(
+    options = _block_options(
         "abatch",
+        org_id=org_id,
+        correlation_id=correlation_id,
+        isolation=isolation,
+        read_only=read_only,
+        lock_timeout=lock_timeout,
         user_id=user_id,
         session_id=session_id,
         client_ip=client_ip,
         user_agent=user_agent,
         change_reason=change_reason,
     )
-    options = _options("abatch", org_id, correlation_id, isolation, read_only, lock_timeout, audit)
     if isinstance(conn_or_pool, AsyncConnectionPool):
         return _AsyncPooledBatch(conn_or_pool, options)
     if options != _NO_OPTIONS:
@@ -1313,31 +1344,19 @@ def transaction(
       from where and why, for audit triggers: call :func:`audit_context` first (same rules as
       ``org_id`` in a nested block).
     """
-    if (
-        org_id is None
-        and correlation_id is None
-        and isolation is None
-        and read_only is None
-        and lock_timeout is None
-        and user_id is None
-        and session_id is None
-        and client_ip is None
-        and user_agent is None
-        and change_reason is None
-    ):
-        options = _NO_OPTIONS  # the common case, on every request: nothing to validate
-    else:
-        audit = _audit_values(
-            "transaction",
-            user_id=user_id,
-            session_id=session_id,
-            client_ip=client_ip,
-            user_agent=user_agent,
-            change_reason=change_reason,
-        )
-        options = _options(
-            "transaction", org_id, correlation_id, isolation, read_only, lock_timeout, audit
-        )
+    options = _block_options(
+        "transaction",
+        org_id=org_id,
+        correlation_id=correlation_id,
+        isolation=isolation,
+        read_only=read_only,
+        lock_timeout=lock_timeout,
+        user_id=user_id,
+        session_id=session_id,
+        client_ip=client_ip,
+        user_agent=user_agent,
+        change_reason=change_reason,
+    )
     try:
         if isinstance(conn_or_pool, ConnectionPool):
             retried = False
@@ -1559,15 +1578,19 @@ def batch(
     when a call fails, nothing is committed. A connection found dead before anything was sent
     is replaced, as in :func:`transaction`.
     """
-    audit = _audit_values(
+    options = _block_options(
         "batch",
+        org_id=org_id,
+        correlation_id=correlation_id,
+        isolation=isolation,
+        read_only=read_only,
+        lock_timeout=lock_timeout,
         user_id=user_id,
         session_id=session_id,
         client_ip=client_ip,
         user_agent=user_agent,
         change_reason=change_reason,
     )
-    options = _options("batch", org_id, correlation_id, isolation, read_only, lock_timeout, audit)
     if isinstance(conn_or_pool, ConnectionPool):
         return _PooledBatch(conn_or_pool, options)
     if options != _NO_OPTIONS:
