@@ -188,17 +188,12 @@ def _take(conn: psycopg.Connection[Any] | psycopg.AsyncConnection[Any]) -> Any:
 
 
 def _give(conn: psycopg.Connection[Any] | psycopg.AsyncConnection[Any], cur: Any) -> None:
-    if cur.__class__ in _BATCH_CURSORS:  # a batch's recording or replaying stand-in
-        return
     idle = _IDLE.get(conn)
     if idle is None:
         idle = _IDLE.setdefault(conn, [])
     if len(idle) < _MAX_IDLE:
         idle.append(cur)
 
-
-#: The stand-in cursor classes of batches (filled where they are defined): never kept idle.
-_BATCH_CURSORS: set[type] = set()
 
 _STREAM_IDS = itertools.count(1)
 
@@ -389,38 +384,49 @@ class Pending(Generic[T]):
         return value
 
 
-class _Captured(Exception):
-    """Raised by a recording cursor: the statement a generated function would run."""
+class _Recorder:
+    """What a generated function is given as its connection while a batch records its call: the
+    execution helpers see it and raise :class:`_Captured` instead of running anything. It has no
+    ``cursor``: a function that would use one (a stream, COPY) cannot be batched."""
 
-    def __init__(self, sql: Any, params: Any, row_factory: Any) -> None:
+    __slots__ = ()
+
+
+#: The one recorder (typed ``Any``: the helpers compare their connection with it).
+_RECORDER: Any = _Recorder()
+
+# What a batched call makes of its statement's result: the helper it went through.
+_ALL, _OPTIONAL, _ONE, _VALUE, _ROWCOUNT = range(5)
+
+
+class _Captured(Exception):
+    """Raised by an execution helper given the recorder: the statement a generated function
+    would run, and what the helper would return from its result."""
+
+    def __init__(
+        self,
+        kind: int,
+        sql: Any,
+        params: Params,
+        row_factory: Any,
+        query: str,
+        keys: tuple[str, ...] = (),
+    ) -> None:
+        self.kind = kind
         self.sql = sql
         self.params = params
         self.row_factory = row_factory
+        self.query = query
+        self.keys = keys
 
 
 class _Call:
-    __slots__ = (
-        "error",
-        "fn",
-        "params",
-        "pending",
-        "query_params",
-        "row_factory",
-        "rowcount",
-        "rows",
-        "sql",
-    )
+    __slots__ = ("fn", "params", "pending")
 
     def __init__(self, fn: Callable[..., Any], params: dict[str, Any]) -> None:
         self.fn = fn
         self.params = params
         self.pending: Pending[Any] = Pending(getattr(fn, "__qualname__", repr(fn)))
-        self.sql: Any = None
-        self.query_params: Any = None
-        self.row_factory: Any = None
-        self.rows: list[Any] = []
-        self.rowcount = -1
-        self.error: BaseException | None = None
 
 
 def _not_batchable(call: _Call) -> InvalidInput:
@@ -430,6 +436,39 @@ def _not_batchable(call: _Call) -> InvalidInput:
         "world: sync functions in batch(), async ones in abatch())",
         query=call.pending.query,
     )
+
+
+def _settle(call: _Call, statement: _Captured, rows: list[Any], rowcount: int) -> Exception | None:
+    """Give a batched call the value its helper would have returned from these rows (or the
+    helper's ``NotFound``, returned as well)."""
+    kind = statement.kind
+    pending = call.pending
+    pending._done = True
+    if kind == _ALL:
+        pending._value = rows
+    elif kind == _ROWCOUNT:
+        pending._value = rowcount
+    elif rows:
+        pending._value = rows[0][0] if kind == _VALUE else rows[0]
+    elif kind == _OPTIONAL:
+        pending._value = None
+    else:
+        pending._error = error = _missing(statement.query, statement.params, statement.keys)
+        return error
+    return None
+
+
+def _failed(call: _Call, statement: _Captured, exc: BaseException) -> Exception:
+    """Give a batched call its statement's error, translated as the helper would have (and
+    return it)."""
+    try:
+        with _Translating(statement.query, statement.params):
+            raise exc
+    except Exception as error:  # handed to the caller through the call's pending result
+        call.pending._error = error
+        call.pending._done = True
+        return error
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def _failed_index(cursors: Sequence[Any]) -> int:
@@ -456,6 +495,8 @@ async def afetch_all(
     query: str,
 ) -> list[M]:
     """All rows of the query as ``model`` instances."""
+    if conn is _RECORDER:
+        raise _Captured(_ALL, sql, params, model_rows(model), query)
     with _Translating(query, params):
         async with conn.cursor(row_factory=model_rows(model)) as cur:
             await cur.execute(sql, params)
@@ -470,6 +511,8 @@ async def afetch_optional(
     query: str,
 ) -> M | None:
     """The one row of the query as a ``model`` instance, or None when there is none."""
+    if conn is _RECORDER:
+        raise _Captured(_OPTIONAL, sql, params, model_rows(model), query)
     cur: psycopg.AsyncCursor[Any] = _take(conn)
     rows = model_rows(model)
     with _Translating(query, params):
@@ -494,6 +537,8 @@ async def afetch_one(
     keys: tuple[str, ...] = (),
 ) -> M:
     """One row; ``NotFound`` naming the ``keys`` parameters when there is none."""
+    if conn is _RECORDER:
+        raise _Captured(_ONE, sql, params, model_rows(model), query, keys)
     row = await afetch_optional(conn, sql, params, model, query)
     if row is None:
         raise _missing(query, params, keys)
@@ -508,6 +553,8 @@ async def afetch_value(
     keys: tuple[str, ...] = (),
 ) -> Any:
     """The first column of the one row (a scalar query always returns a row)."""
+    if conn is _RECORDER:
+        raise _Captured(_VALUE, sql, params, tuple_row, query, keys)
     cur: psycopg.AsyncCursor[Any] = _take(conn)
     with _Translating(query, params):
         try:
@@ -528,6 +575,8 @@ async def aexecute(
     conn: psycopg.AsyncConnection[Any], sql: LiteralString, params: Params, query: str
 ) -> int:
     """Run the statement; the number of rows it affected."""
+    if conn is _RECORDER:
+        raise _Captured(_ROWCOUNT, sql, params, tuple_row, query)
     with _Translating(query, params):
         async with conn.cursor() as cur:
             await cur.execute(sql, params)
@@ -651,77 +700,6 @@ async def acopy_rows(
     return count
 
 
-class _AsyncRecordingCursor:
-    """What a generated function sees while a batch records its statement."""
-
-    def __init__(self, row_factory: Any = None) -> None:
-        self.row_factory = row_factory
-
-    async def execute(self, query: Any, params: Any = None, **kwargs: Any) -> None:
-        raise _Captured(query, params, self.row_factory)
-
-    async def close(self) -> None:
-        return None
-
-    async def __aenter__(self) -> _AsyncRecordingCursor:
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        return None
-
-
-_BATCH_CURSORS.add(_AsyncRecordingCursor)
-
-
-class _AsyncRecorder:
-    def cursor(self, row_factory: Any = None) -> _AsyncRecordingCursor:
-        return _AsyncRecordingCursor(row_factory)
-
-
-class _AsyncReplayCursor:
-    """What a generated function sees while a batch hands it its result: the rows (already
-    built by the row factory the function asked for), or the error of its statement."""
-
-    def __init__(self, call: _Call) -> None:
-        self._call = call
-        self.row_factory: Any = None
-
-    async def execute(self, query: Any, params: Any = None, **kwargs: Any) -> _AsyncReplayCursor:
-        if self._call.error is not None:
-            raise self._call.error
-        return self
-
-    async def fetchone(self) -> Any:
-        return self._call.rows[0] if self._call.rows else None
-
-    async def fetchall(self) -> list[Any]:
-        return list(self._call.rows)
-
-    @property
-    def rowcount(self) -> int:
-        return self._call.rowcount
-
-    async def close(self) -> None:
-        return None
-
-    async def __aenter__(self) -> _AsyncReplayCursor:
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        return None
-
-
-_BATCH_CURSORS.add(_AsyncReplayCursor)
-
-
-class _AsyncReplay:
-    def __init__(self, call: _Call) -> None:
-        self._call = call
-
-    def cursor(self, row_factory: Any = None) -> _AsyncReplayCursor:
-        return _AsyncReplayCursor(self._call)
-
-
 class AsyncBatch:
     """Several generated calls sent in one round trip (psycopg's pipeline mode).
 
@@ -766,33 +744,35 @@ class AsyncBatch:
         calls, self._calls = self._calls, []
         if not calls:
             return
+        # Each call runs its generated function once, against the recorder: the parameters are
+        # built and checked as on any call, and the helper it reaches hands back its statement.
+        statements: list[_Captured] = []
         for call in calls:
             try:
-                await call.fn(_AsyncRecorder(), **call.params)
-            except _Captured as captured:
-                call.sql, call.query_params = captured.sql, captured.params
-                call.row_factory = captured.row_factory
+                await call.fn(_RECORDER, **call.params)
+            except _Captured as recorded:
+                statements.append(recorded)
                 continue
             except AttributeError:
                 raise _not_batchable(call) from None
             raise _not_batchable(call)
         cursors: list[Any] = []
         failed: int | None = None
+        error: BaseException | None = None
         control = conn.cursor() if prologue or epilogue else None
         try:
             async with conn.pipeline():
                 for statement in prologue:
                     await control.execute(statement, prepare=False)  # type: ignore[union-attr]
-                for index, call in enumerate(calls):
+                for index, captured in enumerate(statements):
                     cur = _take(conn)
-                    row_factory = call.row_factory or tuple_row
-                    if cur.row_factory is not row_factory:
-                        cur.row_factory = row_factory
+                    if cur.row_factory is not captured.row_factory:
+                        cur.row_factory = captured.row_factory
                     cursors.append(cur)
                     try:
-                        await cur.execute(call.sql, call.query_params)
+                        await cur.execute(captured.sql, captured.params)
                     except (UnicodeEncodeError, TypeError) as exc:  # not sent: a bad value
-                        call.error, failed = exc, index
+                        error, failed = exc, index
                         break
                 if failed is None:
                     for statement in epilogue:
@@ -812,24 +792,21 @@ class AsyncBatch:
                     await cur.close()
                 raise
             failed = _failed_index(cursors)
-            calls[failed].error = exc
-        first: BaseException | None = None
+            error = exc
+        first: Exception | None = None
         for index, call in enumerate(calls):
-            if failed is not None and index > failed:
-                call.pending._error = _not_run(call, calls[failed])
+            captured = statements[index]
+            if failed is not None and index >= failed:
+                if index == failed and error is not None:
+                    failure = _failed(call, captured, error)
+                    first = first or failure
+                else:
+                    call.pending._error = _not_run(call, calls[failed])
                 continue
-            if call.error is None:
-                cur = cursors[index]
-                call.rows = await cur.fetchall() if cur.description is not None else []
-                call.rowcount = cur.rowcount
-            try:
-                value = await call.fn(_AsyncReplay(call), **call.params)
-            except Exception as exc:
-                call.pending._error = exc
-                first = first or exc
-            else:
-                call.pending._value = value
-            call.pending._done = True
+            cur = cursors[index]
+            rows = await cur.fetchall() if cur.description is not None else []
+            missing = _settle(call, captured, rows, cur.rowcount)
+            first = first or missing
         for cur in cursors:
             if cur.pgresult is None:  # failed or not sent
                 await cur.close()
@@ -863,6 +840,8 @@ def fetch_all(
     query: str,
 ) -> list[M]:
     """All rows of the query as ``model`` instances."""
+    if conn is _RECORDER:
+        raise _Captured(_ALL, sql, params, model_rows(model), query)
     with _Translating(query, params):
         with conn.cursor(row_factory=model_rows(model)) as cur:
             cur.execute(sql, params)
@@ -877,6 +856,8 @@ def fetch_optional(
     query: str,
 ) -> M | None:
     """The one row of the query as a ``model`` instance, or None when there is none."""
+    if conn is _RECORDER:
+        raise _Captured(_OPTIONAL, sql, params, model_rows(model), query)
     cur: psycopg.Cursor[Any] = _take(conn)
     rows = model_rows(model)
     with _Translating(query, params):
@@ -901,6 +882,8 @@ def fetch_one(
     keys: tuple[str, ...] = (),
 ) -> M:
     """One row; ``NotFound`` naming the ``keys`` parameters when there is none."""
+    if conn is _RECORDER:
+        raise _Captured(_ONE, sql, params, model_rows(model), query, keys)
     row = fetch_optional(conn, sql, params, model, query)
     if row is None:
         raise _missing(query, params, keys)
@@ -915,6 +898,8 @@ def fetch_value(
     keys: tuple[str, ...] = (),
 ) -> Any:
     """The first column of the one row (a scalar query always returns a row)."""
+    if conn is _RECORDER:
+        raise _Captured(_VALUE, sql, params, tuple_row, query, keys)
     cur: psycopg.Cursor[Any] = _take(conn)
     with _Translating(query, params):
         try:
@@ -933,6 +918,8 @@ def fetch_value(
 
 def execute(conn: psycopg.Connection[Any], sql: LiteralString, params: Params, query: str) -> int:
     """Run the statement; the number of rows it affected."""
+    if conn is _RECORDER:
+        raise _Captured(_ROWCOUNT, sql, params, tuple_row, query)
     with _Translating(query, params):
         with conn.cursor() as cur:
             cur.execute(sql, params)
@@ -1046,77 +1033,6 @@ def copy_rows(
     return count
 
 
-class _RecordingCursor:
-    """What a generated function sees while a batch records its statement."""
-
-    def __init__(self, row_factory: Any = None) -> None:
-        self.row_factory = row_factory
-
-    def execute(self, query: Any, params: Any = None, **kwargs: Any) -> None:
-        raise _Captured(query, params, self.row_factory)
-
-    def close(self) -> None:
-        return None
-
-    def __enter__(self) -> _RecordingCursor:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        return None
-
-
-_BATCH_CURSORS.add(_RecordingCursor)
-
-
-class _Recorder:
-    def cursor(self, row_factory: Any = None) -> _RecordingCursor:
-        return _RecordingCursor(row_factory)
-
-
-class _ReplayCursor:
-    """What a generated function sees while a batch hands it its result: the rows (already
-    built by the row factory the function asked for), or the error of its statement."""
-
-    def __init__(self, call: _Call) -> None:
-        self._call = call
-        self.row_factory: Any = None
-
-    def execute(self, query: Any, params: Any = None, **kwargs: Any) -> _ReplayCursor:
-        if self._call.error is not None:
-            raise self._call.error
-        return self
-
-    def fetchone(self) -> Any:
-        return self._call.rows[0] if self._call.rows else None
-
-    def fetchall(self) -> list[Any]:
-        return list(self._call.rows)
-
-    @property
-    def rowcount(self) -> int:
-        return self._call.rowcount
-
-    def close(self) -> None:
-        return None
-
-    def __enter__(self) -> _ReplayCursor:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        return None
-
-
-_BATCH_CURSORS.add(_ReplayCursor)
-
-
-class _Replay:
-    def __init__(self, call: _Call) -> None:
-        self._call = call
-
-    def cursor(self, row_factory: Any = None) -> _ReplayCursor:
-        return _ReplayCursor(self._call)
-
-
 class Batch:
     """Several generated calls sent in one round trip (psycopg's pipeline mode).
 
@@ -1161,33 +1077,35 @@ class Batch:
         calls, self._calls = self._calls, []
         if not calls:
             return
+        # Each call runs its generated function once, against the recorder: the parameters are
+        # built and checked as on any call, and the helper it reaches hands back its statement.
+        statements: list[_Captured] = []
         for call in calls:
             try:
-                call.fn(_Recorder(), **call.params)
-            except _Captured as captured:
-                call.sql, call.query_params = captured.sql, captured.params
-                call.row_factory = captured.row_factory
+                call.fn(_RECORDER, **call.params)
+            except _Captured as recorded:
+                statements.append(recorded)
                 continue
             except AttributeError:
                 raise _not_batchable(call) from None
             raise _not_batchable(call)
         cursors: list[Any] = []
         failed: int | None = None
+        error: BaseException | None = None
         control = conn.cursor() if prologue or epilogue else None
         try:
             with conn.pipeline():
                 for statement in prologue:
                     control.execute(statement, prepare=False)  # type: ignore[union-attr]
-                for index, call in enumerate(calls):
+                for index, captured in enumerate(statements):
                     cur = _take(conn)
-                    row_factory = call.row_factory or tuple_row
-                    if cur.row_factory is not row_factory:
-                        cur.row_factory = row_factory
+                    if cur.row_factory is not captured.row_factory:
+                        cur.row_factory = captured.row_factory
                     cursors.append(cur)
                     try:
-                        cur.execute(call.sql, call.query_params)
+                        cur.execute(captured.sql, captured.params)
                     except (UnicodeEncodeError, TypeError) as exc:  # not sent: a bad value
-                        call.error, failed = exc, index
+                        error, failed = exc, index
                         break
                 if failed is None:
                     for statement in epilogue:
@@ -1207,24 +1125,21 @@ class Batch:
                     cur.close()
                 raise
             failed = _failed_index(cursors)
-            calls[failed].error = exc
-        first: BaseException | None = None
+            error = exc
+        first: Exception | None = None
         for index, call in enumerate(calls):
-            if failed is not None and index > failed:
-                call.pending._error = _not_run(call, calls[failed])
+            captured = statements[index]
+            if failed is not None and index >= failed:
+                if index == failed and error is not None:
+                    failure = _failed(call, captured, error)
+                    first = first or failure
+                else:
+                    call.pending._error = _not_run(call, calls[failed])
                 continue
-            if call.error is None:
-                cur = cursors[index]
-                call.rows = cur.fetchall() if cur.description is not None else []
-                call.rowcount = cur.rowcount
-            try:
-                value = call.fn(_Replay(call), **call.params)
-            except Exception as exc:
-                call.pending._error = exc
-                first = first or exc
-            else:
-                call.pending._value = value
-            call.pending._done = True
+            cur = cursors[index]
+            rows = cur.fetchall() if cur.description is not None else []
+            missing = _settle(call, captured, rows, cur.rowcount)
+            first = first or missing
         for cur in cursors:
             if cur.pgresult is None:  # failed or not sent
                 cur.close()

@@ -105,10 +105,6 @@ NAMES: dict[str, str] = {
     "AsyncRows": "Rows",
     "AsyncBatch": "Batch",
     "abatch": "batch",
-    "_AsyncRecordingCursor": "_RecordingCursor",
-    "_AsyncRecorder": "_Recorder",
-    "_AsyncReplayCursor": "_ReplayCursor",
-    "_AsyncReplay": "_Replay",
     "AsyncCopy": "Copy",
     "AsyncTransaction": "Transaction",
     # registry_sql.testing

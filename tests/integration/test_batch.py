@@ -8,6 +8,7 @@ from typing import Any
 import psycopg
 import pytest
 
+from registry_sql import core
 from registry_sql import model_registry as mr
 from registry_sql.db import abatch, atransaction, batch, transaction
 from registry_sql.errors import Conflict, InvalidInput, NotFound, RegistrySqlError
@@ -48,6 +49,26 @@ def test_a_batch_returns_what_the_calls_return_one_by_one(conn: psycopg.Connecti
         assert versions.result == [a]
         assert count.result == 0
         assert deleted.result == 0
+
+
+def test_each_call_runs_its_function_once(conn: psycopg.Connection[Any]) -> None:
+    """A batched call builds its parameters once (the batch computes the result from the rows,
+    as the function's helper would), and a read that finds nothing gives None."""
+    seen: list[object] = []
+
+    def counted(conn: psycopg.Connection[Any], **params: Any) -> PackageRow:
+        seen.append(conn)
+        return mr.get_package_by_id(conn, **params)
+
+    with transaction(conn):
+        a = _package(conn, "batch-once")
+        with batch(conn) as b:
+            got = b.add(counted, id=a.id)
+            nobody = b.add(core.find_user_for_login, email="nobody@example.invalid")
+        assert got.result == a
+        assert len(seen) == 1 and seen[0] is not conn
+        assert nobody.ok and nobody.result is None
+        assert core.find_user_for_login(conn, email="nobody@example.invalid") is None
 
 
 def test_a_failed_call_is_translated_and_named(conn: psycopg.Connection[Any]) -> None:
