@@ -164,16 +164,17 @@ _COMMIT_AND_RESET = b"COMMIT; RESET ALL"
 _ROLLBACK_AND_RESET = b"ROLLBACK; RESET ALL"
 
 # The pooled path's own statements (BEGIN ..., COMMIT/ROLLBACK; RESET ALL) go through one cursor
-# per connection, kept here, and as bytes: a new cursor and a Composed per message cost more
-# client CPU than the rest of a pooled lookup's Python work (benchmarks/notes.md).
-_control_cursors: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
+# per connection, kept with the connection (execute.ConnState), and as bytes: a new cursor and a
+# Composed per message cost more client CPU than the rest of a pooled lookup's Python work
+# (benchmarks/notes.md).
 
 
 def _control(conn: Any) -> Any:
     """The cursor the pooled path sends its own statements with (one per connection)."""
-    cur = _control_cursors.get(conn)
+    state = _execute.conn_state(conn)
+    cur = state.control
     if cur is None or cur.closed:
-        cur = _control_cursors[conn] = conn.cursor()
+        cur = state.control = conn.cursor()
     return cur
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import itertools
 import json
 import re
-import weakref
+from collections import OrderedDict
 from collections.abc import (
     AsyncIterable,
     AsyncIterator,
@@ -29,8 +29,10 @@ from collections.abc import (
 from typing import Any, Generic, LiteralString, TypeVar
 
 import psycopg
-from psycopg import pq
+from psycopg import generators, pq
 from psycopg import sql as psql
+from psycopg._queries import PostgresQuery
+from psycopg.abc import PQGen
 from psycopg.adapt import PyFormat, Transformer
 from psycopg.pq import Format
 from psycopg.rows import tuple_row
@@ -167,18 +169,50 @@ class _Translating:
                 raise bad from exc
 
 
-# Idle cursors per connection, reused by the single-row paths. A new cursor per call costs more
-# than the rest of a primary-key lookup's Python work (measured in benchmarks/: 126 µs per lookup
-# with a fresh cursor against 86 µs with a reused one, raw psycopg 91 µs): a fresh cursor sets up
-# its column loaders again. Each call takes its own cursor off the list (list.pop is atomic), so
-# threads or tasks sharing a connection never share a cursor; a cursor that saw an error is
-# closed, not returned. Many-row paths keep a cursor per call, so no large result stays alive.
-_IDLE: weakref.WeakKeyDictionary[Any, list[Any]] = weakref.WeakKeyDictionary()
+class ConnState:
+    """What registry-sql keeps for one connection, stored on the connection object itself (one
+    attribute, ``_registry_sql_state``), so that it lives and dies with the connection: a
+    module-level dictionary keyed by connection would keep every connection alive for good
+    (the cursors it holds refer to their connection).
+
+    - ``idle``: idle cursors, reused by the single-row paths. A new cursor per call costs more
+      than the rest of a primary-key lookup's Python work (measured in benchmarks/: 126 µs per
+      lookup with a fresh cursor against 86 µs with a reused one, raw psycopg 91 µs): a fresh
+      cursor sets up its column loaders again. Each call takes its own cursor off the list
+      (list.pop is atomic), so threads or tasks sharing a connection never share a cursor; a
+      cursor that saw an error is closed, not returned. Many-row paths keep a cursor per call,
+      so no large result stays alive.
+    - ``control``: the cursor :mod:`registry_sql.db` sends its own statements with.
+    - ``transformer`` and ``prepared``: a batch's adapters (kept: setting them up again costs
+      ~40 µs a batch) and the statements batches prepared on this connection (see
+      :class:`_Pipeline`). Used only while holding the connection's lock.
+    """
+
+    __slots__ = ("control", "idle", "prepared", "stale", "transformer")
+
+    def __init__(self) -> None:
+        self.idle: list[Any] = []
+        self.control: Any = None
+        self.transformer: Any = None  # a psycopg Transformer
+        self.prepared: OrderedDict[tuple[bytes, tuple[int, ...]], bytes] = OrderedDict()
+        self.stale: list[bytes] = []  # prepared names to close (their closing was not done)
+
+
+_STATE = "_registry_sql_state"
 _MAX_IDLE = 4
 
 
+def conn_state(conn: psycopg.Connection[Any] | psycopg.AsyncConnection[Any]) -> ConnState:
+    """The connection's :class:`ConnState` (created on first use)."""
+    state: ConnState | None = getattr(conn, _STATE, None)
+    if state is None:
+        state = ConnState()
+        setattr(conn, _STATE, state)
+    return state
+
+
 def _take(conn: psycopg.Connection[Any] | psycopg.AsyncConnection[Any]) -> Any:
-    idle = _IDLE.get(conn)
+    idle = conn_state(conn).idle
     if idle:
         try:
             return idle.pop()
@@ -188,9 +222,7 @@ def _take(conn: psycopg.Connection[Any] | psycopg.AsyncConnection[Any]) -> Any:
 
 
 def _give(conn: psycopg.Connection[Any] | psycopg.AsyncConnection[Any], cur: Any) -> None:
-    idle = _IDLE.get(conn)
-    if idle is None:
-        idle = _IDLE.setdefault(conn, [])
+    idle = conn_state(conn).idle
     if len(idle) < _MAX_IDLE:
         idle.append(cur)
 
@@ -471,19 +503,237 @@ def _failed(call: _Call, statement: _Captured, exc: BaseException) -> Exception:
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-def _failed_index(cursors: Sequence[Any]) -> int:
-    """The call whose statement failed in a pipeline: the first cursor left without a result."""
-    for index, cur in enumerate(cursors):
-        if cur.pgresult is None:
-            return index
-    return len(cursors) - 1
-
-
 def _not_run(call: _Call, failed: _Call) -> RegistrySqlError:
     return RegistrySqlError(
         f"batch: {call.pending.query} did not run: {failed.pending.query}, before it in the "
         "same batch, failed"
     )
+
+
+def _not_sent(call: _Call, failed: _Call) -> RegistrySqlError:
+    return RegistrySqlError(
+        f"batch: {call.pending.query} did not run: nothing was sent, because a value of "
+        f"{failed.pending.query}, in the same batch, could not be sent"
+    )
+
+
+def _begin_command(conn: psycopg.Connection[Any] | psycopg.AsyncConnection[Any]) -> bytes:
+    """The ``BEGIN`` psycopg would send before a statement on this connection (its isolation
+    level, read-only and deferrable settings)."""
+    parts = [b"BEGIN"]
+    if conn.isolation_level is not None:
+        level = psycopg.IsolationLevel(conn.isolation_level)
+        parts += [b"ISOLATION LEVEL", level.name.replace("_", " ").encode()]
+    if conn.read_only is not None:
+        parts.append(b"READ ONLY" if conn.read_only else b"READ WRITE")
+    if conn.deferrable is not None:
+        parts.append(b"DEFERRABLE" if conn.deferrable else b"NOT DEFERRABLE")
+    return b" ".join(parts)
+
+
+class _Unsendable(Exception):
+    """A value of the call at ``index`` could not be converted: nothing was sent."""
+
+    def __init__(self, index: int, error: Exception) -> None:
+        self.index = index
+        self.error = error
+
+
+class _ResultView:
+    """What a row factory is given instead of a cursor: psycopg's row factories (and
+    :func:`registry_sql.rows.model_rows`) read the result, and the encoding, from it."""
+
+    __slots__ = ("_conn", "pgresult")
+
+    def __init__(self, pgresult: Any, conn: Any) -> None:
+        self.pgresult = pgresult
+        self._conn = conn
+
+    @property
+    def _encoding(self) -> str:
+        encoding: str = self._conn.info.encoding
+        return encoding
+
+
+def _exchange(pgconn: pq.abc.PGconn) -> PQGen[list[list[Any]]]:
+    """Flush what was queued, then read every result up to the pipeline's sync point: one list
+    of results per queued statement (psycopg's own non-blocking generators do the I/O)."""
+    yield from generators.send(pgconn)
+    results: list[list[Any]] = []
+    while True:
+        got = yield from generators.fetch_many(pgconn)
+        if got and got[0].status == _PIPELINE_SYNC:
+            return results
+        if got:
+            results.append(got)
+
+
+_PIPELINE_OFF = pq.PipelineStatus.OFF
+_PIPELINE_SYNC = pq.ExecStatus.PIPELINE_SYNC
+_FATAL_ERROR = pq.ExecStatus.FATAL_ERROR
+_TUPLES_OK = pq.ExecStatus.TUPLES_OK
+_COMMAND_OK = pq.ExecStatus.COMMAND_OK
+_CLOSE_BY_PROTOCOL = psycopg.capabilities.has_send_close_prepared()
+_PREPARED_NAMES = itertools.count(1)
+# What each queued message is: a statement of the caller's, a call's statement being prepared,
+# a call's statement, the closing of an evicted prepared statement.
+_SENT_CONTROL, _SENT_PREPARE, _SENT_CALL, _SENT_CLOSE = range(4)
+
+
+class _Pipeline:
+    """A batch's statements on libpq's pipeline mode, driven directly (psycopg's ``pq`` layer
+    and its non-blocking generators), all under the connection's lock.
+
+    Every statement's parameters are converted first, so a value that cannot be sent fails
+    before anything is queued. Then the caller's statements (``BEGIN``...), the calls and the
+    caller's closing statements are queued with one sync point: one round trip. psycopg's own
+    ``conn.pipeline()`` costs ~45 µs of client CPU per statement more than this (a cursor per
+    statement, a flush and a read attempt after each), which on a 2-core server is the
+    difference between a batch that pays and one that does not (``benchmarks/notes.md``).
+
+    Statements are prepared on first use under names of ours (``_rs_<n>``) unless the
+    connection's ``prepare_threshold`` is None (PgBouncer in transaction mode: then every
+    statement is sent unnamed), at most ``prepared_max`` per connection, the least recently
+    used closed first. A name is remembered only once the server confirmed its statement.
+    """
+
+    __slots__ = ("closing", "conn", "entered", "kinds", "new", "pgconn", "queries", "state", "tx")
+
+    def __init__(
+        self,
+        conn: psycopg.Connection[Any] | psycopg.AsyncConnection[Any],
+        statements: Sequence[_Captured],
+    ) -> None:
+        self.conn = conn
+        self.pgconn = conn.pgconn
+        self.state = state = conn_state(conn)
+        tx = state.transformer
+        if tx is None:
+            tx = state.transformer = Transformer(conn)
+        self.tx = tx
+        self.queries: list[PostgresQuery] = []
+        for index, statement in enumerate(statements):
+            query = PostgresQuery(tx)
+            try:
+                query.convert(statement.sql, statement.params)
+            except Exception as exc:  # named after its call by the batch
+                raise _Unsendable(index, exc) from exc
+            self.queries.append(query)
+        self.kinds: list[tuple[int, int]] = []
+        self.new: list[tuple[tuple[bytes, tuple[int, ...]], bytes, int]] = []
+        self.closing: list[tuple[bytes, int]] = []
+        self.entered = False
+
+    def check(self) -> None:
+        """Raise when the connection cannot take a batch now (before anything is queued)."""
+        if self.conn.closed:
+            raise psycopg.OperationalError("the connection is closed")
+        if self.pgconn.pipeline_status != _PIPELINE_OFF:
+            raise InvalidInput(
+                "batch: the connection is already in pipeline mode (inside conn.pipeline()); "
+                "run the batch outside it"
+            )
+
+    def send(self, prologue: Sequence[bytes], epilogue: Sequence[bytes]) -> None:
+        """Queue everything (nothing is written before :func:`_exchange` flushes it); call
+        :meth:`leave` afterwards in any case."""
+        conn, pgconn, kinds = self.conn, self.pgconn, self.kinds
+        if not prologue and not conn.autocommit:
+            if pgconn.transaction_status == _IDLE_STATUS:
+                prologue = (_begin_command(conn),)  # what psycopg would have sent first
+        prepared = self.state.prepared if conn.prepare_threshold is not None else None
+        limit = None if conn.prepared_max is None else max(1, conn.prepared_max)
+        pgconn.enter_pipeline_mode()
+        self.entered = True
+        for statement in prologue:
+            pgconn.send_query_params(statement, None)
+            kinds.append((_SENT_CONTROL, -1))
+        if prepared is not None:
+            self._close_stale()
+        for index, query in enumerate(self.queries):
+            if prepared is None:
+                pgconn.send_query_params(query.query, query.params, query.types, query.formats)
+                kinds.append((_SENT_CALL, index))
+                continue
+            key = (query.query, query.types)
+            name = prepared.get(key)
+            if name is None:
+                name = b"_rs_%d" % next(_PREPARED_NAMES)
+                prepared[key] = name  # for a later call of this batch; kept if the server agrees
+                self.new.append((key, name, len(kinds)))
+                pgconn.send_prepare(name, query.query, query.types)
+                kinds.append((_SENT_PREPARE, index))
+            else:
+                prepared.move_to_end(key)
+            pgconn.send_query_prepared(name, query.params, query.formats)
+            kinds.append((_SENT_CALL, index))
+            if limit is not None and len(prepared) > limit:
+                self._close(prepared.popitem(last=False)[1])
+        for statement in epilogue:
+            pgconn.send_query_params(statement, None)
+            kinds.append((_SENT_CONTROL, -1))
+        pgconn.pipeline_sync()
+
+    def _close(self, name: bytes) -> None:
+        if _CLOSE_BY_PROTOCOL:
+            self.pgconn.send_close_prepared(name)
+        else:  # DEALLOCATE of a name of ours (never the caller's text)
+            self.pgconn.send_query_params(b"DEALLOCATE " + name, None)
+        self.closing.append((name, len(self.kinds)))
+        self.kinds.append((_SENT_CLOSE, -1))
+
+    def _close_stale(self) -> None:
+        stale, self.state.stale = self.state.stale, []
+        for name in stale:
+            self._close(name)
+
+    def leave(self) -> None:
+        """Leave pipeline mode; a connection that cannot (results left unread after an
+        interruption) is closed: it is in no state to be used again."""
+        if not self.entered or self.pgconn.pipeline_status == _PIPELINE_OFF:
+            return
+        try:
+            self.pgconn.exit_pipeline_mode()
+        except psycopg.Error:
+            self.pgconn.finish()
+
+    def read(self, results: list[list[Any]]) -> tuple[list[Any], int | None, psycopg.Error | None]:
+        """Each call's result (None when it did not run), the index of the call that failed and
+        its error. A statement of the caller's that failed (a ``SET LOCAL`` of the prologue, the
+        ``COMMIT``) is raised: it is no call's error."""
+        kinds, state = self.kinds, self.state
+        if len(results) != len(kinds):
+            raise psycopg.OperationalError(
+                f"batch: {len(results)} results came back for {len(kinds)} statements"
+            )
+        statuses = [got[-1].status for got in results]
+        for key, name, position in self.new:
+            if statuses[position] != _COMMAND_OK and state.prepared.get(key) == name:
+                del state.prepared[key]  # never created: prepared again next time
+        for name, position in self.closing:
+            if statuses[position] != _COMMAND_OK:
+                state.stale.append(name)  # not closed (the pipeline was aborted): next time
+        calls: list[Any] = [None] * len(self.queries)
+        failed: int | None = None
+        error: psycopg.Error | None = None
+        for (kind, index), got, status in zip(kinds, results, statuses, strict=True):
+            if status == _FATAL_ERROR:
+                exc = psycopg.errors.error_from_result(got[-1], encoding=self.conn.info.encoding)
+                if kind == _SENT_CONTROL or kind == _SENT_CLOSE:
+                    raise exc  # the first error: everything after it was skipped
+                failed, error = index, exc
+                break
+            if kind == _SENT_CALL:
+                calls[index] = got[-1]
+        return calls, failed, error
+
+    def rows(self, result: Any, row_factory: Any) -> list[Any]:
+        """The rows of a call's result, built by the row factory the call asked for."""
+        tx = self.tx
+        tx.set_pgresult(result)
+        make = row_factory(_ResultView(result, self.conn))
+        rows: list[Any] = tx.load_rows(0, result.ntuples, make)
+        return rows
 
 
 # === ASYNC SOURCE: the sync twins below are generated from this section ===
@@ -756,62 +1006,41 @@ class AsyncBatch:
             except AttributeError:
                 raise _not_batchable(call) from None
             raise _not_batchable(call)
-        cursors: list[Any] = []
-        failed: int | None = None
-        error: BaseException | None = None
-        control = conn.cursor() if prologue or epilogue else None
-        try:
-            async with conn.pipeline():
-                for statement in prologue:
-                    await control.execute(statement, prepare=False)  # type: ignore[union-attr]
-                for index, captured in enumerate(statements):
-                    cur = _take(conn)
-                    if cur.row_factory is not captured.row_factory:
-                        cur.row_factory = captured.row_factory
-                    cursors.append(cur)
-                    try:
-                        await cur.execute(captured.sql, captured.params)
-                    except (UnicodeEncodeError, TypeError) as exc:  # not sent: a bad value
-                        error, failed = exc, index
-                        break
-                if failed is None:
-                    for statement in epilogue:
-                        await control.execute(statement, prepare=False)  # type: ignore[union-attr]
-        except psycopg.Error as exc:
-            # A statement's result is set on its cursor only when it succeeded (execute() resets
-            # a reused cursor's), so the first call without one is the one that failed.
-            if (
-                conn.broken
-                or not cursors
-                or (control is not None and prologue and control.pgresult is None)
-                or all(cur.pgresult is not None for cur in cursors)
-            ):
-                # The connection, or a statement of the caller's (the prologue, or the epilogue
-                # after every call ran): not a call's error.
-                for cur in cursors:
-                    await cur.close()
-                raise
-            failed = _failed_index(cursors)
-            error = exc
-        first: Exception | None = None
-        for index, call in enumerate(calls):
-            captured = statements[index]
-            if failed is not None and index >= failed:
-                if index == failed and error is not None:
-                    failure = _failed(call, captured, error)
-                    first = first or failure
+        async with conn.lock:
+            try:
+                pipeline = _Pipeline(conn, statements)
+            except _Unsendable as bad:  # nothing was sent
+                failed = calls[bad.index]
+                for call in calls:
+                    if call is not failed:
+                        call.pending._error = _not_sent(call, failed)
+                raise _failed(failed, statements[bad.index], bad.error) from None
+            pipeline.check()
+            try:
+                pipeline.send(prologue, epilogue)
+                results = await conn.wait(_exchange(pipeline.pgconn))
+            finally:
+                pipeline.leave()
+            outcomes, failed_at, error = pipeline.read(results)
+            first: Exception | None = None
+            for index, call in enumerate(calls):
+                captured = statements[index]
+                if failed_at is not None and index >= failed_at:
+                    if index == failed_at and error is not None:
+                        failure = _failed(call, captured, error)
+                        first = first or failure
+                    else:
+                        call.pending._error = _not_run(call, calls[failed_at])
+                    continue
+                result = outcomes[index]
+                if captured.kind == _ROWCOUNT:
+                    rows: list[Any] = []
+                    count = result.command_tuples
+                    rowcount = -1 if count is None else count
                 else:
-                    call.pending._error = _not_run(call, calls[failed])
-                continue
-            cur = cursors[index]
-            rows = await cur.fetchall() if cur.description is not None else []
-            missing = _settle(call, captured, rows, cur.rowcount)
-            first = first or missing
-        for cur in cursors:
-            if cur.pgresult is None:  # failed or not sent
-                await cur.close()
-            else:
-                _give(conn, cur)
+                    rows, rowcount = pipeline.rows(result, captured.row_factory), -1
+                missing = _settle(call, captured, rows, rowcount)
+                first = first or missing
         if first is not None:
             raise first
 
@@ -1089,62 +1318,41 @@ class Batch:
             except AttributeError:
                 raise _not_batchable(call) from None
             raise _not_batchable(call)
-        cursors: list[Any] = []
-        failed: int | None = None
-        error: BaseException | None = None
-        control = conn.cursor() if prologue or epilogue else None
-        try:
-            with conn.pipeline():
-                for statement in prologue:
-                    control.execute(statement, prepare=False)  # type: ignore[union-attr]
-                for index, captured in enumerate(statements):
-                    cur = _take(conn)
-                    if cur.row_factory is not captured.row_factory:
-                        cur.row_factory = captured.row_factory
-                    cursors.append(cur)
-                    try:
-                        cur.execute(captured.sql, captured.params)
-                    except (UnicodeEncodeError, TypeError) as exc:  # not sent: a bad value
-                        error, failed = exc, index
-                        break
-                if failed is None:
-                    for statement in epilogue:
-                        control.execute(statement, prepare=False)  # type: ignore[union-attr]
-        except psycopg.Error as exc:
-            # A statement's result is set on its cursor only when it succeeded (execute() resets
-            # a reused cursor's), so the first call without one is the one that failed.
-            if (
-                conn.broken
-                or not cursors
-                or (control is not None and prologue and control.pgresult is None)
-                or all(cur.pgresult is not None for cur in cursors)
-            ):
-                # The connection, or a statement of the caller's (the prologue, or the epilogue
-                # after every call ran): not a call's error.
-                for cur in cursors:
-                    cur.close()
-                raise
-            failed = _failed_index(cursors)
-            error = exc
-        first: Exception | None = None
-        for index, call in enumerate(calls):
-            captured = statements[index]
-            if failed is not None and index >= failed:
-                if index == failed and error is not None:
-                    failure = _failed(call, captured, error)
-                    first = first or failure
+        with conn.lock:
+            try:
+                pipeline = _Pipeline(conn, statements)
+            except _Unsendable as bad:  # nothing was sent
+                failed = calls[bad.index]
+                for call in calls:
+                    if call is not failed:
+                        call.pending._error = _not_sent(call, failed)
+                raise _failed(failed, statements[bad.index], bad.error) from None
+            pipeline.check()
+            try:
+                pipeline.send(prologue, epilogue)
+                results = conn.wait(_exchange(pipeline.pgconn))
+            finally:
+                pipeline.leave()
+            outcomes, failed_at, error = pipeline.read(results)
+            first: Exception | None = None
+            for index, call in enumerate(calls):
+                captured = statements[index]
+                if failed_at is not None and index >= failed_at:
+                    if index == failed_at and error is not None:
+                        failure = _failed(call, captured, error)
+                        first = first or failure
+                    else:
+                        call.pending._error = _not_run(call, calls[failed_at])
+                    continue
+                result = outcomes[index]
+                if captured.kind == _ROWCOUNT:
+                    rows: list[Any] = []
+                    count = result.command_tuples
+                    rowcount = -1 if count is None else count
                 else:
-                    call.pending._error = _not_run(call, calls[failed])
-                continue
-            cur = cursors[index]
-            rows = cur.fetchall() if cur.description is not None else []
-            missing = _settle(call, captured, rows, cur.rowcount)
-            first = first or missing
-        for cur in cursors:
-            if cur.pgresult is None:  # failed or not sent
-                cur.close()
-            else:
-                _give(conn, cur)
+                    rows, rowcount = pipeline.rows(result, captured.row_factory), -1
+                missing = _settle(call, captured, rows, rowcount)
+                first = first or missing
         if first is not None:
             raise first
 
