@@ -64,8 +64,9 @@ STACK_NOTES: dict[str, str] = {
     "psycopg raw txn": "psycopg 3 pool, the same statements in `conn.transaction()` (`BEGIN` … "
     "`COMMIT`, `SET LOCAL` for the tenant): the floor of the pooled operations",
     "psycopg raw txn async": "the same on `AsyncConnectionPool`",
-    "registry-sql batch": "registry-sql, the request as one `db.batch(pool)`: `BEGIN`, the "
-    "three calls and `COMMIT` in one pipeline (one round trip)",
+    "registry-sql batch": "registry-sql, the operation as one `db.batch(pool)`: `BEGIN` (and "
+    "`SET LOCAL` for the tenant), the call(s), `COMMIT` and `RESET ALL` in one pipeline (one "
+    "round trip; a batch of one call for the lookups)",
     "registry-sql async batch": "the same with `db.abatch(pool)`",
     "psycopg raw pipeline": "psycopg 3, `BEGIN`, the request's three statements and `COMMIT` in "
     "one `conn.pipeline()` (one round trip): what pipeline mode itself reaches",
@@ -116,9 +117,9 @@ class Params:
     inserts: int = 500
     ingest_rows: int = 100_000
     lineage_calls: int = 200
-    throughput_seconds: float = 3.0
+    throughput_seconds: float = 2.0
     workers: int = 8
-    service_seconds: float = 1.5  # each pooled service case (benchmarks/service.py)
+    service_seconds: float = 1.0  # each pooled service case (benchmarks/service.py)
 
 
 @dataclass

@@ -150,6 +150,15 @@ TARGETS: tuple[tuple[str, str, str, str, float, str], ...] = (
      0.8, "rate"),
     ("async tenant lookup: ≥ 0.45 × raw async autocommit pool", "pool_tenant", RS_ASYNC, PG_ASYNC,
      0.45, "rate"),
+    # The same lookups as a batch of one call (batch(pool)): one round trip, like autocommit.
+    ("pooled PK lookup, batch(pool) of one call: ≥ 0.5 × raw autocommit pool", "pool_pk",
+     "registry-sql batch", PG, 0.5, "rate"),
+    ("async pooled PK lookup, abatch(pool) of one call: ≥ 0.5 × raw async autocommit pool",
+     "pool_pk", "registry-sql async batch", PG_ASYNC, 0.5, "rate"),
+    ("tenant lookup under RLS, batch(pool, org_id=) of one call: ≥ 0.45 × raw autocommit pool",
+     "pool_tenant", "registry-sql batch", PG, 0.45, "rate"),
+    ("async tenant lookup, abatch(pool, org_id=) of one call: ≥ 0.45 × raw async autocommit "
+     "pool", "pool_tenant", "registry-sql async batch", PG_ASYNC, 0.45, "rate"),
     ("three-query request: ≤ 1.2 × raw psycopg one by one (time)", "pool_request", RS, PG_TXN,
      1.2, "max"),
     ("async three-query request: ≤ 1.2 × raw async one by one (time)", "pool_request", RS_ASYNC,

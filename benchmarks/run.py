@@ -221,8 +221,8 @@ def run(argv: list[str] | None = None) -> dict[str, Any]:
     ap.add_argument("--inserts", type=int, default=500)
     ap.add_argument("--ingest-rows", type=int, default=100_000)
     ap.add_argument("--lineage-calls", type=int, default=200)
-    ap.add_argument("--throughput-seconds", type=float, default=3.0)
-    ap.add_argument("--service-seconds", type=float, default=1.5,
+    ap.add_argument("--throughput-seconds", type=float, default=2.0)
+    ap.add_argument("--service-seconds", type=float, default=1.0,
                     help="seconds of each pooled service case (pool_pk, pool_tenant, pool_request)")
     ap.add_argument("--pgbench-scale", type=int, default=10, help="pgbench -i scale")
     ap.add_argument("--memory-rows", type=int, default=1_000_000,

@@ -377,9 +377,11 @@ def service_cases(ctx: Any, pools: Pools, case_type: Any, rs: str, rs_async: str
 
     cases.append(case_type("pool_request", PG_PIPELINE, sync_case(pipe_request), False))
     cases.append(case_type("pool_request", PG_PIPELINE_ASYNC, async_case(apipe_request), True))
-    batch_sync, batch_async = _batch_work(rs_pool, rsa_pool, ids)
-    cases.append(case_type("pool_request", RS_BATCH, sync_case(batch_sync), False))
-    cases.append(case_type("pool_request", RS_BATCH_ASYNC, async_case(batch_async), True))
+    batches = _batch_work(rs_pool, rsa_pool, ids, org, pids)
+    for op, sync_fn, async_fn in zip(("pool_pk", "pool_tenant", "pool_request"), batches[::2],
+                                     batches[1::2], strict=True):
+        cases.append(case_type(op, RS_BATCH, sync_case(sync_fn), False))
+        cases.append(case_type(op, RS_BATCH_ASYNC, async_case(async_fn), True))
 
     baseline = _baseline(settings_of(pools), ctx.loop)
     if baseline is not None:
@@ -478,10 +480,27 @@ def _registry_sql_work(
     return rs_pk, rsa_pk, rs_tenant, rsa_tenant, rs_request, rsa_request
 
 
-def _batch_work(rs_pool: Any, rsa_pool: Any, ids: list[uuid.UUID]) -> tuple[Any, Any]:
-    """The three-query request with the batch API: ``batch(pool)``, the transaction and the three
-    calls in one round trip."""
+def _batch_work(rs_pool: Any, rsa_pool: Any, ids: list[uuid.UUID], org: uuid.UUID,
+                pids: list[uuid.UUID]) -> tuple[Any, ...]:
+    """The service cases with the batch API: ``batch(pool)``, the transaction and its calls in
+    one round trip (for pool_pk and pool_tenant, a batch of one call)."""
     n = len(ids)
+
+    def rs_pk_batch(k: int) -> None:
+        with db.batch(rs_pool) as b:
+            b.add(mr.get_package_by_id, id=ids[k % n])
+
+    async def rsa_pk_batch(k: int) -> None:
+        async with db.abatch(rsa_pool) as b:
+            b.add(mra.get_package_by_id, id=ids[k % n])
+
+    def rs_tenant_batch(k: int) -> None:
+        with db.batch(rs_pool, org_id=org) as b:
+            b.add(ml.get_project_by_id, organization_id=org, id=pids[k % len(pids)])
+
+    async def rsa_tenant_batch(k: int) -> None:
+        async with db.abatch(rsa_pool, org_id=org) as b:
+            b.add(mla.get_project_by_id, organization_id=org, id=pids[k % len(pids)])
 
     def rs_request_batch(k: int) -> None:
         pk = ids[k % n]
@@ -501,7 +520,8 @@ def _batch_work(rs_pool: Any, rsa_pool: Any, ids: list[uuid.UUID]) -> tuple[Any,
             b.add(acreate_audit_event, application=Application.MODEL_REGISTRY,
                   action=AuditAction.READ, entity_type="package", entity_id=str(pk))
 
-    return rs_request_batch, rsa_request_batch
+    return (rs_pk_batch, rsa_pk_batch, rs_tenant_batch, rsa_tenant_batch, rs_request_batch,
+            rsa_request_batch)
 
 
 def _as_url(conninfo: str) -> str:

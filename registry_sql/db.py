@@ -30,7 +30,7 @@ import select
 import time
 import uuid
 import weakref
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
@@ -187,6 +187,16 @@ def _start_message(conn: Any, options: _Options, *, begin: bool, nested: bool) -
         return _BEGIN_MESSAGE
     parts = _start_parts(conn, options, begin=begin, nested=nested)
     return sql.SQL("; ").join(parts).as_bytes(conn) if parts else None
+
+
+def _batch_start(conn: Any, options: _Options) -> Sequence[bytes]:
+    """The statements that open a pooled batch's transaction, one by one, as bytes."""
+    if not (options.sets_context or options.starts_only or conn in _txn_timeouts):
+        return _BEGIN_ONLY
+    return [part.as_bytes(conn) for part in _start_parts(conn, options, begin=True, nested=False)]
+
+
+_BEGIN_ONLY = (_BEGIN_MESSAGE,)
 
 
 def _start_parts(
@@ -1042,11 +1052,9 @@ class _AsyncPooledBatch(AsyncBatch):
             raise translate_error(e) from e
 
     async def _transaction(self, conn: AnyAsyncConnection) -> None:
-        start = _start_parts(conn, self._options, begin=True, nested=False)
-        prologue = [part.as_bytes(conn) for part in start]
-        await conn.set_autocommit(True)  # BEGIN and COMMIT are ours, in the pipeline
+        # BEGIN and COMMIT are ours, in the pipeline (which psycopg's own BEGIN never joins).
         try:
-            await self._run(conn, prologue, _BATCH_END)
+            await self._run(conn, _batch_start(conn, self._options), _BATCH_END)
         except BaseException:
             await _aabort(conn)
             raise
@@ -1054,7 +1062,6 @@ class _AsyncPooledBatch(AsyncBatch):
             await _aabort(conn)  # not committed (cannot happen without an error; be sure)
             return
         _reset_done.add(conn)  # RESET ALL ran after the COMMIT
-        await conn.set_autocommit(False)
 
 
 def abatch(
@@ -1541,11 +1548,9 @@ class _PooledBatch(Batch):
             raise translate_error(e) from e
 
     def _transaction(self, conn: AnyConnection) -> None:
-        start = _start_parts(conn, self._options, begin=True, nested=False)
-        prologue = [part.as_bytes(conn) for part in start]
-        conn.set_autocommit(True)  # BEGIN and COMMIT are ours, in the pipeline
+        # BEGIN and COMMIT are ours, in the pipeline (which psycopg's own BEGIN never joins).
         try:
-            self._run(conn, prologue, _BATCH_END)
+            self._run(conn, _batch_start(conn, self._options), _BATCH_END)
         except BaseException:
             _abort(conn)
             raise
@@ -1553,7 +1558,6 @@ class _PooledBatch(Batch):
             _abort(conn)  # not committed (cannot happen without an error; be sure)
             return
         _reset_done.add(conn)  # RESET ALL ran after the COMMIT
-        conn.set_autocommit(False)
 
 
 def batch(
