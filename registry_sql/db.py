@@ -627,6 +627,9 @@ def _block_options(
 class AsyncEchoCursor(psycopg.AsyncCursor[Any]):
     """A cursor that logs each statement to ``registry_sql.sql`` (used when ``echo`` is on)."""
 
+    #: What a batch, which sends its statements without a cursor, logs them with.
+    echo_statement = staticmethod(_log)
+
     async def execute(
         self, query: Query, params: Params | None = None, **kwargs: Any
     ) -> AsyncEchoCursor:
@@ -1124,6 +1127,9 @@ def abatch(
 
 class EchoCursor(psycopg.Cursor[Any]):
     """A cursor that logs each statement to ``registry_sql.sql`` (used when ``echo`` is on)."""
+
+    #: What a batch, which sends its statements without a cursor, logs them with.
+    echo_statement = staticmethod(_log)
 
     def execute(self, query: Query, params: Params | None = None, **kwargs: Any) -> EchoCursor:
         _log(query, params)

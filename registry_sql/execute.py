@@ -597,7 +597,18 @@ class _Pipeline:
     used closed first. A name is remembered only once the server confirmed its statement.
     """
 
-    __slots__ = ("closing", "conn", "entered", "kinds", "new", "pgconn", "queries", "state", "tx")
+    __slots__ = (
+        "closing",
+        "conn",
+        "entered",
+        "kinds",
+        "new",
+        "pgconn",
+        "queries",
+        "state",
+        "statements",
+        "tx",
+    )
 
     def __init__(
         self,
@@ -611,6 +622,7 @@ class _Pipeline:
         if tx is None:
             tx = state.transformer = Transformer(conn)
         self.tx = tx
+        self.statements = statements
         self.queries: list[PostgresQuery] = []
         for index, statement in enumerate(statements):
             query = PostgresQuery(tx)
@@ -643,6 +655,17 @@ class _Pipeline:
                 prologue = (_begin_command(conn),)  # what psycopg would have sent first
         prepared = self.state.prepared if conn.prepare_threshold is not None else None
         limit = None if conn.prepared_max is None else max(1, conn.prepared_max)
+        # A connection whose cursors log their statements (echo) has the batch's logged too.
+        echo: Callable[[Any, Any], None] | None = getattr(
+            conn.cursor_factory, "echo_statement", None
+        )
+        if echo is not None:
+            for statement in prologue:
+                echo(statement, None)
+            for captured in self.statements:
+                echo(captured.sql, captured.params)
+            for statement in epilogue:
+                echo(statement, None)
         pgconn.enter_pipeline_mode()
         self.entered = True
         for statement in prologue:

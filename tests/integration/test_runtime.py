@@ -22,6 +22,7 @@ from registry_sql.db import (
     ahealth_check,
     atenant,
     atransaction,
+    batch,
     connect,
     correlation,
     create_async_pool,
@@ -46,6 +47,7 @@ from registry_sql.errors import (
     Unavailable,
     register_enum_labels,
 )
+from registry_sql.execute import fetch_value
 from registry_sql.settings import Settings
 
 ORG = uuid.UUID("7c9e6679-7425-40de-944b-e07fc1f90ae7")
@@ -149,6 +151,22 @@ def test_echo_logs_statements(url: str, caplog: pytest.LogCaptureFixture) -> Non
         with connect(Settings(database_url=url, echo=True)) as c:
             c.execute("SELECT %s::int AS echoed", (41,))
     assert any("echoed" in r.getMessage() for r in caplog.records)
+
+
+def test_echo_logs_a_batchs_statements(url: str, caplog: pytest.LogCaptureFixture) -> None:
+    """A batch sends its statements without a cursor: it logs them itself, in order."""
+    with caplog.at_level(logging.DEBUG, logger="registry_sql.sql"):
+        with connect(Settings(database_url=url, echo=True)) as c, batch(c) as b:
+            value = b.add(_echoed_value)
+    assert value.result == 42
+    messages = [r.getMessage() for r in caplog.records]
+    assert messages[0] == "BEGIN"  # psycopg's transaction start, sent by the batch
+    assert any("batch_echoed" in m for m in messages)
+    assert any("parameters" in m and "42" in m for m in messages)
+
+
+def _echoed_value(conn: Any) -> Any:
+    return fetch_value(conn, "SELECT %(v)s::int AS batch_echoed", {"v": 42}, "test.echoed")
 
 
 # ------------------------------------------------------------------ transactions
