@@ -163,19 +163,9 @@ _BEGIN_MESSAGE = b"BEGIN"
 _COMMIT_AND_RESET = b"COMMIT; RESET ALL"
 _ROLLBACK_AND_RESET = b"ROLLBACK; RESET ALL"
 
-# The pooled path's own statements (BEGIN ..., COMMIT/ROLLBACK; RESET ALL) go through one cursor
-# per connection, kept with the connection (execute.ConnState), and as bytes: a new cursor and a
-# Composed per message cost more client CPU than the rest of a pooled lookup's Python work
-# (benchmarks/notes.md).
-
-
-def _control(conn: Any) -> Any:
-    """The cursor the pooled path sends its own statements with (one per connection)."""
-    state = _execute.conn_state(conn)
-    cur = state.control
-    if cur is None or cur.closed:
-        cur = state.control = conn.cursor()
-    return cur
+# The pooled path's own statements (BEGIN ..., COMMIT/ROLLBACK; RESET ALL) are sent as bytes
+# without a cursor (execute.command): a cursor and a Composed per message cost more client CPU
+# than the rest of a pooled lookup's Python work (benchmarks/notes.md).
 
 
 def _start_message(conn: Any, options: _Options, *, begin: bool, nested: bool) -> bytes | None:
@@ -927,7 +917,7 @@ async def _abegin(conn: AnyAsyncConnection, options: _Options, *, can_retry: boo
     message = cast(bytes, _start_message(conn, options, begin=True, nested=False))
     try:
         await conn.set_autocommit(True)  # BEGIN is ours, in the same message as the SET LOCALs
-        await _control(conn).execute(message, prepare=False)
+        await _execute.acommand(conn, message)
     except psycopg.OperationalError:
         if can_retry and conn.broken:
             return False
@@ -936,7 +926,7 @@ async def _abegin(conn: AnyAsyncConnection, options: _Options, *, can_retry: boo
 
 
 async def _aend(conn: AnyAsyncConnection) -> None:
-    await _control(conn).execute(_COMMIT_AND_RESET, prepare=False)
+    await _execute.acommand(conn, _COMMIT_AND_RESET)
     _reset_done.add(conn)
     await conn.set_autocommit(False)
 
@@ -947,7 +937,7 @@ async def _aabort(conn: AnyAsyncConnection) -> None:
     if conn.closed or conn.broken:
         return
     try:
-        await _control(conn).execute(_ROLLBACK_AND_RESET, prepare=False)
+        await _execute.acommand(conn, _ROLLBACK_AND_RESET)
         _reset_done.add(conn)
         await conn.set_autocommit(False)
     except psycopg.Error:
@@ -1426,7 +1416,7 @@ def _begin(conn: AnyConnection, options: _Options, *, can_retry: bool) -> bool:
     message = cast(bytes, _start_message(conn, options, begin=True, nested=False))
     try:
         conn.set_autocommit(True)  # BEGIN is ours, in the same message as the SET LOCALs
-        _control(conn).execute(message, prepare=False)
+        _execute.command(conn, message)
     except psycopg.OperationalError:
         if can_retry and conn.broken:
             return False
@@ -1435,7 +1425,7 @@ def _begin(conn: AnyConnection, options: _Options, *, can_retry: bool) -> bool:
 
 
 def _end(conn: AnyConnection) -> None:
-    _control(conn).execute(_COMMIT_AND_RESET, prepare=False)
+    _execute.command(conn, _COMMIT_AND_RESET)
     _reset_done.add(conn)
     conn.set_autocommit(False)
 
@@ -1446,7 +1436,7 @@ def _abort(conn: AnyConnection) -> None:
     if conn.closed or conn.broken:
         return
     try:
-        _control(conn).execute(_ROLLBACK_AND_RESET, prepare=False)
+        _execute.command(conn, _ROLLBACK_AND_RESET)
         _reset_done.add(conn)
         conn.set_autocommit(False)
     except psycopg.Error:

@@ -94,6 +94,7 @@ NAMES: dict[str, str] = {
     "aaudit_context": "audit_context",
     "_AsyncPooledBatch": "_PooledBatch",
     # registry_sql.execute
+    "acommand": "command",
     "afetch_all": "fetch_all",
     "afetch_optional": "fetch_optional",
     "afetch_one": "fetch_one",
