@@ -573,6 +573,7 @@ _TUPLES_OK = pq.ExecStatus.TUPLES_OK
 _COMMAND_OK = pq.ExecStatus.COMMAND_OK
 _CLOSE_BY_PROTOCOL = psycopg.capabilities.has_send_close_prepared()
 _PREPARED_NAMES = itertools.count(1)
+_NO_SUCH_STATEMENT = "26000"  # invalid_sql_statement_name: a prepared name the server lacks
 # What each queued message is: a statement of the caller's, a call's statement being prepared,
 # a call's statement, the closing of an evicted prepared statement.
 _SENT_CONTROL, _SENT_PREPARE, _SENT_CALL, _SENT_CLOSE = range(4)
@@ -742,6 +743,10 @@ class _Pipeline:
                 exc = psycopg.errors.error_from_result(got[-1], encoding=self.conn.info.encoding)
                 if kind == _SENT_CONTROL or kind == _SENT_CLOSE:
                     raise exc  # the first error: everything after it was skipped
+                if exc.sqlstate == _NO_SUCH_STATEMENT:
+                    # Our names were dropped behind our back (DEALLOCATE ALL, DISCARD ALL): forget
+                    # them all; the next batch prepares again.
+                    state.prepared.clear()
                 failed, error = index, exc
                 break
             if kind == _SENT_CALL:

@@ -105,6 +105,23 @@ def test_a_statement_skipped_after_an_error_is_prepared_next_time(
     assert listed.result == []
 
 
+def test_names_dropped_behind_its_back_fail_one_batch_only(conn: psycopg.Connection[Any]) -> None:
+    """DEALLOCATE ALL (or DISCARD ALL) run by other code drops the batch's prepared statements:
+    the next batch fails on the missing name and forgets them all; the one after prepares
+    again."""
+    with transaction(conn):
+        a = _package(conn, "pipe-dealloc")
+        with batch(conn) as b:
+            b.add(mr.get_package_by_id, id=a.id)
+    conn.execute("DEALLOCATE ALL")
+    with pytest.raises(RegistrySqlError, match="does not exist"):
+        with transaction(conn), batch(conn) as b:
+            b.add(mr.get_package_by_id, id=a.id)
+    with transaction(conn), batch(conn) as b:
+        again = b.add(mr.get_package_by_id, id=a.id)
+    assert again.result == a
+
+
 def test_a_value_that_cannot_be_sent_sends_nothing(conn: psycopg.Connection[Any]) -> None:
     with transaction(conn):
         a = _package(conn, "pipe-nul")
