@@ -31,7 +31,7 @@ from typing import Any, Generic, LiteralString, TypeVar
 import psycopg
 from psycopg import generators, pq
 from psycopg import sql as psql
-from psycopg._queries import PostgresQuery
+from psycopg._queries import PostgresQuery  # what psycopg's cursors convert queries with
 from psycopg.abc import PQGen
 from psycopg.adapt import PyFormat, Transformer
 from psycopg.pq import Format
@@ -184,7 +184,9 @@ class ConnState:
       so no large result stays alive.
     - ``transformer`` and ``prepared``: a batch's adapters (kept: setting them up again costs
       ~40 µs a batch) and the statements batches prepared on this connection (see
-      :class:`_Pipeline`). Used only while holding the connection's lock.
+      :class:`_Pipeline`), and ``stale``: prepared names whose closing did not happen (the
+      pipeline was aborted), closed by the next batch. Used only while holding the connection's
+      lock.
     """
 
     __slots__ = ("idle", "prepared", "stale", "transformer")
