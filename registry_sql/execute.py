@@ -589,7 +589,7 @@ class _Pipeline:
     before anything is queued. Then the caller's statements (``BEGIN``...), the calls and the
     caller's closing statements are queued with one sync point: one round trip. psycopg's own
     ``conn.pipeline()`` costs ~45 µs of client CPU per statement more than this (a cursor per
-    statement, a flush and a read attempt after each), which on a 2-core server is the
+    statement, a flush and a read attempt after each), which on a server with 2 cores is the
     difference between a batch that pays and one that does not (``benchmarks/notes.md``).
 
     Statements are prepared on first use under names of ours (``_rs_<n>``) unless the
