@@ -1,8 +1,17 @@
-"""Several generated calls in one round trip: batch() / abatch() over psycopg's pipeline mode."""
+"""Several generated calls in one round trip: batch() / abatch() over libpq's pipeline mode.
+
+A batch calls each generated function once (against a recorder), converts every value, then
+queues its statements on libpq's pipeline mode (under the connection's lock) and reads the
+results back in one round trip. Statements are prepared on first use under names of ours
+(``_rs_<n>``), at most ``prepared_max`` per connection, and never when ``prepare_threshold`` is
+None (PgBouncer). The pooled batch (``batch(pool)``) is in ``test_pooled_batch.py``.
+"""
 
 from __future__ import annotations
 
+import gc
 import uuid
+import weakref
 from typing import Any
 
 import psycopg
@@ -16,15 +25,25 @@ from registry_sql.model_registry import aio as mra
 from registry_sql.model_registry.models import PackageRow
 
 
+def _package_params(name: str) -> dict[str, Any]:
+    return {
+        "name": name,
+        "version": "1.0.0",
+        "s3_key": f"packages/{name}.zip",
+        "s3_bucket": "b",
+        "file_size_bytes": 10,
+    }
+
+
 def _package(conn: psycopg.Connection[Any], name: str) -> PackageRow:
-    return mr.create_package(
-        conn,
-        name=name,
-        version="1.0.0",
-        s3_key=f"packages/{name}.zip",
-        s3_bucket="b",
-        file_size_bytes=10,
-    )
+    return mr.create_package(conn, **_package_params(name))
+
+
+_OURS = "SELECT statement FROM pg_prepared_statements WHERE name LIKE '\\_rs\\_%' ORDER BY name"
+
+
+def _ours(conn: psycopg.Connection[Any]) -> list[str]:
+    return [row[0] for row in conn.execute(_OURS).fetchall()]
 
 
 def test_a_batch_returns_what_the_calls_return_one_by_one(conn: psycopg.Connection[Any]) -> None:
@@ -142,3 +161,152 @@ async def test_async_batch(aconn: psycopg.AsyncConnection[Any]) -> None:
         with pytest.raises(NotFound):
             async with abatch(aconn) as b:
                 b.add(mra.get_package_by_id, id=uuid.uuid4())
+
+
+# -- how the pipeline is driven ------------------------------------------------------------
+
+
+def test_a_statement_is_prepared_once_and_reused(conn: psycopg.Connection[Any]) -> None:
+    with transaction(conn):
+        a = _package(conn, "pipe-prep")
+        before = _ours(conn)
+        for _ in range(3):
+            with batch(conn) as b:
+                got = b.add(mr.get_package_by_id, id=a.id)
+                again = b.add(mr.get_package_by_id, id=a.id)  # same statement, same batch
+            assert got.result == again.result == a
+        added = [text for text in _ours(conn) if text not in before]
+    assert len(added) == 1 and "get_package_by_id" in added[0]
+
+
+def test_at_most_prepared_max_statements_are_kept(conn: psycopg.Connection[Any]) -> None:
+    conn.prepared_max = 2
+    with transaction(conn):
+        a = _package(conn, "pipe-max")
+        for _ in range(2):
+            with batch(conn) as b:
+                got = b.add(mr.get_package_by_id, id=a.id)
+                versions = b.add(mr.list_package_versions, name="pipe-max")
+                count = b.add(mr.count_downloads, package_id=a.id)
+            assert (got.result, versions.result, count.result) == (a, [a], 0)
+        # The least recently used were closed: two remain, the last two of the batch.
+        kept = _ours(conn)
+    assert len(kept) == 2
+    assert any("list_package_versions" in text for text in kept)
+    assert any("count_downloads" in text for text in kept)
+
+
+def test_nothing_is_prepared_without_a_prepare_threshold(conn: psycopg.Connection[Any]) -> None:
+    conn.prepare_threshold = None  # what DB_PGBOUNCER=true sets
+    with transaction(conn):
+        a = _package(conn, "pipe-unnamed")
+        before = _ours(conn)
+        with batch(conn) as b:
+            got = b.add(mr.get_package_by_id, id=a.id)
+        assert got.result == a
+        assert _ours(conn) == before
+
+
+def test_a_statement_skipped_after_an_error_is_prepared_next_time(
+    conn: psycopg.Connection[Any],
+) -> None:
+    """A failed call aborts the rest of the pipeline, the preparing of later statements
+    included: the next batch must prepare them again, not use a name the server never saw."""
+    with transaction(conn):
+        a = _package(conn, "pipe-abort")
+    with pytest.raises(Conflict), transaction(conn), batch(conn) as b:
+        b.add(mr.create_package, **_package_params("pipe-abort"))
+        skipped = b.add(mr.list_downloads_for_package, package_id=a.id, limit=5)
+    with pytest.raises(RegistrySqlError, match="did not run"):
+        _ = skipped.result
+    with transaction(conn), batch(conn) as b:
+        listed = b.add(mr.list_downloads_for_package, package_id=a.id, limit=5)
+    assert listed.result == []
+
+
+def test_names_dropped_behind_its_back_fail_one_batch_only(conn: psycopg.Connection[Any]) -> None:
+    """DEALLOCATE ALL (or DISCARD ALL) run by other code drops the batch's prepared statements:
+    the next batch fails on the missing name and forgets them all; the one after prepares
+    again."""
+    with transaction(conn):
+        a = _package(conn, "pipe-dealloc")
+        with batch(conn) as b:
+            b.add(mr.get_package_by_id, id=a.id)
+    conn.execute("DEALLOCATE ALL")
+    with pytest.raises(RegistrySqlError, match="does not exist"):
+        with transaction(conn), batch(conn) as b:
+            b.add(mr.get_package_by_id, id=a.id)
+    with transaction(conn), batch(conn) as b:
+        again = b.add(mr.get_package_by_id, id=a.id)
+    assert again.result == a
+
+
+def test_a_value_that_cannot_be_sent_sends_nothing(conn: psycopg.Connection[Any]) -> None:
+    with transaction(conn):
+        a = _package(conn, "pipe-nul")
+        with pytest.raises(InvalidInput, match="name") as info:
+            with batch(conn) as b:
+                made = b.add(mr.create_package, **_package_params("pipe-made"))
+                bad = b.add(mr.create_package, **{**_package_params("n"), "name": "nul\x00name"})
+        assert info.value.field == "name"
+        with pytest.raises(InvalidInput):
+            _ = bad.result
+        with pytest.raises(RegistrySqlError, match="nothing was sent"):
+            _ = made.result
+        # The first call was not sent either: its package does not exist, the transaction is
+        # usable.
+        assert mr.list_package_versions(conn, name="pipe-made") == []
+        assert mr.get_package_by_id(conn, id=a.id) == a
+
+
+def test_a_batch_inside_conn_pipeline_is_refused(conn: psycopg.Connection[Any]) -> None:
+    with transaction(conn), conn.pipeline():
+        with pytest.raises(InvalidInput, match="pipeline mode"):
+            with batch(conn) as b:
+                b.add(mr.get_package_by_id, id=uuid.uuid4())
+
+
+def test_outside_a_transaction_it_opens_one_as_psycopg_would(app_url: str) -> None:
+    """On a connection that is not autocommit and idle, a batch starts the transaction
+    psycopg would have started (with the connection's isolation level), and leaves it open for
+    the caller to commit or roll back, like any statement."""
+    with psycopg.connect(app_url) as c:
+        c.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
+        with batch(c) as b:
+            level = b.add(_show_isolation)
+        assert level.result == "repeatable read"
+        assert _status(c) == psycopg.pq.TransactionStatus.INTRANS
+        c.rollback()
+        c.autocommit = True  # autocommit: the pipeline is its own implicit transaction
+        with batch(c) as b:
+            b.add(_show_isolation)
+        assert _status(c) == psycopg.pq.TransactionStatus.IDLE
+
+
+def _status(conn: psycopg.Connection[Any]) -> psycopg.pq.TransactionStatus:
+    return conn.info.transaction_status
+
+
+def _show_isolation(conn: Any) -> Any:
+    """A hand-written batchable function: one helper call, returned as is."""
+    from registry_sql.execute import fetch_value
+
+    return fetch_value(conn, "SHOW transaction_isolation", {}, "test.show_isolation")
+
+
+def test_what_a_connection_keeps_goes_with_it(app_url: str) -> None:
+    """Idle cursors, adapters and prepared names are kept on the connection itself: a closed,
+    dropped connection is freed (a module-level map would keep every connection ever used)."""
+    c = psycopg.connect(app_url)
+    with transaction(c):
+        missing = uuid.uuid4()
+        with batch(c) as b:
+            found = b.add(mr.list_package_versions, name=str(missing))
+        assert found.result == []
+        with pytest.raises(RegistrySqlError):
+            mr.get_package_by_id(c, id=missing)  # the single-row path keeps a cursor
+    c.close()
+    gone = weakref.ref(c)
+    del c, b  # the batch object refers to its connection, as a cursor does
+    gc.collect()
+    assert gone() is None
