@@ -34,6 +34,7 @@ from reliability_plugin import TALLY
 from registry_sql import core, db, mlops
 from registry_sql.core import Application, AuditAction
 from registry_sql.errors import ConfigError, QueryTimeout, RegistrySqlError
+from registry_sql.execute import fetch_value
 from registry_sql.settings import Settings
 
 pytest_plugins = ["reliability_plugin"]
@@ -294,6 +295,74 @@ def test_with_db_pgbouncer_every_transaction_commits_under_its_tenant(
     assert out.committed == CLIENTS * TRANSACTIONS
     assert (out.wrong_tenant, out.foreign_rows, misfiled) == (0, 0, 0), out.summary()
     assert events == out.committed
+
+
+def test_with_db_pgbouncer_every_batch_commits_under_its_tenant(
+    bouncer: PgBouncer, app_url: str, conn: Conn
+) -> None:
+    """batch(pool, org_id=...) behind PgBouncer: the whole transaction travels in one pipeline
+    and nothing is prepared (DB_PGBOUNCER=true), so each batch's tenant, its RLS read and its
+    audit row are its own, whichever server connection PgBouncer picks."""
+    orgs = _seed_tenants(conn, TENANTS)
+    settings = Settings.from_env(
+        {"DATABASE_URL": bouncer.url(app_url), "DB_PGBOUNCER": "true", "DB_POOL_SIZE": "1"}
+    )
+    assert settings.prepare_threshold is None
+    out = Outcome()
+
+    def work(org: uuid.UUID) -> None:
+        with db.create_pool(settings) as pool:
+            for _ in range(TRANSACTIONS):
+                try:
+                    with db.batch(pool, org_id=org) as b:
+                        seen = b.add(_tenant_setting)
+                        visible = b.add(_visible_orgs)
+                        b.add(
+                            core.create_audit_event,
+                            application=Application.CORE,
+                            action=AuditAction.READ,
+                            entity_type=ENTITY_TYPE,
+                            entity_id=str(org),
+                        )
+                except RegistrySqlError as e:
+                    with out.lock:
+                        out.errors[f"{type(e).__name__}/{e.sqlstate}"] += 1
+                    continue
+                with out.lock:
+                    out.committed += 1
+                    out.wrong_tenant += seen.result != str(org)
+                    out.foreign_rows += bool(set(visible.result) - {org})
+
+    threads = [
+        threading.Thread(target=work, args=(org,), daemon=True)
+        for _ in range(THREADS_PER_TENANT)
+        for org in orgs
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(JOIN_TIMEOUT)
+    assert not any(t.is_alive() for t in threads), out.summary()
+    events, misfiled = _audit_events(conn)
+    _report("batch(pool), DB_PGBOUNCER=true", out, events, misfiled)
+    assert out.errors == Counter(), out.summary()
+    assert out.committed == CLIENTS * TRANSACTIONS
+    assert (out.wrong_tenant, out.foreign_rows, misfiled) == (0, 0, 0), out.summary()
+    assert events == out.committed
+
+
+def _tenant_setting(conn: Any) -> Any:
+    """Batchable (one helper call, returned as is): the tenant the transaction runs as."""
+    return fetch_value(conn, _TENANT_SETTING, {}, "test.tenant_setting")
+
+
+def _visible_orgs(conn: Any) -> Any:
+    """Batchable: the organizations whose projects row-level security lets this tenant see."""
+    return fetch_value(conn, _VISIBLE_ORG_LIST, {}, "test.visible_orgs")
+
+
+_TENANT_SETTING = "SELECT current_setting('app.org_id', true)"
+_VISIBLE_ORG_LIST = "SELECT coalesce(array_agg(DISTINCT organization_id), '{}') FROM mlops.projects"
 
 
 def test_timeouts_behind_pgbouncer_are_set_in_each_transaction(
