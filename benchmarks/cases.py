@@ -115,7 +115,7 @@ class Params:
     list_rows: int = 10_000
     search_pages: int = 10
     inserts: int = 500
-    ingest_rows: int = 100_000
+    ingest_rows: int = 50_000
     lineage_calls: int = 200
     throughput_seconds: float = 2.0
     workers: int = 8

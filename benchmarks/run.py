@@ -219,7 +219,7 @@ def run(argv: list[str] | None = None) -> dict[str, Any]:
     ap.add_argument("--list-rows", type=int, default=10_000)
     ap.add_argument("--search-pages", type=int, default=10)
     ap.add_argument("--inserts", type=int, default=500)
-    ap.add_argument("--ingest-rows", type=int, default=100_000)
+    ap.add_argument("--ingest-rows", type=int, default=50_000)
     ap.add_argument("--lineage-calls", type=int, default=200)
     ap.add_argument("--throughput-seconds", type=float, default=2.0)
     ap.add_argument("--service-seconds", type=float, default=1.0,
