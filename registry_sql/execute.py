@@ -595,7 +595,9 @@ class _Pipeline:
     Statements are prepared on first use under names of ours (``_rs_<n>``) unless the
     connection's ``prepare_threshold`` is None (PgBouncer in transaction mode: then every
     statement is sent unnamed), at most ``prepared_max`` per connection, the least recently
-    used closed first. A name is remembered only once the server confirmed its statement.
+    used closed first (with libpq < 17, which cannot close one by protocol message, statements
+    beyond ``prepared_max`` go unnamed instead). A name is remembered only once the server
+    confirmed its statement.
     """
 
     __slots__ = (
@@ -675,12 +677,19 @@ class _Pipeline:
         if prepared is not None:
             self._close_stale()
         for index, query in enumerate(self.queries):
-            if prepared is None:
+            key = (query.query, query.types)
+            name = None if prepared is None else prepared.get(key)
+            if name is None and (
+                prepared is None
+                or (limit is not None and len(prepared) >= limit and not _CLOSE_BY_PROTOCOL)
+            ):
+                # Unnamed: nothing prepared on this connection, or full and no way to close a
+                # statement that cannot fail (a DEALLOCATE of a name the server no longer has
+                # would abort the pipeline; libpq < 17 has no protocol-level Close).
                 pgconn.send_query_params(query.query, query.params, query.types, query.formats)
                 kinds.append((_SENT_CALL, index))
                 continue
-            key = (query.query, query.types)
-            name = prepared.get(key)
+            assert prepared is not None
             if name is None:
                 name = b"_rs_%d" % next(_PREPARED_NAMES)
                 prepared[key] = name  # for a later call of this batch; kept if the server agrees
@@ -699,10 +708,8 @@ class _Pipeline:
         pgconn.pipeline_sync()
 
     def _close(self, name: bytes) -> None:
-        if _CLOSE_BY_PROTOCOL:
-            self.pgconn.send_close_prepared(name)
-        else:  # DEALLOCATE of a name of ours (never the caller's text)
-            self.pgconn.send_query_params(b"DEALLOCATE " + name, None)
+        # Protocol-level Close: closing a name the server does not have is not an error.
+        self.pgconn.send_close_prepared(name)
         self.closing.append((name, len(self.kinds)))
         self.kinds.append((_SENT_CLOSE, -1))
 

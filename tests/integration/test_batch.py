@@ -17,7 +17,7 @@ from typing import Any
 import psycopg
 import pytest
 
-from registry_sql import core
+from registry_sql import core, execute
 from registry_sql import model_registry as mr
 from registry_sql.db import abatch, atransaction, batch, transaction
 from registry_sql.errors import Conflict, InvalidInput, NotFound, RegistrySqlError
@@ -194,6 +194,28 @@ def test_at_most_prepared_max_statements_are_kept(conn: psycopg.Connection[Any])
     assert len(kept) == 2
     assert any("list_package_versions" in text for text in kept)
     assert any("count_downloads" in text for text in kept)
+
+
+def test_without_protocol_close_statements_beyond_the_limit_go_unnamed(
+    conn: psycopg.Connection[Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With a libpq older than 17 a prepared statement could only be closed with DEALLOCATE,
+    which fails (and aborts the pipeline) when the name is gone: the batch never evicts then;
+    once ``prepared_max`` names are kept, further statements are sent unnamed."""
+    monkeypatch.setattr(execute, "_CLOSE_BY_PROTOCOL", False)
+    conn.prepared_max = 2
+    with transaction(conn):
+        a = _package(conn, "pipe-old-libpq")
+        before = len(_ours(conn))
+        for _ in range(2):
+            with batch(conn) as b:
+                got = b.add(mr.get_package_by_id, id=a.id)
+                versions = b.add(mr.list_package_versions, name="pipe-old-libpq")
+                count = b.add(mr.count_downloads, package_id=a.id)
+            assert (got.result, versions.result, count.result) == (a, [a], 0)
+        kept = _ours(conn)
+    assert len(kept) - before <= 2
+    assert not any("count_downloads" in text for text in kept[before:])
 
 
 def test_nothing_is_prepared_without_a_prepare_threshold(conn: psycopg.Connection[Any]) -> None:
