@@ -179,16 +179,21 @@ def test_a_statement_is_prepared_once_and_reused(conn: psycopg.Connection[Any]) 
     assert len(added) == 1 and "get_package_by_id" in added[0]
 
 
+def _three_statements_twice(conn: psycopg.Connection[Any], a: PackageRow) -> None:
+    """Two batches of the same three distinct statements; the results checked."""
+    for _ in range(2):
+        with batch(conn) as b:
+            got = b.add(mr.get_package_by_id, id=a.id)
+            versions = b.add(mr.list_package_versions, name=a.name)
+            count = b.add(mr.count_downloads, package_id=a.id)
+        assert (got.result, versions.result, count.result) == (a, [a], 0)
+
+
 def test_at_most_prepared_max_statements_are_kept(conn: psycopg.Connection[Any]) -> None:
     conn.prepared_max = 2
     with transaction(conn):
         a = _package(conn, "pipe-max")
-        for _ in range(2):
-            with batch(conn) as b:
-                got = b.add(mr.get_package_by_id, id=a.id)
-                versions = b.add(mr.list_package_versions, name="pipe-max")
-                count = b.add(mr.count_downloads, package_id=a.id)
-            assert (got.result, versions.result, count.result) == (a, [a], 0)
+        _three_statements_twice(conn, a)
         # The least recently used were closed: two remain, the last two of the batch.
         kept = _ours(conn)
     assert len(kept) == 2
@@ -207,12 +212,7 @@ def test_without_protocol_close_statements_beyond_the_limit_go_unnamed(
     with transaction(conn):
         a = _package(conn, "pipe-old-libpq")
         before = len(_ours(conn))
-        for _ in range(2):
-            with batch(conn) as b:
-                got = b.add(mr.get_package_by_id, id=a.id)
-                versions = b.add(mr.list_package_versions, name="pipe-old-libpq")
-                count = b.add(mr.count_downloads, package_id=a.id)
-            assert (got.result, versions.result, count.result) == (a, [a], 0)
+        _three_statements_twice(conn, a)
         kept = _ours(conn)
     assert len(kept) - before <= 2
     assert not any("count_downloads" in text for text in kept[before:])

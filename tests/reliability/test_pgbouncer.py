@@ -197,6 +197,17 @@ def _audit_events(conn: Conn) -> tuple[int, int]:
     return int(row[0]), int(row[1])
 
 
+def _assert_all_committed_under_their_tenant(conn: Conn, out: Outcome, label: str) -> None:
+    """Every transaction of the load committed, each under its own tenant (the setting, the
+    rows RLS showed, the audit row written)."""
+    events, misfiled = _audit_events(conn)
+    _report(label, out, events, misfiled)
+    assert out.errors == Counter(), out.summary()
+    assert out.committed == CLIENTS * TRANSACTIONS
+    assert (out.wrong_tenant, out.foreign_rows, misfiled) == (0, 0, 0), out.summary()
+    assert events == out.committed
+
+
 def _settings(url: str, clients: int, **kw: Any) -> Settings:
     return Settings(database_url=url, min_size=clients, max_size=clients, timeout=60, **kw)
 
@@ -289,12 +300,7 @@ def test_with_db_pgbouncer_every_transaction_commits_under_its_tenant(
     out = _run_load(
         settings, orgs, threads_per_tenant=THREADS_PER_TENANT, transactions=TRANSACTIONS
     )
-    events, misfiled = _audit_events(conn)
-    _report("DB_PGBOUNCER=true", out, events, misfiled)
-    assert out.errors == Counter(), out.summary()
-    assert out.committed == CLIENTS * TRANSACTIONS
-    assert (out.wrong_tenant, out.foreign_rows, misfiled) == (0, 0, 0), out.summary()
-    assert events == out.committed
+    _assert_all_committed_under_their_tenant(conn, out, "DB_PGBOUNCER=true")
 
 
 def test_with_db_pgbouncer_every_batch_commits_under_its_tenant(
@@ -343,12 +349,7 @@ def test_with_db_pgbouncer_every_batch_commits_under_its_tenant(
     for t in threads:
         t.join(JOIN_TIMEOUT)
     assert not any(t.is_alive() for t in threads), out.summary()
-    events, misfiled = _audit_events(conn)
-    _report("batch(pool), DB_PGBOUNCER=true", out, events, misfiled)
-    assert out.errors == Counter(), out.summary()
-    assert out.committed == CLIENTS * TRANSACTIONS
-    assert (out.wrong_tenant, out.foreign_rows, misfiled) == (0, 0, 0), out.summary()
-    assert events == out.committed
+    _assert_all_committed_under_their_tenant(conn, out, "batch(pool), DB_PGBOUNCER=true")
 
 
 def _tenant_setting(conn: Any) -> Any:
