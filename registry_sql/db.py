@@ -173,15 +173,21 @@ def _start_message(conn: Any, options: _Options, *, begin: bool, nested: bool) -
 
     Static statements; the values are validated, then quoted as literals by psycopg (SET takes
     no bind parameters). Sent with prepare=False (see the tenant statements below)."""
-    if begin and not (options.sets_context or options.starts_only or conn in _txn_timeouts):
+    if begin and _begins_only(conn, options):
         return _BEGIN_MESSAGE
     parts = _start_parts(conn, options, begin=begin, nested=nested)
     return sql.SQL("; ").join(parts).as_bytes(conn) if parts else None
 
 
+def _begins_only(conn: Any, options: _Options) -> bool:
+    """True when a pooled transaction opens with a bare ``BEGIN`` (no option, no context, no
+    PgBouncer-mode timeouts): the fast path, nothing to build."""
+    return not (options.sets_context or options.starts_only or conn in _txn_timeouts)
+
+
 def _batch_start(conn: Any, options: _Options) -> Sequence[bytes]:
     """The statements that open a pooled batch's transaction, one by one, as bytes."""
-    if not (options.sets_context or options.starts_only or conn in _txn_timeouts):
+    if _begins_only(conn, options):
         return _BEGIN_ONLY
     return [part.as_bytes(conn) for part in _start_parts(conn, options, begin=True, nested=False)]
 

@@ -531,6 +531,15 @@ def _begin_command(conn: psycopg.Connection[Any] | psycopg.AsyncConnection[Any])
     return b" ".join(parts)
 
 
+def _echo(
+    conn: psycopg.Connection[Any] | psycopg.AsyncConnection[Any],
+) -> Callable[[Any, Any], None] | None:
+    """How the connection's cursors log their statements (``echo`` on), for the statements sent
+    without a cursor (a batch's, :func:`command`'s); None when they do not."""
+    echo: Callable[[Any, Any], None] | None = getattr(conn.cursor_factory, "echo_statement", None)
+    return echo
+
+
 class _Unsendable(Exception):
     """A value of the call at ``index`` could not be converted: nothing was sent."""
 
@@ -571,7 +580,6 @@ def _exchange(pgconn: pq.abc.PGconn) -> PQGen[list[list[Any]]]:
 _PIPELINE_OFF = pq.PipelineStatus.OFF
 _PIPELINE_SYNC = pq.ExecStatus.PIPELINE_SYNC
 _FATAL_ERROR = pq.ExecStatus.FATAL_ERROR
-_TUPLES_OK = pq.ExecStatus.TUPLES_OK
 _COMMAND_OK = pq.ExecStatus.COMMAND_OK
 _CLOSE_BY_PROTOCOL = psycopg.capabilities.has_send_close_prepared()
 _PREPARED_NAMES = itertools.count(1)
@@ -658,10 +666,7 @@ class _Pipeline:
                 prologue = (_begin_command(conn),)  # what psycopg would have sent first
         prepared = self.state.prepared if conn.prepare_threshold is not None else None
         limit = None if conn.prepared_max is None else max(1, conn.prepared_max)
-        # A connection whose cursors log their statements (echo) has the batch's logged too.
-        echo: Callable[[Any, Any], None] | None = getattr(
-            conn.cursor_factory, "echo_statement", None
-        )
+        echo = _echo(conn)
         if echo is not None:
             for statement in prologue:
                 echo(statement, None)
@@ -778,7 +783,7 @@ async def acommand(conn: psycopg.AsyncConnection[Any], message: bytes) -> None:
 
     What ``cursor.execute`` does for such a message, without a cursor: ~13 µs of client CPU less
     per message, twice per pooled transaction. Logged when the connection echoes."""
-    echo = getattr(conn.cursor_factory, "echo_statement", None)
+    echo = _echo(conn)
     if echo is not None:
         echo(message, None)
     pgconn = conn.pgconn
@@ -1045,8 +1050,8 @@ class AsyncBatch:
         epilogue: Sequence[bytes],
     ) -> None:
         """Run the queued calls in one pipeline, ``prologue`` before them and ``epilogue`` after
-        them (statements of the caller's own, e.g. BEGIN and COMMIT; the epilogue is not sent
-        when a call could not even be sent). A statement of the prologue or epilogue that fails
+        them (statements of the caller's own, e.g. BEGIN and COMMIT; nothing at all is sent
+        when a value of a call cannot be). A statement of the prologue or epilogue that fails
         is raised as is, not attributed to a call."""
         calls, self._calls = self._calls, []
         if not calls:
@@ -1124,7 +1129,7 @@ def command(conn: psycopg.Connection[Any], message: bytes) -> None:
 
     What ``cursor.execute`` does for such a message, without a cursor: ~13 µs of client CPU less
     per message, twice per pooled transaction. Logged when the connection echoes."""
-    echo = getattr(conn.cursor_factory, "echo_statement", None)
+    echo = _echo(conn)
     if echo is not None:
         echo(message, None)
     pgconn = conn.pgconn
@@ -1379,8 +1384,8 @@ class Batch:
         epilogue: Sequence[bytes],
     ) -> None:
         """Run the queued calls in one pipeline, ``prologue`` before them and ``epilogue`` after
-        them (statements of the caller's own, e.g. BEGIN and COMMIT; the epilogue is not sent
-        when a call could not even be sent). A statement of the prologue or epilogue that fails
+        them (statements of the caller's own, e.g. BEGIN and COMMIT; nothing at all is sent
+        when a value of a call cannot be). A statement of the prologue or epilogue that fails
         is raised as is, not attributed to a call."""
         calls, self._calls = self._calls, []
         if not calls:
